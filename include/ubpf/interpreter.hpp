@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: MIT
+// The interpreter: runs a verified program with 64-bit registers, checked memory, an
+// instruction budget, helpers and local calls. Dispatch is threaded (computed goto) where the
+// compiler supports it and a portable switch loop otherwise; both come from the same handlers.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+#include "config.hpp"
+#include "error.hpp"
+#include "helpers.hpp"
+#include "isa.hpp"
+#include "memory.hpp"
+#include "verifier.hpp"
+
+namespace ubpf {
+
+/// Everything one run needs besides the program. The caller owns every buffer.
+struct Execution {
+    std::span<std::uint8_t> stack;     ///< at least Config::stack_size() bytes
+    std::span<const Region> regions;   ///< memory the program may use besides its stack
+    std::array<std::uint64_t, 5> args{};  ///< initial r1..r5
+    std::uint64_t budget = 1'000'000;  ///< instructions the run may execute
+    void* user = nullptr;              ///< handed to helpers through HelperContext::user()
+};
+
+/// The result of a run that ended with `exit`.
+struct Outcome {
+    std::uint64_t r0 = 0;
+    std::uint64_t instructions = 0;  ///< eBPF instructions executed
+};
+
+namespace detail {
+
+template <class T>
+constexpr auto as_signed(T v) noexcept {
+    return static_cast<std::make_signed_t<T>>(v);
+}
+template <class T>
+constexpr T shift_mask() noexcept {
+    return static_cast<T>(sizeof(T) * 8 - 1);
+}
+template <class T>
+constexpr T shl(T a, T b) noexcept { return static_cast<T>(a << (b & shift_mask<T>())); }
+template <class T>
+constexpr T shr(T a, T b) noexcept { return static_cast<T>(a >> (b & shift_mask<T>())); }
+template <class T>
+constexpr T sar(T a, T b) noexcept {
+    return static_cast<T>(as_signed(a) >> (b & shift_mask<T>()));
+}
+// RFC 9669: x / 0 = 0, x % 0 = x; signed MIN / -1 wraps to MIN and MIN % -1 = 0.
+template <class T>
+constexpr T udiv(T a, T b) noexcept { return b != 0 ? static_cast<T>(a / b) : T{0}; }
+template <class T>
+constexpr T umod(T a, T b) noexcept { return b != 0 ? static_cast<T>(a % b) : a; }
+template <class T>
+constexpr T sdiv(T a, T b) noexcept {
+    if (b == 0) return 0;
+    if (as_signed(b) == -1) return static_cast<T>(T{0} - a);
+    return static_cast<T>(as_signed(a) / as_signed(b));
+}
+template <class T>
+constexpr T smod(T a, T b) noexcept {
+    if (b == 0) return a;
+    if (as_signed(b) == -1) return 0;
+    return static_cast<T>(as_signed(a) % as_signed(b));
+}
+/// Sign-extends the low `bits` bits of v to 64 bits.
+constexpr std::uint64_t sign_extend(std::uint64_t v, unsigned bits) noexcept {
+    const unsigned shift = 64 - bits;
+    return static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
+}
+constexpr std::uint64_t byte_swap(std::uint64_t v, unsigned width) noexcept {
+    std::uint64_t out = 0;
+    for (unsigned i = 0; i < width / 8; ++i) out = (out << 8) | ((v >> (8 * i)) & 0xff);
+    return out;
+}
+constexpr std::uint64_t truncate(std::uint64_t v, unsigned width) noexcept {
+    return width >= 64 ? v : v & ((std::uint64_t{1} << width) - 1);
+}
+/// The read-modify-write of an atomic instruction (selected by imm) on T at p.
+template <class T>
+inline void atomic_update(void* p, std::int32_t op, std::uint64_t& src, std::uint64_t& r0) noexcept {
+    const T old = load_le<T>(p);
+    const T value = static_cast<T>(src);
+    switch (op & ~1) {
+    case 0x00: store_le<T>(p, static_cast<T>(old + value)); break;
+    case 0x40: store_le<T>(p, static_cast<T>(old | value)); break;
+    case 0x50: store_le<T>(p, static_cast<T>(old & value)); break;
+    case 0xa0: store_le<T>(p, static_cast<T>(old ^ value)); break;
+    case 0xe0: store_le<T>(p, value); break;  // xchg
+    case 0xf0:                                 // cmpxchg
+        if (old == static_cast<T>(r0)) store_le<T>(p, value);
+        r0 = old;
+        return;
+    default: break;
+    }
+    if (op & 1) src = old;  // fetch variants and xchg return the old value in src
+}
+
+}  // namespace detail
+
+/// Runs programs verified under configuration C.
+template <Config C = Config{}>
+class Interpreter {
+public:
+    static constexpr bool kThreaded = UBPF_HAS_COMPUTED_GOTO && C.dispatch == Dispatch::threaded;
+
+    [[nodiscard]] static Result<Outcome> run(const VerifiedProgram<C>& program,
+                                             const Execution& exec) noexcept;
+};
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-label"
+#pragma GCC diagnostic ignored "-Wpedantic"  // computed goto is a GNU extension
+#endif
+
+template <Config C>
+Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Execution& exec) noexcept {
+    using isa::Id;
+    if (exec.stack.size() < C.stack_size()) return Error{ErrorCode::stack_too_small, 0};
+    for (const Region& r : exec.regions)
+        if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
+
+    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write),
+                           exec.regions};
+    HelperContext helper_context{memory, exec.user};
+
+    const Insn* const code = program.code.data();
+    const Insn* pc = code;
+    Insn insn{};
+    std::uint64_t reg[isa::kRegisterCount] = {};
+    for (std::size_t i = 0; i < exec.args.size(); ++i) reg[1 + i] = exec.args[i];
+    reg[isa::kFramePointer] = reinterpret_cast<std::uintptr_t>(exec.stack.data()) + C.stack_size();
+
+    struct Frame {
+        const Insn* return_to;
+        std::uint64_t saved[4];  // r6..r9
+    };
+    Frame frames[C.max_call_depth];
+    std::size_t depth = 0;
+    std::uint64_t helper_id = 0;
+
+    const std::uint64_t budget = exec.budget;
+    std::uint64_t remaining = budget;
+    const auto at = [&] { return static_cast<std::uint32_t>(pc - code); };
+    const auto imm64 = [&] { return static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm)); };
+    const auto address = [&](unsigned r) {
+        return reg[r] + static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.off));
+    };
+
+#if UBPF_HAS_COMPUTED_GOTO
+    static const void* const labels[] = {
+#define UBPF_LABEL(name, ...) &&L_##name,
+        UBPF_ISA_TABLE(UBPF_LABEL)
+#undef UBPF_LABEL
+    };
+    static_assert(sizeof labels / sizeof labels[0] == isa::kOpCount);
+#define UBPF_THREADED_DISPATCH() goto* labels[static_cast<std::size_t>(isa::kFirstRow[insn.opcode])]
+#else
+#define UBPF_THREADED_DISPATCH() goto dispatch
+#endif
+
+// Fetches the instruction at pc, charging it to the budget, and runs its handler.
+#define UBPF_DISPATCH()                                                                            \
+    do {                                                                                           \
+        if constexpr (kThreaded) {                                                                 \
+            if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted;                              \
+            --remaining;                                                                           \
+            insn = *pc;                                                                            \
+            UBPF_THREADED_DISPATCH();                                                              \
+        } else {                                                                                   \
+            goto dispatch;                                                                         \
+        }                                                                                          \
+    } while (0)
+#define UBPF_NEXT()                                                                                \
+    do {                                                                                           \
+        ++pc;                                                                                      \
+        UBPF_DISPATCH();                                                                           \
+    } while (0)
+#define UBPF_JUMP(offset)                                                                          \
+    do {                                                                                           \
+        pc += 1 + (offset);                                                                        \
+        UBPF_DISPATCH();                                                                           \
+    } while (0)
+#define UBPF_OP(name)                                                                              \
+    case Id::name:                                                                                 \
+    L_##name:
+#define UBPF_DST reg[insn.dst()]
+#define UBPF_SRC reg[insn.src()]
+
+// An ALU operation in its four forms; `expr` combines a and b of the operation's width.
+#define UBPF_ALU(name, expr)                                                                       \
+    UBPF_OP(name##64_imm) {                                                                        \
+        const std::uint64_t a = UBPF_DST, b = imm64();                                            \
+        UBPF_DST = (expr);                                                                         \
+        UBPF_NEXT();                                                                               \
+    }                                                                                              \
+    UBPF_OP(name##64_reg) {                                                                        \
+        const std::uint64_t a = UBPF_DST, b = UBPF_SRC;                                            \
+        UBPF_DST = (expr);                                                                         \
+        UBPF_NEXT();                                                                               \
+    }                                                                                              \
+    UBPF_OP(name##32_imm) {                                                                        \
+        const auto a = static_cast<std::uint32_t>(UBPF_DST);                                       \
+        const auto b = static_cast<std::uint32_t>(insn.imm);                                       \
+        UBPF_DST = static_cast<std::uint32_t>(expr);                                               \
+        UBPF_NEXT();                                                                               \
+    }                                                                                              \
+    UBPF_OP(name##32_reg) {                                                                        \
+        const auto a = static_cast<std::uint32_t>(UBPF_DST);                                       \
+        const auto b = static_cast<std::uint32_t>(UBPF_SRC);                                       \
+        UBPF_DST = static_cast<std::uint32_t>(expr);                                               \
+        UBPF_NEXT();                                                                               \
+    }
+// Unsigned and signed division share opcodes; the offset field (0 or 1) picks one.
+#define UBPF_DIVMOD(name, sname, ufn, sfn)                                                         \
+    UBPF_ALU_DIV_FORM(name##64_imm, sname##64_imm, std::uint64_t, UBPF_DST, imm64(), ufn, sfn)     \
+    UBPF_ALU_DIV_FORM(name##64_reg, sname##64_reg, std::uint64_t, UBPF_DST, UBPF_SRC, ufn, sfn)    \
+    UBPF_ALU_DIV_FORM(name##32_imm, sname##32_imm, std::uint32_t, UBPF_DST, insn.imm, ufn, sfn)    \
+    UBPF_ALU_DIV_FORM(name##32_reg, sname##32_reg, std::uint32_t, UBPF_DST, UBPF_SRC, ufn, sfn)
+#define UBPF_ALU_DIV_FORM(name, sname, T, av, bv, ufn, sfn)                                        \
+    UBPF_OP(name) UBPF_OP(sname) {                                                                 \
+        const auto a = static_cast<T>(av), b = static_cast<T>(bv);                                 \
+        UBPF_DST = insn.off != 0 ? detail::sfn(a, b) : detail::ufn(a, b);                          \
+        UBPF_NEXT();                                                                               \
+    }
+#define UBPF_JMP(name, expr)                                                                       \
+    UBPF_JMP_FORM(name##_imm, std::uint64_t, imm64(), expr)                                        \
+    UBPF_JMP_FORM(name##_reg, std::uint64_t, UBPF_SRC, expr)                                       \
+    UBPF_JMP_FORM(name##32_imm, std::uint32_t, insn.imm, expr)                                     \
+    UBPF_JMP_FORM(name##32_reg, std::uint32_t, UBPF_SRC, expr)
+#define UBPF_JMP_FORM(name, T, bv, expr)                                                           \
+    UBPF_OP(name) {                                                                                \
+        const auto a = static_cast<T>(UBPF_DST), b = static_cast<T>(bv);                           \
+        if (expr) UBPF_JUMP(insn.off);                                                             \
+        UBPF_NEXT();                                                                               \
+    }
+// Loads zero-extend unsigned T and sign-extend signed T.
+#define UBPF_LOAD(name, T)                                                                         \
+    UBPF_OP(name) {                                                                                \
+        const void* p = memory.translate(address(insn.src()), sizeof(T), Access::read);          \
+        if (UBPF_UNLIKELY(p == nullptr)) goto load_fault;                                          \
+        UBPF_DST = static_cast<std::uint64_t>(static_cast<std::int64_t>(load_le<T>(p)));           \
+        UBPF_NEXT();                                                                               \
+    }
+#define UBPF_STORE(name, T, value)                                                                 \
+    UBPF_OP(name) {                                                                                \
+        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::write);                 \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                         \
+        store_le<T>(p, static_cast<T>(value));                                                     \
+        UBPF_NEXT();                                                                               \
+    }
+#define UBPF_ATOMIC(sfx, T)                                                                        \
+    UBPF_OP(atomic_add##sfx) UBPF_OP(atomic_or##sfx) UBPF_OP(atomic_and##sfx)                      \
+    UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx) UBPF_OP(atomic_fetch_or##sfx)          \
+    UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx) UBPF_OP(atomic_xchg##sfx)        \
+    UBPF_OP(atomic_cmpxchg##sfx) {                                                                 \
+        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::read_write);            \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                         \
+        detail::atomic_update<T>(p, insn.imm, UBPF_SRC, reg[0]);                                   \
+        UBPF_NEXT();                                                                               \
+    }
+
+    if constexpr (kThreaded) UBPF_DISPATCH();
+
+dispatch:
+    if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted;
+    --remaining;
+    insn = *pc;
+    switch (isa::kFirstRow[insn.opcode]) {
+        UBPF_ALU(add, a + b)
+        UBPF_ALU(sub, a - b)
+        UBPF_ALU(mul, a * b)
+        UBPF_DIVMOD(div, sdiv, udiv, sdiv)
+        UBPF_ALU(or_, a | b)
+        UBPF_ALU(and_, a & b)
+        UBPF_ALU(lsh, detail::shl(a, b))
+        UBPF_ALU(rsh, detail::shr(a, b))
+        UBPF_OP(neg64) {
+            UBPF_DST = std::uint64_t{0} - UBPF_DST;
+            UBPF_NEXT();
+        }
+        UBPF_OP(neg32) {
+            UBPF_DST = static_cast<std::uint32_t>(0u - static_cast<std::uint32_t>(UBPF_DST));
+            UBPF_NEXT();
+        }
+        UBPF_DIVMOD(mod, smod, umod, smod)
+        UBPF_ALU(xor_, a ^ b)
+        UBPF_OP(mov64_imm) {
+            UBPF_DST = imm64();
+            UBPF_NEXT();
+        }
+        // mov and movsx share opcodes; the offset is the source width to sign-extend (0: none).
+        UBPF_OP(mov64_reg) UBPF_OP(movsx864) UBPF_OP(movsx1664) UBPF_OP(movsx3264) {
+            UBPF_DST = insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off))
+                                     : UBPF_SRC;
+            UBPF_NEXT();
+        }
+        UBPF_OP(mov32_imm) {
+            UBPF_DST = static_cast<std::uint32_t>(insn.imm);
+            UBPF_NEXT();
+        }
+        UBPF_OP(mov32_reg) UBPF_OP(movsx832) UBPF_OP(movsx1632) {
+            UBPF_DST = static_cast<std::uint32_t>(
+                insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off))
+                              : UBPF_SRC);
+            UBPF_NEXT();
+        }
+        UBPF_ALU(arsh, detail::sar(a, b))
+        // On a little-endian host "to little endian" only truncates to the width.
+        UBPF_OP(le16) UBPF_OP(le32) UBPF_OP(le64) {
+            UBPF_DST = detail::truncate(UBPF_DST, static_cast<unsigned>(insn.imm));
+            UBPF_NEXT();
+        }
+        UBPF_OP(be16) UBPF_OP(be32) UBPF_OP(be64) UBPF_OP(bswap16) UBPF_OP(bswap32) UBPF_OP(bswap64) {
+            UBPF_DST = detail::byte_swap(UBPF_DST, static_cast<unsigned>(insn.imm));
+            UBPF_NEXT();
+        }
+        UBPF_OP(ja) {
+            UBPF_JUMP(insn.off);
+        }
+        UBPF_OP(ja32) {
+            UBPF_JUMP(insn.imm);
+        }
+        UBPF_JMP(jeq, a == b)
+        UBPF_JMP(jgt, a > b)
+        UBPF_JMP(jge, a >= b)
+        UBPF_JMP(jset, (a & b) != 0)
+        UBPF_JMP(jne, a != b)
+        UBPF_JMP(jsgt, detail::as_signed(a) > detail::as_signed(b))
+        UBPF_JMP(jsge, detail::as_signed(a) >= detail::as_signed(b))
+        UBPF_JMP(jlt, a < b)
+        UBPF_JMP(jle, a <= b)
+        UBPF_JMP(jslt, detail::as_signed(a) < detail::as_signed(b))
+        UBPF_JMP(jsle, detail::as_signed(a) <= detail::as_signed(b))
+        UBPF_OP(call) UBPF_OP(call_local) {
+            if (insn.src() == 0) {
+                helper_id = static_cast<std::uint32_t>(insn.imm);
+                goto call_helper;
+            }
+            if (UBPF_UNLIKELY(depth + 1 >= C.max_call_depth)) goto call_depth_exceeded;
+            frames[depth] = Frame{pc + 1, {reg[6], reg[7], reg[8], reg[9]}};
+            ++depth;
+            reg[isa::kFramePointer] -= C.stack_frame_size;
+            UBPF_JUMP(insn.imm);
+        }
+        UBPF_OP(callx) {
+            helper_id = UBPF_DST;
+            goto call_helper;
+        }
+        UBPF_OP(exit) {
+            if (depth == 0) return Outcome{reg[0], budget - remaining};
+            --depth;
+            reg[6] = frames[depth].saved[0];
+            reg[7] = frames[depth].saved[1];
+            reg[8] = frames[depth].saved[2];
+            reg[9] = frames[depth].saved[3];
+            reg[isa::kFramePointer] += C.stack_frame_size;
+            pc = frames[depth].return_to;
+            UBPF_DISPATCH();
+        }
+        UBPF_OP(lddw) {
+            UBPF_DST = static_cast<std::uint32_t>(insn.imm) |
+                       (static_cast<std::uint64_t>(static_cast<std::uint32_t>(pc[1].imm)) << 32);
+            pc += 2;
+            UBPF_DISPATCH();
+        }
+        UBPF_LOAD(ldxw, std::uint32_t)
+        UBPF_LOAD(ldxh, std::uint16_t)
+        UBPF_LOAD(ldxb, std::uint8_t)
+        UBPF_LOAD(ldxdw, std::uint64_t)
+        UBPF_LOAD(ldxsw, std::int32_t)
+        UBPF_LOAD(ldxsh, std::int16_t)
+        UBPF_LOAD(ldxsb, std::int8_t)
+        UBPF_STORE(stw, std::uint32_t, insn.imm)
+        UBPF_STORE(sth, std::uint16_t, insn.imm)
+        UBPF_STORE(stb, std::uint8_t, insn.imm)
+        UBPF_STORE(stdw, std::uint64_t, imm64())
+        UBPF_STORE(stxw, std::uint32_t, UBPF_SRC)
+        UBPF_STORE(stxh, std::uint16_t, UBPF_SRC)
+        UBPF_STORE(stxb, std::uint8_t, UBPF_SRC)
+        UBPF_STORE(stxdw, std::uint64_t, UBPF_SRC)
+        UBPF_ATOMIC(32, std::uint32_t)
+        UBPF_ATOMIC(64, std::uint64_t)
+    case Id::invalid: break;  // unreachable: the verifier rejected unknown opcodes
+    }
+    return Error{ErrorCode::unknown_opcode, at()};
+
+call_helper: {
+    const Helper* helper = find_helper(program.helpers, helper_id);
+    if (helper == nullptr) return Error{ErrorCode::unknown_helper, at()};
+    if (!program.policy.allows(helper_id)) return Error{ErrorCode::helper_not_allowed, at()};
+    reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], helper_context);
+    if (UBPF_UNLIKELY(helper_context.outcome() != HelperContext::Outcome::proceed)) {
+        if (helper_context.outcome() == HelperContext::Outcome::fail)
+            return Error{helper_context.error(), at()};
+        return Outcome{reg[0], budget - remaining};
+    }
+    UBPF_NEXT();
+}
+load_fault:
+    return Error{ErrorCode::out_of_bounds_load, at()};
+store_fault: {
+    const std::size_t size = isa::info(isa::kFirstRow[insn.opcode]).width / 8;
+    const bool readable = memory.translate(address(insn.dst()), size, Access::read) != nullptr;
+    return Error{readable ? ErrorCode::store_to_readonly : ErrorCode::out_of_bounds_store, at()};
+}
+call_depth_exceeded:
+    return Error{ErrorCode::call_depth_exceeded, at()};
+budget_exhausted:
+    return Error{ErrorCode::budget_exhausted, at()};
+
+#undef UBPF_THREADED_DISPATCH
+#undef UBPF_DISPATCH
+#undef UBPF_NEXT
+#undef UBPF_JUMP
+#undef UBPF_OP
+#undef UBPF_DST
+#undef UBPF_SRC
+#undef UBPF_ALU
+#undef UBPF_DIVMOD
+#undef UBPF_ALU_DIV_FORM
+#undef UBPF_JMP
+#undef UBPF_JMP_FORM
+#undef UBPF_LOAD
+#undef UBPF_STORE
+#undef UBPF_ATOMIC
+}
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+}  // namespace ubpf

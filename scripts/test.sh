@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: format check, an ASan+UBSan build with every ctest (unit tests, the
+# .data corpus, the public bpf_conformance suite, the CLI, the Cortex-M4 build, packaging),
+# and a bounded libFuzzer run. Fails loudly on the first problem.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+echo "== clang-format"
+files=$(git ls-files '*.hpp' '*.cpp')
+clang-format --dry-run --Werror $files
+
+echo "== build with ASan and UBSan"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUBPF_SANITIZE=ON
+cmake --build build-asan -j "$jobs"
+
+echo "== ctest"
+(cd build-asan && ctest --output-on-failure -j "$jobs")
+
+echo "== fuzz (libFuzzer, ASan+UBSan, ${UBPF_FUZZ_SECONDS:-60} s)"
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DUBPF_BUILD_FUZZ=ON -DUBPF_BUILD_TESTS=OFF -DUBPF_BUILD_TOOLS=OFF
+cmake --build build-fuzz -j "$jobs"
+build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_final_stats=1 \
+  build-fuzz/fuzz-corpus tests/fuzz/seeds 2>&1 | tail -n 20
+echo "all tests passed"

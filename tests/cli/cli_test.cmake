@@ -1,0 +1,56 @@
+# Runs the ubpf CLI the way a user does and checks its output and exit codes.
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+function(expect name expected_rc expected_out)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
+    INPUT_FILE ${stdin_file})
+  if(NOT rc EQUAL expected_rc)
+    message(FATAL_ERROR "${name}: exit ${rc}, expected ${expected_rc}\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  string(FIND "${out}${err}" "${expected_out}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${name}: output lacks '${expected_out}'\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  message(STATUS "ok: ${name}")
+endfunction()
+set(stdin_file /dev/null)
+
+# Fletcher-16("abcdefgh") = 0x0627 = 1575, 88 instructions counted by hand
+# (3 set-up, 8 iterations of 10, the final compare, 4 to combine and exit).
+expect("run .data" 0 "result: 1575 (0x627)\ninstructions: 88\n" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data)
+
+# asm to a binary, then run it with --mem and disassemble it.
+file(WRITE ${WORK_DIR}/in.bin "abcdefgh")
+expect("asm -o" 0 "" ${UBPF} asm ${SOURCE_DIR}/examples/fletcher16.data -o ${WORK_DIR}/f.bin)
+expect("run raw --mem" 0 "result: 1575 (0x627)" ${UBPF} run ${WORK_DIR}/f.bin --mem ${WORK_DIR}/in.bin)
+expect("disasm" 0 "ldxb %r7, [%r6+0]\nadd %r3, %r7\nmod %r3, 255\n" ${UBPF} disasm ${WORK_DIR}/f.bin)
+
+# Assembly text directly; the error names the pc and the instruction.
+file(WRITE ${WORK_DIR}/oob.s "mov %r1, 0\nldxw %r0, [%r1+16]\nexit\n")
+expect("runtime error" 1 "error: load outside the program's readable memory at pc 1: ldxw %r0, [%r1+16]"
+  ${UBPF} run ${WORK_DIR}/oob.s)
+file(WRITE ${WORK_DIR}/bad.s "mov %r0, 1\n")
+expect("verifier error" 1 "error: execution can run past the end of the function at pc 0: mov %r0, 1"
+  ${UBPF} run ${WORK_DIR}/bad.s)
+expect("missing file" 1 "error: cannot read" ${UBPF} run ${WORK_DIR}/nope.s)
+string(ASCII 1 2 3 4 5 6 7 odd)
+file(WRITE ${WORK_DIR}/odd.bin "${odd}")
+expect("odd byte code" 1 "is not a multiple of 8" ${UBPF} run ${WORK_DIR}/odd.bin)
+expect("unknown command" 2 "unknown command" ${UBPF} frobnicate)
+expect("unknown engine" 2 "unknown engine" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine warp)
+
+# The bpf_conformance plugin protocol: hex program on stdin, memory hex as argument.
+# mov %r0, %r2 ; exit  with 8 bytes of memory gives r0 = 8, printed in hex.
+file(WRITE ${WORK_DIR}/prog.hex "bf  20  00  00  00  00  00  00  95  00  00  00  00  00  00  00  \n")
+set(stdin_file ${WORK_DIR}/prog.hex)
+expect("plugin result" 0 "8\n" ${UBPF} plugin "00  00  00  01  00  00  00  02  ")
+# lddw %r0, 0x8000000000000000 ; exit: all 64 bits are printed.
+file(WRITE ${WORK_DIR}/big.hex "18 00 00 00 00 00 00 00 00 00 00 00 00 00 00 80 95 00 00 00 00 00 00 00\n")
+set(stdin_file ${WORK_DIR}/big.hex)
+expect("plugin 64-bit result" 0 "8000000000000000\n" ${UBPF} plugin)
+file(WRITE ${WORK_DIR}/fall.hex "b7 00 00 00 01 00 00 00\n")
+set(stdin_file ${WORK_DIR}/fall.hex)
+expect("plugin error" 1 "execution can run past the end of the function at pc 0\n" ${UBPF} plugin)
+file(WRITE ${WORK_DIR}/junk.hex "zz\n")
+set(stdin_file ${WORK_DIR}/junk.hex)
+expect("plugin malformed" 1 "malformed hex input" ${UBPF} plugin)
