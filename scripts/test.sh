@@ -11,7 +11,7 @@ files=$(git ls-files '*.hpp' '*.cpp')
 clang-format --dry-run --Werror $files
 
 echo "== build with ASan and UBSan"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUBPF_SANITIZE=ON
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUBPF_SANITIZE=ON -DUBPF_BUILD_BENCH=ON
 cmake --build build-asan -j "$jobs"
 
 echo "== ctest"
@@ -21,6 +21,7 @@ echo "== fuzz (libFuzzer, ASan+UBSan, ${UBPF_FUZZ_SECONDS:-60} s)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DUBPF_BUILD_FUZZ=ON -DUBPF_BUILD_TESTS=OFF -DUBPF_BUILD_TOOLS=OFF
 cmake --build build-fuzz -j "$jobs"
+mkdir -p build-fuzz/fuzz-corpus
 build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus tests/fuzz/seeds 2>&1 | tail -n 20
 echo "all tests passed"

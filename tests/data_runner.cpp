@@ -55,8 +55,8 @@ TEST_CASE("data files give their expected result or error", "[data]") {
             const ubpf::host::RunReport report = ubpf::host::run_on_host(request);
             const std::string got = report.ok ? "result " + std::to_string(report.r0)
                                               : "error " + ubpf::host::error_text(report.error);
-            const std::string want = file.error ? "error " + *file.error
-                                                : "result " + std::to_string(*file.result);
+            const std::string want =
+                file.error ? "error " + *file.error : "result " + std::to_string(*file.result);
             INFO("got: " << got);
             (got == want ? g_passed : g_failed)++;
             CHECK(got == want);
@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
                 Opt(g_engine, "engine")["--engine"]("host"));
     if (const int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
     for (const std::string& d : dirs) {
-        if (std::filesystem::is_directory(d)) g_dirs.push_back(d);
+        if (std::filesystem::is_directory(d))
+            g_dirs.push_back(d);
         else {
             std::printf("skipped: directory %s does not exist\n", d.c_str());
             ++g_skipped;

@@ -13,24 +13,24 @@ using ubpf::Insn;
 // Fletcher-16 of the buffer at r1 with length r2 (examples/fletcher16.data), which reports
 // the checksum through helper 1 before returning it.
 constexpr Insn kProgram[] = {
-    Insn::make(0xb7, 3, 0, 0, 0),     // mov %r3, 0          sum1
-    Insn::make(0xb7, 4, 0, 0, 0),     // mov %r4, 0          sum2
-    Insn::make(0xb7, 5, 0, 0, 0),     // mov %r5, 0          index
-    Insn::make(0x3d, 5, 2, 9, 0),     // jge %r5, %r2, +9
-    Insn::make(0xbf, 6, 1, 0, 0),     // mov %r6, %r1
-    Insn::make(0x0f, 6, 5, 0, 0),     // add %r6, %r5
-    Insn::make(0x71, 7, 6, 0, 0),     // ldxb %r7, [%r6+0]
-    Insn::make(0x0f, 3, 7, 0, 0),     // add %r3, %r7
-    Insn::make(0x97, 3, 0, 0, 255),   // mod %r3, 255
-    Insn::make(0x0f, 4, 3, 0, 0),     // add %r4, %r3
-    Insn::make(0x97, 4, 0, 0, 255),   // mod %r4, 255
-    Insn::make(0x07, 5, 0, 0, 1),     // add %r5, 1
-    Insn::make(0x05, 0, 0, -10, 0),   // ja -10
-    Insn::make(0xbf, 1, 4, 0, 0),     // mov %r1, %r4
-    Insn::make(0x67, 1, 0, 0, 8),     // lsh %r1, 8
-    Insn::make(0x4f, 1, 3, 0, 0),     // or %r1, %r3
-    Insn::make(0x85, 0, 0, 0, 1),     // call 1              report(r1)
-    Insn::make(0x95, 0, 0, 0, 0),     // exit                r0 = report's return value
+    Insn::make(0xb7, 3, 0, 0, 0),    // mov %r3, 0          sum1
+    Insn::make(0xb7, 4, 0, 0, 0),    // mov %r4, 0          sum2
+    Insn::make(0xb7, 5, 0, 0, 0),    // mov %r5, 0          index
+    Insn::make(0x3d, 5, 2, 9, 0),    // jge %r5, %r2, +9
+    Insn::make(0xbf, 6, 1, 0, 0),    // mov %r6, %r1
+    Insn::make(0x0f, 6, 5, 0, 0),    // add %r6, %r5
+    Insn::make(0x71, 7, 6, 0, 0),    // ldxb %r7, [%r6+0]
+    Insn::make(0x0f, 3, 7, 0, 0),    // add %r3, %r7
+    Insn::make(0x97, 3, 0, 0, 255),  // mod %r3, 255
+    Insn::make(0x0f, 4, 3, 0, 0),    // add %r4, %r3
+    Insn::make(0x97, 4, 0, 0, 255),  // mod %r4, 255
+    Insn::make(0x07, 5, 0, 0, 1),    // add %r5, 1
+    Insn::make(0x05, 0, 0, -10, 0),  // ja -10
+    Insn::make(0xbf, 1, 4, 0, 0),    // mov %r1, %r4
+    Insn::make(0x67, 1, 0, 0, 8),    // lsh %r1, 8
+    Insn::make(0x4f, 1, 3, 0, 0),    // or %r1, %r3
+    Insn::make(0x85, 0, 0, 0, 1),    // call 1              report(r1)
+    Insn::make(0x95, 0, 0, 0, 0),    // exit                r0 = report's return value
 };
 
 // Helpers see 64-bit arguments and a context that checks pointers against the regions.

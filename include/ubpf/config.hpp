@@ -25,7 +25,7 @@ namespace ubpf {
 
 /// How the interpreter finds the handler of the next instruction.
 enum class Dispatch : std::uint8_t {
-    threaded,  ///< computed goto, one indirect jump per instruction (GCC, Clang)
+    threaded,     ///< computed goto, one indirect jump per instruction (GCC, Clang)
     switch_loop,  ///< portable `for (;;) switch`
 };
 

@@ -69,8 +69,9 @@ enum class ErrorCode : std::uint8_t {
     return {};
 #else
     switch (code) {
-#define UBPF_ERROR_TEXT(name, text)                                                                \
-    case ErrorCode::name: return text;
+#define UBPF_ERROR_TEXT(name, text) \
+    case ErrorCode::name:           \
+        return text;
         UBPF_ERRORS(UBPF_ERROR_TEXT)
 #undef UBPF_ERROR_TEXT
     }
@@ -81,8 +82,9 @@ enum class ErrorCode : std::uint8_t {
 /// The identifier of an error code, e.g. "jump_out_of_bounds".
 [[nodiscard]] constexpr std::string_view name(ErrorCode code) noexcept {
     switch (code) {
-#define UBPF_ERROR_NAME(name, text)                                                                \
-    case ErrorCode::name: return #name;
+#define UBPF_ERROR_NAME(name, text) \
+    case ErrorCode::name:           \
+        return #name;
         UBPF_ERRORS(UBPF_ERROR_NAME)
 #undef UBPF_ERROR_NAME
     }

@@ -15,8 +15,8 @@ namespace ubpf {
 class HelperContext;
 
 /// The eBPF helper ABI: five 64-bit arguments (r1..r5) in, r0 out, plus the run's context.
-using HelperFn = std::uint64_t (*)(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
-                                   std::uint64_t, HelperContext&);
+using HelperFn = std::uint64_t (*)(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                                   HelperContext&);
 
 struct Helper {
     std::uint32_t id;

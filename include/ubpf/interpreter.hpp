@@ -21,11 +21,11 @@ namespace ubpf {
 
 /// Everything one run needs besides the program. The caller owns every buffer.
 struct Execution {
-    std::span<std::uint8_t> stack;     ///< at least Config::stack_size() bytes
-    std::span<const Region> regions;   ///< memory the program may use besides its stack
+    std::span<std::uint8_t> stack;        ///< at least Config::stack_size() bytes
+    std::span<const Region> regions;      ///< memory the program may use besides its stack
     std::array<std::uint64_t, 5> args{};  ///< initial r1..r5
-    std::uint64_t budget = 1'000'000;  ///< instructions the run may execute
-    void* user = nullptr;              ///< handed to helpers through HelperContext::user()
+    std::uint64_t budget = 1'000'000;     ///< instructions the run may execute
+    void* user = nullptr;                 ///< handed to helpers through HelperContext::user()
 };
 
 /// The result of a run that ended with `exit`.
@@ -45,18 +45,26 @@ constexpr T shift_mask() noexcept {
     return static_cast<T>(sizeof(T) * 8 - 1);
 }
 template <class T>
-constexpr T shl(T a, T b) noexcept { return static_cast<T>(a << (b & shift_mask<T>())); }
+constexpr T shl(T a, T b) noexcept {
+    return static_cast<T>(a << (b & shift_mask<T>()));
+}
 template <class T>
-constexpr T shr(T a, T b) noexcept { return static_cast<T>(a >> (b & shift_mask<T>())); }
+constexpr T shr(T a, T b) noexcept {
+    return static_cast<T>(a >> (b & shift_mask<T>()));
+}
 template <class T>
 constexpr T sar(T a, T b) noexcept {
     return static_cast<T>(as_signed(a) >> (b & shift_mask<T>()));
 }
 // RFC 9669: x / 0 = 0, x % 0 = x; signed MIN / -1 wraps to MIN and MIN % -1 = 0.
 template <class T>
-constexpr T udiv(T a, T b) noexcept { return b != 0 ? static_cast<T>(a / b) : T{0}; }
+constexpr T udiv(T a, T b) noexcept {
+    return b != 0 ? static_cast<T>(a / b) : T{0};
+}
 template <class T>
-constexpr T umod(T a, T b) noexcept { return b != 0 ? static_cast<T>(a % b) : a; }
+constexpr T umod(T a, T b) noexcept {
+    return b != 0 ? static_cast<T>(a % b) : a;
+}
 template <class T>
 constexpr T sdiv(T a, T b) noexcept {
     if (b == 0) return 0;
@@ -88,16 +96,27 @@ inline void atomic_update(void* p, std::int32_t op, std::uint64_t& src, std::uin
     const T old = load_le<T>(p);
     const T value = static_cast<T>(src);
     switch (op & ~1) {
-    case 0x00: store_le<T>(p, static_cast<T>(old + value)); break;
-    case 0x40: store_le<T>(p, static_cast<T>(old | value)); break;
-    case 0x50: store_le<T>(p, static_cast<T>(old & value)); break;
-    case 0xa0: store_le<T>(p, static_cast<T>(old ^ value)); break;
-    case 0xe0: store_le<T>(p, value); break;  // xchg
-    case 0xf0:                                 // cmpxchg
-        if (old == static_cast<T>(r0)) store_le<T>(p, value);
-        r0 = old;
-        return;
-    default: break;
+        case 0x00:
+            store_le<T>(p, static_cast<T>(old + value));
+            break;
+        case 0x40:
+            store_le<T>(p, static_cast<T>(old | value));
+            break;
+        case 0x50:
+            store_le<T>(p, static_cast<T>(old & value));
+            break;
+        case 0xa0:
+            store_le<T>(p, static_cast<T>(old ^ value));
+            break;
+        case 0xe0:
+            store_le<T>(p, value);
+            break;  // xchg
+        case 0xf0:  // cmpxchg
+            if (old == static_cast<T>(r0)) store_le<T>(p, value);
+            r0 = old;
+            return;
+        default:
+            break;
     }
     if (op & 1) src = old;  // fetch variants and xchg return the old value in src
 }
@@ -127,8 +146,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     for (const Region& r : exec.regions)
         if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
 
-    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write),
-                           exec.regions};
+    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write), exec.regions};
     HelperContext helper_context{memory, exec.user};
 
     const Insn* const code = program.code.data();
@@ -167,104 +185,104 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #endif
 
 // Fetches the instruction at pc, charging it to the budget, and runs its handler.
-#define UBPF_DISPATCH()                                                                            \
-    do {                                                                                           \
-        if constexpr (kThreaded) {                                                                 \
-            if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted;                              \
-            --remaining;                                                                           \
-            insn = *pc;                                                                            \
-            UBPF_THREADED_DISPATCH();                                                              \
-        } else {                                                                                   \
-            goto dispatch;                                                                         \
-        }                                                                                          \
+#define UBPF_DISPATCH()                                               \
+    do {                                                              \
+        if constexpr (kThreaded) {                                    \
+            if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted; \
+            --remaining;                                              \
+            insn = *pc;                                               \
+            UBPF_THREADED_DISPATCH();                                 \
+        } else {                                                      \
+            goto dispatch;                                            \
+        }                                                             \
     } while (0)
-#define UBPF_NEXT()                                                                                \
-    do {                                                                                           \
-        ++pc;                                                                                      \
-        UBPF_DISPATCH();                                                                           \
+#define UBPF_NEXT()      \
+    do {                 \
+        ++pc;            \
+        UBPF_DISPATCH(); \
     } while (0)
-#define UBPF_JUMP(offset)                                                                          \
-    do {                                                                                           \
-        pc += 1 + (offset);                                                                        \
-        UBPF_DISPATCH();                                                                           \
+#define UBPF_JUMP(offset)   \
+    do {                    \
+        pc += 1 + (offset); \
+        UBPF_DISPATCH();    \
     } while (0)
-#define UBPF_OP(name)                                                                              \
-    case Id::name:                                                                                 \
-    L_##name:
+#define UBPF_OP(name) \
+    case Id::name:    \
+        L_##name:
 #define UBPF_DST reg[insn.dst()]
 #define UBPF_SRC reg[insn.src()]
 
 // An ALU operation in its four forms; `expr` combines a and b of the operation's width.
-#define UBPF_ALU(name, expr)                                                                       \
-    UBPF_OP(name##64_imm) {                                                                        \
-        const std::uint64_t a = UBPF_DST, b = imm64();                                            \
-        UBPF_DST = (expr);                                                                         \
-        UBPF_NEXT();                                                                               \
-    }                                                                                              \
-    UBPF_OP(name##64_reg) {                                                                        \
-        const std::uint64_t a = UBPF_DST, b = UBPF_SRC;                                            \
-        UBPF_DST = (expr);                                                                         \
-        UBPF_NEXT();                                                                               \
-    }                                                                                              \
-    UBPF_OP(name##32_imm) {                                                                        \
-        const auto a = static_cast<std::uint32_t>(UBPF_DST);                                       \
-        const auto b = static_cast<std::uint32_t>(insn.imm);                                       \
-        UBPF_DST = static_cast<std::uint32_t>(expr);                                               \
-        UBPF_NEXT();                                                                               \
-    }                                                                                              \
-    UBPF_OP(name##32_reg) {                                                                        \
-        const auto a = static_cast<std::uint32_t>(UBPF_DST);                                       \
-        const auto b = static_cast<std::uint32_t>(UBPF_SRC);                                       \
-        UBPF_DST = static_cast<std::uint32_t>(expr);                                               \
-        UBPF_NEXT();                                                                               \
+#define UBPF_ALU(name, expr)                                 \
+    UBPF_OP(name##64_imm) {                                  \
+        const std::uint64_t a = UBPF_DST, b = imm64();       \
+        UBPF_DST = (expr);                                   \
+        UBPF_NEXT();                                         \
+    }                                                        \
+    UBPF_OP(name##64_reg) {                                  \
+        const std::uint64_t a = UBPF_DST, b = UBPF_SRC;      \
+        UBPF_DST = (expr);                                   \
+        UBPF_NEXT();                                         \
+    }                                                        \
+    UBPF_OP(name##32_imm) {                                  \
+        const auto a = static_cast<std::uint32_t>(UBPF_DST); \
+        const auto b = static_cast<std::uint32_t>(insn.imm); \
+        UBPF_DST = static_cast<std::uint32_t>(expr);         \
+        UBPF_NEXT();                                         \
+    }                                                        \
+    UBPF_OP(name##32_reg) {                                  \
+        const auto a = static_cast<std::uint32_t>(UBPF_DST); \
+        const auto b = static_cast<std::uint32_t>(UBPF_SRC); \
+        UBPF_DST = static_cast<std::uint32_t>(expr);         \
+        UBPF_NEXT();                                         \
     }
 // Unsigned and signed division share opcodes; the offset field (0 or 1) picks one.
-#define UBPF_DIVMOD(name, sname, ufn, sfn)                                                         \
-    UBPF_ALU_DIV_FORM(name##64_imm, sname##64_imm, std::uint64_t, UBPF_DST, imm64(), ufn, sfn)     \
-    UBPF_ALU_DIV_FORM(name##64_reg, sname##64_reg, std::uint64_t, UBPF_DST, UBPF_SRC, ufn, sfn)    \
-    UBPF_ALU_DIV_FORM(name##32_imm, sname##32_imm, std::uint32_t, UBPF_DST, insn.imm, ufn, sfn)    \
+#define UBPF_DIVMOD(name, sname, ufn, sfn)                                                      \
+    UBPF_ALU_DIV_FORM(name##64_imm, sname##64_imm, std::uint64_t, UBPF_DST, imm64(), ufn, sfn)  \
+    UBPF_ALU_DIV_FORM(name##64_reg, sname##64_reg, std::uint64_t, UBPF_DST, UBPF_SRC, ufn, sfn) \
+    UBPF_ALU_DIV_FORM(name##32_imm, sname##32_imm, std::uint32_t, UBPF_DST, insn.imm, ufn, sfn) \
     UBPF_ALU_DIV_FORM(name##32_reg, sname##32_reg, std::uint32_t, UBPF_DST, UBPF_SRC, ufn, sfn)
-#define UBPF_ALU_DIV_FORM(name, sname, T, av, bv, ufn, sfn)                                        \
-    UBPF_OP(name) UBPF_OP(sname) {                                                                 \
-        const auto a = static_cast<T>(av), b = static_cast<T>(bv);                                 \
-        UBPF_DST = insn.off != 0 ? detail::sfn(a, b) : detail::ufn(a, b);                          \
-        UBPF_NEXT();                                                                               \
+#define UBPF_ALU_DIV_FORM(name, sname, T, av, bv, ufn, sfn)               \
+    UBPF_OP(name) UBPF_OP(sname) {                                        \
+        const auto a = static_cast<T>(av), b = static_cast<T>(bv);        \
+        UBPF_DST = insn.off != 0 ? detail::sfn(a, b) : detail::ufn(a, b); \
+        UBPF_NEXT();                                                      \
     }
-#define UBPF_JMP(name, expr)                                                                       \
-    UBPF_JMP_FORM(name##_imm, std::uint64_t, imm64(), expr)                                        \
-    UBPF_JMP_FORM(name##_reg, std::uint64_t, UBPF_SRC, expr)                                       \
-    UBPF_JMP_FORM(name##32_imm, std::uint32_t, insn.imm, expr)                                     \
+#define UBPF_JMP(name, expr)                                   \
+    UBPF_JMP_FORM(name##_imm, std::uint64_t, imm64(), expr)    \
+    UBPF_JMP_FORM(name##_reg, std::uint64_t, UBPF_SRC, expr)   \
+    UBPF_JMP_FORM(name##32_imm, std::uint32_t, insn.imm, expr) \
     UBPF_JMP_FORM(name##32_reg, std::uint32_t, UBPF_SRC, expr)
-#define UBPF_JMP_FORM(name, T, bv, expr)                                                           \
-    UBPF_OP(name) {                                                                                \
-        const auto a = static_cast<T>(UBPF_DST), b = static_cast<T>(bv);                           \
-        if (expr) UBPF_JUMP(insn.off);                                                             \
-        UBPF_NEXT();                                                                               \
+#define UBPF_JMP_FORM(name, T, bv, expr)                                 \
+    UBPF_OP(name) {                                                      \
+        const auto a = static_cast<T>(UBPF_DST), b = static_cast<T>(bv); \
+        if (expr) UBPF_JUMP(insn.off);                                   \
+        UBPF_NEXT();                                                     \
     }
 // Loads zero-extend unsigned T and sign-extend signed T.
-#define UBPF_LOAD(name, T)                                                                         \
-    UBPF_OP(name) {                                                                                \
-        const void* p = memory.translate(address(insn.src()), sizeof(T), Access::read);          \
-        if (UBPF_UNLIKELY(p == nullptr)) goto load_fault;                                          \
-        UBPF_DST = static_cast<std::uint64_t>(static_cast<std::int64_t>(load_le<T>(p)));           \
-        UBPF_NEXT();                                                                               \
+#define UBPF_LOAD(name, T)                                                               \
+    UBPF_OP(name) {                                                                      \
+        const void* p = memory.translate(address(insn.src()), sizeof(T), Access::read);  \
+        if (UBPF_UNLIKELY(p == nullptr)) goto load_fault;                                \
+        UBPF_DST = static_cast<std::uint64_t>(static_cast<std::int64_t>(load_le<T>(p))); \
+        UBPF_NEXT();                                                                     \
     }
-#define UBPF_STORE(name, T, value)                                                                 \
-    UBPF_OP(name) {                                                                                \
-        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::write);                 \
-        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                         \
-        store_le<T>(p, static_cast<T>(value));                                                     \
-        UBPF_NEXT();                                                                               \
+#define UBPF_STORE(name, T, value)                                                 \
+    UBPF_OP(name) {                                                                \
+        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::write); \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                         \
+        store_le<T>(p, static_cast<T>(value));                                     \
+        UBPF_NEXT();                                                               \
     }
-#define UBPF_ATOMIC(sfx, T)                                                                        \
-    UBPF_OP(atomic_add##sfx) UBPF_OP(atomic_or##sfx) UBPF_OP(atomic_and##sfx)                      \
-    UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx) UBPF_OP(atomic_fetch_or##sfx)          \
-    UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx) UBPF_OP(atomic_xchg##sfx)        \
-    UBPF_OP(atomic_cmpxchg##sfx) {                                                                 \
-        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::read_write);            \
-        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                         \
-        detail::atomic_update<T>(p, insn.imm, UBPF_SRC, reg[0]);                                   \
-        UBPF_NEXT();                                                                               \
+#define UBPF_ATOMIC(sfx, T)                                                                                  \
+    UBPF_OP(atomic_add##sfx)                                                                                 \
+    UBPF_OP(atomic_or##sfx) UBPF_OP(atomic_and##sfx) UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx) \
+        UBPF_OP(atomic_fetch_or##sfx) UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx)          \
+            UBPF_OP(atomic_xchg##sfx) UBPF_OP(atomic_cmpxchg##sfx) {                                         \
+        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::read_write);                      \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                                   \
+        detail::atomic_update<T>(p, insn.imm, UBPF_SRC, reg[0]);                                             \
+        UBPF_NEXT();                                                                                         \
     }
 
     if constexpr (kThreaded) UBPF_DISPATCH();
@@ -298,8 +316,8 @@ dispatch:
         }
         // mov and movsx share opcodes; the offset is the source width to sign-extend (0: none).
         UBPF_OP(mov64_reg) UBPF_OP(movsx864) UBPF_OP(movsx1664) UBPF_OP(movsx3264) {
-            UBPF_DST = insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off))
-                                     : UBPF_SRC;
+            UBPF_DST =
+                insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off)) : UBPF_SRC;
             UBPF_NEXT();
         }
         UBPF_OP(mov32_imm) {
@@ -308,8 +326,7 @@ dispatch:
         }
         UBPF_OP(mov32_reg) UBPF_OP(movsx832) UBPF_OP(movsx1632) {
             UBPF_DST = static_cast<std::uint32_t>(
-                insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off))
-                              : UBPF_SRC);
+                insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off)) : UBPF_SRC);
             UBPF_NEXT();
         }
         UBPF_ALU(arsh, detail::sar(a, b))
@@ -388,11 +405,12 @@ dispatch:
         UBPF_STORE(stxdw, std::uint64_t, UBPF_SRC)
         UBPF_ATOMIC(32, std::uint32_t)
         UBPF_ATOMIC(64, std::uint64_t)
-    case Id::invalid: break;  // unreachable: the verifier rejected unknown opcodes
+        case Id::invalid:
+            break;  // unreachable: the verifier rejected unknown opcodes
     }
     return Error{ErrorCode::unknown_opcode, at()};
 
-call_helper: {
+call_helper : {
     const Helper* helper = find_helper(program.helpers, helper_id);
     if (helper == nullptr) return Error{ErrorCode::unknown_helper, at()};
     if (!program.policy.allows(helper_id)) return Error{ErrorCode::helper_not_allowed, at()};
@@ -406,7 +424,7 @@ call_helper: {
 }
 load_fault:
     return Error{ErrorCode::out_of_bounds_load, at()};
-store_fault: {
+store_fault : {
     const std::size_t size = isa::info(isa::kFirstRow[insn.opcode]).width / 8;
     const bool readable = memory.translate(address(insn.dst()), size, Access::read) != nullptr;
     return Error{readable ? ErrorCode::store_to_readonly : ErrorCode::out_of_bounds_store, at()};

@@ -28,8 +28,7 @@ struct Insn {
 
     [[nodiscard]] static constexpr Insn make(std::uint8_t opcode, unsigned dst, unsigned src,
                                              std::int16_t off, std::int32_t imm) noexcept {
-        return Insn{opcode, static_cast<std::uint8_t>((dst & 0x0fu) | ((src & 0x0fu) << 4)), off,
-                    imm};
+        return Insn{opcode, static_cast<std::uint8_t>((dst & 0x0fu) | ((src & 0x0fu) << 4)), off, imm};
     }
     friend constexpr bool operator==(const Insn&, const Insn&) = default;
 };
@@ -45,33 +44,75 @@ enum class Class : std::uint8_t { ld = 0, ldx = 1, st = 2, stx = 3, alu = 4, jmp
 
 /// What an instruction does. Width and operand source are separate facts of a table row.
 enum class Op : std::uint8_t {
-    add, sub, mul, div, sdiv, or_, and_, lsh, rsh, neg, mod, smod, xor_, mov, movsx, arsh,
-    le, be, bswap,
-    ja, jeq, jgt, jge, jset, jne, jsgt, jsge, jlt, jle, jslt, jsle,
-    call, call_local, callx, exit,
-    lddw, ldx, ldxs, st, stx,
-    atomic_add, atomic_or, atomic_and, atomic_xor,
-    atomic_fetch_add, atomic_fetch_or, atomic_fetch_and, atomic_fetch_xor,
-    atomic_xchg, atomic_cmpxchg,
+    add,
+    sub,
+    mul,
+    div,
+    sdiv,
+    or_,
+    and_,
+    lsh,
+    rsh,
+    neg,
+    mod,
+    smod,
+    xor_,
+    mov,
+    movsx,
+    arsh,
+    le,
+    be,
+    bswap,
+    ja,
+    jeq,
+    jgt,
+    jge,
+    jset,
+    jne,
+    jsgt,
+    jsge,
+    jlt,
+    jle,
+    jslt,
+    jsle,
+    call,
+    call_local,
+    callx,
+    exit,
+    lddw,
+    ldx,
+    ldxs,
+    st,
+    stx,
+    atomic_add,
+    atomic_or,
+    atomic_and,
+    atomic_xor,
+    atomic_fetch_add,
+    atomic_fetch_or,
+    atomic_fetch_and,
+    atomic_fetch_xor,
+    atomic_xchg,
+    atomic_cmpxchg,
 };
 
 /// Operand syntax of a row, shared by the assembler and the disassembler.
 enum class Form : std::uint8_t {
-    dst_imm,     ///< add %r1, 5
-    dst_src,     ///< add %r1, %r2
-    dst,         ///< neg %r1, be16 %r1
-    load,        ///< ldxw %r1, [%r2+4]
-    store_imm,   ///< stw [%r1+4], 5
-    store_src,   ///< stxw [%r1+4], %r2 and lock add [%r1+4], %r2
-    jump,        ///< ja +3
-    jump_long,   ///< ja32 +3 (offset in imm)
-    cond_imm,    ///< jeq %r1, 5, +3
-    cond_src,    ///< jeq %r1, %r2, +3
-    call_helper, ///< call 5
-    call_local,  ///< call local +3
-    callx,       ///< call %r2 (register in dst)
-    none,        ///< exit
-    lddw,        ///< lddw %r1, 0x1122334455667788
+    dst_imm,      ///< add %r1, 5
+    dst_src,      ///< add %r1, %r2
+    dst,          ///< neg %r1, be16 %r1
+    load,         ///< ldxw %r1, [%r2+4]
+    store_imm,    ///< stw [%r1+4], 5
+    store_src,    ///< stxw [%r1+4], %r2 and lock add [%r1+4], %r2
+    jump,         ///< ja +3
+    jump_long,    ///< ja32 +3 (offset in imm)
+    cond_imm,     ///< jeq %r1, 5, +3
+    cond_src,     ///< jeq %r1, %r2, +3
+    call_helper,  ///< call 5
+    call_local,   ///< call local +3
+    callx,        ///< call %r2 (register in dst)
+    none,         ///< exit
+    lddw,         ///< lddw %r1, 0x1122334455667788
 };
 
 /// Fields an instruction uses. RFC 9669 requires all other fields to be zero.
@@ -207,11 +248,15 @@ enum class Id : std::uint8_t {
 inline constexpr std::size_t kOpCount = static_cast<std::size_t>(Id::count);
 
 inline constexpr std::array<OpInfo, kOpCount> kOps = {{
-#define UBPF_ISA_ROW(name, mn, code, op, form, fields, sel, value, width)                          \
-    OpInfo{mn,           static_cast<std::uint8_t>(code),                                          \
-           Op::op,       Form::form,                                                               \
-           static_cast<std::uint8_t>(fields), Select::sel,                                         \
-           value,        width},
+#define UBPF_ISA_ROW(name, mn, code, op, form, fields, sel, value, width) \
+    OpInfo{mn,                                                            \
+           static_cast<std::uint8_t>(code),                               \
+           Op::op,                                                        \
+           Form::form,                                                    \
+           static_cast<std::uint8_t>(fields),                             \
+           Select::sel,                                                   \
+           value,                                                         \
+           width},
     UBPF_ISA_TABLE(UBPF_ISA_ROW)
 #undef UBPF_ISA_ROW
 }};
@@ -225,7 +270,9 @@ inline constexpr std::array<Id, 256> kFirstRow = [] {
     return first;
 }();
 
-[[nodiscard]] constexpr const OpInfo& info(Id id) noexcept { return kOps[static_cast<std::size_t>(id)]; }
+[[nodiscard]] constexpr const OpInfo& info(Id id) noexcept {
+    return kOps[static_cast<std::size_t>(id)];
+}
 
 [[nodiscard]] constexpr Class class_of(std::uint8_t opcode) noexcept {
     return static_cast<Class>(opcode & 7u);
@@ -234,10 +281,14 @@ inline constexpr std::array<Id, 256> kFirstRow = [] {
 /// The field that tells the variants of `row` apart, as found in `insn`.
 [[nodiscard]] constexpr std::int32_t selector(const OpInfo& row, const Insn& insn) noexcept {
     switch (row.select) {
-    case Select::off: return insn.off;
-    case Select::imm: return insn.imm;
-    case Select::src: return static_cast<std::int32_t>(insn.src());
-    case Select::none: break;
+        case Select::off:
+            return insn.off;
+        case Select::imm:
+            return insn.imm;
+        case Select::src:
+            return static_cast<std::int32_t>(insn.src());
+        case Select::none:
+            break;
     }
     return 0;
 }
@@ -253,10 +304,18 @@ inline constexpr std::array<Id, 256> kFirstRow = [] {
     return Id::invalid;
 }
 
-[[nodiscard]] constexpr bool is_alu(Op op) noexcept { return op <= Op::bswap; }
-[[nodiscard]] constexpr bool is_conditional_jump(Op op) noexcept { return op >= Op::jeq && op <= Op::jsle; }
-[[nodiscard]] constexpr bool is_atomic(Op op) noexcept { return op >= Op::atomic_add; }
-[[nodiscard]] constexpr bool is_fetching_atomic(Op op) noexcept { return op >= Op::atomic_fetch_add; }
+[[nodiscard]] constexpr bool is_alu(Op op) noexcept {
+    return op <= Op::bswap;
+}
+[[nodiscard]] constexpr bool is_conditional_jump(Op op) noexcept {
+    return op >= Op::jeq && op <= Op::jsle;
+}
+[[nodiscard]] constexpr bool is_atomic(Op op) noexcept {
+    return op >= Op::atomic_add;
+}
+[[nodiscard]] constexpr bool is_fetching_atomic(Op op) noexcept {
+    return op >= Op::atomic_fetch_add;
+}
 
 /// True when `op` writes its dst register (r10 may then not be dst).
 [[nodiscard]] constexpr bool writes_dst(Op op) noexcept {
@@ -264,10 +323,14 @@ inline constexpr std::array<Id, 256> kFirstRow = [] {
 }
 
 /// True when execution never continues at the next instruction.
-[[nodiscard]] constexpr bool ends_flow(Op op) noexcept { return op == Op::ja || op == Op::exit; }
+[[nodiscard]] constexpr bool ends_flow(Op op) noexcept {
+    return op == Op::ja || op == Op::exit;
+}
 
 /// Number of 8-byte slots the instruction occupies.
-[[nodiscard]] constexpr unsigned slots(Op op) noexcept { return op == Op::lddw ? 2 : 1; }
+[[nodiscard]] constexpr unsigned slots(Op op) noexcept {
+    return op == Op::lddw ? 2 : 1;
+}
 
 // Facts about the table, checked at compile time.
 constexpr bool rows_of_one_opcode_are_adjacent() {

@@ -47,8 +47,7 @@ struct Region {
 /// The stack plus the caller's regions. Non-owning; lives for one run.
 class MemoryMap {
 public:
-    MemoryMap(Region stack, std::span<const Region> regions) noexcept
-        : stack_(stack), regions_(regions) {}
+    MemoryMap(Region stack, std::span<const Region> regions) noexcept : stack_(stack), regions_(regions) {}
 
     /// The host pointer for `len` bytes at eBPF address `addr` if some region grants `need`
     /// there, else nullptr.

@@ -54,13 +54,15 @@ namespace detail {
 constexpr ErrorCode no_variant_error(const isa::OpInfo& first) noexcept {
     using isa::Op;
     switch (first.select) {
-    case isa::Select::off: return ErrorCode::invalid_offset;
-    case isa::Select::src:
-        return first.op == Op::lddw ? ErrorCode::unsupported_lddw : ErrorCode::unsupported_call;
-    case isa::Select::imm:
-        return isa::is_atomic(first.op) ? ErrorCode::invalid_atomic_operation
-                                        : ErrorCode::invalid_byteswap_width;
-    case isa::Select::none: break;
+        case isa::Select::off:
+            return ErrorCode::invalid_offset;
+        case isa::Select::src:
+            return first.op == Op::lddw ? ErrorCode::unsupported_lddw : ErrorCode::unsupported_call;
+        case isa::Select::imm:
+            return isa::is_atomic(first.op) ? ErrorCode::invalid_atomic_operation
+                                            : ErrorCode::invalid_byteswap_width;
+        case isa::Select::none:
+            break;
     }
     return ErrorCode::unknown_opcode;
 }
@@ -130,48 +132,47 @@ template <Config C = Config{}>
         const Result<isa::Id> id = detail::check_fields(insn);
         if (!id) return fail(id.error().code, pc);
         const isa::OpInfo& row = isa::info(*id);
-        const auto target = static_cast<std::int64_t>(pc) + 1 +
-                            (row.form == isa::Form::jump_long || row.op == isa::Op::call_local
-                                 ? insn.imm
-                                 : insn.off);
+        const auto target =
+            static_cast<std::int64_t>(pc) + 1 +
+            (row.form == isa::Form::jump_long || row.op == isa::Op::call_local ? insn.imm : insn.off);
         switch (row.op) {
-        case isa::Op::lddw: {
-            if (pc + 1 >= n) return fail(ErrorCode::lddw_incomplete, pc);
-            const Insn& second = code[pc + 1];
-            if (second.opcode != 0 || second.regs != 0 || second.off != 0)
-                return fail(ErrorCode::lddw_bad_second_slot, pc + 1);
-            ++pc;
-            break;
-        }
-        case isa::Op::call_local: {
-            if (target < 0 || target >= static_cast<std::int64_t>(n))
-                return fail(ErrorCode::call_out_of_bounds, pc);
-            const auto t = static_cast<std::size_t>(target);
-            if (detail::is_second_slot(code, t)) return fail(ErrorCode::call_into_lddw, pc);
-            const auto begin = out.function_starts.begin();
-            const auto end = begin + static_cast<std::ptrdiff_t>(out.function_count);
-            const auto at = std::lower_bound(begin, end, static_cast<std::uint32_t>(t));
-            if (at != end && *at == t) break;
-            if (out.function_count == C.max_functions) return fail(ErrorCode::too_many_functions, pc);
-            std::copy_backward(at, end, end + 1);
-            *at = static_cast<std::uint32_t>(t);
-            ++out.function_count;
-            break;
-        }
-        case isa::Op::call: {
-            const auto helper_id = static_cast<std::uint32_t>(insn.imm);
-            if (find_helper(helpers, helper_id) == nullptr) return fail(ErrorCode::unknown_helper, pc);
-            if (!program.helpers.allows(helper_id)) return fail(ErrorCode::helper_not_allowed, pc);
-            break;
-        }
-        default:
-            if (row.op == isa::Op::ja || isa::is_conditional_jump(row.op)) {
-                if (target < 0 || target >= static_cast<std::int64_t>(n))
-                    return fail(ErrorCode::jump_out_of_bounds, pc);
-                if (detail::is_second_slot(code, static_cast<std::size_t>(target)))
-                    return fail(ErrorCode::jump_into_lddw, pc);
+            case isa::Op::lddw: {
+                if (pc + 1 >= n) return fail(ErrorCode::lddw_incomplete, pc);
+                const Insn& second = code[pc + 1];
+                if (second.opcode != 0 || second.regs != 0 || second.off != 0)
+                    return fail(ErrorCode::lddw_bad_second_slot, pc + 1);
+                ++pc;
+                break;
             }
-            break;
+            case isa::Op::call_local: {
+                if (target < 0 || target >= static_cast<std::int64_t>(n))
+                    return fail(ErrorCode::call_out_of_bounds, pc);
+                const auto t = static_cast<std::size_t>(target);
+                if (detail::is_second_slot(code, t)) return fail(ErrorCode::call_into_lddw, pc);
+                const auto begin = out.function_starts.begin();
+                const auto end = begin + static_cast<std::ptrdiff_t>(out.function_count);
+                const auto at = std::lower_bound(begin, end, static_cast<std::uint32_t>(t));
+                if (at != end && *at == t) break;
+                if (out.function_count == C.max_functions) return fail(ErrorCode::too_many_functions, pc);
+                std::copy_backward(at, end, end + 1);
+                *at = static_cast<std::uint32_t>(t);
+                ++out.function_count;
+                break;
+            }
+            case isa::Op::call: {
+                const auto helper_id = static_cast<std::uint32_t>(insn.imm);
+                if (find_helper(helpers, helper_id) == nullptr) return fail(ErrorCode::unknown_helper, pc);
+                if (!program.helpers.allows(helper_id)) return fail(ErrorCode::helper_not_allowed, pc);
+                break;
+            }
+            default:
+                if (row.op == isa::Op::ja || isa::is_conditional_jump(row.op)) {
+                    if (target < 0 || target >= static_cast<std::int64_t>(n))
+                        return fail(ErrorCode::jump_out_of_bounds, pc);
+                    if (detail::is_second_slot(code, static_cast<std::size_t>(target)))
+                        return fail(ErrorCode::jump_into_lddw, pc);
+                }
+                break;
         }
     }
 

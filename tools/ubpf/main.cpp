@@ -121,11 +121,16 @@ int cmd_run(std::vector<std::string> args) {
     std::string path, mem_path, engine = "host";
     std::optional<std::uint64_t> budget;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--mem") mem_path = take_value(args, i);
-        else if (args[i] == "--engine") engine = take_value(args, i);
-        else if (args[i] == "--budget") budget = std::stoull(take_value(args, i));
-        else if (path.empty()) path = args[i];
-        else throw UsageError{"unexpected argument '" + args[i] + "'"};
+        if (args[i] == "--mem")
+            mem_path = take_value(args, i);
+        else if (args[i] == "--engine")
+            engine = take_value(args, i);
+        else if (args[i] == "--budget")
+            budget = std::stoull(take_value(args, i));
+        else if (path.empty())
+            path = args[i];
+        else
+            throw UsageError{"unexpected argument '" + args[i] + "'"};
     }
     if (path.empty()) throw UsageError{"run needs a PROGRAM"};
     auto loaded = load_program(path);
@@ -169,9 +174,12 @@ int cmd_verify(std::vector<std::string> args) {
 int cmd_asm(std::vector<std::string> args) {
     std::string in, out;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "-o") out = take_value(args, i);
-        else if (in.empty()) in = args[i];
-        else throw UsageError{"unexpected argument '" + args[i] + "'"};
+        if (args[i] == "-o")
+            out = take_value(args, i);
+        else if (in.empty())
+            in = args[i];
+        else
+            throw UsageError{"unexpected argument '" + args[i] + "'"};
     }
     if (in.empty()) throw UsageError{"asm needs a SOURCE"};
     const auto loaded = load_program(in);
@@ -210,7 +218,8 @@ std::optional<std::vector<std::uint8_t>> parse_hex(const std::string& text) {
         if (std::isspace(static_cast<unsigned char>(c))) continue;
         if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
         const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10);
-        if (high < 0) high = v;
+        if (high < 0)
+            high = v;
         else {
             out.push_back(static_cast<std::uint8_t>(high * 16 + v));
             high = -1;
@@ -224,9 +233,12 @@ int cmd_plugin(std::vector<std::string> args) {
     std::string engine = "host";
     std::string memory_hex;
     for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--engine") engine = take_value(args, i);
-        else if (args[i].rfind("--", 0) == 0) continue;  // unknown runner options are ignored
-        else if (memory_hex.empty()) memory_hex = args[i];
+        if (args[i] == "--engine")
+            engine = take_value(args, i);
+        else if (args[i].rfind("--", 0) == 0)
+            continue;  // unknown runner options are ignored
+        else if (memory_hex.empty())
+            memory_hex = args[i];
     }
     const std::string input{std::istreambuf_iterator<char>(std::cin), {}};
     const auto program = parse_hex(input);

@@ -34,7 +34,8 @@ inline std::string_view trim(std::string_view s) {
 }
 
 inline bool is_identifier(std::string_view s) {
-    if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_' || s[0] == '.')) return false;
+    if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_' || s[0] == '.'))
+        return false;
     for (char c : s)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) return false;
     return true;
@@ -127,16 +128,20 @@ inline std::vector<std::string_view> split_operands(std::string_view s) {
 
 inline constexpr std::size_t operand_count(isa::Form form) {
     switch (form) {
-    case isa::Form::none: return 0;
-    case isa::Form::dst:
-    case isa::Form::jump:
-    case isa::Form::jump_long:
-    case isa::Form::call_helper:
-    case isa::Form::call_local:
-    case isa::Form::callx: return 1;
-    case isa::Form::cond_imm:
-    case isa::Form::cond_src: return 3;
-    default: return 2;
+        case isa::Form::none:
+            return 0;
+        case isa::Form::dst:
+        case isa::Form::jump:
+        case isa::Form::jump_long:
+        case isa::Form::call_helper:
+        case isa::Form::call_local:
+        case isa::Form::callx:
+            return 1;
+        case isa::Form::cond_imm:
+        case isa::Form::cond_src:
+            return 3;
+        default:
+            return 2;
     }
 }
 
@@ -169,7 +174,8 @@ inline AssemblyResult assemble(std::string_view source) {
         std::string_view text = source.substr(pos, eol - pos);
         pos = eol + 1;
         ++number;
-        if (const std::size_t hash = text.find('#'); hash != std::string_view::npos) text = text.substr(0, hash);
+        if (const std::size_t hash = text.find('#'); hash != std::string_view::npos)
+            text = text.substr(0, hash);
         text = trim(text);
         while (true) {
             const std::size_t colon = text.find(':');
@@ -184,9 +190,11 @@ inline AssemblyResult assemble(std::string_view source) {
         std::string mnemonic;
         while (end < text.size()) {
             std::size_t word_end = end;
-            while (word_end < text.size() && !std::isspace(static_cast<unsigned char>(text[word_end]))) ++word_end;
+            while (word_end < text.size() && !std::isspace(static_cast<unsigned char>(text[word_end])))
+                ++word_end;
             const std::string_view word = text.substr(end, word_end - end);
-            if (!mnemonic.empty() && (mnemonic.rfind("lock", 0) != 0 || word.empty() || word[0] == '[')) break;
+            if (!mnemonic.empty() && (mnemonic.rfind("lock", 0) != 0 || word.empty() || word[0] == '['))
+                break;
             mnemonic += mnemonic.empty() ? "" : " ";
             mnemonic += word;
             end = word_end;
@@ -224,25 +232,26 @@ inline AssemblyResult assemble(std::string_view source) {
             const bool local = !ops.empty() && ops[0].rfind("local", 0) == 0;
             if (ops.size() != operand_count(row.form)) continue;
             switch (row.form) {
-            case isa::Form::dst_imm:
-            case isa::Form::cond_imm:
-            case isa::Form::store_imm:
-                if (looks_like_register(ops[1])) continue;
-                break;
-            case isa::Form::dst_src:
-            case isa::Form::cond_src:
-                if (!looks_like_register(ops[1])) continue;
-                break;
-            case isa::Form::call_helper:
-                if (local || looks_like_register(ops[0])) continue;
-                break;
-            case isa::Form::call_local:
-                if (!local) continue;
-                break;
-            case isa::Form::callx:
-                if (!looks_like_register(ops[0])) continue;
-                break;
-            default: break;
+                case isa::Form::dst_imm:
+                case isa::Form::cond_imm:
+                case isa::Form::store_imm:
+                    if (looks_like_register(ops[1])) continue;
+                    break;
+                case isa::Form::dst_src:
+                case isa::Form::cond_src:
+                    if (!looks_like_register(ops[1])) continue;
+                    break;
+                case isa::Form::call_helper:
+                    if (local || looks_like_register(ops[0])) continue;
+                    break;
+                case isa::Form::call_local:
+                    if (!local) continue;
+                    break;
+                case isa::Form::callx:
+                    if (!looks_like_register(ops[0])) continue;
+                    break;
+                default:
+                    break;
             }
             chosen = static_cast<isa::Id>(i);
         }
@@ -256,8 +265,10 @@ inline AssemblyResult assemble(std::string_view source) {
         std::string bad_register;
         const auto need_reg = [&](std::string_view s, unsigned& out) {
             const auto r = parse_register(s);
-            if (r) out = *r;
-            else if (looks_like_register(s)) bad_register = std::string{s};
+            if (r)
+                out = *r;
+            else if (looks_like_register(s))
+                bad_register = std::string{s};
             return r.has_value();
         };
         const auto need_imm = [&](std::string_view s) {
@@ -269,61 +280,90 @@ inline AssemblyResult assemble(std::string_view source) {
             const auto t = target(s);
             if (!t) return false;
             if (wide ? (*t < INT32_MIN || *t > INT32_MAX) : (*t < INT16_MIN || *t > INT16_MAX)) return false;
-            if (wide) insn.imm = static_cast<std::int32_t>(*t);
-            else insn.off = static_cast<std::int16_t>(*t);
+            if (wide)
+                insn.imm = static_cast<std::int32_t>(*t);
+            else
+                insn.off = static_cast<std::int16_t>(*t);
             return true;
         };
         bool good = true;
         switch (row.form) {
-        case isa::Form::dst_imm: good = need_reg(ops[0], dst) && need_imm(ops[1]); break;
-        case isa::Form::dst_src: good = need_reg(ops[0], dst) && need_reg(ops[1], src); break;
-        case isa::Form::dst: good = need_reg(ops[0], dst); break;
-        case isa::Form::load: {
-            const auto m = parse_memory(ops[1]);
-            good = need_reg(ops[0], dst) && m.has_value();
-            if (m) src = m->reg, insn.off = m->off;
-            break;
-        }
-        case isa::Form::store_imm:
-        case isa::Form::store_src: {
-            const auto m = parse_memory(ops[0]);
-            good = m.has_value() && (row.form == isa::Form::store_imm ? need_imm(ops[1]) : need_reg(ops[1], src));
-            if (m) dst = m->reg, insn.off = m->off;
-            break;
-        }
-        case isa::Form::jump: good = need_target(ops[0], false); break;
-        case isa::Form::jump_long: good = need_target(ops[0], true); break;
-        case isa::Form::cond_imm: good = need_reg(ops[0], dst) && need_imm(ops[1]) && need_target(ops[2], false); break;
-        case isa::Form::cond_src:
-            good = need_reg(ops[0], dst) && need_reg(ops[1], src) && need_target(ops[2], false);
-            break;
-        case isa::Form::call_helper: good = need_imm(ops[0]); break;
-        case isa::Form::call_local: good = need_target(trim(ops[0].substr(5)), true); break;
-        case isa::Form::callx: good = need_reg(ops[0], dst); break;
-        case isa::Form::none: break;
-        case isa::Form::lddw: {
-            bool hex = false;
-            const auto v = parse_integer(ops[1], hex);
-            good = need_reg(ops[0], dst) && v.has_value();
-            if (!good) break;
-            const auto bits = static_cast<std::uint64_t>(*v);
-            insn.imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(bits));
-            insn.regs = static_cast<std::uint8_t>(dst);
-            result.code.push_back(insn);
-            insn = Insn{};
-            insn.imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(bits >> 32));
-            result.code.push_back(insn);
-            continue;
-        }
+            case isa::Form::dst_imm:
+                good = need_reg(ops[0], dst) && need_imm(ops[1]);
+                break;
+            case isa::Form::dst_src:
+                good = need_reg(ops[0], dst) && need_reg(ops[1], src);
+                break;
+            case isa::Form::dst:
+                good = need_reg(ops[0], dst);
+                break;
+            case isa::Form::load: {
+                const auto m = parse_memory(ops[1]);
+                good = need_reg(ops[0], dst) && m.has_value();
+                if (m) src = m->reg, insn.off = m->off;
+                break;
+            }
+            case isa::Form::store_imm:
+            case isa::Form::store_src: {
+                const auto m = parse_memory(ops[0]);
+                good = m.has_value() &&
+                       (row.form == isa::Form::store_imm ? need_imm(ops[1]) : need_reg(ops[1], src));
+                if (m) dst = m->reg, insn.off = m->off;
+                break;
+            }
+            case isa::Form::jump:
+                good = need_target(ops[0], false);
+                break;
+            case isa::Form::jump_long:
+                good = need_target(ops[0], true);
+                break;
+            case isa::Form::cond_imm:
+                good = need_reg(ops[0], dst) && need_imm(ops[1]) && need_target(ops[2], false);
+                break;
+            case isa::Form::cond_src:
+                good = need_reg(ops[0], dst) && need_reg(ops[1], src) && need_target(ops[2], false);
+                break;
+            case isa::Form::call_helper:
+                good = need_imm(ops[0]);
+                break;
+            case isa::Form::call_local:
+                good = need_target(trim(ops[0].substr(5)), true);
+                break;
+            case isa::Form::callx:
+                good = need_reg(ops[0], dst);
+                break;
+            case isa::Form::none:
+                break;
+            case isa::Form::lddw: {
+                bool hex = false;
+                const auto v = parse_integer(ops[1], hex);
+                good = need_reg(ops[0], dst) && v.has_value();
+                if (!good) break;
+                const auto bits = static_cast<std::uint64_t>(*v);
+                insn.imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(bits));
+                insn.regs = static_cast<std::uint8_t>(dst);
+                result.code.push_back(insn);
+                insn = Insn{};
+                insn.imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(bits >> 32));
+                result.code.push_back(insn);
+                continue;
+            }
         }
         if (!bad_register.empty()) return fail(line.number, "invalid register '" + bad_register + "'");
         if (!good) return fail(line.number, "invalid operand for " + line.mnemonic);
         // The field that selects this row among rows sharing the opcode.
         switch (row.select) {
-        case isa::Select::off: insn.off = static_cast<std::int16_t>(row.select_value); break;
-        case isa::Select::imm: insn.imm = row.select_value; break;
-        case isa::Select::src: src = static_cast<unsigned>(row.select_value); break;
-        case isa::Select::none: break;
+            case isa::Select::off:
+                insn.off = static_cast<std::int16_t>(row.select_value);
+                break;
+            case isa::Select::imm:
+                insn.imm = row.select_value;
+                break;
+            case isa::Select::src:
+                src = static_cast<unsigned>(row.select_value);
+                break;
+            case isa::Select::none:
+                break;
         }
         insn.regs = static_cast<std::uint8_t>(dst | (src << 4));
         result.code.push_back(insn);

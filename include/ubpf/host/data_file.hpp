@@ -14,10 +14,10 @@
 #pragma once
 
 #include <bit>
-#include <charconv>
 #include <cctype>
-#include <cstring>
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -109,7 +109,8 @@ inline DataFile parse_data_file(std::string_view text) {
         }
     };
     const auto finish = [&] {
-        if (section.empty() || section == "c" || section == "no register offset" || section == "description") {
+        if (section.empty() || section == "c" || section == "no register offset" ||
+            section == "description") {
         } else if (section == "asm") {
             file.asm_source += body;
             file.has_asm = true;
@@ -166,8 +167,8 @@ inline DataFile parse_data_file(std::string_view text) {
         pos = eol + 1;
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         const std::string_view code = line.substr(0, line.find('#'));
-        if (const std::size_t dashes = code.find("--"); dashes != std::string_view::npos &&
-                                                        trim(code.substr(0, dashes)).empty()) {
+        if (const std::size_t dashes = code.find("--");
+            dashes != std::string_view::npos && trim(code.substr(0, dashes)).empty()) {
             finish();
             section = std::string{trim(code.substr(dashes + 2))};
             body.clear();
@@ -178,8 +179,10 @@ inline DataFile parse_data_file(std::string_view text) {
         body += '\n';
     }
     finish();
-    if (file.parse_error.empty() && !file.has_asm && !file.has_raw) file.parse_error = "no asm or raw section";
-    if (file.parse_error.empty() && !file.result && !file.error) file.parse_error = "no result or error section";
+    if (file.parse_error.empty() && !file.has_asm && !file.has_raw)
+        file.parse_error = "no asm or raw section";
+    if (file.parse_error.empty() && !file.result && !file.error)
+        file.parse_error = "no result or error section";
     return file;
 }
 

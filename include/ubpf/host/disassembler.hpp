@@ -14,7 +14,9 @@ namespace ubpf::host {
 
 namespace detail {
 
-inline std::string reg(unsigned r) { return "%r" + std::to_string(r); }
+inline std::string reg(unsigned r) {
+    return "%r" + std::to_string(r);
+}
 
 /// Small values in decimal, others as 32-bit hex, so masks read naturally.
 inline std::string imm(std::int32_t v) {
@@ -23,8 +25,12 @@ inline std::string imm(std::int32_t v) {
     std::snprintf(buf, sizeof buf, "0x%" PRIx32, static_cast<std::uint32_t>(v));
     return buf;
 }
-inline std::string offset(std::int64_t v) { return (v < 0 ? "" : "+") + std::to_string(v); }
-inline std::string memory(unsigned r, std::int16_t off) { return "[" + reg(r) + offset(off) + "]"; }
+inline std::string offset(std::int64_t v) {
+    return (v < 0 ? "" : "+") + std::to_string(v);
+}
+inline std::string memory(unsigned r, std::int16_t off) {
+    return "[" + reg(r) + offset(off) + "]";
+}
 
 }  // namespace detail
 
@@ -42,29 +48,43 @@ inline std::string disassemble(std::span<const Insn> code, std::size_t pc) {
     const isa::OpInfo& row = isa::info(id);
     const std::string mn{row.mnemonic};
     switch (row.form) {
-    case isa::Form::dst_imm: return mn + " " + reg(insn.dst()) + ", " + imm(insn.imm);
-    case isa::Form::dst_src: return mn + " " + reg(insn.dst()) + ", " + reg(insn.src());
-    case isa::Form::dst: return mn + " " + reg(insn.dst());
-    case isa::Form::load: return mn + " " + reg(insn.dst()) + ", " + detail::memory(insn.src(), insn.off);
-    case isa::Form::store_imm: return mn + " " + detail::memory(insn.dst(), insn.off) + ", " + imm(insn.imm);
-    case isa::Form::store_src: return mn + " " + detail::memory(insn.dst(), insn.off) + ", " + reg(insn.src());
-    case isa::Form::jump: return mn + " " + detail::offset(insn.off);
-    case isa::Form::jump_long: return mn + " " + detail::offset(insn.imm);
-    case isa::Form::cond_imm:
-        return mn + " " + reg(insn.dst()) + ", " + imm(insn.imm) + ", " + detail::offset(insn.off);
-    case isa::Form::cond_src:
-        return mn + " " + reg(insn.dst()) + ", " + reg(insn.src()) + ", " + detail::offset(insn.off);
-    case isa::Form::call_helper: return mn + " " + std::to_string(insn.imm);
-    case isa::Form::call_local: return mn + " local " + detail::offset(insn.imm);
-    case isa::Form::callx: return mn + " " + reg(insn.dst());
-    case isa::Form::none: return mn;
-    case isa::Form::lddw: {
-        const std::uint32_t high = pc + 1 < code.size() ? static_cast<std::uint32_t>(code[pc + 1].imm) : 0;
-        const std::uint64_t value = (static_cast<std::uint64_t>(high) << 32) | static_cast<std::uint32_t>(insn.imm);
-        char buf[24];
-        std::snprintf(buf, sizeof buf, "0x%" PRIx64, value);
-        return mn + " " + reg(insn.dst()) + ", " + buf;
-    }
+        case isa::Form::dst_imm:
+            return mn + " " + reg(insn.dst()) + ", " + imm(insn.imm);
+        case isa::Form::dst_src:
+            return mn + " " + reg(insn.dst()) + ", " + reg(insn.src());
+        case isa::Form::dst:
+            return mn + " " + reg(insn.dst());
+        case isa::Form::load:
+            return mn + " " + reg(insn.dst()) + ", " + detail::memory(insn.src(), insn.off);
+        case isa::Form::store_imm:
+            return mn + " " + detail::memory(insn.dst(), insn.off) + ", " + imm(insn.imm);
+        case isa::Form::store_src:
+            return mn + " " + detail::memory(insn.dst(), insn.off) + ", " + reg(insn.src());
+        case isa::Form::jump:
+            return mn + " " + detail::offset(insn.off);
+        case isa::Form::jump_long:
+            return mn + " " + detail::offset(insn.imm);
+        case isa::Form::cond_imm:
+            return mn + " " + reg(insn.dst()) + ", " + imm(insn.imm) + ", " + detail::offset(insn.off);
+        case isa::Form::cond_src:
+            return mn + " " + reg(insn.dst()) + ", " + reg(insn.src()) + ", " + detail::offset(insn.off);
+        case isa::Form::call_helper:
+            return mn + " " + std::to_string(insn.imm);
+        case isa::Form::call_local:
+            return mn + " local " + detail::offset(insn.imm);
+        case isa::Form::callx:
+            return mn + " " + reg(insn.dst());
+        case isa::Form::none:
+            return mn;
+        case isa::Form::lddw: {
+            const std::uint32_t high =
+                pc + 1 < code.size() ? static_cast<std::uint32_t>(code[pc + 1].imm) : 0;
+            const std::uint64_t value =
+                (static_cast<std::uint64_t>(high) << 32) | static_cast<std::uint32_t>(insn.imm);
+            char buf[24];
+            std::snprintf(buf, sizeof buf, "0x%" PRIx64, value);
+            return mn + " " + reg(insn.dst()) + ", " + buf;
+        }
     }
     return mn;
 }

@@ -20,8 +20,8 @@ namespace ubpf::host {
 namespace test_helpers {
 
 /// unwind(x): returns x; when x is 0 the program ends at once with r0 = 0.
-inline std::uint64_t unwind(std::uint64_t x, std::uint64_t, std::uint64_t, std::uint64_t,
-                            std::uint64_t, HelperContext& ctx) {
+inline std::uint64_t unwind(std::uint64_t x, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                            HelperContext& ctx) {
     if (x == 0) ctx.exit_program();
     return x;
 }
@@ -34,8 +34,8 @@ inline std::uint64_t sum_bytes(std::uint64_t ptr, std::uint64_t len, std::uint64
     return sum;
 }
 /// fill_bytes(ptr, len, value): sets len writable bytes to value; returns len.
-inline std::uint64_t fill_bytes(std::uint64_t ptr, std::uint64_t len, std::uint64_t value,
-                                std::uint64_t, std::uint64_t, HelperContext& ctx) {
+inline std::uint64_t fill_bytes(std::uint64_t ptr, std::uint64_t len, std::uint64_t value, std::uint64_t,
+                                std::uint64_t, HelperContext& ctx) {
     void* p = ctx.pointer(ptr, len, Access::write);
     if (p != nullptr) std::memset(p, static_cast<int>(value & 0xff), len);
     return len;

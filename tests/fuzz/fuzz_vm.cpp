@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+// libFuzzer target: bytes → verifier → (if accepted) interpreter in both dispatch modes.
+// Input layout: byte 0 = memory length L (mod 64), then L bytes of memory, then byte code.
+// Memory and stack live in exactly-sized heap blocks, so any access outside the regions is
+// caught by AddressSanitizer. Both dispatch modes run on the same buffers (programs may compute
+// with addresses) and must agree on every outcome and on the memory they leave.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include <ubpf/host/environment.hpp>
+#include <ubpf/vm.hpp>
+
+namespace {
+
+constexpr ubpf::Config kThreaded{.max_instructions = 512};
+constexpr ubpf::Config kSwitch{.max_instructions = 512, .dispatch = ubpf::Dispatch::switch_loop};
+
+template <ubpf::Config C>
+ubpf::Result<ubpf::Outcome> run(std::span<const ubpf::Insn> code, std::vector<std::uint8_t>& mem,
+                                std::vector<std::uint8_t>& stack) {
+    const auto verified = ubpf::verify<C>({code, {{}, true}}, ubpf::host::test_helpers::kAll);
+    if (!verified) return verified.error();
+    std::fill(stack.begin(), stack.end(), std::uint8_t{0});
+    const ubpf::Region regions[] = {ubpf::Region::of(mem.data(), mem.size(), ubpf::Access::read_write)};
+    ubpf::Execution exec;
+    exec.stack = stack;
+    exec.regions = regions;
+    exec.args = {reinterpret_cast<std::uintptr_t>(mem.data()), mem.size()};
+    exec.budget = 10'000;
+    return ubpf::Interpreter<C>::run(*verified, exec);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    const std::size_t mem_len = std::min<std::size_t>(data[0] % 64, size - 1);
+    const std::size_t code_len = (size - 1 - mem_len) / sizeof(ubpf::Insn) * sizeof(ubpf::Insn);
+    std::vector<ubpf::Insn> code(code_len / sizeof(ubpf::Insn));
+    if (code_len != 0) std::memcpy(static_cast<void*>(code.data()), data + 1 + mem_len, code_len);
+
+    static_assert(kThreaded.stack_size() == kSwitch.stack_size());
+    std::vector<std::uint8_t> stack(kThreaded.stack_size());
+    std::vector<std::uint8_t> mem(data + 1, data + 1 + mem_len);
+    const auto a = run<kThreaded>(code, mem, stack);
+    const std::vector<std::uint8_t> mem_after_a = mem;
+    mem.assign(data + 1, data + 1 + mem_len);
+    const auto b = run<kSwitch>(code, mem, stack);
+    const bool same =
+        a.ok() == b.ok() &&
+        (a.ok() ? a->r0 == b->r0 && a->instructions == b->instructions : a.error() == b.error()) &&
+        mem_after_a == mem;
+    if (!same) std::abort();  // the two dispatch modes disagree
+    return 0;
+}
