@@ -79,13 +79,15 @@ constexpr Result<isa::Id> check_fields(const Insn& insn) noexcept {
         return Error{ErrorCode::unknown_opcode};
     }
     const isa::OpInfo& row = isa::info(id);
-    const auto unused = [&](Field f, isa::Select carried_by) {
-        return (row.fields & f) == 0 && row.select != carried_by;
-    };
-    if (unused(isa::kDst, isa::Select::none) && insn.dst() != 0) return Error{ErrorCode::nonzero_dst};
-    if (unused(isa::kSrc, isa::Select::src) && insn.src() != 0) return Error{ErrorCode::nonzero_src};
-    if (unused(isa::kOff, isa::Select::off) && insn.off != 0) return Error{ErrorCode::nonzero_offset};
-    if (unused(isa::kImm, isa::Select::imm) && insn.imm != 0) return Error{ErrorCode::nonzero_imm};
+    // Fields in use: the operands, plus the field that selects this row among its opcode's rows.
+    unsigned used = row.fields;
+    if (row.select == isa::Select::off) used |= isa::kOff;
+    if (row.select == isa::Select::imm) used |= isa::kImm;
+    if (row.select == isa::Select::src) used |= isa::kSrc;
+    if (!(used & isa::kDst) && insn.dst() != 0) return Error{ErrorCode::nonzero_dst};
+    if (!(used & isa::kSrc) && insn.src() != 0) return Error{ErrorCode::nonzero_src};
+    if (!(used & isa::kOff) && insn.off != 0) return Error{ErrorCode::nonzero_offset};
+    if (!(used & isa::kImm) && insn.imm != 0) return Error{ErrorCode::nonzero_imm};
     if ((row.fields & isa::kDst) && insn.dst() >= isa::kRegisterCount)
         return Error{ErrorCode::invalid_dst_register};
     if ((row.fields & isa::kSrc) && insn.src() >= isa::kRegisterCount)
