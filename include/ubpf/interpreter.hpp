@@ -151,7 +151,6 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 
     const Insn* const code = program.code.data();
     const Insn* pc = code;
-    Insn insn{};
     std::uint64_t reg[isa::kRegisterCount] = {};
     for (std::size_t i = 0; i < exec.args.size(); ++i) reg[1 + i] = exec.args[i];
     reg[isa::kFramePointer] = reinterpret_cast<std::uintptr_t>(exec.stack.data()) + C.stack_size();
@@ -164,12 +163,14 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     std::size_t depth = 0;
     std::uint64_t helper_id = 0;
 
-    const std::uint64_t budget = exec.budget;
-    std::uint64_t remaining = budget;
+    // A pointer-sized counter: one register on a 32-bit MCU, where budgets past 2^32 are moot.
+    const auto budget =
+        static_cast<std::uintptr_t>(exec.budget < std::uintptr_t(-1) ? exec.budget : std::uintptr_t(-1));
+    std::uintptr_t remaining = budget;
     const auto at = [&] { return static_cast<std::uint32_t>(pc - code); };
-    const auto imm64 = [&] { return static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm)); };
+    const auto imm64 = [&] { return static_cast<std::uint64_t>(static_cast<std::int64_t>(pc->imm)); };
     const auto address = [&](unsigned r) {
-        return reg[r] + static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.off));
+        return reg[r] + static_cast<std::uint64_t>(static_cast<std::int64_t>(pc->off));
     };
 
 #if UBPF_HAS_COMPUTED_GOTO
@@ -179,7 +180,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #undef UBPF_LABEL
     };
     static_assert(sizeof labels / sizeof labels[0] == isa::kOpCount);
-#define UBPF_THREADED_DISPATCH() goto* labels[static_cast<std::size_t>(isa::kFirstRow[insn.opcode])]
+#define UBPF_THREADED_DISPATCH() goto* labels[static_cast<std::size_t>(isa::kFirstRow[pc->opcode])]
 #else
 #define UBPF_THREADED_DISPATCH() goto dispatch
 #endif
@@ -190,7 +191,6 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
         if constexpr (kThreaded) {                                    \
             if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted; \
             --remaining;                                              \
-            insn = *pc;                                               \
             UBPF_THREADED_DISPATCH();                                 \
         } else {                                                      \
             goto dispatch;                                            \
@@ -209,8 +209,8 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #define UBPF_OP(name) \
     case Id::name:    \
         L_##name:
-#define UBPF_DST reg[insn.dst()]
-#define UBPF_SRC reg[insn.src()]
+#define UBPF_DST reg[pc->dst()]
+#define UBPF_SRC reg[pc->src()]
 
 // An ALU operation in its four forms; `expr` combines a and b of the operation's width.
 #define UBPF_ALU(name, expr)                                 \
@@ -226,7 +226,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     }                                                        \
     UBPF_OP(name##32_imm) {                                  \
         const auto a = static_cast<std::uint32_t>(UBPF_DST); \
-        const auto b = static_cast<std::uint32_t>(insn.imm); \
+        const auto b = static_cast<std::uint32_t>(pc->imm);  \
         UBPF_DST = static_cast<std::uint32_t>(expr);         \
         UBPF_NEXT();                                         \
     }                                                        \
@@ -240,49 +240,50 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #define UBPF_DIVMOD(name, sname, ufn, sfn)                                                      \
     UBPF_ALU_DIV_FORM(name##64_imm, sname##64_imm, std::uint64_t, UBPF_DST, imm64(), ufn, sfn)  \
     UBPF_ALU_DIV_FORM(name##64_reg, sname##64_reg, std::uint64_t, UBPF_DST, UBPF_SRC, ufn, sfn) \
-    UBPF_ALU_DIV_FORM(name##32_imm, sname##32_imm, std::uint32_t, UBPF_DST, insn.imm, ufn, sfn) \
+    UBPF_ALU_DIV_FORM(name##32_imm, sname##32_imm, std::uint32_t, UBPF_DST, pc->imm, ufn, sfn)  \
     UBPF_ALU_DIV_FORM(name##32_reg, sname##32_reg, std::uint32_t, UBPF_DST, UBPF_SRC, ufn, sfn)
-#define UBPF_ALU_DIV_FORM(name, sname, T, av, bv, ufn, sfn)               \
-    UBPF_OP(name) UBPF_OP(sname) {                                        \
-        const auto a = static_cast<T>(av), b = static_cast<T>(bv);        \
-        UBPF_DST = insn.off != 0 ? detail::sfn(a, b) : detail::ufn(a, b); \
-        UBPF_NEXT();                                                      \
+#define UBPF_ALU_DIV_FORM(name, sname, T, av, bv, ufn, sfn)              \
+    UBPF_OP(name) UBPF_OP(sname) {                                       \
+        const auto a = static_cast<T>(av), b = static_cast<T>(bv);       \
+        UBPF_DST = pc->off != 0 ? detail::sfn(a, b) : detail::ufn(a, b); \
+        UBPF_NEXT();                                                     \
     }
-#define UBPF_JMP(name, expr)                                   \
-    UBPF_JMP_FORM(name##_imm, std::uint64_t, imm64(), expr)    \
-    UBPF_JMP_FORM(name##_reg, std::uint64_t, UBPF_SRC, expr)   \
-    UBPF_JMP_FORM(name##32_imm, std::uint32_t, insn.imm, expr) \
+#define UBPF_JMP(name, expr)                                  \
+    UBPF_JMP_FORM(name##_imm, std::uint64_t, imm64(), expr)   \
+    UBPF_JMP_FORM(name##_reg, std::uint64_t, UBPF_SRC, expr)  \
+    UBPF_JMP_FORM(name##32_imm, std::uint32_t, pc->imm, expr) \
     UBPF_JMP_FORM(name##32_reg, std::uint32_t, UBPF_SRC, expr)
 #define UBPF_JMP_FORM(name, T, bv, expr)                                 \
     UBPF_OP(name) {                                                      \
         const auto a = static_cast<T>(UBPF_DST), b = static_cast<T>(bv); \
-        if (expr) UBPF_JUMP(insn.off);                                   \
+        if (expr) UBPF_JUMP(pc->off);                                    \
         UBPF_NEXT();                                                     \
     }
 // Loads zero-extend unsigned T and sign-extend signed T.
 #define UBPF_LOAD(name, T)                                                               \
     UBPF_OP(name) {                                                                      \
-        const void* p = memory.translate(address(insn.src()), sizeof(T), Access::read);  \
+        const void* p = memory.translate(address(pc->src()), sizeof(T), Access::read);   \
         if (UBPF_UNLIKELY(p == nullptr)) goto load_fault;                                \
         UBPF_DST = static_cast<std::uint64_t>(static_cast<std::int64_t>(load_le<T>(p))); \
         UBPF_NEXT();                                                                     \
     }
-#define UBPF_STORE(name, T, value)                                                 \
-    UBPF_OP(name) {                                                                \
-        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::write); \
-        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                         \
-        store_le<T>(p, static_cast<T>(value));                                     \
-        UBPF_NEXT();                                                               \
+#define UBPF_STORE(name, T, value)                                                \
+    UBPF_OP(name) {                                                               \
+        void* p = memory.translate(address(pc->dst()), sizeof(T), Access::write); \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                        \
+        store_le<T>(p, static_cast<T>(value));                                    \
+        UBPF_NEXT();                                                              \
     }
-#define UBPF_ATOMIC(sfx, T)                                                                                  \
-    UBPF_OP(atomic_add##sfx)                                                                                 \
-    UBPF_OP(atomic_or##sfx) UBPF_OP(atomic_and##sfx) UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx) \
-        UBPF_OP(atomic_fetch_or##sfx) UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx)          \
-            UBPF_OP(atomic_xchg##sfx) UBPF_OP(atomic_cmpxchg##sfx) {                                         \
-        void* p = memory.translate(address(insn.dst()), sizeof(T), Access::read_write);                      \
-        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                                   \
-        detail::atomic_update<T>(p, insn.imm, UBPF_SRC, reg[0]);                                             \
-        UBPF_NEXT();                                                                                         \
+#define UBPF_ATOMIC(sfx, T)                                                                         \
+    UBPF_OP(atomic_add##sfx)                                                                        \
+    UBPF_OP(atomic_or##sfx)                                                                         \
+    UBPF_OP(atomic_and##sfx) UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx)                \
+        UBPF_OP(atomic_fetch_or##sfx) UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx) \
+            UBPF_OP(atomic_xchg##sfx) UBPF_OP(atomic_cmpxchg##sfx) {                                \
+        void* p = memory.translate(address(pc->dst()), sizeof(T), Access::read_write);              \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                          \
+        detail::atomic_update<T>(p, pc->imm, UBPF_SRC, reg[0]);                                     \
+        UBPF_NEXT();                                                                                \
     }
 
     if constexpr (kThreaded) UBPF_DISPATCH();
@@ -290,8 +291,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 dispatch:
     if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted;
     --remaining;
-    insn = *pc;
-    switch (isa::kFirstRow[insn.opcode]) {
+    switch (isa::kFirstRow[pc->opcode]) {
         UBPF_ALU(add, a + b)
         UBPF_ALU(sub, a - b)
         UBPF_ALU(mul, a * b)
@@ -317,33 +317,33 @@ dispatch:
         // mov and movsx share opcodes; the offset is the source width to sign-extend (0: none).
         UBPF_OP(mov64_reg) UBPF_OP(movsx864) UBPF_OP(movsx1664) UBPF_OP(movsx3264) {
             UBPF_DST =
-                insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off)) : UBPF_SRC;
+                pc->off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(pc->off)) : UBPF_SRC;
             UBPF_NEXT();
         }
         UBPF_OP(mov32_imm) {
-            UBPF_DST = static_cast<std::uint32_t>(insn.imm);
+            UBPF_DST = static_cast<std::uint32_t>(pc->imm);
             UBPF_NEXT();
         }
         UBPF_OP(mov32_reg) UBPF_OP(movsx832) UBPF_OP(movsx1632) {
             UBPF_DST = static_cast<std::uint32_t>(
-                insn.off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(insn.off)) : UBPF_SRC);
+                pc->off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(pc->off)) : UBPF_SRC);
             UBPF_NEXT();
         }
         UBPF_ALU(arsh, detail::sar(a, b))
         // On a little-endian host "to little endian" only truncates to the width.
         UBPF_OP(le16) UBPF_OP(le32) UBPF_OP(le64) {
-            UBPF_DST = detail::truncate(UBPF_DST, static_cast<unsigned>(insn.imm));
+            UBPF_DST = detail::truncate(UBPF_DST, static_cast<unsigned>(pc->imm));
             UBPF_NEXT();
         }
         UBPF_OP(be16) UBPF_OP(be32) UBPF_OP(be64) UBPF_OP(bswap16) UBPF_OP(bswap32) UBPF_OP(bswap64) {
-            UBPF_DST = detail::byte_swap(UBPF_DST, static_cast<unsigned>(insn.imm));
+            UBPF_DST = detail::byte_swap(UBPF_DST, static_cast<unsigned>(pc->imm));
             UBPF_NEXT();
         }
         UBPF_OP(ja) {
-            UBPF_JUMP(insn.off);
+            UBPF_JUMP(pc->off);
         }
         UBPF_OP(ja32) {
-            UBPF_JUMP(insn.imm);
+            UBPF_JUMP(pc->imm);
         }
         UBPF_JMP(jeq, a == b)
         UBPF_JMP(jgt, a > b)
@@ -357,15 +357,15 @@ dispatch:
         UBPF_JMP(jslt, detail::as_signed(a) < detail::as_signed(b))
         UBPF_JMP(jsle, detail::as_signed(a) <= detail::as_signed(b))
         UBPF_OP(call) UBPF_OP(call_local) {
-            if (insn.src() == 0) {
-                helper_id = static_cast<std::uint32_t>(insn.imm);
+            if (pc->src() == 0) {
+                helper_id = static_cast<std::uint32_t>(pc->imm);
                 goto call_helper;
             }
             if (UBPF_UNLIKELY(depth + 1 >= C.max_call_depth)) goto call_depth_exceeded;
             frames[depth] = Frame{pc + 1, {reg[6], reg[7], reg[8], reg[9]}};
             ++depth;
             reg[isa::kFramePointer] -= C.stack_frame_size;
-            UBPF_JUMP(insn.imm);
+            UBPF_JUMP(pc->imm);
         }
         UBPF_OP(callx) {
             helper_id = UBPF_DST;
@@ -383,7 +383,7 @@ dispatch:
             UBPF_DISPATCH();
         }
         UBPF_OP(lddw) {
-            UBPF_DST = static_cast<std::uint32_t>(insn.imm) |
+            UBPF_DST = static_cast<std::uint32_t>(pc->imm) |
                        (static_cast<std::uint64_t>(static_cast<std::uint32_t>(pc[1].imm)) << 32);
             pc += 2;
             UBPF_DISPATCH();
@@ -395,9 +395,9 @@ dispatch:
         UBPF_LOAD(ldxsw, std::int32_t)
         UBPF_LOAD(ldxsh, std::int16_t)
         UBPF_LOAD(ldxsb, std::int8_t)
-        UBPF_STORE(stw, std::uint32_t, insn.imm)
-        UBPF_STORE(sth, std::uint16_t, insn.imm)
-        UBPF_STORE(stb, std::uint8_t, insn.imm)
+        UBPF_STORE(stw, std::uint32_t, pc->imm)
+        UBPF_STORE(sth, std::uint16_t, pc->imm)
+        UBPF_STORE(stb, std::uint8_t, pc->imm)
         UBPF_STORE(stdw, std::uint64_t, imm64())
         UBPF_STORE(stxw, std::uint32_t, UBPF_SRC)
         UBPF_STORE(stxh, std::uint16_t, UBPF_SRC)
@@ -425,8 +425,8 @@ call_helper : {
 load_fault:
     return Error{ErrorCode::out_of_bounds_load, at()};
 store_fault : {
-    const std::size_t size = isa::info(isa::kFirstRow[insn.opcode]).width / 8;
-    const bool readable = memory.translate(address(insn.dst()), size, Access::read) != nullptr;
+    const std::size_t size = isa::info(isa::kFirstRow[pc->opcode]).width / 8;
+    const bool readable = memory.translate(address(pc->dst()), size, Access::read) != nullptr;
     return Error{readable ? ErrorCode::store_to_readonly : ErrorCode::out_of_bounds_store, at()};
 }
 call_depth_exceeded:
