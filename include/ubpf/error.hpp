@@ -15,7 +15,7 @@ namespace ubpf {
     /* program shape */                                                                             \
     X(program_empty,             "program is empty")                                                \
     X(program_size_not_multiple, "program size is not a multiple of 8 bytes")                       \
-    X(program_misaligned,        "program buffer is not 8-byte aligned")                            \
+    X(program_misaligned,        "program buffer is not aligned for Insn (4 bytes)")                            \
     X(program_too_large,         "program is larger than the configured maximum")                   \
     /* one instruction */                                                                           \
     X(unknown_opcode,            "unknown opcode")                                                  \
@@ -53,7 +53,8 @@ namespace ubpf {
     X(budget_exhausted,          "instruction budget exhausted")                                    \
     X(call_depth_exceeded,       "local call depth limit exceeded")                                 \
     X(helper_bad_pointer,        "helper argument points outside the program's memory")             \
-    X(helper_failed,             "helper reported an error")
+    X(helper_failed,             "helper reported an error")                                        \
+    X(no_program,                "no program is loaded")
 // clang-format on
 
 enum class ErrorCode : std::uint8_t {

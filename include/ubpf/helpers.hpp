@@ -55,9 +55,13 @@ public:
 
     /// Host pointer to `len` bytes at `addr` if the program may access them with `need`,
     /// else nullptr and the program fails with helper_bad_pointer.
-    [[nodiscard]] void* pointer(std::uint64_t addr, std::size_t len, Access need) noexcept {
+    /// A zero length gives nullptr without failing: there is nothing to access.
+    [[nodiscard]] void* pointer(std::uint64_t addr, std::uint64_t len, Access need) noexcept {
         if (len == 0) return nullptr;
-        void* p = memory_.translate(addr, len, need);
+        // A 64-bit length from the program must not be truncated on a 32-bit target.
+        void* p = len <= static_cast<std::size_t>(-1)
+                      ? memory_.translate(addr, static_cast<std::size_t>(len), need)
+                      : nullptr;
         if (p == nullptr) fail(ErrorCode::helper_bad_pointer);
         return p;
     }

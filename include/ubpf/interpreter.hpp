@@ -93,32 +93,38 @@ constexpr std::uint64_t truncate(std::uint64_t v, unsigned width) noexcept {
 /// The read-modify-write of an atomic instruction (selected by imm) on T at p.
 template <class T>
 inline void atomic_update(void* p, std::int32_t op, std::uint64_t& src, std::uint64_t& r0) noexcept {
+    using isa::Id;
+    constexpr auto imm = [](Id id) { return isa::info(id).select_value; };
     const T old = load_le<T>(p);
     const T value = static_cast<T>(src);
-    switch (op & ~1) {
-        case 0x00:
+    switch (op) {
+        case imm(Id::atomic_add64):
+        case imm(Id::atomic_fetch_add64):
             store_le<T>(p, static_cast<T>(old + value));
             break;
-        case 0x40:
+        case imm(Id::atomic_or64):
+        case imm(Id::atomic_fetch_or64):
             store_le<T>(p, static_cast<T>(old | value));
             break;
-        case 0x50:
+        case imm(Id::atomic_and64):
+        case imm(Id::atomic_fetch_and64):
             store_le<T>(p, static_cast<T>(old & value));
             break;
-        case 0xa0:
+        case imm(Id::atomic_xor64):
+        case imm(Id::atomic_fetch_xor64):
             store_le<T>(p, static_cast<T>(old ^ value));
             break;
-        case 0xe0:
+        case imm(Id::atomic_xchg64):
             store_le<T>(p, value);
-            break;  // xchg
-        case 0xf0:  // cmpxchg
+            break;
+        case imm(Id::atomic_cmpxchg64):
             if (old == static_cast<T>(r0)) store_le<T>(p, value);
-            r0 = old;
+            r0 = old;  // cmpxchg returns the old value in r0, not in src
             return;
         default:
-            break;
+            return;
     }
-    if (op & 1) src = old;  // fetch variants and xchg return the old value in src
+    if (op & isa::kAtomicFetch) src = old;  // fetch variants and xchg return the old value in src
 }
 
 }  // namespace detail
@@ -159,7 +165,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
         const Insn* return_to;
         std::uint64_t saved[4];  // r6..r9
     };
-    Frame frames[C.max_call_depth];
+    Frame frames[C.max_call_depth > 1 ? C.max_call_depth - 1 : 1];  // main needs no frame record
     std::size_t depth = 0;
     std::uint64_t helper_id = 0;
 
@@ -274,16 +280,17 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
         store_le<T>(p, static_cast<T>(value));                                    \
         UBPF_NEXT();                                                              \
     }
-#define UBPF_ATOMIC(sfx, T)                                                                         \
-    UBPF_OP(atomic_add##sfx)                                                                        \
-    UBPF_OP(atomic_or##sfx)                                                                         \
-    UBPF_OP(atomic_and##sfx) UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx)                \
-        UBPF_OP(atomic_fetch_or##sfx) UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx) \
-            UBPF_OP(atomic_xchg##sfx) UBPF_OP(atomic_cmpxchg##sfx) {                                \
-        void* p = memory.translate(address(pc->dst()), sizeof(T), Access::read_write);              \
-        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                          \
-        detail::atomic_update<T>(p, pc->imm, UBPF_SRC, reg[0]);                                     \
-        UBPF_NEXT();                                                                                \
+#define UBPF_ATOMIC(sfx, T)                                                                     \
+    UBPF_OP(atomic_add##sfx)                                                                    \
+    UBPF_OP(atomic_or##sfx)                                                                     \
+    UBPF_OP(atomic_and##sfx)                                                                    \
+    UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx) UBPF_OP(atomic_fetch_or##sfx)       \
+        UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx) UBPF_OP(atomic_xchg##sfx) \
+            UBPF_OP(atomic_cmpxchg##sfx) {                                                      \
+        void* p = memory.translate(address(pc->dst()), sizeof(T), Access::read_write);          \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                      \
+        detail::atomic_update<T>(p, pc->imm, UBPF_SRC, reg[0]);                                 \
+        UBPF_NEXT();                                                                            \
     }
 
     if constexpr (kThreaded) UBPF_DISPATCH();
@@ -413,7 +420,9 @@ dispatch:
 call_helper : {
     const Helper* helper = find_helper(program.helpers, helper_id);
     if (helper == nullptr) return Error{ErrorCode::unknown_helper, at()};
-    if (!program.policy.allows(helper_id)) return Error{ErrorCode::helper_not_allowed, at()};
+    // The verifier proved the allow-list for `call imm`; callx ids are known only now.
+    if (pc->opcode == isa::info(isa::Id::callx).opcode && !program.policy.allows(helper_id))
+        return Error{ErrorCode::helper_not_allowed, at()};
     reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], helper_context);
     if (UBPF_UNLIKELY(helper_context.outcome() != HelperContext::Outcome::proceed)) {
         if (helper_context.outcome() == HelperContext::Outcome::fail)

@@ -36,8 +36,10 @@ static_assert(sizeof(Insn) == 8 && alignof(Insn) <= 8);
 
 namespace isa {
 
-constexpr unsigned kRegisterCount = 11;  ///< r0..r10
-constexpr unsigned kFramePointer = 10;   ///< r10: read-only frame pointer
+constexpr unsigned kRegisterCount = 11;         ///< r0..r10
+constexpr unsigned kFramePointer = 10;          ///< r10: read-only frame pointer
+constexpr std::uint8_t kSourceRegister = 0x08;  ///< opcode bit: the operand is src, not imm
+constexpr std::int32_t kAtomicFetch = 0x01;     ///< atomic imm bit: old value returned in src
 
 /// Instruction classes: the low three bits of the opcode.
 enum class Class : std::uint8_t { ld = 0, ldx = 1, st = 2, stx = 3, alu = 4, jmp = 5, jmp32 = 6, alu64 = 7 };

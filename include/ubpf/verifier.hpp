@@ -74,8 +74,11 @@ constexpr Result<isa::Id> check_fields(const Insn& insn) noexcept {
     if (id == isa::Id::invalid) {
         const isa::Id first = isa::kFirstRow[insn.opcode];
         if (first != isa::Id::invalid) return Error{no_variant_error(isa::info(first))};
-        // Opcodes 0x8c and 0x8f would be neg with a register source, which RFC 9669 leaves out.
-        if (insn.opcode == 0x8c || insn.opcode == 0x8f) return Error{ErrorCode::neg_with_source};
+        // neg with the source-register bit (0x8c, 0x8f) is not in RFC 9669: neg has no operand.
+        const auto without_source = static_cast<std::uint8_t>(insn.opcode & ~isa::kSourceRegister);
+        if (without_source == isa::info(isa::Id::neg32).opcode ||
+            without_source == isa::info(isa::Id::neg64).opcode)
+            return Error{ErrorCode::neg_with_source};
         return Error{ErrorCode::unknown_opcode};
     }
     const isa::OpInfo& row = isa::info(id);

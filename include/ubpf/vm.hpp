@@ -32,7 +32,7 @@ public:
 
     /// Runs the loaded program.
     [[nodiscard]] Result<Outcome> run(const Execution& exec) const noexcept {
-        if (!loaded_) return Error{ErrorCode::program_empty, 0};
+        if (!loaded_) return Error{ErrorCode::no_program, 0};
         return Interpreter<C>::run(program_, exec);
     }
 
