@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Runs every .data file of the given directories and checks its result or error.
-//   ubpf_data_runner --data-dir DIR [--data-dir DIR …] [--engine host] [Catch2 options]
+//   ubpf_data_runner --data-dir DIR [--data-dir DIR …] [--engine ENGINE] [Catch2 options]
+// ENGINE is host (default), m4-interp or m4-interp-Os (tests/m4/engines.hpp).
 // Each file is a section of one test case; the run ends with "N passed, N failed, N skipped".
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
@@ -14,6 +15,8 @@
 
 #include <ubpf/host/data_file.hpp>
 #include <ubpf/host/environment.hpp>
+
+#include "engines.hpp"
 
 namespace {
 
@@ -45,14 +48,17 @@ TEST_CASE("data files give their expected result or error", "[data]") {
             std::string message;
             const std::vector<ubpf::Insn> code = file.program(message);
             REQUIRE(message.empty());
-            REQUIRE(g_engine == "host");
             ubpf::host::RunRequest request;
             request.code = code;
             request.mem = file.mem;
             request.rodata = file.rodata;
             request.allowed_helpers = file.helpers;
             if (file.budget) request.budget = *file.budget;
-            const ubpf::host::RunReport report = ubpf::host::run_on_host(request);
+            const auto run = ubpf::m4::run_engine(g_engine, request);
+            REQUIRE(run.has_value());
+            INFO("engine: " << g_engine);
+            REQUIRE(run->failure.empty());
+            const ubpf::host::RunReport& report = run->report;
             const std::string got = report.ok ? "result " + std::to_string(report.r0)
                                               : "error " + ubpf::host::error_text(report.error);
             const std::string want =
@@ -69,7 +75,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> dirs;
     using Catch::clara::Opt;
     session.cli(session.cli() | Opt(dirs, "dir")["--data-dir"]("directory of .data files") |
-                Opt(g_engine, "engine")["--engine"]("host"));
+                Opt(g_engine, "engine")["--engine"]("host, m4-interp or m4-interp-Os"));
     if (const int rc = session.applyCommandLine(argc, argv); rc != 0) return rc;
     for (const std::string& d : dirs) {
         if (std::filesystem::is_directory(d))
@@ -80,6 +86,7 @@ int main(int argc, char** argv) {
         }
     }
     const int rc = session.run();
-    std::printf("data files: %d passed, %d failed, %d skipped\n", g_passed, g_failed, g_skipped);
+    std::printf("data files (%s): %d passed, %d failed, %d skipped\n", g_engine.c_str(), g_passed, g_failed,
+                g_skipped);
     return rc;
 }

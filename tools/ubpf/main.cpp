@@ -22,6 +22,8 @@
 #include <ubpf/host/disassembler.hpp>
 #include <ubpf/host/environment.hpp>
 
+#include "engines.hpp"
+
 namespace {
 
 using ubpf::Insn;
@@ -30,11 +32,11 @@ using ubpf::host::RunRequest;
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  ubpf run PROGRAM [--mem FILE] [--budget N] [--engine host]\n"
+    "  ubpf run PROGRAM [--mem FILE] [--budget N] [--engine host|m4-interp|m4-interp-Os]\n"
     "  ubpf verify PROGRAM\n"
     "  ubpf asm SOURCE [-o OUT]\n"
     "  ubpf disasm PROGRAM\n"
-    "  ubpf plugin [MEMORY-HEX] [--engine host]\n"
+    "  ubpf plugin [MEMORY-HEX] [--engine host|m4-interp|m4-interp-Os]\n"
     "PROGRAM is a .data file, assembly text or raw byte code; '-' reads standard input.\n";
 
 struct UsageError {
@@ -107,9 +109,16 @@ void print_error(const ubpf::Error& error, const std::vector<Insn>& code) {
     std::cerr << "\n";
 }
 
-RunReport run_engine(const std::string& engine, const RunRequest& request) {
-    if (engine != "host") throw UsageError{"unknown engine '" + engine + "' (available: host)"};
-    return ubpf::host::run_on_host(request);
+/// Runs on the named engine; prints and returns nullopt when the engine itself fails.
+std::optional<ubpf::m4::EngineRun> run_engine(const std::string& engine, const RunRequest& request) {
+    auto run = ubpf::m4::run_engine(engine, request);
+    if (!run)
+        throw UsageError{"unknown engine '" + engine + "' (available: " + ubpf::m4::engine_names() + ")"};
+    if (!run->failure.empty()) {
+        std::cerr << "error: " << run->failure << "\n";
+        return std::nullopt;
+    }
+    return run;
 }
 
 std::string take_value(std::vector<std::string>& args, std::size_t& i) {
@@ -145,13 +154,19 @@ int cmd_run(std::vector<std::string> args) {
     }
     if (budget) loaded->settings.budget = *budget;
     loaded->settings.code = loaded->code;
-    const RunReport report = run_engine(engine, loaded->settings);
+    const auto run = run_engine(engine, loaded->settings);
+    if (!run) return 1;
+    const RunReport& report = run->report;
     if (!report.ok) {
         print_error(report.error, loaded->code);
         return 1;
     }
     std::printf("result: %" PRIu64 " (0x%" PRIx64 ")\n", report.r0, report.r0);
     std::printf("instructions: %" PRIu64 "\n", report.instructions);
+    if (run->m4_instructions) {
+        std::printf("m4-instructions: %" PRIu64 "\n", *run->m4_instructions);
+        std::printf("m4-verify-instructions: %" PRIu64 "\n", run->m4_verify_instructions);
+    }
     return 0;
 }
 
@@ -252,12 +267,20 @@ int cmd_plugin(std::vector<std::string> args) {
     RunRequest request;
     request.code = code;
     request.mem = *memory;
-    const RunReport report = run_engine(engine, request);
-    if (!report.ok) {
-        std::cout << ubpf::host::error_text(report.error) << "\n";
+    const auto run = ubpf::m4::run_engine(engine, request);
+    if (!run) {
+        std::cout << "unknown engine '" << engine << "'\n";
         return 1;
     }
-    std::printf("%" PRIx64 "\n", report.r0);
+    if (!run->failure.empty()) {
+        std::cout << run->failure << "\n";
+        return 1;
+    }
+    if (!run->report.ok) {
+        std::cout << ubpf::host::error_text(run->report.error) << "\n";
+        return 1;
+    }
+    std::printf("%" PRIx64 "\n", run->report.r0);
     return 0;
 }
 

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+#include "emulator.hpp"
+
+#include <elf.h>
+#include <unicorn/unicorn.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace ubpf::m4 {
+
+namespace {
+
+void check(uc_err err, const char* what) {
+    if (err != UC_ERR_OK) throw std::runtime_error(std::string{what} + ": " + uc_strerror(err));
+}
+
+constexpr std::uint32_t kPage = 0x1000;
+
+}  // namespace
+
+Emulator::Emulator() {
+    // UC_MODE_MCLASS would silently give a Cortex-M33 in Unicorn 2.0.1: open in Thumb mode and
+    // select the Cortex-M4 model right away.
+    check(uc_open(UC_ARCH_ARM, UC_MODE_THUMB, &uc_), "uc_open");
+    check(uc_ctl_set_cpu_model(uc_, UC_CPU_ARM_CORTEX_M4), "uc_ctl_set_cpu_model");
+    uc_hook hook;
+    check(uc_hook_add(uc_, &hook, UC_HOOK_CODE, reinterpret_cast<void*>(&Emulator::on_code), this, 1, 0),
+          "uc_hook_add code");
+    check(uc_hook_add(uc_, &hook, UC_HOOK_MEM_INVALID, reinterpret_cast<void*>(&Emulator::on_invalid), this,
+                      1, 0),
+          "uc_hook_add invalid");
+    // Host functions and the return address live in one page of undefined instructions: any
+    // address there that is not a registered function faults.
+    map(kTrapBase, kTrapSize, false, true);
+    const std::vector<std::uint8_t> udf(kTrapSize, 0xde);
+    write(kTrapBase, udf);
+}
+
+Emulator::~Emulator() {
+    if (uc_ != nullptr) uc_close(uc_);
+}
+
+int Emulator::cpu_model() const {
+    int model = -1;
+    check(uc_ctl_get_cpu_model(uc_, &model), "uc_ctl_get_cpu_model");
+    return model;
+}
+
+void Emulator::map(std::uint32_t address, std::uint32_t size, bool writable, bool executable) {
+    const std::uint64_t begin = address & ~std::uint64_t{kPage - 1};
+    const std::uint64_t end = (std::uint64_t{address} + size + kPage - 1) & ~std::uint64_t{kPage - 1};
+    std::uint32_t perms = UC_PROT_READ;
+    if (writable) perms |= UC_PROT_WRITE;
+    if (executable) perms |= UC_PROT_EXEC;
+    check(uc_mem_map(uc_, begin, end - begin, perms), "uc_mem_map");
+}
+
+void Emulator::write(std::uint32_t address, std::span<const std::uint8_t> bytes) {
+    write(address, bytes.data(), bytes.size());
+}
+
+void Emulator::write(std::uint32_t address, const void* data, std::size_t size) {
+    if (size != 0) check(uc_mem_write(uc_, address, data, size), "uc_mem_write");
+}
+
+void Emulator::read(std::uint32_t address, void* data, std::size_t size) const {
+    if (size != 0) check(uc_mem_read(uc_, address, data, size), "uc_mem_read");
+}
+
+std::vector<std::uint8_t> Emulator::read(std::uint32_t address, std::size_t size) const {
+    std::vector<std::uint8_t> out(size);
+    read(address, out.data(), size);
+    return out;
+}
+
+ElfImage Emulator::load_elf(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    const std::vector<std::uint8_t> file{std::istreambuf_iterator<char>(in), {}};
+    const auto fits = [&](std::uint64_t offset, std::uint64_t size) {
+        return offset <= file.size() && size <= file.size() - offset;
+    };
+    Elf32_Ehdr eh;
+    if (!fits(0, sizeof eh)) throw std::runtime_error(path + ": too short for an ELF header");
+    std::memcpy(&eh, file.data(), sizeof eh);
+    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS32 ||
+        eh.e_machine != EM_ARM || eh.e_type != ET_EXEC)
+        throw std::runtime_error(path + ": not a linked 32-bit ARM ELF");
+
+    ElfImage image;
+    image.entry = eh.e_entry;
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        Elf32_Phdr ph;
+        const std::uint64_t at = eh.e_phoff + std::uint64_t{i} * eh.e_phentsize;
+        if (!fits(at, sizeof ph)) throw std::runtime_error(path + ": program header past the end");
+        std::memcpy(&ph, file.data() + at, sizeof ph);
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+        if (!fits(ph.p_offset, ph.p_filesz) || ph.p_filesz > ph.p_memsz)
+            throw std::runtime_error(path + ": segment past the end of the file");
+        map(ph.p_vaddr, ph.p_memsz, (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0);
+        write(ph.p_vaddr, file.data() + ph.p_offset, ph.p_filesz);
+    }
+    // Symbols, from .symtab and its string table.
+    for (unsigned i = 0; i < eh.e_shnum; ++i) {
+        Elf32_Shdr sh;
+        const std::uint64_t at = eh.e_shoff + std::uint64_t{i} * eh.e_shentsize;
+        if (!fits(at, sizeof sh)) throw std::runtime_error(path + ": section header past the end");
+        std::memcpy(&sh, file.data() + at, sizeof sh);
+        if (sh.sh_type != SHT_SYMTAB) continue;
+        Elf32_Shdr strings;
+        const std::uint64_t str_at = eh.e_shoff + std::uint64_t{sh.sh_link} * eh.e_shentsize;
+        if (sh.sh_link >= eh.e_shnum || !fits(str_at, sizeof strings))
+            throw std::runtime_error(path + ": bad string table link");
+        std::memcpy(&strings, file.data() + str_at, sizeof strings);
+        if (!fits(sh.sh_offset, sh.sh_size) || !fits(strings.sh_offset, strings.sh_size))
+            throw std::runtime_error(path + ": symbol table past the end");
+        for (std::uint64_t off = 0; off + sizeof(Elf32_Sym) <= sh.sh_size; off += sizeof(Elf32_Sym)) {
+            Elf32_Sym sym;
+            std::memcpy(&sym, file.data() + sh.sh_offset + off, sizeof sym);
+            if (sym.st_name >= strings.sh_size) continue;
+            const char* name = reinterpret_cast<const char*>(file.data() + strings.sh_offset + sym.st_name);
+            const std::size_t len = strnlen(name, strings.sh_size - sym.st_name);
+            if (len == 0) continue;
+            image.symbols[std::string{name, len}] = sym.st_value;
+            image.sizes[std::string{name, len}] = sym.st_size;
+        }
+    }
+    return image;
+}
+
+void Emulator::set_stack(std::uint32_t top, std::uint32_t size) {
+    map(top - size, size);
+    stack_top_ = top;
+}
+
+std::uint32_t Emulator::add_host_function(std::function<void(Emulator&)> fn) {
+    host_functions_.push_back(std::move(fn));
+    const auto address = static_cast<std::uint32_t>(kTrapBase + 2 * (host_functions_.size() - 1));
+    if (address >= kReturnAddress) throw std::runtime_error("too many host functions");
+    return address | 1;
+}
+
+std::uint32_t Emulator::reg(int uc_reg) const {
+    std::uint32_t value = 0;
+    check(uc_reg_read(uc_, uc_reg, &value), "uc_reg_read");
+    return value;
+}
+
+void Emulator::set_reg(int uc_reg, std::uint32_t value) {
+    check(uc_reg_write(uc_, uc_reg, &value), "uc_reg_write");
+}
+
+CallResult Emulator::call(std::uint32_t function, std::span<const Arg> args, std::uint64_t max_instructions) {
+    if (stack_top_ == 0) throw std::runtime_error("call() needs set_stack() first");
+    // AAPCS: arguments fill r0..r3 in order; a 64-bit one takes an even/odd pair, and once a
+    // value does not fit in registers it and all later ones go on the stack, 8-aligned if wide.
+    std::uint32_t regs[4] = {};
+    std::vector<std::uint8_t> stacked;
+    unsigned next = 0;
+    bool on_stack = false;
+    for (const Arg& a : args) {
+        if (a.wide && !on_stack) next = (next + 1) & ~1u;
+        if (!on_stack && next + (a.wide ? 2u : 1u) <= 4) {
+            regs[next++] = static_cast<std::uint32_t>(a.value);
+            if (a.wide) regs[next++] = static_cast<std::uint32_t>(a.value >> 32);
+            continue;
+        }
+        on_stack = true;
+        if (a.wide) stacked.resize((stacked.size() + 7) & ~std::size_t{7});
+        const std::size_t at = stacked.size();
+        stacked.resize(at + (a.wide ? 8 : 4));
+        std::memcpy(stacked.data() + at, &a.value, a.wide ? 8 : 4);
+    }
+    const std::uint32_t sp = (stack_top_ - static_cast<std::uint32_t>(stacked.size())) & ~7u;
+    write(sp, stacked.data(), stacked.size());
+    const int arg_regs[4] = {UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3};
+    for (int i = 0; i < 4; ++i) set_reg(arg_regs[i], regs[i]);
+    set_reg(UC_ARM_REG_SP, sp);
+    set_reg(UC_ARM_REG_LR, kReturnAddress | 1);
+
+    count_ = 0;
+    limit_ = max_instructions;
+    fault_.reset();
+    const uc_err err = uc_emu_start(uc_, function | 1, kReturnAddress, 0, 0);
+    CallResult result;
+    result.instructions = count_;
+    result.fault = fault_;
+    if (err != UC_ERR_OK && !result.fault) result.fault = Fault{uc_strerror(err), 0, reg(UC_ARM_REG_PC)};
+    if (result.fault && result.fault->pc == 0) result.fault->pc = reg(UC_ARM_REG_PC);
+    result.r0 = reg(UC_ARM_REG_R0);
+    result.r1 = reg(UC_ARM_REG_R1);
+    return result;
+}
+
+void Emulator::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t, void* self_ptr) {
+    auto& self = *static_cast<Emulator*>(self_ptr);
+    if (address >= kTrapBase && address < kReturnAddress) {
+        const std::uint64_t index = (address - kTrapBase) / 2;
+        if (index < self.host_functions_.size()) {
+            self.host_functions_[index](self);
+            self.set_reg(UC_ARM_REG_PC, self.reg(UC_ARM_REG_LR));
+            return;
+        }
+    }
+    if (self.count_ == self.limit_) {  // this instruction would be one too many: stop before it
+        self.fault_ = Fault{"instruction limit reached", 0, static_cast<std::uint32_t>(address)};
+        uc_emu_stop(uc);
+        return;
+    }
+    ++self.count_;
+}
+
+bool Emulator::on_invalid(uc_struct*, int type, std::uint64_t address, int, std::int64_t, void* self_ptr) {
+    auto& self = *static_cast<Emulator*>(self_ptr);
+    const char* what = "invalid memory access";
+    switch (type) {
+        case UC_MEM_READ_UNMAPPED:
+            what = "read of unmapped memory";
+            break;
+        case UC_MEM_WRITE_UNMAPPED:
+            what = "write to unmapped memory";
+            break;
+        case UC_MEM_FETCH_UNMAPPED:
+            what = "instruction fetch from unmapped memory";
+            break;
+        case UC_MEM_WRITE_PROT:
+            what = "write to read-only memory";
+            break;
+        case UC_MEM_FETCH_PROT:
+            what = "instruction fetch from non-executable memory";
+            break;
+        default:
+            break;
+    }
+    self.fault_ = Fault{what, address, self.reg(UC_ARM_REG_PC)};
+    return false;
+}
+
+}  // namespace ubpf::m4

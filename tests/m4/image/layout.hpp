@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// The contract between the Cortex-M4 test image and the host that drives it in Unicorn: where
+// things live in the emulated address space and the request/response block. Compiled into both,
+// so the layout is the same on each side (fixed-width fields, explicit padding).
+#pragma once
+
+#include <cstdint>
+
+namespace ubpf::m4 {
+
+inline constexpr std::uint32_t kFlashBase = 0x08000000;  // image text and rodata
+inline constexpr std::uint32_t kRamBase = 0x20000000;    // image data and bss
+inline constexpr std::uint32_t kRamSize = 0x00010000;
+inline constexpr std::uint32_t kStackTop = 0x20100000;  // native stack grows down from here
+inline constexpr std::uint32_t kStackSize = 0x00004000;
+inline constexpr std::uint32_t kBlockBase = 0x20200000;  // RunBlock, then the buffers below
+inline constexpr std::uint32_t kCodeBase = 0x20210000;
+inline constexpr std::uint32_t kMemBase = 0x20300000;
+inline constexpr std::uint32_t kRodataBase = 0x20400000;
+inline constexpr std::uint32_t kAreaSize = 0x00100000;  // the most each buffer may hold
+
+/// Filled by the host before calling `ubpf_m4_run(RunBlock*)`; the image writes the outputs.
+struct alignas(8) RunBlock {
+    // in
+    std::uint32_t code_addr;
+    std::uint32_t code_count;  ///< instructions
+    std::uint32_t mem_addr;
+    std::uint32_t mem_len;
+    std::uint32_t rodata_addr;
+    std::uint32_t rodata_len;
+    std::uint32_t allowed_addr;  ///< uint32_t helper ids
+    std::uint32_t allowed_count;
+    std::uint32_t allow_all;
+    std::uint32_t mark;  ///< Thumb address of a host function called between verify and run (0: none)
+    std::uint64_t budget;
+    // out
+    std::uint32_t ok;
+    std::uint32_t error_code;
+    std::uint32_t error_pc;
+    std::uint32_t pad1;
+    std::uint64_t r0;
+    std::uint64_t instructions;
+};
+static_assert(sizeof(RunBlock) == 80);
+
+}  // namespace ubpf::m4
