@@ -16,6 +16,8 @@
 #include <ubpf/host/data_file.hpp>
 #include <ubpf/vm.hpp>
 
+#include "markdown.hpp"
+
 namespace {
 
 constexpr std::size_t kInputSize = 2560;
@@ -96,22 +98,6 @@ public:
     std::vector<Run> kept;
 };
 
-/// Replaces the text between the section's markers in `path` (or appends the section).
-bool write_section(const std::string& path, const std::string& name, const std::string& body) {
-    std::string doc;
-    if (std::ifstream in(path); in) doc.assign(std::istreambuf_iterator<char>(in), {});
-    const std::string begin = "<!-- " + name + ":begin -->\n", end = "<!-- " + name + ":end -->\n";
-    const std::size_t b = doc.find(begin), e = doc.find(end);
-    const std::string section = begin + body + end;
-    if (b != std::string::npos && e != std::string::npos && e > b)
-        doc.replace(b, e + end.size() - b, section);
-    else
-        doc += (doc.empty() ? "# Benchmarks\n\n" : "\n") + section;
-    std::ofstream out(path);
-    out << doc;
-    return static_cast<bool>(out);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,7 +132,7 @@ int main(int argc, char** argv) {
         body << row;
     }
     body << "\n";
-    if (!write_section(write_path, "host-bench", body.str())) {
+    if (!ubpf::bench::write_section(write_path, "host-bench", body.str())) {
         std::fprintf(stderr, "cannot write %s\n", write_path.c_str());
         return 1;
     }

@@ -19,7 +19,60 @@ void check(uc_err err, const char* what) {
 
 constexpr std::uint32_t kPage = 0x1000;
 
+/// A linked 32-bit ARM ELF in memory, with bounds-checked access to its headers.
+struct ElfFile {
+    std::string path;
+    std::vector<std::uint8_t> bytes;
+    Elf32_Ehdr header{};
+
+    explicit ElfFile(const std::string& file_path) : path(file_path) {
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw std::runtime_error("cannot open " + path);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+        read(0, header);
+        if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS32 ||
+            header.e_machine != EM_ARM || header.e_type != ET_EXEC)
+            throw std::runtime_error(path + ": not a linked 32-bit ARM ELF");
+    }
+    [[nodiscard]] bool fits(std::uint64_t offset, std::uint64_t size) const {
+        return offset <= bytes.size() && size <= bytes.size() - offset;
+    }
+    template <class T>
+    void read(std::uint64_t offset, T& out) const {
+        if (!fits(offset, sizeof out)) throw std::runtime_error(path + ": header past the end of the file");
+        std::memcpy(&out, bytes.data() + offset, sizeof out);
+    }
+    [[nodiscard]] Elf32_Phdr segment(unsigned i) const {
+        Elf32_Phdr ph;
+        read(header.e_phoff + std::uint64_t{i} * header.e_phentsize, ph);
+        return ph;
+    }
+    [[nodiscard]] Elf32_Shdr section(unsigned i) const {
+        Elf32_Shdr sh;
+        read(header.e_shoff + std::uint64_t{i} * header.e_shentsize, sh);
+        return sh;
+    }
+    /// The zero-terminated string at `offset` of string table section `table`.
+    [[nodiscard]] std::string string(const Elf32_Shdr& table, std::uint32_t offset) const {
+        if (offset >= table.sh_size || !fits(table.sh_offset, table.sh_size)) return {};
+        const char* s = reinterpret_cast<const char*>(bytes.data() + table.sh_offset + offset);
+        return {s, strnlen(s, table.sh_size - offset)};
+    }
+};
+
 }  // namespace
+
+std::map<std::string, std::uint32_t> elf_section_sizes(const std::string& path) {
+    const ElfFile elf(path);
+    if (elf.header.e_shstrndx >= elf.header.e_shnum) throw std::runtime_error(path + ": no section names");
+    const Elf32_Shdr names = elf.section(elf.header.e_shstrndx);
+    std::map<std::string, std::uint32_t> sizes;
+    for (unsigned i = 0; i < elf.header.e_shnum; ++i) {
+        const Elf32_Shdr sh = elf.section(i);
+        if (sh.sh_flags & SHF_ALLOC) sizes[elf.string(names, sh.sh_name)] += sh.sh_size;
+    }
+    return sizes;
+}
 
 Emulator::Emulator() {
     // UC_MODE_MCLASS would silently give a Cortex-M33 in Unicorn 2.0.1: open in Thumb mode and
@@ -77,55 +130,29 @@ std::vector<std::uint8_t> Emulator::read(std::uint32_t address, std::size_t size
 }
 
 ElfImage Emulator::load_elf(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot open " + path);
-    const std::vector<std::uint8_t> file{std::istreambuf_iterator<char>(in), {}};
-    const auto fits = [&](std::uint64_t offset, std::uint64_t size) {
-        return offset <= file.size() && size <= file.size() - offset;
-    };
-    Elf32_Ehdr eh;
-    if (!fits(0, sizeof eh)) throw std::runtime_error(path + ": too short for an ELF header");
-    std::memcpy(&eh, file.data(), sizeof eh);
-    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS32 ||
-        eh.e_machine != EM_ARM || eh.e_type != ET_EXEC)
-        throw std::runtime_error(path + ": not a linked 32-bit ARM ELF");
-
+    const ElfFile elf(path);
     ElfImage image;
-    image.entry = eh.e_entry;
-    for (unsigned i = 0; i < eh.e_phnum; ++i) {
-        Elf32_Phdr ph;
-        const std::uint64_t at = eh.e_phoff + std::uint64_t{i} * eh.e_phentsize;
-        if (!fits(at, sizeof ph)) throw std::runtime_error(path + ": program header past the end");
-        std::memcpy(&ph, file.data() + at, sizeof ph);
+    image.entry = elf.header.e_entry;
+    for (unsigned i = 0; i < elf.header.e_phnum; ++i) {
+        const Elf32_Phdr ph = elf.segment(i);
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
-        if (!fits(ph.p_offset, ph.p_filesz) || ph.p_filesz > ph.p_memsz)
+        if (!elf.fits(ph.p_offset, ph.p_filesz) || ph.p_filesz > ph.p_memsz)
             throw std::runtime_error(path + ": segment past the end of the file");
         map(ph.p_vaddr, ph.p_memsz, (ph.p_flags & PF_W) != 0, (ph.p_flags & PF_X) != 0);
-        write(ph.p_vaddr, file.data() + ph.p_offset, ph.p_filesz);
+        write(ph.p_vaddr, elf.bytes.data() + ph.p_offset, ph.p_filesz);
     }
-    // Symbols, from .symtab and its string table.
-    for (unsigned i = 0; i < eh.e_shnum; ++i) {
-        Elf32_Shdr sh;
-        const std::uint64_t at = eh.e_shoff + std::uint64_t{i} * eh.e_shentsize;
-        if (!fits(at, sizeof sh)) throw std::runtime_error(path + ": section header past the end");
-        std::memcpy(&sh, file.data() + at, sizeof sh);
+    for (unsigned i = 0; i < elf.header.e_shnum; ++i) {
+        const Elf32_Shdr sh = elf.section(i);
         if (sh.sh_type != SHT_SYMTAB) continue;
-        Elf32_Shdr strings;
-        const std::uint64_t str_at = eh.e_shoff + std::uint64_t{sh.sh_link} * eh.e_shentsize;
-        if (sh.sh_link >= eh.e_shnum || !fits(str_at, sizeof strings))
-            throw std::runtime_error(path + ": bad string table link");
-        std::memcpy(&strings, file.data() + str_at, sizeof strings);
-        if (!fits(sh.sh_offset, sh.sh_size) || !fits(strings.sh_offset, strings.sh_size))
-            throw std::runtime_error(path + ": symbol table past the end");
+        if (sh.sh_link >= elf.header.e_shnum) throw std::runtime_error(path + ": bad string table link");
+        const Elf32_Shdr strings = elf.section(sh.sh_link);
         for (std::uint64_t off = 0; off + sizeof(Elf32_Sym) <= sh.sh_size; off += sizeof(Elf32_Sym)) {
             Elf32_Sym sym;
-            std::memcpy(&sym, file.data() + sh.sh_offset + off, sizeof sym);
-            if (sym.st_name >= strings.sh_size) continue;
-            const char* name = reinterpret_cast<const char*>(file.data() + strings.sh_offset + sym.st_name);
-            const std::size_t len = strnlen(name, strings.sh_size - sym.st_name);
-            if (len == 0) continue;
-            image.symbols[std::string{name, len}] = sym.st_value;
-            image.sizes[std::string{name, len}] = sym.st_size;
+            elf.read(sh.sh_offset + off, sym);
+            const std::string name = elf.string(strings, sym.st_name);
+            if (name.empty()) continue;
+            image.symbols[name] = sym.st_value;
+            image.sizes[name] = sym.st_size;
         }
     }
     return image;

@@ -45,6 +45,9 @@ struct ElfImage {
     std::uint32_t entry = 0;
 };
 
+/// Bytes per allocated section (.text, .data, .bss, …) of a linked ELF32.
+std::map<std::string, std::uint32_t> elf_section_sizes(const std::string& path);
+
 class Emulator {
 public:
     static constexpr std::uint32_t kTrapBase = 0x0f000000;  ///< host functions live here

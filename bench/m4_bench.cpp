@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: MIT
+// Speed and size on the emulated Cortex-M4, in instructions (deterministic, not timed):
+//   ubpf_m4_bench [--write docs/benchmarks.md]   every workload and size, footprint, stack
+//   ubpf_m4_bench --quick                          only check native == interpreter == host C
+//   ubpf_m4_bench --check-footprint FILE           fail if -Os ROM grew > 10% over FILE's figure
+//   ubpf_m4_bench --update-baseline FILE           write the current -Os ROM figure to FILE
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ubpf/host/data_file.hpp>
+
+#include "emulator.hpp"
+#include "image/layout.hpp"
+#include "markdown.hpp"
+#include "vm_image.hpp"
+#include "workloads/inputs.hpp"
+
+extern "C" {
+std::uint64_t fletcher16(std::uint8_t*, std::uint64_t);
+std::uint64_t fletcher32(std::uint8_t*, std::uint64_t);
+std::uint64_t crc32(std::uint8_t*, std::uint64_t);
+std::uint64_t bubble_sort(std::uint8_t*, std::uint64_t);
+std::uint64_t moving_average(std::uint8_t*, std::uint64_t);
+std::uint64_t sieve(std::uint8_t*, std::uint64_t);
+std::uint64_t mix64(std::uint8_t*, std::uint64_t);
+}
+
+namespace {
+
+using namespace ubpf;
+using namespace ubpf::m4;
+
+const std::map<std::string_view, std::uint64_t (*)(std::uint8_t*, std::uint64_t)> kHostNative = {
+    {"fletcher16", fletcher16},
+    {"fletcher32", fletcher32},
+    {"crc32", crc32},
+    {"bubble_sort", bubble_sort},
+    {"moving_average", moving_average},
+    {"sieve", sieve},
+    {"mix64", mix64},
+};
+
+const std::string kImageDir = UBPF_M4_IMAGE_DIR;
+
+struct Row {
+    std::string name;
+    std::size_t size = 0;
+    std::uint64_t native = 0;       ///< M4 instructions, gcc -O2 native code
+    std::uint64_t interpreted = 0;  ///< M4 instructions of Interpreter::run (-O2 image)
+    std::uint64_t ebpf = 0;         ///< eBPF instructions executed
+    std::uint64_t verify = 0;       ///< M4 instructions of verify
+    std::size_t program = 0;        ///< eBPF instructions in the program
+};
+
+std::vector<Insn> load_bin(const std::string& name) {
+    std::ifstream in(std::string{UBPF_WORKLOADS_BIN_DIR} + "/" + name + ".bin", std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    if (bytes.empty() || bytes.size() % sizeof(Insn) != 0) throw std::runtime_error("bad workload " + name);
+    std::vector<Insn> code(bytes.size() / sizeof(Insn));
+    std::memcpy(static_cast<void*>(code.data()), bytes.data(), bytes.size());
+    return code;
+}
+
+/// One workload at one size: native and interpreted on the M4, both checked against host C.
+Row measure(const bench::WorkloadInfo& w, std::size_t size) {
+    Row row{std::string{w.name}, size};
+    std::vector<std::uint8_t> reference = bench::make_input(w.name, size);
+    const std::uint64_t expected = kHostNative.at(w.name)(reference.data(), reference.size());
+    const std::vector<std::uint8_t> input = bench::make_input(w.name, size);
+
+    Emulator emu;
+    const ElfImage native = emu.load_elf(UBPF_WORKLOADS_NATIVE_ELF);
+    emu.set_stack(kStackTop, kStackSize);
+    emu.map(kMemBase, static_cast<std::uint32_t>(size));
+    emu.write(kMemBase, input);
+    const Arg args[] = {Arg::u32(kMemBase), Arg::u64(size)};
+    const CallResult call = emu.call(native.symbols.at(std::string{w.name}), args, 1'000'000'000);
+    if (call.fault || call.r0_r1() != expected)
+        throw std::runtime_error(row.name + ": native M4 result differs from host C");
+    row.native = call.instructions;
+
+    const std::vector<Insn> code = load_bin(row.name);
+    host::RunRequest request;
+    request.code = code;
+    request.mem = input;
+    request.budget = 1'000'000'000;
+    const ImageRun run = run_on_image(kImageDir + "/m4_vm_O2.elf", request);
+    if (run.fault || !run.report.ok || run.report.r0 != expected || run.report.mem_after != reference)
+        throw std::runtime_error(row.name + ": interpreted result differs from host C");
+    row.interpreted = run.m4_instructions - run.m4_verify_instructions;
+    row.verify = run.m4_verify_instructions;
+    row.ebpf = run.report.instructions;
+    row.program = code.size();
+    return row;
+}
+
+struct Footprint {
+    std::uint32_t rom = 0;  ///< text + rodata the VM adds
+    std::uint32_t ram = 0;  ///< data + bss the VM adds
+};
+
+Footprint footprint(const std::string& opt) {
+    const auto sum = [](const std::map<std::string, std::uint32_t>& s,
+                        std::initializer_list<const char*> names) {
+        std::uint32_t total = 0;
+        for (const char* n : names)
+            if (const auto it = s.find(n); it != s.end()) total += it->second;
+        return total;
+    };
+    const auto vm = elf_section_sizes(kImageDir + "/footprint_vm_" + opt + ".elf");
+    const auto empty = elf_section_sizes(kImageDir + "/footprint_empty_" + opt + ".elf");
+    return {sum(vm, {".text", ".ARM.exidx"}) - sum(empty, {".text", ".ARM.exidx"}),
+            sum(vm, {".data", ".bss"}) - sum(empty, {".data", ".bss"})};
+}
+
+std::uint32_t sizeof_vm() {
+    Emulator emu;
+    const ElfImage image = emu.load_elf(kImageDir + "/footprint_vm_Os.elf");
+    std::uint32_t value = 0;
+    emu.read(image.symbols.at("ubpf_sizeof_vm"), &value, sizeof value);
+    return value;
+}
+
+/// The deepest native stack use of the image over every .data file of the corpora.
+std::uint32_t stack_high_water(const std::string& image, int& files) {
+    std::uint32_t deepest = 0;
+    for (const std::string& dir :
+         {std::string{UBPF_SOURCE_DIR} + "/tests/data", std::string{UBPF_CONFORMANCE_DIR} + "/tests"}) {
+        if (!std::filesystem::is_directory(dir)) continue;
+        for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+            if (entry.path().extension() != ".data") continue;
+            std::ifstream in(entry.path());
+            const auto file = host::parse_data_file(std::string{std::istreambuf_iterator<char>(in), {}});
+            std::string message;
+            const std::vector<Insn> code = file.program(message);
+            if (!file.parse_error.empty() || !message.empty()) continue;
+            host::RunRequest request;
+            request.code = code;
+            request.mem = file.mem;
+            request.rodata = file.rodata;
+            request.allowed_helpers = file.helpers;
+            if (file.budget) request.budget = *file.budget;
+            deepest = std::max(deepest, run_on_image(image, request).stack_bytes);
+            ++files;
+        }
+    }
+    return deepest;
+}
+
+std::uint32_t read_baseline(const std::string& path) {
+    std::ifstream in(path);
+    std::string key;
+    std::uint32_t value = 0;
+    while (in >> key >> value)
+        if (key == "os_rom_bytes:") return value;
+    throw std::runtime_error("no 'os_rom_bytes:' line in " + path);
+}
+
+std::string fmt(const char* format, double a) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, format, a);
+    return buf;
+}
+
+int run(int argc, char** argv) {
+    std::string write_path, check_path, update_path;
+    bool quick = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--write" && i + 1 < argc)
+            write_path = argv[++i];
+        else if (a == "--check-footprint" && i + 1 < argc)
+            check_path = argv[++i];
+        else if (a == "--update-baseline" && i + 1 < argc)
+            update_path = argv[++i];
+        else if (a == "--quick")
+            quick = true;
+        else {
+            std::fprintf(stderr,
+                         "usage: ubpf_m4_bench [--write FILE | --quick | --check-footprint FILE | "
+                         "--update-baseline FILE]\n");
+            return 2;
+        }
+    }
+    const Footprint os = footprint("Os"), o2 = footprint("O2");
+    if (!check_path.empty()) {
+        const std::uint32_t baseline = read_baseline(check_path);
+        std::printf("-Os ROM of verifier + interpreter: %u bytes (baseline %u, limit %u)\n", os.rom, baseline,
+                    baseline + baseline / 10);
+        return os.rom <= baseline + baseline / 10 ? 0 : 1;
+    }
+    if (!update_path.empty()) {
+        std::ofstream out(update_path);
+        out << "# -Os ROM (text + rodata) of verifier + interpreter on Cortex-M4, bytes; CI fails above "
+               "+10%.\n"
+            << "# Regenerate with: build/bench/ubpf_m4_bench --update-baseline bench/footprint-baseline.txt\n"
+            << "os_rom_bytes: " << os.rom << "\n";
+        return out ? 0 : 1;
+    }
+
+    std::vector<Row> rows;
+    for (const bench::WorkloadInfo& w : bench::kWorkloads) {
+        for (std::size_t size : w.sizes) {
+            if (quick && size != w.sizes.front()) continue;
+            rows.push_back(measure(w, size));
+            const Row& r = rows.back();
+            std::printf("%-15s %5zu B  native %9" PRIu64 "  interpreter %10" PRIu64 "  eBPF %8" PRIu64
+                        "  %.2f M4/eBPF\n",
+                        r.name.c_str(), r.size, r.native, r.interpreted, r.ebpf,
+                        static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf));
+        }
+    }
+    if (quick) {
+        std::printf("%zu workloads agree: native M4 == interpreted M4 == host C\n", rows.size());
+        return 0;
+    }
+    int files_o2 = 0, files_os = 0;
+    const std::uint32_t stack_o2 = stack_high_water(kImageDir + "/m4_vm_O2.elf", files_o2);
+    const std::uint32_t stack_os = stack_high_water(kImageDir + "/m4_vm_Os.elf", files_os);
+    std::printf("footprint: -Os ROM %u B, -O2 ROM %u B, stack %u/%u B over %d files\n", os.rom, o2.rom,
+                stack_o2, stack_os, files_o2);
+    if (write_path.empty()) return 0;
+
+    std::ostringstream t;
+    t << "## Cortex-M4: interpreter vs native\n\n"
+      << "Emulated Cortex-M4 instructions (Unicorn 2.0.1, exact counts; `scripts/bench.sh` regenerates "
+         "this).\n"
+      << "Native: the workload's C compiled with `arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mthumb`.\n"
+      << "Interpreter: the same C compiled with `clang -O2 -target bpf -mcpu=v3`, run by the VM built\n"
+      << "with `arm-none-eabi-g++ -O2` (threaded dispatch), counting `Interpreter::run` only.\n"
+      << "Every result is checked against the C compiled for the host.\n\n"
+      << "| workload | input bytes | eBPF insns executed | native M4 insns | interpreter M4 insns "
+         "| interpreter / native | M4 insns per eBPF insn |\n"
+      << "|---|---:|---:|---:|---:|---:|---:|\n";
+    for (const Row& r : rows) {
+        t << "| " << r.name << " | " << r.size << " | " << r.ebpf << " | " << r.native << " | "
+          << r.interpreted << " | "
+          << fmt("%.1f", static_cast<double>(r.interpreted) / static_cast<double>(r.native)) << " | "
+          << fmt("%.2f", static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf)) << " |\n";
+    }
+    t << "\nVerification cost (M4 instructions per eBPF instruction of the program, -O2):";
+    for (const Row& r : rows)
+        if (r.size == bench::find_workload(r.name)->sizes.front())
+            t << " " << r.name << " "
+              << fmt("%.0f", static_cast<double>(r.verify) / static_cast<double>(r.program)) << ";";
+    t << "\n\n";
+
+    std::ostringstream f;
+    f << "## Cortex-M4: footprint\n\n"
+      << "Verifier + interpreter, measured from linked `arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb` images:\n"
+      << "one that verifies and runs a program, minus the same image without the VM (so libgcc and\n"
+      << "newlib routines the VM pulls in are counted).\n\n"
+      << "| build | ROM (text + rodata) | static RAM (data + bss) |\n|---|---:|---:|\n"
+      << "| -Os | " << os.rom << " B | " << os.ram << " B |\n"
+      << "| -O2 | " << o2.rom << " B | " << o2.ram << " B |\n\n"
+      << "- RAM per VM instance: `sizeof(ubpf::Vm<>)` = " << sizeof_vm() << " B on Cortex-M4, plus the\n"
+      << "  caller's eBPF stack (`Config::stack_size()`, 8 frames x 512 B = 4096 B by default).\n"
+      << "- Native stack high-water mark of verify + run (stack painted, read back) over the " << files_o2
+      << "\n  `.data` files of the own corpus and bpf_conformance: " << stack_o2 << " B at -O2, " << stack_os
+      << " B at -Os.\n"
+      << "- Baseline for CI: `bench/footprint-baseline.txt` (fails when -Os ROM grows more than 10%).\n\n";
+    if (!bench::write_section(write_path, "m4-footprint", f.str()) ||
+        !bench::write_section(write_path, "m4-workloads", t.str())) {
+        std::fprintf(stderr, "cannot write %s\n", write_path.c_str());
+        return 1;
+    }
+    std::printf("wrote %s\n", write_path.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}
