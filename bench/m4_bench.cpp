@@ -157,10 +157,9 @@ std::uint32_t stack_high_water(const std::string& image, int& files) {
 
 std::uint32_t read_baseline(const std::string& path) {
     std::ifstream in(path);
-    std::string key;
-    std::uint32_t value = 0;
-    while (in >> key >> value)
-        if (key == "os_rom_bytes:") return value;
+    const std::string key = "os_rom_bytes:";
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(key, 0) == 0) return static_cast<std::uint32_t>(std::stoul(line.substr(key.size())));
     throw std::runtime_error("no 'os_rom_bytes:' line in " + path);
 }
 
