@@ -19,9 +19,9 @@
 namespace ubpf::bench {
 
 struct WorkloadInfo {
-    std::string_view name;              ///< the C function, the .c file and the .bin file
-    std::span<const std::size_t> sizes; ///< input sizes in bytes (= len) to run it with
-    std::string_view what;              ///< one line for reports
+    std::string_view name;               ///< the C function, the .c file and the .bin file
+    std::span<const std::size_t> sizes;  ///< input sizes in bytes (= len) to run it with
+    std::string_view what;               ///< one line for reports
 };
 
 namespace workload_detail {
@@ -31,7 +31,8 @@ inline constexpr std::array<std::size_t, 2> kSieveSizes{1024, 4096};
 }  // namespace workload_detail
 
 inline constexpr std::array<WorkloadInfo, 7> kWorkloads{{
-    {"fletcher16", workload_detail::kStreamSizes, "Fletcher-16, bytes, mod 255 per byte (the seed benchmark)"},
+    {"fletcher16", workload_detail::kStreamSizes,
+     "Fletcher-16, bytes, mod 255 per byte (the seed benchmark)"},
     {"fletcher32", workload_detail::kStreamSizes, "Fletcher-32, 16-bit little-endian words, mod 65535"},
     {"crc32", workload_detail::kStreamSizes, "CRC-32 (0xEDB88320, reflected), bitwise, no table"},
     {"bubble_sort", workload_detail::kSortSizes, "bubble sort of 64 uint32_t in place, weighted sum"},

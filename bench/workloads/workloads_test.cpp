@@ -45,7 +45,8 @@ std::vector<ubpf::Insn> load_bin(std::string_view name) {
         const unsigned char* b = &bytes[8 * i];
         const auto off = static_cast<std::uint16_t>(b[2] | (b[3] << 8));
         const std::uint32_t imm = static_cast<std::uint32_t>(b[4]) | (static_cast<std::uint32_t>(b[5]) << 8) |
-                                  (static_cast<std::uint32_t>(b[6]) << 16) | (static_cast<std::uint32_t>(b[7]) << 24);
+                                  (static_cast<std::uint32_t>(b[6]) << 16) |
+                                  (static_cast<std::uint32_t>(b[7]) << 24);
         code[i].opcode = b[0];
         code[i].regs = b[1];
         code[i].off = static_cast<std::int16_t>(off);
@@ -71,8 +72,8 @@ void check_workload(std::string_view name, NativeFn native) {
             request.mem = input;
             request.budget = 50'000'000;
             const ubpf::host::RunReport report = ubpf::host::run_on_host(request);
-            INFO(ubpf::host::error_text(report.error) << ": "
-                                                      << ubpf::host::error_instruction(report.error, code));
+            INFO(ubpf::host::error_text(report.error)
+                 << ": " << ubpf::host::error_instruction(report.error, code));
             REQUIRE(report.ok);
             CHECK(report.r0 == expected);
             CHECK(report.mem_after == native_mem);
@@ -134,15 +135,27 @@ TEST_CASE("the VM agrees with the anchors too", "[workloads][anchor]") {
     CHECK(vm("fletcher32", "abcdefgh") == 0xEBE19591u);
 }
 
-TEST_CASE("fletcher16 on the VM matches native", "[workloads]") { check_workload("fletcher16", fletcher16); }
-TEST_CASE("fletcher32 on the VM matches native", "[workloads]") { check_workload("fletcher32", fletcher32); }
-TEST_CASE("crc32 on the VM matches native", "[workloads]") { check_workload("crc32", crc32); }
-TEST_CASE("bubble_sort on the VM matches native", "[workloads]") { check_workload("bubble_sort", bubble_sort); }
+TEST_CASE("fletcher16 on the VM matches native", "[workloads]") {
+    check_workload("fletcher16", fletcher16);
+}
+TEST_CASE("fletcher32 on the VM matches native", "[workloads]") {
+    check_workload("fletcher32", fletcher32);
+}
+TEST_CASE("crc32 on the VM matches native", "[workloads]") {
+    check_workload("crc32", crc32);
+}
+TEST_CASE("bubble_sort on the VM matches native", "[workloads]") {
+    check_workload("bubble_sort", bubble_sort);
+}
 TEST_CASE("moving_average on the VM matches native", "[workloads]") {
     check_workload("moving_average", moving_average);
 }
-TEST_CASE("sieve on the VM matches native", "[workloads]") { check_workload("sieve", sieve); }
-TEST_CASE("mix64 on the VM matches native", "[workloads]") { check_workload("mix64", mix64); }
+TEST_CASE("sieve on the VM matches native", "[workloads]") {
+    check_workload("sieve", sieve);
+}
+TEST_CASE("mix64 on the VM matches native", "[workloads]") {
+    check_workload("mix64", mix64);
+}
 
 TEST_CASE("every workload has a test and inputs are deterministic", "[workloads]") {
     CHECK(ubpf::bench::kWorkloads.size() == 7);
