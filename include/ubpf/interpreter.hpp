@@ -280,18 +280,18 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
         store_le<T>(p, static_cast<T>(value));                                    \
         UBPF_NEXT();                                                              \
     }
-#define UBPF_ATOMIC(sfx, T)                                                                     \
-    UBPF_OP(atomic_add##sfx)                                                                    \
-    UBPF_OP(atomic_or##sfx)                                                                     \
-    UBPF_OP(atomic_and##sfx)                                                                    \
-    UBPF_OP(atomic_xor##sfx)                                                                    \
-    UBPF_OP(atomic_fetch_add##sfx) UBPF_OP(atomic_fetch_or##sfx) UBPF_OP(atomic_fetch_and##sfx) \
-        UBPF_OP(atomic_fetch_xor##sfx) UBPF_OP(atomic_xchg##sfx) UBPF_OP(atomic_cmpxchg##sfx) { \
-        void* p = memory.translate(address(pc->dst()), sizeof(T), Access::read_write);          \
-        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                      \
-        detail::atomic_update<T>(p, pc->imm, UBPF_SRC, reg[0]);                                 \
-        UBPF_NEXT();                                                                            \
+// clang-format off
+#define UBPF_ATOMIC(sfx, T)                                                                    \
+    UBPF_OP(atomic_add##sfx) UBPF_OP(atomic_or##sfx) UBPF_OP(atomic_and##sfx)                  \
+    UBPF_OP(atomic_xor##sfx) UBPF_OP(atomic_fetch_add##sfx) UBPF_OP(atomic_fetch_or##sfx)      \
+    UBPF_OP(atomic_fetch_and##sfx) UBPF_OP(atomic_fetch_xor##sfx) UBPF_OP(atomic_xchg##sfx)    \
+    UBPF_OP(atomic_cmpxchg##sfx) {                                                             \
+        void* p = memory.translate(address(pc->dst()), sizeof(T), Access::read_write);         \
+        if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;                                     \
+        detail::atomic_update<T>(p, pc->imm, UBPF_SRC, reg[0]);                                \
+        UBPF_NEXT();                                                                           \
     }
+// clang-format on
 
     if constexpr (kThreaded) UBPF_DISPATCH();
 
