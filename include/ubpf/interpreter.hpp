@@ -291,7 +291,8 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
         detail::atomic_update<T>(p, pc->imm, UBPF_SRC, reg[0]);                                \
         UBPF_NEXT();                                                                           \
     }
-// clang-format on
+
+    // clang-format on
 
     if constexpr (kThreaded) UBPF_DISPATCH();
 
