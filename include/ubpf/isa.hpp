@@ -123,16 +123,18 @@ enum Field : std::uint8_t { kDst = 1, kSrc = 2, kOff = 4, kImm = 8 };
 /// Some opcodes carry several instructions, told apart by one more field.
 enum class Select : std::uint8_t { none, off, imm, src };
 
+/// What the verifier and the interpreter need to know about an instruction: 8 bytes a row, so
+/// the table costs little flash. Mnemonics are a separate array that only text tools use.
 struct OpInfo {
-    std::string_view mnemonic;
     std::uint8_t opcode;
     Op op;
     Form form;
     std::uint8_t fields;  ///< Field bits in use
     Select select;
-    std::int32_t select_value;
-    std::uint8_t width;  ///< operand bits: 32/64 for ALU, JMP, atomics; access size for memory
+    std::uint8_t width;         ///< operand bits: 32/64 for ALU, JMP, atomics; access size for memory
+    std::int16_t select_value;  ///< the selecting field's value (off 0/1/8/16/32, imm 16..0xf1, src)
 };
+static_assert(sizeof(OpInfo) == 8);
 
 // The table. One row per instruction; rows sharing an opcode byte are adjacent and the first one
 // is the row that dispatch lands on. Columns: name (an identifier), mnemonic, opcode, op, form,
@@ -251,16 +253,23 @@ inline constexpr std::size_t kOpCount = static_cast<std::size_t>(Id::count);
 
 inline constexpr std::array<OpInfo, kOpCount> kOps = {{
 #define UBPF_ISA_ROW(name, mn, code, op, form, fields, sel, value, width) \
-    OpInfo{mn,                                                            \
-           static_cast<std::uint8_t>(code),                               \
+    OpInfo{static_cast<std::uint8_t>(code),                               \
            Op::op,                                                        \
            Form::form,                                                    \
            static_cast<std::uint8_t>(fields),                             \
            Select::sel,                                                   \
-           value,                                                         \
-           width},
+           width,                                                         \
+           value},
     UBPF_ISA_TABLE(UBPF_ISA_ROW)
 #undef UBPF_ISA_ROW
+}};
+
+/// Mnemonics in the bpf_conformance assembly syntax, by row (for the assembler, disassembler and
+/// error messages; firmware that never names instructions does not link this array).
+inline constexpr std::array<std::string_view, kOpCount> kMnemonics = {{
+#define UBPF_ISA_MNEMONIC(name, mn, ...) mn,
+    UBPF_ISA_TABLE(UBPF_ISA_MNEMONIC)
+#undef UBPF_ISA_MNEMONIC
 }};
 
 /// For each opcode byte, the first table row with that opcode (Id::invalid if none): the row
@@ -274,6 +283,9 @@ inline constexpr std::array<Id, 256> kFirstRow = [] {
 
 [[nodiscard]] constexpr const OpInfo& info(Id id) noexcept {
     return kOps[static_cast<std::size_t>(id)];
+}
+[[nodiscard]] constexpr std::string_view mnemonic(Id id) noexcept {
+    return kMnemonics[static_cast<std::size_t>(id)];
 }
 
 [[nodiscard]] constexpr Class class_of(std::uint8_t opcode) noexcept {

@@ -59,7 +59,7 @@ TEST_CASE("opcode bytes follow class | op | source from RFC 9669 tables", "[isa]
         {Id::jlt_reg, JMP | X | 0xa0},
     };
     for (const auto& [id, opcode] : expected) {
-        INFO(info(id).mnemonic);
+        INFO(mnemonic(id));
         CHECK(info(id).opcode == opcode);
     }
 }

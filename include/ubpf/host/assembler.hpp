@@ -227,7 +227,7 @@ inline AssemblyResult assemble(std::string_view source) {
         bool known = false;
         for (std::size_t i = 0; i < isa::kOpCount && !chosen; ++i) {
             const isa::OpInfo& row = isa::kOps[i];
-            if (row.mnemonic != line.mnemonic) continue;
+            if (isa::kMnemonics[i] != line.mnemonic) continue;
             known = true;
             const bool local = !ops.empty() && ops[0].rfind("local", 0) == 0;
             if (ops.size() != operand_count(row.form)) continue;

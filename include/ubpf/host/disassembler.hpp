@@ -46,7 +46,7 @@ inline std::string disassemble(std::span<const Insn> code, std::size_t pc) {
         return buf;
     }
     const isa::OpInfo& row = isa::info(id);
-    const std::string mn{row.mnemonic};
+    const std::string mn{isa::mnemonic(id)};
     switch (row.form) {
         case isa::Form::dst_imm:
             return mn + " " + reg(insn.dst()) + ", " + imm(insn.imm);
