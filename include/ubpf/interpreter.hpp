@@ -169,10 +169,11 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     std::size_t depth = 0;
     std::uint64_t helper_id = 0;
 
-    // A pointer-sized counter: one register on a 32-bit MCU, where budgets past 2^32 are moot.
-    const auto budget =
-        static_cast<std::uintptr_t>(exec.budget < std::uintptr_t(-1) ? exec.budget : std::uintptr_t(-1));
-    std::uintptr_t remaining = budget;
+    // A signed pointer-sized counter: one register on a 32-bit MCU (budgets past 2^31 - 1 are
+    // capped there), and "decrement, branch if negative" is two instructions per dispatch.
+    constexpr auto kMaxBudget = static_cast<std::uint64_t>(INTPTR_MAX);
+    const auto budget = static_cast<std::intptr_t>(exec.budget < kMaxBudget ? exec.budget : kMaxBudget);
+    std::intptr_t remaining = budget;
     const auto at = [&] { return static_cast<std::uint32_t>(pc - code); };
     const auto imm64 = [&] { return static_cast<std::uint64_t>(static_cast<std::int64_t>(pc->imm)); };
     const auto address = [&](unsigned r) {
@@ -192,15 +193,14 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #endif
 
 // Fetches the instruction at pc, charging it to the budget, and runs its handler.
-#define UBPF_DISPATCH()                                               \
-    do {                                                              \
-        if constexpr (kThreaded) {                                    \
-            if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted; \
-            --remaining;                                              \
-            UBPF_THREADED_DISPATCH();                                 \
-        } else {                                                      \
-            goto dispatch;                                            \
-        }                                                             \
+#define UBPF_DISPATCH()                                                \
+    do {                                                               \
+        if constexpr (kThreaded) {                                     \
+            if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted; \
+            UBPF_THREADED_DISPATCH();                                  \
+        } else {                                                       \
+            goto dispatch;                                             \
+        }                                                              \
     } while (0)
 #define UBPF_NEXT()      \
     do {                 \
@@ -297,8 +297,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     if constexpr (kThreaded) UBPF_DISPATCH();
 
 dispatch:
-    if (UBPF_UNLIKELY(remaining == 0)) goto budget_exhausted;
-    --remaining;
+    if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted;
     switch (isa::kFirstRow[pc->opcode]) {
         UBPF_ALU(add, a + b)
         UBPF_ALU(sub, a - b)
@@ -380,7 +379,7 @@ dispatch:
             goto call_helper;
         }
         UBPF_OP(exit) {
-            if (depth == 0) return Outcome{reg[0], budget - remaining};
+            if (depth == 0) return Outcome{reg[0], static_cast<std::uint64_t>(budget - remaining)};
             --depth;
             reg[6] = frames[depth].saved[0];
             reg[7] = frames[depth].saved[1];
@@ -428,7 +427,7 @@ call_helper : {
     if (UBPF_UNLIKELY(helper_context.outcome() != HelperContext::Outcome::proceed)) {
         if (helper_context.outcome() == HelperContext::Outcome::fail)
             return Error{helper_context.error(), at()};
-        return Outcome{reg[0], budget - remaining};
+        return Outcome{reg[0], static_cast<std::uint64_t>(budget - remaining)};
     }
     UBPF_NEXT();
 }

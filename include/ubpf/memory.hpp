@@ -52,11 +52,10 @@ public:
     /// The host pointer for `len` bytes at eBPF address `addr` if some region grants `need`
     /// there, else nullptr.
     [[nodiscard]] void* translate(std::uint64_t addr, std::size_t len, Access need) const noexcept {
-        if (stack_.covers(addr, len)) return to_pointer(addr);
         for (const Region& r : regions_) {
             if (r.covers(addr, len) && grants(r.access, need)) return to_pointer(addr);
         }
-        return nullptr;
+        return stack_.covers(addr, len) ? to_pointer(addr) : nullptr;
     }
 
     /// True when a zero-terminated string starts at `addr` and ends inside one readable region.
