@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <type_traits>
 
@@ -77,6 +78,77 @@ constexpr T smod(T a, T b) noexcept {
     if (as_signed(b) == -1) return 0;
     return static_cast<T>(as_signed(a) % as_signed(b));
 }
+/// The result of ALU operation `op` on operands of its width (T = uint32_t or uint64_t): the one
+/// definition every dispatch mode uses.
+template <class T>
+constexpr T alu(isa::Op op, T a, T b) noexcept {
+    using isa::Op;
+    switch (op) {
+        case Op::add:
+            return static_cast<T>(a + b);
+        case Op::sub:
+            return static_cast<T>(a - b);
+        case Op::mul:
+            return static_cast<T>(a * b);
+        case Op::div:
+            return udiv(a, b);
+        case Op::sdiv:
+            return sdiv(a, b);
+        case Op::or_:
+            return a | b;
+        case Op::and_:
+            return a & b;
+        case Op::lsh:
+            return shl(a, b);
+        case Op::rsh:
+            return shr(a, b);
+        case Op::neg:
+            return static_cast<T>(T{0} - a);
+        case Op::mod:
+            return umod(a, b);
+        case Op::smod:
+            return smod(a, b);
+        case Op::xor_:
+            return a ^ b;
+        case Op::mov:
+            return b;
+        case Op::arsh:
+            return sar(a, b);
+        default:
+            return a;
+    }
+}
+/// Whether conditional jump `op` is taken for operands of its width.
+template <class T>
+constexpr bool holds(isa::Op op, T a, T b) noexcept {
+    using isa::Op;
+    switch (op) {
+        case Op::jeq:
+            return a == b;
+        case Op::jgt:
+            return a > b;
+        case Op::jge:
+            return a >= b;
+        case Op::jset:
+            return (a & b) != 0;
+        case Op::jne:
+            return a != b;
+        case Op::jsgt:
+            return as_signed(a) > as_signed(b);
+        case Op::jsge:
+            return as_signed(a) >= as_signed(b);
+        case Op::jlt:
+            return a < b;
+        case Op::jle:
+            return a <= b;
+        case Op::jslt:
+            return as_signed(a) < as_signed(b);
+        case Op::jsle:
+            return as_signed(a) <= as_signed(b);
+        default:
+            return false;
+    }
+}
 /// Sign-extends the low `bits` bits of v to 64 bits.
 constexpr std::uint64_t sign_extend(std::uint64_t v, unsigned bits) noexcept {
     const unsigned shift = 64 - bits;
@@ -134,6 +206,7 @@ template <Config C = Config{}>
 class Interpreter {
 public:
     static constexpr bool kThreaded = UBPF_HAS_COMPUTED_GOTO && C.dispatch == Dispatch::threaded;
+    static constexpr bool kCompact = C.dispatch == Dispatch::compact;
 
     [[nodiscard]] static Result<Outcome> run(const VerifiedProgram<C>& program,
                                              const Execution& exec) noexcept;
@@ -181,12 +254,16 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     };
 
 #if UBPF_HAS_COMPUTED_GOTO
-    static const void* const labels[] = {
+    const void* const* labels = nullptr;  // only the threaded mode has (and links) a label table
+    if constexpr (kThreaded) {
+        static const void* const table[] = {
 #define UBPF_LABEL(name, ...) &&L_##name,
-        UBPF_ISA_TABLE(UBPF_LABEL)
+            UBPF_ISA_TABLE(UBPF_LABEL)
 #undef UBPF_LABEL
-    };
-    static_assert(sizeof labels / sizeof labels[0] == isa::kOpCount);
+        };
+        static_assert(sizeof table / sizeof table[0] == isa::kOpCount);
+        labels = table;
+    }
 #define UBPF_THREADED_DISPATCH() goto* labels[static_cast<std::size_t>(isa::kFirstRow[pc->opcode])]
 #else
 #define UBPF_THREADED_DISPATCH() goto dispatch
@@ -198,6 +275,8 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
         if constexpr (kThreaded) {                                     \
             if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted; \
             UBPF_THREADED_DISPATCH();                                  \
+        } else if constexpr (kCompact) {                               \
+            goto compact;                                              \
         } else {                                                       \
             goto dispatch;                                             \
         }                                                              \
@@ -218,8 +297,9 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #define UBPF_DST reg[pc->dst()]
 #define UBPF_SRC reg[pc->src()]
 
-// An ALU operation in its four forms; `expr` combines a and b of the operation's width.
-#define UBPF_ALU(name, expr)                                 \
+// An ALU operation in its four forms, computed by detail::alu at the operation's width.
+#define UBPF_ALU(name) UBPF_ALU_EXPR(name, detail::alu(isa::Op::name, a, b))
+#define UBPF_ALU_EXPR(name, expr)                            \
     UBPF_OP(name##64_imm) {                                  \
         const std::uint64_t a = UBPF_DST, b = imm64();       \
         UBPF_DST = (expr);                                   \
@@ -243,18 +323,19 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
         UBPF_NEXT();                                         \
     }
 // Unsigned and signed division share opcodes; the offset field (0 or 1) picks one.
-#define UBPF_DIVMOD(name, sname, ufn, sfn)                                                      \
-    UBPF_ALU_DIV_FORM(name##64_imm, sname##64_imm, std::uint64_t, UBPF_DST, imm64(), ufn, sfn)  \
-    UBPF_ALU_DIV_FORM(name##64_reg, sname##64_reg, std::uint64_t, UBPF_DST, UBPF_SRC, ufn, sfn) \
-    UBPF_ALU_DIV_FORM(name##32_imm, sname##32_imm, std::uint32_t, UBPF_DST, pc->imm, ufn, sfn)  \
-    UBPF_ALU_DIV_FORM(name##32_reg, sname##32_reg, std::uint32_t, UBPF_DST, UBPF_SRC, ufn, sfn)
-#define UBPF_ALU_DIV_FORM(name, sname, T, av, bv, ufn, sfn)              \
-    UBPF_OP(name) UBPF_OP(sname) {                                       \
-        const auto a = static_cast<T>(av), b = static_cast<T>(bv);       \
-        UBPF_DST = pc->off != 0 ? detail::sfn(a, b) : detail::ufn(a, b); \
-        UBPF_NEXT();                                                     \
+#define UBPF_DIVMOD(name, sname)                                                         \
+    UBPF_ALU_DIV_FORM(name##64_imm, sname##64_imm, std::uint64_t, imm64(), name, sname)  \
+    UBPF_ALU_DIV_FORM(name##64_reg, sname##64_reg, std::uint64_t, UBPF_SRC, name, sname) \
+    UBPF_ALU_DIV_FORM(name##32_imm, sname##32_imm, std::uint32_t, pc->imm, name, sname)  \
+    UBPF_ALU_DIV_FORM(name##32_reg, sname##32_reg, std::uint32_t, UBPF_SRC, name, sname)
+#define UBPF_ALU_DIV_FORM(id, sid, T, bv, op, sop)                               \
+    UBPF_OP(id) UBPF_OP(sid) {                                                   \
+        const auto a = static_cast<T>(UBPF_DST), b = static_cast<T>(bv);         \
+        UBPF_DST = detail::alu(pc->off != 0 ? isa::Op::sop : isa::Op::op, a, b); \
+        UBPF_NEXT();                                                             \
     }
-#define UBPF_JMP(name, expr)                                  \
+#define UBPF_JMP(name) UBPF_JMP_EXPR(name, detail::holds(isa::Op::name, a, b))
+#define UBPF_JMP_EXPR(name, expr)                             \
     UBPF_JMP_FORM(name##_imm, std::uint64_t, imm64(), expr)   \
     UBPF_JMP_FORM(name##_reg, std::uint64_t, UBPF_SRC, expr)  \
     UBPF_JMP_FORM(name##32_imm, std::uint32_t, pc->imm, expr) \
@@ -296,27 +377,98 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 
     if constexpr (kThreaded) UBPF_DISPATCH();
 
+    // Compact mode: ALU, jumps, loads and stores are decoded from the table row at run time by
+    // one generic handler each (small code, for -Os builds); the rest reuse the handlers below.
+    // A plain `if`: C++ forbids jumping into an `if constexpr` from the handlers.
+    if (kCompact) {
+    compact:
+        if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted;
+        {
+            const isa::OpInfo& row = isa::info(isa::decode(*pc));
+            const bool wide = row.width == 64;
+            const bool from_register = row.form == isa::Form::dst_src || row.form == isa::Form::cond_src;
+            const std::uint64_t b = from_register ? UBPF_SRC : imm64();
+            switch (row.op) {
+                case isa::Op::movsx:
+                    UBPF_DST = detail::sign_extend(UBPF_SRC, static_cast<unsigned>(pc->off));
+                    if (!wide) UBPF_DST = static_cast<std::uint32_t>(UBPF_DST);
+                    break;
+                case isa::Op::le:
+                    UBPF_DST = detail::truncate(UBPF_DST, static_cast<unsigned>(pc->imm));
+                    break;
+                case isa::Op::be:
+                case isa::Op::bswap:
+                    UBPF_DST = detail::byte_swap(UBPF_DST, static_cast<unsigned>(pc->imm));
+                    break;
+                case isa::Op::ja:
+                    UBPF_JUMP(row.form == isa::Form::jump_long ? pc->imm : pc->off);
+                case isa::Op::ldx:
+                case isa::Op::ldxs: {
+                    const void* p = memory.translate(address(pc->src()), row.width / 8u, Access::read);
+                    if (UBPF_UNLIKELY(p == nullptr)) goto load_fault;
+                    std::uint64_t value = 0;
+                    std::memcpy(&value, p, row.width / 8u);  // little-endian host
+                    UBPF_DST = row.op == isa::Op::ldxs ? detail::sign_extend(value, row.width) : value;
+                    break;
+                }
+                case isa::Op::st:
+                case isa::Op::stx: {
+                    void* p = memory.translate(address(pc->dst()), row.width / 8u, Access::write);
+                    if (UBPF_UNLIKELY(p == nullptr)) goto store_fault;
+                    const std::uint64_t value = row.op == isa::Op::st ? imm64() : UBPF_SRC;
+                    std::memcpy(p, &value, row.width / 8u);  // little-endian host
+                    break;
+                }
+                case isa::Op::call:
+                case isa::Op::call_local:
+                    goto L_call;
+                case isa::Op::callx:
+                    goto L_callx;
+                case isa::Op::exit:
+                    goto L_exit;
+                case isa::Op::lddw:
+                    goto L_lddw;
+                default:
+                    if (isa::is_atomic(row.op)) {
+                        if (wide) goto L_atomic_add64;
+                        goto L_atomic_add32;
+                    }
+                    if (isa::is_alu(row.op)) {
+                        UBPF_DST = wide ? detail::alu(row.op, UBPF_DST, b)
+                                        : detail::alu(row.op, static_cast<std::uint32_t>(UBPF_DST),
+                                                      static_cast<std::uint32_t>(b));
+                    } else if (wide ? detail::holds(row.op, UBPF_DST, b)
+                                    : detail::holds(row.op, static_cast<std::uint32_t>(UBPF_DST),
+                                                    static_cast<std::uint32_t>(b))) {
+                        UBPF_JUMP(pc->off);
+                    }
+                    break;
+            }
+        }
+        UBPF_NEXT();
+    }
+
 dispatch:
     if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted;
     switch (isa::kFirstRow[pc->opcode]) {
-        UBPF_ALU(add, a + b)
-        UBPF_ALU(sub, a - b)
-        UBPF_ALU(mul, a * b)
-        UBPF_DIVMOD(div, sdiv, udiv, sdiv)
-        UBPF_ALU(or_, a | b)
-        UBPF_ALU(and_, a & b)
-        UBPF_ALU(lsh, detail::shl(a, b))
-        UBPF_ALU(rsh, detail::shr(a, b))
+        UBPF_ALU(add)
+        UBPF_ALU(sub)
+        UBPF_ALU(mul)
+        UBPF_DIVMOD(div, sdiv)
+        UBPF_ALU(or_)
+        UBPF_ALU(and_)
+        UBPF_ALU(lsh)
+        UBPF_ALU(rsh)
         UBPF_OP(neg64) {
-            UBPF_DST = std::uint64_t{0} - UBPF_DST;
+            UBPF_DST = detail::alu(isa::Op::neg, UBPF_DST, std::uint64_t{0});
             UBPF_NEXT();
         }
         UBPF_OP(neg32) {
-            UBPF_DST = static_cast<std::uint32_t>(0u - static_cast<std::uint32_t>(UBPF_DST));
+            UBPF_DST = detail::alu(isa::Op::neg, static_cast<std::uint32_t>(UBPF_DST), std::uint32_t{0});
             UBPF_NEXT();
         }
-        UBPF_DIVMOD(mod, smod, umod, smod)
-        UBPF_ALU(xor_, a ^ b)
+        UBPF_DIVMOD(mod, smod)
+        UBPF_ALU(xor_)
         UBPF_OP(mov64_imm) {
             UBPF_DST = imm64();
             UBPF_NEXT();
@@ -336,7 +488,7 @@ dispatch:
                 pc->off != 0 ? detail::sign_extend(UBPF_SRC, static_cast<unsigned>(pc->off)) : UBPF_SRC);
             UBPF_NEXT();
         }
-        UBPF_ALU(arsh, detail::sar(a, b))
+        UBPF_ALU(arsh)
         // On a little-endian host "to little endian" only truncates to the width.
         UBPF_OP(le16) UBPF_OP(le32) UBPF_OP(le64) {
             UBPF_DST = detail::truncate(UBPF_DST, static_cast<unsigned>(pc->imm));
@@ -352,17 +504,17 @@ dispatch:
         UBPF_OP(ja32) {
             UBPF_JUMP(pc->imm);
         }
-        UBPF_JMP(jeq, a == b)
-        UBPF_JMP(jgt, a > b)
-        UBPF_JMP(jge, a >= b)
-        UBPF_JMP(jset, (a & b) != 0)
-        UBPF_JMP(jne, a != b)
-        UBPF_JMP(jsgt, detail::as_signed(a) > detail::as_signed(b))
-        UBPF_JMP(jsge, detail::as_signed(a) >= detail::as_signed(b))
-        UBPF_JMP(jlt, a < b)
-        UBPF_JMP(jle, a <= b)
-        UBPF_JMP(jslt, detail::as_signed(a) < detail::as_signed(b))
-        UBPF_JMP(jsle, detail::as_signed(a) <= detail::as_signed(b))
+        UBPF_JMP(jeq)
+        UBPF_JMP(jgt)
+        UBPF_JMP(jge)
+        UBPF_JMP(jset)
+        UBPF_JMP(jne)
+        UBPF_JMP(jsgt)
+        UBPF_JMP(jsge)
+        UBPF_JMP(jlt)
+        UBPF_JMP(jle)
+        UBPF_JMP(jslt)
+        UBPF_JMP(jsle)
         UBPF_OP(call) UBPF_OP(call_local) {
             if (pc->src() == 0) {
                 helper_id = static_cast<std::uint32_t>(pc->imm);
@@ -451,9 +603,11 @@ budget_exhausted:
 #undef UBPF_DST
 #undef UBPF_SRC
 #undef UBPF_ALU
+#undef UBPF_ALU_EXPR
 #undef UBPF_DIVMOD
 #undef UBPF_ALU_DIV_FORM
 #undef UBPF_JMP
+#undef UBPF_JMP_EXPR
 #undef UBPF_JMP_FORM
 #undef UBPF_LOAD
 #undef UBPF_STORE

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// libFuzzer target: bytes → verifier → (if accepted) interpreter in both dispatch modes.
+// libFuzzer target: bytes → verifier → (if accepted) interpreter in all three dispatch modes.
 // Input layout: byte 0 = memory length L (mod 64), then L bytes of memory, then byte code.
 // Memory and stack live in exactly-sized heap blocks, so any access outside the regions is
 // caught by AddressSanitizer. Both dispatch modes run on the same buffers (programs may compute
@@ -16,8 +16,9 @@
 
 namespace {
 
-constexpr ubpf::Config kThreaded{.max_instructions = 512};
+constexpr ubpf::Config kThreaded{.max_instructions = 512, .dispatch = ubpf::Dispatch::threaded};
 constexpr ubpf::Config kSwitch{.max_instructions = 512, .dispatch = ubpf::Dispatch::switch_loop};
+constexpr ubpf::Config kCompact{.max_instructions = 512, .dispatch = ubpf::Dispatch::compact};
 
 template <ubpf::Config C>
 ubpf::Result<ubpf::Outcome> run(std::span<const ubpf::Insn> code, std::vector<std::uint8_t>& mem,
@@ -43,17 +44,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<ubpf::Insn> code(code_len / sizeof(ubpf::Insn));
     if (code_len != 0) std::memcpy(static_cast<void*>(code.data()), data + 1 + mem_len, code_len);
 
-    static_assert(kThreaded.stack_size() == kSwitch.stack_size());
+    static_assert(kThreaded.stack_size() == kSwitch.stack_size() &&
+                  kSwitch.stack_size() == kCompact.stack_size());
     std::vector<std::uint8_t> stack(kThreaded.stack_size());
     std::vector<std::uint8_t> mem(data + 1, data + 1 + mem_len);
     const auto a = run<kThreaded>(code, mem, stack);
     const std::vector<std::uint8_t> mem_after_a = mem;
     mem.assign(data + 1, data + 1 + mem_len);
     const auto b = run<kSwitch>(code, mem, stack);
-    const bool same =
-        a.ok() == b.ok() &&
-        (a.ok() ? a->r0 == b->r0 && a->instructions == b->instructions : a.error() == b.error()) &&
-        mem_after_a == mem;
-    if (!same) std::abort();  // the two dispatch modes disagree
+    const std::vector<std::uint8_t> mem_after_b = mem;
+    mem.assign(data + 1, data + 1 + mem_len);
+    const auto c = run<kCompact>(code, mem, stack);
+    const auto same = [](const auto& x, const auto& y) {
+        return x.ok() == y.ok() &&
+               (x.ok() ? x->r0 == y->r0 && x->instructions == y->instructions : x.error() == y.error());
+    };
+    if (!same(a, b) || !same(a, c) || mem_after_a != mem_after_b || mem_after_a != mem)
+        std::abort();  // the dispatch modes disagree
     return 0;
 }

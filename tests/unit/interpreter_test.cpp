@@ -23,13 +23,14 @@ using namespace ubpf;
 
 namespace {
 
-// The two dispatch modes as types, for TEMPLATE_TEST_CASE.
+// The three dispatch modes as types, for TEMPLATE_TEST_CASE.
 template <Config C>
 struct Mode {
     static constexpr Config config = C;
 };
 using Threaded = Mode<Config{.dispatch = Dispatch::threaded}>;
 using SwitchLoop = Mode<Config{.dispatch = Dispatch::switch_loop}>;
+using Compact = Mode<Config{.dispatch = Dispatch::compact}>;
 
 /// The configuration of mode M, changed by `edit`.
 template <class M, class Edit>
@@ -135,12 +136,16 @@ void check_r0(Harness<C>& h, std::initializer_list<Case> cases) {
 
 }  // namespace
 
-TEST_CASE("the two modes really use two dispatch loops", "[interpreter]") {
+TEST_CASE("the three modes really use three dispatch loops", "[interpreter]") {
     CHECK(Interpreter<Threaded::config>::kThreaded == (UBPF_HAS_COMPUTED_GOTO != 0));
     CHECK_FALSE(Interpreter<SwitchLoop::config>::kThreaded);
+    CHECK_FALSE(Interpreter<SwitchLoop::config>::kCompact);
+    CHECK(Interpreter<Compact::config>::kCompact);
+    CHECK_FALSE(Interpreter<Compact::config>::kThreaded);
 }
 
-TEMPLATE_TEST_CASE("ALU32 writes zero-extend to 64 bits", "[interpreter][alu]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("ALU32 writes zero-extend to 64 bits", "[interpreter][alu]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     check_r0(h, {
                     // low half 0xffffffff + 1 wraps to 0, the upper half is cleared, not carried into.
@@ -162,7 +167,8 @@ TEMPLATE_TEST_CASE("ALU32 writes zero-extend to 64 bits", "[interpreter][alu]", 
                 });
 }
 
-TEMPLATE_TEST_CASE("ALU64 immediates are sign-extended", "[interpreter][alu]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("ALU64 immediates are sign-extended", "[interpreter][alu]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     check_r0(h, {
                     {"mov %r0, -1", 0xffffffffffffffff},
@@ -181,7 +187,7 @@ TEMPLATE_TEST_CASE("ALU64 immediates are sign-extended", "[interpreter][alu]", T
 }
 
 TEMPLATE_TEST_CASE("jump immediates are sign-extended, JMP32 compares low halves", "[interpreter][jmp]",
-                   Threaded, SwitchLoop) {
+                   Threaded, SwitchLoop, Compact) {
     Harness<TestType::config> h;
     struct Jump {
         const char* setup;
@@ -231,7 +237,7 @@ TEMPLATE_TEST_CASE("jump immediates are sign-extended, JMP32 compares low halves
 }
 
 TEMPLATE_TEST_CASE("shift amounts are masked to the operand width", "[interpreter][alu]", Threaded,
-                   SwitchLoop) {
+                   SwitchLoop, Compact) {
     Harness<TestType::config> h;
     check_r0(h, {
                     // 65 & 63 = 1.
@@ -256,7 +262,7 @@ TEMPLATE_TEST_CASE("shift amounts are masked to the operand width", "[interprete
                 });
 }
 
-TEMPLATE_TEST_CASE("division and modulo by zero", "[interpreter][alu]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("division and modulo by zero", "[interpreter][alu]", Threaded, SwitchLoop, Compact) {
     Harness<TestType::config> h;
     check_r0(h, {
                     // RFC 9669: dst / 0 = 0; dst % 0 = dst (ALU64) or dst's low half zero-extended (ALU).
@@ -280,7 +286,8 @@ TEMPLATE_TEST_CASE("division and modulo by zero", "[interpreter][alu]", Threaded
                 });
 }
 
-TEMPLATE_TEST_CASE("signed division: overflow and signs", "[interpreter][alu]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("signed division: overflow and signs", "[interpreter][alu]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     check_r0(h, {
                     // INT64_MIN / -1 overflows and wraps to INT64_MIN; INT64_MIN % -1 = 0.
@@ -307,7 +314,8 @@ TEMPLATE_TEST_CASE("signed division: overflow and signs", "[interpreter][alu]", 
                 });
 }
 
-TEMPLATE_TEST_CASE("movsx sign-extends 8, 16 and 32 bits", "[interpreter][alu]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("movsx sign-extends 8, 16 and 32 bits", "[interpreter][alu]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     check_r0(h, {
                     {"mov %r1, 0x80\nmovsx864 %r0, %r1", 0xffffffffffffff80},
@@ -323,8 +331,8 @@ TEMPLATE_TEST_CASE("movsx sign-extends 8, 16 and 32 bits", "[interpreter][alu]",
                 });
 }
 
-TEMPLATE_TEST_CASE("byte order: le truncates, be and bswap swap", "[interpreter][alu]", Threaded,
-                   SwitchLoop) {
+TEMPLATE_TEST_CASE("byte order: le truncates, be and bswap swap", "[interpreter][alu]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     // On a little-endian host "to little endian" keeps the low 16/32/64 bits; "to big endian"
     // and bswap reverse the bytes of that many low bits: 0x7788 -> 0x8877 and so on.
@@ -341,7 +349,7 @@ TEMPLATE_TEST_CASE("byte order: le truncates, be and bswap swap", "[interpreter]
                 });
 }
 
-TEMPLATE_TEST_CASE("lddw loads 64 bits from two slots", "[interpreter][alu]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("lddw loads 64 bits from two slots", "[interpreter][alu]", Threaded, SwitchLoop, Compact) {
     Harness<TestType::config> h;
     check_r0(h, {
                     {"lddw %r0, 0x1122334455667788", 0x1122334455667788},
@@ -351,7 +359,8 @@ TEMPLATE_TEST_CASE("lddw loads 64 bits from two slots", "[interpreter][alu]", Th
                 });
 }
 
-TEMPLATE_TEST_CASE("sign-extending and unaligned loads", "[interpreter][memory]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("sign-extending and unaligned loads", "[interpreter][memory]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     Buffer mem(16);
     const std::uint8_t bytes[16] = {0x80, 0x80, 0xff, 0x7f, 0x01, 0x00, 0x00, 0x80,
@@ -382,7 +391,7 @@ TEMPLATE_TEST_CASE("sign-extending and unaligned loads", "[interpreter][memory]"
     CHECK(mem[13] == 0x00);
 }
 
-TEMPLATE_TEST_CASE("atomic operations", "[interpreter][atomic]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("atomic operations", "[interpreter][atomic]", Threaded, SwitchLoop, Compact) {
     Harness<TestType::config> h;
     Buffer mem(16);
     h.regions = {mem.region(Access::read_write)};
@@ -433,8 +442,8 @@ TEMPLATE_TEST_CASE("atomic operations", "[interpreter][atomic]", Threaded, Switc
     }
 }
 
-TEMPLATE_TEST_CASE("loads and stores at the edges of a region", "[interpreter][memory]", Threaded,
-                   SwitchLoop) {
+TEMPLATE_TEST_CASE("loads and stores at the edges of a region", "[interpreter][memory]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     Buffer mem(16);
     mem.fill_counting();  // bytes 1..16
@@ -466,7 +475,7 @@ TEMPLATE_TEST_CASE("loads and stores at the edges of a region", "[interpreter][m
     CHECK(mem.guards_intact());
 }
 
-TEMPLATE_TEST_CASE("region access rights", "[interpreter][memory]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("region access rights", "[interpreter][memory]", Threaded, SwitchLoop, Compact) {
     Harness<TestType::config> h;
     Buffer mem(16);
     mem.fill_counting();
@@ -503,7 +512,8 @@ TEMPLATE_TEST_CASE("region access rights", "[interpreter][memory]", Threaded, Sw
     CHECK(mem.guards_intact());
 }
 
-TEMPLATE_TEST_CASE("addresses that wrap around are refused", "[interpreter][memory]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("addresses that wrap around are refused", "[interpreter][memory]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     Buffer mem(16);
     h.regions = {mem.region(Access::read_write)};
@@ -521,7 +531,7 @@ TEMPLATE_TEST_CASE("addresses that wrap around are refused", "[interpreter][memo
 }
 
 TEMPLATE_TEST_CASE("the caller's buffers are checked before running", "[interpreter][memory]", Threaded,
-                   SwitchLoop) {
+                   SwitchLoop, Compact) {
     constexpr Config C = TestType::config;
     Harness<C> h;
     const char* const program = "mov %r0, 1\nexit";
@@ -539,7 +549,7 @@ TEMPLATE_TEST_CASE("the caller's buffers are checked before running", "[interpre
     CHECK(h.result(program) == returns(1));
 }
 
-TEMPLATE_TEST_CASE("the stack lies below r10", "[interpreter][memory]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("the stack lies below r10", "[interpreter][memory]", Threaded, SwitchLoop, Compact) {
     constexpr Config C = TestType::config;
     static_assert(C.stack_size() == 4096);
     Harness<C> h;
@@ -558,7 +568,7 @@ TEMPLATE_TEST_CASE("the stack lies below r10", "[interpreter][memory]", Threaded
     CHECK(h.stack.guards_intact());
 }
 
-TEMPLATE_TEST_CASE("the instruction budget", "[interpreter][budget]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("the instruction budget", "[interpreter][budget]", Threaded, SwitchLoop, Compact) {
     Harness<TestType::config> h;
     const auto run = [&](const char* source, std::uint64_t budget) {
         h.budget = budget;
@@ -659,7 +669,7 @@ const std::vector<Helper> kHelpers = {{1, record, "record"},
 }  // namespace
 
 TEMPLATE_TEST_CASE("helpers get r1..r5 and the user pointer and set r0", "[interpreter][helpers]", Threaded,
-                   SwitchLoop) {
+                   SwitchLoop, Compact) {
     Harness<TestType::config> h;
     Recorder recorder;
     h.helpers = kHelpers;
@@ -675,7 +685,7 @@ TEMPLATE_TEST_CASE("helpers get r1..r5 and the user pointer and set r0", "[inter
     CHECK(recorder.calls == 2);
 }
 
-TEMPLATE_TEST_CASE("helper pointers are checked", "[interpreter][helpers]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("helper pointers are checked", "[interpreter][helpers]", Threaded, SwitchLoop, Compact) {
     Harness<TestType::config> h;
     h.helpers = kHelpers;
     Buffer mem(8);
@@ -711,7 +721,8 @@ TEMPLATE_TEST_CASE("helper pointers are checked", "[interpreter][helpers]", Thre
     CHECK(mem.guards_intact());
 }
 
-TEMPLATE_TEST_CASE("helpers can fail or end the program", "[interpreter][helpers]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("helpers can fail or end the program", "[interpreter][helpers]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     h.helpers = kHelpers;
     CHECK(h.result("mov %r0, 1\ncall 4\nmov %r0, 2\nexit") == failure(ErrorCode::helper_failed, 1));
@@ -724,7 +735,8 @@ TEMPLATE_TEST_CASE("helpers can fail or end the program", "[interpreter][helpers
     CHECK(h.result("call local f\nmov %r0, 0\nexit\nf: mov %r1, 50\ncall 6\nexit") == returns(100));
 }
 
-TEMPLATE_TEST_CASE("callx checks the helper id at run time", "[interpreter][helpers]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("callx checks the helper id at run time", "[interpreter][helpers]", Threaded, SwitchLoop,
+                   Compact) {
     Harness<TestType::config> h;
     Recorder recorder;
     h.helpers = kHelpers;
@@ -739,7 +751,7 @@ TEMPLATE_TEST_CASE("callx checks the helper id at run time", "[interpreter][help
     CHECK(recorder.calls == 1);
 }
 
-TEMPLATE_TEST_CASE("local calls", "[interpreter][calls]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("local calls", "[interpreter][calls]", Threaded, SwitchLoop, Compact) {
     constexpr Config C = TestType::config;
     Harness<C> h;
     SECTION("r6 to r9 survive the call, r0 and r1 to r5 pass through") {
@@ -810,7 +822,7 @@ TEMPLATE_TEST_CASE("local calls", "[interpreter][calls]", Threaded, SwitchLoop) 
 }
 
 TEMPLATE_TEST_CASE("max_call_depth = 2 needs two frames of stack", "[interpreter][calls]", Threaded,
-                   SwitchLoop) {
+                   SwitchLoop, Compact) {
     constexpr Config C = derive<TestType>([](Config& c) { c.max_call_depth = 2; });
     static_assert(C.stack_size() == 1024);
     Harness<C> h;
@@ -827,7 +839,7 @@ TEMPLATE_TEST_CASE("max_call_depth = 2 needs two frames of stack", "[interpreter
     CHECK(h.result("mov %r0, 0\nexit") == failure(ErrorCode::stack_too_small, 0));
 }
 
-TEMPLATE_TEST_CASE("Vm keeps the last good program", "[interpreter][vm]", Threaded, SwitchLoop) {
+TEMPLATE_TEST_CASE("Vm keeps the last good program", "[interpreter][vm]", Threaded, SwitchLoop, Compact) {
     constexpr Config C = TestType::config;
     Buffer stack(C.stack_size());
     const Execution exec{stack.span(), {}, {}, 1000, nullptr};

@@ -485,21 +485,26 @@ std::string run_random(const VerifiedProgram<C>& verified, std::vector<std::uint
     return text;
 }
 
-/// Verifies `code` and, when accepted, runs it under both dispatch modes and compares. Returns
+/// Verifies `code` and, when accepted, runs it under every dispatch mode and compares. Returns
 /// whether it was accepted.
 bool check_random_program(const Code& code) {
     constexpr Config kThreaded{.dispatch = Dispatch::threaded};
     constexpr Config kSwitch{.dispatch = Dispatch::switch_loop};
+    constexpr Config kCompact{.dispatch = Dispatch::compact};
     const Program p{code, kAllowAll};
     const auto threaded = verify<kThreaded>(p, kHelpers);
     const auto switched = verify<kSwitch>(p, kHelpers);
+    const auto compact = verify<kCompact>(p, kHelpers);
     CHECK(describe(threaded.error()) == describe(switched.error()));
-    if (!threaded.ok() || !switched.ok()) return false;
+    CHECK(describe(threaded.error()) == describe(compact.error()));
+    if (!threaded.ok() || !switched.ok() || !compact.ok()) return false;
     static std::vector<std::uint8_t> stack(kThreaded.stack_size());
     static std::array<std::uint8_t, 64> mem{};
     const std::string a = run_random(*threaded, stack, mem);
     const std::string b = run_random(*switched, stack, mem);
+    const std::string c = run_random(*compact, stack, mem);
     CHECK(a == b);
+    CHECK(a == c);
     return true;
 }
 
