@@ -133,12 +133,15 @@ Footprint footprint(const std::string& opt) {
     return out;
 }
 
+/// sizeof(ubpf::Vm<>) on Cortex-M4: footprint_empty returns it.
 std::uint32_t sizeof_vm() {
     Emulator emu;
-    const ElfImage image = emu.load_elf(kImageDir + "/footprint_vm_Os.elf");
-    std::uint32_t value = 0;
-    emu.read(image.symbols.at("ubpf_sizeof_vm"), &value, sizeof value);
-    return value;
+    const ElfImage image = emu.load_elf(kImageDir + "/footprint_empty_Os.elf");
+    emu.set_stack(kStackTop, kStackSize);
+    const Arg none[] = {Arg::u32(0), Arg::u32(0), Arg::u32(0), Arg::u32(0), Arg::u32(0)};
+    const CallResult r = emu.call(image.symbols.at("footprint_empty"), none, 1000);
+    if (r.fault) throw std::runtime_error("footprint_empty faulted: " + r.fault->what);
+    return r.r0;
 }
 
 /// The deepest native stack use of the image over every .data file of the corpora.
