@@ -307,6 +307,25 @@ inline constexpr std::array<Id, 256> kFirstRow = [] {
     return 0;
 }
 
+/// Sets the field of `insn` that selects `row` among the rows sharing its opcode (the inverse of
+/// selector(); for assemblers and program generators).
+constexpr void set_selector(const OpInfo& row, Insn& insn) noexcept {
+    switch (row.select) {
+        case Select::off:
+            insn.off = row.select_value;
+            break;
+        case Select::imm:
+            insn.imm = row.select_value;
+            break;
+        case Select::src:
+            insn.regs = static_cast<std::uint8_t>((insn.regs & 0x0fu) |
+                                                  (static_cast<unsigned>(row.select_value) << 4));
+            break;
+        case Select::none:
+            break;
+    }
+}
+
 /// The table row describing `insn`, or Id::invalid when its opcode is unknown or no variant
 /// of that opcode matches its selecting field.
 [[nodiscard]] constexpr Id decode(const Insn& insn) noexcept {

@@ -545,19 +545,7 @@ TEST_CASE("random well-formed instructions never crash an accepted run", "[verif
             if (row.fields & isa::kImm)
                 x.imm = pick(0, 1) != 0 ? interesting[pick(0, static_cast<int>(std::size(interesting)) - 1)]
                                         : pick(-8, 8);
-            switch (row.select) {
-                case isa::Select::off:
-                    x.off = static_cast<std::int16_t>(row.select_value);
-                    break;
-                case isa::Select::imm:
-                    x.imm = row.select_value;
-                    break;
-                case isa::Select::src:
-                    x.regs = static_cast<std::uint8_t>((x.regs & 0x0f) | (row.select_value << 4));
-                    break;
-                case isa::Select::none:
-                    break;
-            }
+            isa::set_selector(row, x);
             if (row.op == isa::Op::call) x.imm = pick(1, 3);
             if (row.op == isa::Op::callx) code.push_back(mov(x.dst(), pick(1, 3)));
             if (row.op == isa::Op::ldx || row.op == isa::Op::ldxs || row.op == isa::Op::st ||

@@ -351,21 +351,8 @@ inline AssemblyResult assemble(std::string_view source) {
         }
         if (!bad_register.empty()) return fail(line.number, "invalid register '" + bad_register + "'");
         if (!good) return fail(line.number, "invalid operand for " + line.mnemonic);
-        // The field that selects this row among rows sharing the opcode.
-        switch (row.select) {
-            case isa::Select::off:
-                insn.off = static_cast<std::int16_t>(row.select_value);
-                break;
-            case isa::Select::imm:
-                insn.imm = row.select_value;
-                break;
-            case isa::Select::src:
-                src = static_cast<unsigned>(row.select_value);
-                break;
-            case isa::Select::none:
-                break;
-        }
         insn.regs = static_cast<std::uint8_t>(dst | (src << 4));
+        isa::set_selector(row, insn);
         result.code.push_back(insn);
     }
     return result;
