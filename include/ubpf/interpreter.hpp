@@ -242,11 +242,13 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     std::size_t depth = 0;
     std::uint64_t helper_id = 0;
 
-    // A signed pointer-sized counter: one register on a 32-bit MCU (budgets past 2^31 - 1 are
-    // capped there), and "decrement, branch if negative" is two instructions per dispatch.
-    constexpr auto kMaxBudget = static_cast<std::uint64_t>(INTPTR_MAX);
-    const auto budget = static_cast<std::intptr_t>(exec.budget < kMaxBudget ? exec.budget : kMaxBudget);
-    std::intptr_t remaining = budget;
+    // A pointer-sized counter (one register on a 32-bit MCU; budgets are capped at its range),
+    // started one above the budget so that charging is "decrement, branch if zero".
+    constexpr auto kMaxBudget = static_cast<std::uint64_t>(UINTPTR_MAX - 1);
+    const auto budget = static_cast<std::uintptr_t>(exec.budget < kMaxBudget ? exec.budget : kMaxBudget);
+    std::uintptr_t remaining = budget + 1;
+#define UBPF_CHARGE() \
+    if (UBPF_UNLIKELY(--remaining == 0)) goto budget_exhausted
     const auto at = [&] { return static_cast<std::uint32_t>(pc - code); };
     const auto imm64 = [&] { return static_cast<std::uint64_t>(static_cast<std::int64_t>(pc->imm)); };
     const auto address = [&](unsigned r) {
@@ -270,16 +272,16 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #endif
 
 // Fetches the instruction at pc, charging it to the budget, and runs its handler.
-#define UBPF_DISPATCH()                                                \
-    do {                                                               \
-        if constexpr (kThreaded) {                                     \
-            if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted; \
-            UBPF_THREADED_DISPATCH();                                  \
-        } else if constexpr (kCompact) {                               \
-            goto compact;                                              \
-        } else {                                                       \
-            goto dispatch;                                             \
-        }                                                              \
+#define UBPF_DISPATCH()                  \
+    do {                                 \
+        if constexpr (kThreaded) {       \
+            UBPF_CHARGE();               \
+            UBPF_THREADED_DISPATCH();    \
+        } else if constexpr (kCompact) { \
+            goto compact;                \
+        } else {                         \
+            goto dispatch;               \
+        }                                \
     } while (0)
 #define UBPF_NEXT()      \
     do {                 \
@@ -382,7 +384,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     // A plain `if`: C++ forbids jumping into an `if constexpr` from the handlers.
     if (kCompact) {
     compact:
-        if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted;
+        UBPF_CHARGE();
         {
             const isa::OpInfo& row = isa::info(isa::decode(*pc));
             const bool wide = row.width == 64;
@@ -449,7 +451,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     }
 
 dispatch:
-    if (UBPF_UNLIKELY(--remaining < 0)) goto budget_exhausted;
+    UBPF_CHARGE();
     switch (isa::kFirstRow[pc->opcode]) {
         UBPF_ALU(add)
         UBPF_ALU(sub)
@@ -531,7 +533,7 @@ dispatch:
             goto call_helper;
         }
         UBPF_OP(exit) {
-            if (depth == 0) return Outcome{reg[0], static_cast<std::uint64_t>(budget - remaining)};
+            if (depth == 0) return Outcome{reg[0], static_cast<std::uint64_t>(budget + 1 - remaining)};
             --depth;
             reg[6] = frames[depth].saved[0];
             reg[7] = frames[depth].saved[1];
@@ -579,7 +581,7 @@ call_helper : {
     if (UBPF_UNLIKELY(helper_context.outcome() != HelperContext::Outcome::proceed)) {
         if (helper_context.outcome() == HelperContext::Outcome::fail)
             return Error{helper_context.error(), at()};
-        return Outcome{reg[0], static_cast<std::uint64_t>(budget - remaining)};
+        return Outcome{reg[0], static_cast<std::uint64_t>(budget + 1 - remaining)};
     }
     UBPF_NEXT();
 }
@@ -596,6 +598,7 @@ budget_exhausted:
     return Error{ErrorCode::budget_exhausted, at()};
 
 #undef UBPF_THREADED_DISPATCH
+#undef UBPF_CHARGE
 #undef UBPF_DISPATCH
 #undef UBPF_NEXT
 #undef UBPF_JUMP
