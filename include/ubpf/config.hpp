@@ -21,14 +21,6 @@
 #define UBPF_UNLIKELY(x) (x)
 #endif
 
-#if defined(__OPTIMIZE_SIZE__)
-#define UBPF_DEFAULT_DISPATCH ::ubpf::Dispatch::compact
-#elif UBPF_HAS_COMPUTED_GOTO
-#define UBPF_DEFAULT_DISPATCH ::ubpf::Dispatch::threaded
-#else
-#define UBPF_DEFAULT_DISPATCH ::ubpf::Dispatch::switch_loop
-#endif
-
 namespace ubpf {
 
 /// How the interpreter finds the handler of the next instruction.
@@ -45,8 +37,10 @@ struct Config {
     std::size_t max_functions = 16;       ///< main plus local functions (call src=1 targets)
     std::size_t max_call_depth = 8;       ///< frames alive at once, main included
     std::size_t stack_frame_size = 512;   ///< bytes of stack per frame (r10 points at its top)
-    /// Threaded where the compiler has computed goto; compact in size-optimised builds (-Os).
-    Dispatch dispatch = UBPF_DEFAULT_DISPATCH;
+    /// Threaded where the compiler has computed goto. Size-optimised firmware should ask for
+    /// Dispatch::compact; the default does not follow -Os, so that every translation unit of a
+    /// firmware sees the same Config whatever its optimisation flags.
+    Dispatch dispatch = UBPF_HAS_COMPUTED_GOTO ? Dispatch::threaded : Dispatch::switch_loop;
 
     /// Bytes of stack a run needs: one frame per possible call depth.
     [[nodiscard]] constexpr std::size_t stack_size() const noexcept {

@@ -77,7 +77,7 @@ public:
 
     /// Ends the program with this error once the helper returns.
     void fail(ErrorCode code = ErrorCode::helper_failed) noexcept {
-        if (outcome_ != Outcome::fail) error_ = code;
+        if (outcome_ != Outcome::fail) error_ = code == ErrorCode::none ? ErrorCode::helper_failed : code;
         outcome_ = Outcome::fail;
     }
     /// Ends the program normally once the helper returns; r0 is the helper's return value.

@@ -37,6 +37,9 @@ string(ASCII 1 2 3 4 5 6 7 odd)
 file(WRITE ${WORK_DIR}/odd.bin "${odd}")
 expect("odd byte code" 1 "is not a multiple of 8" ${UBPF} run ${WORK_DIR}/odd.bin)
 expect("unknown command" 2 "unknown command" ${UBPF} frobnicate)
+expect("bad budget" 2 "--budget needs a non-negative whole number, not '1x'"
+  ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --budget 1x)
+expect("negative budget" 2 "not '-1'" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --budget -1)
 expect("unknown engine" 2 "unknown engine" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine warp)
 
 # The bpf_conformance plugin protocol: hex program on stdin, memory hex as argument.

@@ -24,7 +24,7 @@ ImageRun run_on_image(const std::string& elf_path, const host::RunRequest& reque
     const std::size_t code_bytes = request.code.size() * sizeof(Insn);
     const std::size_t allowed = request.allowed_helpers ? request.allowed_helpers->size() : 0;
     if (code_bytes > kAreaSize || request.mem.size() > kAreaSize || request.rodata.size() > kAreaSize ||
-        sizeof(RunBlock) + allowed * 4 > kCodeBase - kBlockBase)
+        sizeof(RunBlock) + allowed * 4 > kAreaSize)
         throw std::runtime_error("request too large for the image's memory map");
 
     Emulator emu;

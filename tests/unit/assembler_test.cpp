@@ -101,6 +101,9 @@ TEST_CASE("malformed source is rejected with the line and the reason", "[asm]") 
     const std::pair<const char*, const char*> cases[] = {
         {"mov32 %r0, 2147483648\nexit", "line 1: invalid operand for mov32"},
         {"mov32 %r0, 0x100000000\nexit", "line 1: invalid operand for mov32"},
+        // -0xffffffffffffffff does not fit 64 signed bits (it must not wrap around to 1).
+        {"mov %r0, -0xffffffffffffffff\nexit", "line 1: invalid operand for mov"},
+        {"lddw %r0, -0xffffffffffffffff\nexit", "line 1: invalid operand for lddw"},
         {"exit\nja NOT_A_LABEL", "line 2: invalid operand for ja"},
         {"lock or [%r10-8]\nexit", "line 1: invalid number or kind of operands for lock or"},
         {"ldxq %r0, %r1", "line 1: unknown mnemonic 'ldxq'"},

@@ -653,6 +653,12 @@ std::uint64_t fail_with_code(std::uint64_t, std::uint64_t, std::uint64_t, std::u
     ctx.fail(ErrorCode::store_to_readonly);
     return 0;
 }
+/// Reports "no error" as its failure: must still fail the run, as helper_failed.
+std::uint64_t fail_with_none(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                             HelperContext& ctx) {
+    ctx.fail(ErrorCode::none);
+    return 42;
+}
 /// Ends the program with r0 = 2 * r1.
 std::uint64_t stop_with_double(std::uint64_t a1, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                                HelperContext& ctx) {
@@ -664,7 +670,8 @@ const std::vector<Helper> kHelpers = {{1, record, "record"},
                                       {3, fill, "fill"},
                                       {4, fail_default, "fail"},
                                       {5, fail_with_code, "fail_with"},
-                                      {6, stop_with_double, "stop"}};
+                                      {6, stop_with_double, "stop"},
+                                      {7, fail_with_none, "fail_with_none"}};
 
 }  // namespace
 
@@ -727,6 +734,7 @@ TEMPLATE_TEST_CASE("helpers can fail or end the program", "[interpreter][helpers
     h.helpers = kHelpers;
     CHECK(h.result("mov %r0, 1\ncall 4\nmov %r0, 2\nexit") == failure(ErrorCode::helper_failed, 1));
     CHECK(h.result("mov %r0, 1\ncall 5\nmov %r0, 2\nexit") == failure(ErrorCode::store_to_readonly, 1));
+    CHECK(h.result("mov %r0, 1\ncall 7\nmov %r0, 2\nexit") == failure(ErrorCode::helper_failed, 1));
     // exit_program: r0 is the helper's 2 * 21; the instructions after the call never run.
     const Result<Outcome> stopped = h.run("mov %r1, 21\ncall 6\nmov %r0, 0\nexit");
     CHECK(describe(stopped) == returns(42));

@@ -6,6 +6,8 @@
 //   ubpf disasm PROGRAM
 //   ubpf plugin [MEMORY-HEX] [--engine host]      (bpf_conformance plugin protocol)
 // PROGRAM is a .data file, assembly text, or raw byte code (detected from the contents).
+#include <cerrno>
+#include <charconv>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -121,6 +123,15 @@ std::optional<ubpf::m4::EngineRun> run_engine(const std::string& engine, const R
     return run;
 }
 
+/// A whole decimal number, or a usage error naming the option.
+std::uint64_t parse_count(const std::string& text, const char* option) {
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+        throw UsageError{std::string{option} + " needs a non-negative whole number, not '" + text + "'"};
+    return value;
+}
+
 std::string take_value(std::vector<std::string>& args, std::size_t& i) {
     if (i + 1 >= args.size()) throw UsageError{"option " + args[i] + " needs a value"};
     return args[++i];
@@ -135,7 +146,7 @@ int cmd_run(std::vector<std::string> args) {
         else if (args[i] == "--engine")
             engine = take_value(args, i);
         else if (args[i] == "--budget")
-            budget = std::stoull(take_value(args, i));
+            budget = parse_count(take_value(args, i), "--budget");
         else if (path.empty())
             path = args[i];
         else

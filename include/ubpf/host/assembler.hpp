@@ -58,7 +58,9 @@ inline std::optional<std::int64_t> parse_integer(std::string_view s, bool& was_h
     std::uint64_t magnitude = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), magnitude, base);
     if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-    if (!was_hex && magnitude > (negative ? std::uint64_t{1} << 63 : static_cast<std::uint64_t>(INT64_MAX)))
+    // Decimal must fit int64; hex may use all 64 bits, but a negated one must still fit int64.
+    if (negative ? magnitude > std::uint64_t{1} << 63
+                 : !was_hex && magnitude > static_cast<std::uint64_t>(INT64_MAX))
         return std::nullopt;
     const auto value = static_cast<std::int64_t>(magnitude);
     return negative ? static_cast<std::int64_t>(0 - magnitude) : value;

@@ -117,8 +117,11 @@ inline DataFile parse_data_file(std::string_view text) {
         } else if (section == "raw") {
             file.has_raw = true;
             const auto toks = detail::tokens(body);
+            // 0x-prefixed tokens are 64-bit instruction words (the public suite's form), bare
+            // ones are bytes (its negative/ files).
             bool words = false;
-            for (std::string_view t : toks) words = words || t.size() > 4;
+            for (std::string_view t : toks)
+                words = words || (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X'));
             if (words) {
                 for (std::string_view t : toks) {
                     const auto v = detail::parse_u64(t, 10);

@@ -13,11 +13,11 @@ inline constexpr std::uint32_t kRamBase = 0x20000000;    // image data and bss
 inline constexpr std::uint32_t kRamSize = 0x00010000;
 inline constexpr std::uint32_t kStackTop = 0x20100000;  // native stack grows down from here
 inline constexpr std::uint32_t kStackSize = 0x00004000;
-inline constexpr std::uint32_t kBlockBase = 0x20200000;  // RunBlock, then the buffers below
-inline constexpr std::uint32_t kCodeBase = 0x20210000;
-inline constexpr std::uint32_t kMemBase = 0x20300000;
-inline constexpr std::uint32_t kRodataBase = 0x20400000;
-inline constexpr std::uint32_t kAreaSize = 0x00100000;  // the most each buffer may hold
+inline constexpr std::uint32_t kAreaSize = 0x00100000;   // the most each area below may hold
+inline constexpr std::uint32_t kBlockBase = 0x20200000;  // RunBlock and the allowed helper ids
+inline constexpr std::uint32_t kCodeBase = kBlockBase + kAreaSize;
+inline constexpr std::uint32_t kMemBase = kCodeBase + kAreaSize;
+inline constexpr std::uint32_t kRodataBase = kMemBase + kAreaSize;
 
 /// Filled by the host before calling `ubpf_m4_run(RunBlock*)`; the image writes the outputs.
 struct alignas(8) RunBlock {

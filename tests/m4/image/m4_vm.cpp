@@ -8,7 +8,12 @@
 
 namespace {
 
+// The -Os image asks for the compact interpreter (UBPF_M4_COMPACT), as size-optimised firmware would.
+#if defined(UBPF_M4_COMPACT)
+constexpr ubpf::Config kConfig{.dispatch = ubpf::Dispatch::compact};
+#else
 constexpr ubpf::Config kConfig{};
+#endif
 alignas(8) std::uint8_t ebpf_stack[kConfig.stack_size()];
 
 template <class T>
