@@ -15,7 +15,10 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUBPF_SANITIZE=ON -D
 cmake --build build-asan -j "$jobs"
 
 echo "== ctest"
-(cd build-asan && ctest --output-on-failure -j "$jobs")
+(cd build-asan && ctest --output-on-failure -j "$jobs") | tee build-asan/ctest.log
+summary=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" build-asan/ctest.log | tail -n 1)
+failed=$(echo "$summary" | sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/')
+total=$(echo "$summary" | sed -E 's/.* tests failed out of ([0-9]+).*/\1/')
 
 echo "== fuzz (libFuzzer, ASan+UBSan, ${UBPF_FUZZ_SECONDS:-60} s)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
@@ -25,3 +28,4 @@ mkdir -p build-fuzz/fuzz-corpus
 build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus tests/fuzz/seeds 2>&1 | tail -n 20
 echo "all tests passed"
+echo "ctest: $((total - failed)) passed, ${failed} failed"
