@@ -58,13 +58,23 @@ constexpr T sar(T a, T b) noexcept {
     return static_cast<T>(as_signed(a) >> (b & shift_mask<T>()));
 }
 // RFC 9669: x / 0 = 0, x % 0 = x; signed MIN / -1 wraps to MIN and MIN % -1 = 0.
+/// True when both 64-bit operands fit 32 bits: a 32-bit CPU then divides in hardware instead
+/// of calling the compiler's 64-bit division routine.
+template <class T>
+constexpr bool both_narrow(T a, T b) noexcept {
+    return sizeof(T) == 8 && (static_cast<std::uint64_t>(a | b) >> 32) == 0;
+}
 template <class T>
 constexpr T udiv(T a, T b) noexcept {
-    return b != 0 ? static_cast<T>(a / b) : T{0};
+    if (b == 0) return 0;
+    if (both_narrow(a, b)) return static_cast<std::uint32_t>(a) / static_cast<std::uint32_t>(b);
+    return static_cast<T>(a / b);
 }
 template <class T>
 constexpr T umod(T a, T b) noexcept {
-    return b != 0 ? static_cast<T>(a % b) : a;
+    if (b == 0) return a;
+    if (both_narrow(a, b)) return static_cast<std::uint32_t>(a) % static_cast<std::uint32_t>(b);
+    return static_cast<T>(a % b);
 }
 template <class T>
 constexpr T sdiv(T a, T b) noexcept {
@@ -154,10 +164,17 @@ constexpr std::uint64_t sign_extend(std::uint64_t v, unsigned bits) noexcept {
     const unsigned shift = 64 - bits;
     return static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
 }
+/// The low `width` bits of v (16, 32 or 64) with their bytes reversed.
 constexpr std::uint64_t byte_swap(std::uint64_t v, unsigned width) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    if (width == 16) return __builtin_bswap16(static_cast<std::uint16_t>(v));
+    if (width == 32) return __builtin_bswap32(static_cast<std::uint32_t>(v));
+    return __builtin_bswap64(v);
+#else
     std::uint64_t out = 0;
     for (unsigned i = 0; i < width / 8; ++i) out = (out << 8) | ((v >> (8 * i)) & 0xff);
     return out;
+#endif
 }
 constexpr std::uint64_t truncate(std::uint64_t v, unsigned width) noexcept {
     return width >= 64 ? v : v & ((std::uint64_t{1} << width) - 1);
