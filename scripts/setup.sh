@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 packages=(
-  cmake ninja-build pkg-config g++ clang llvm lld libclang-rt-14-dev clang-format
+  git cmake ninja-build pkg-config g++ clang llvm lld libclang-rt-14-dev clang-format
   catch2 libbenchmark-dev
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
   libunicorn-dev libcapstone-dev qemu-system-arm
