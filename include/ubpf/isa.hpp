@@ -41,9 +41,6 @@ constexpr unsigned kFramePointer = 10;          ///< r10: read-only frame pointe
 constexpr std::uint8_t kSourceRegister = 0x08;  ///< opcode bit: the operand is src, not imm
 constexpr std::int32_t kAtomicFetch = 0x01;     ///< atomic imm bit: old value returned in src
 
-/// Instruction classes: the low three bits of the opcode.
-enum class Class : std::uint8_t { ld = 0, ldx = 1, st = 2, stx = 3, alu = 4, jmp = 5, jmp32 = 6, alu64 = 7 };
-
 /// What an instruction does. Width and operand source are separate facts of a table row.
 enum class Op : std::uint8_t {
     add,
@@ -288,10 +285,6 @@ inline constexpr std::array<Id, 256> kFirstRow = [] {
     return kMnemonics[static_cast<std::size_t>(id)];
 }
 
-[[nodiscard]] constexpr Class class_of(std::uint8_t opcode) noexcept {
-    return static_cast<Class>(opcode & 7u);
-}
-
 /// The field that tells the variants of `row` apart, as found in `insn`.
 [[nodiscard]] constexpr std::int32_t selector(const OpInfo& row, const Insn& insn) noexcept {
     switch (row.select) {
@@ -346,8 +339,9 @@ constexpr void set_selector(const OpInfo& row, Insn& insn) noexcept {
 [[nodiscard]] constexpr bool is_atomic(Op op) noexcept {
     return op >= Op::atomic_add;
 }
-[[nodiscard]] constexpr bool is_fetching_atomic(Op op) noexcept {
-    return op >= Op::atomic_fetch_add;
+/// True when `op` writes its src register: the fetching atomics and xchg (cmpxchg writes r0).
+[[nodiscard]] constexpr bool writes_src(Op op) noexcept {
+    return op >= Op::atomic_fetch_add && op <= Op::atomic_xchg;
 }
 
 /// True when `op` writes its dst register (r10 may then not be dst).

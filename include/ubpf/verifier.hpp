@@ -95,9 +95,8 @@ constexpr Result<isa::Id> check_fields(const Insn& insn) noexcept {
         return Error{ErrorCode::invalid_dst_register};
     if ((row.fields & isa::kSrc) && insn.src() >= isa::kRegisterCount)
         return Error{ErrorCode::invalid_src_register};
-    const bool writes_src = row.op >= isa::Op::atomic_fetch_add && row.op <= isa::Op::atomic_xchg;
     if ((isa::writes_dst(row.op) && insn.dst() == isa::kFramePointer) ||
-        (writes_src && insn.src() == isa::kFramePointer))
+        (isa::writes_src(row.op) && insn.src() == isa::kFramePointer))
         return Error{ErrorCode::write_to_r10};
     return id;
 }
