@@ -9,6 +9,8 @@ packages=(
   catch2 libbenchmark-dev
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib
   libunicorn-dev libcapstone-dev qemu-system-arm
+  clang-19 llvm-19               # BPF v4 (-mcpu=v4) programs
+  libsodium-dev libcoap3-dev libcoap3-bin  # deployment: Ed25519/SHA-256, CoAP
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -41,7 +41,7 @@ std::uint64_t report(std::uint64_t value, std::uint64_t, std::uint64_t, std::uin
     return value;
 }
 constexpr ubpf::Helper kHelpers[] = {{1, report, "report"}};
-constexpr std::uint32_t kAllowed[] = {1};  // this program may call helper 1 only
+constexpr auto kAllowed = ubpf::HelperPolicy::only({1});  // this program may call helper 1 only
 
 constexpr ubpf::Config kConfig{};  // 4096 instructions, 8 frames of 512 bytes
 alignas(8) std::uint8_t stack[kConfig.stack_size()];
@@ -51,7 +51,7 @@ const std::uint8_t sensor[8] = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'};
 
 int main() {
     ubpf::Vm<kConfig> vm{kHelpers};
-    if (const auto loaded = vm.load({kProgram, {kAllowed}}); !loaded) {
+    if (const auto loaded = vm.load({kProgram, kAllowed}); !loaded) {
         // loaded.error().code, .pc and .message() say what is wrong and where.
         return 1;
     }

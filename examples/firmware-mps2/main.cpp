@@ -72,7 +72,7 @@ std::uint64_t log_value(std::uint64_t label, std::uint64_t value, std::uint64_t,
     return 0;
 }
 constexpr ubpf::Helper kHelpers[] = {{1, log_value, "log"}};
-constexpr std::uint32_t kMayLog[] = {1};
+constexpr auto kMayLog = ubpf::HelperPolicy::only({1});
 
 // Sized for these programs instead of the defaults (4096 instructions, 8 frames of 512 bytes):
 // the VM's tables shrink with it, and the eBPF stack is 64 bytes instead of 4 KB.
@@ -128,9 +128,9 @@ int main() {
     exec.budget = 1000;  // a runaway program ends with budget_exhausted instead of hanging
     exec.user = &logged;
 
-    // Verified once at load; the VM keeps spans into kFletcher16, kHelpers and kMayLog.
+    // Verified once at load; the VM keeps spans into kFletcher16 and kHelpers.
     ubpf::Vm<kConfig> checksum{kHelpers};
-    if (const auto loaded = checksum.load({kFletcher16, {kMayLog}}); !loaded) {
+    if (const auto loaded = checksum.load({kFletcher16, kMayLog}); !loaded) {
         print_error("fletcher16 rejected at load", loaded.error());
         return 1;
     }

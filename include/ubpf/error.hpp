@@ -54,7 +54,31 @@ namespace ubpf {
     X(call_depth_exceeded,       "local call depth limit exceeded")                                 \
     X(helper_bad_pointer,        "helper argument points outside the program's memory")             \
     X(helper_failed,             "helper reported an error")                                        \
-    X(no_program,                "no program is loaded")
+    X(no_program,                "no program is loaded")                                            \
+    /* loading an image (pc is the byte offset in the image of the offending field) */            \
+    X(image_unknown_format,      "image format not recognised")                                     \
+    X(image_truncated,           "image is shorter than its header says")                           \
+    X(image_bad_magic,           "image header has an unknown magic number")                        \
+    X(image_unsupported_flags,   "image header flags ask for an unsupported feature")               \
+    X(image_size_mismatch,       "image size does not match the sizes in its header")               \
+    X(image_section_misaligned,  "section length is not a multiple of its unit")                    \
+    X(image_too_many_regions,    "more data/rodata sections than an image can map")                 \
+    X(image_bad_section_load,    "data/rodata load (lddwd/lddwr) is malformed or out of range")     \
+    X(image_bad_call_relocation, "relocated call entry does not point at a call to a function")     \
+    X(elf_not_bpf,               "not a 64-bit little-endian eBPF relocatable ELF object")          \
+    X(elf_bad_header,            "ELF header fields are inconsistent")                              \
+    X(elf_section_out_of_bounds, "ELF section lies outside the file")                               \
+    X(elf_sections_overlap,      "ELF sections overlap")                                            \
+    X(elf_no_text,               "ELF object has no .text section")                                 \
+    X(elf_unsupported_section,   "ELF section kind is not supported (e.g. .bss, several code sections)") \
+    X(elf_bad_section_index,     "ELF section index out of range")                                  \
+    X(elf_bad_symbol_index,      "ELF symbol index out of range")                                   \
+    X(elf_undefined_symbol,      "ELF relocation refers to an undefined (external) symbol")         \
+    X(elf_unknown_relocation,    "ELF relocation type is not supported")                            \
+    X(elf_relocation_out_of_bounds, "ELF relocation offset lies outside its section")               \
+    X(elf_relocation_not_lddw,   "64-bit relocation does not target an lddw instruction")           \
+    X(elf_relocation_not_call,   "call relocation does not target a call instruction")              \
+    X(elf_bad_call_target,       "relocated call does not land on an instruction of .text")
 // clang-format on
 
 enum class ErrorCode : std::uint8_t {

@@ -242,7 +242,8 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     for (const Region& r : exec.regions)
         if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
 
-    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write), exec.regions};
+    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write), exec.regions,
+                           program.regions};
     HelperContext helper_context{memory, exec.user};
 
     const Insn* const code = program.code.data();
@@ -594,6 +595,7 @@ call_helper : {
     // The verifier proved the allow-list for `call imm`; callx ids are known only now.
     if (pc->opcode == isa::info(isa::Id::callx).opcode && !program.policy.allows(helper_id))
         return Error{ErrorCode::helper_not_allowed, at()};
+    if (!arguments_valid(*helper, reg + 1, memory)) return Error{ErrorCode::helper_bad_pointer, at()};
     reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], helper_context);
     if (UBPF_UNLIKELY(helper_context.outcome() != HelperContext::Outcome::proceed)) {
         if (helper_context.outcome() == HelperContext::Outcome::fail)

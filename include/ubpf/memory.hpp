@@ -44,15 +44,21 @@ struct Region {
     }
 };
 
-/// The stack plus the caller's regions. Non-owning; lives for one run.
+/// The stack, the caller's regions and the program's own (its .data and .rodata). Non-owning;
+/// lives for one run.
 class MemoryMap {
 public:
-    MemoryMap(Region stack, std::span<const Region> regions) noexcept : stack_(stack), regions_(regions) {}
+    MemoryMap(Region stack, std::span<const Region> regions,
+              std::span<const Region> program_regions = {}) noexcept
+        : stack_(stack), regions_(regions), program_regions_(program_regions) {}
 
     /// The host pointer for `len` bytes at eBPF address `addr` if some region grants `need`
     /// there, else nullptr.
     [[nodiscard]] void* translate(std::uint64_t addr, std::size_t len, Access need) const noexcept {
         for (const Region& r : regions_) {
+            if (r.covers(addr, len) && grants(r.access, need)) return to_pointer(addr);
+        }
+        for (const Region& r : program_regions_) {
             if (r.covers(addr, len) && grants(r.access, need)) return to_pointer(addr);
         }
         return stack_.covers(addr, len) ? to_pointer(addr) : nullptr;
@@ -73,11 +79,14 @@ public:
         if (scan(stack_)) return true;
         for (const Region& r : regions_)
             if (scan(r)) return true;
+        for (const Region& r : program_regions_)
+            if (scan(r)) return true;
         return false;
     }
 
     [[nodiscard]] const Region& stack() const noexcept { return stack_; }
     [[nodiscard]] std::span<const Region> regions() const noexcept { return regions_; }
+    [[nodiscard]] std::span<const Region> program_regions() const noexcept { return program_regions_; }
 
 private:
     static void* to_pointer(std::uint64_t addr) noexcept {
@@ -86,6 +95,7 @@ private:
 
     Region stack_;
     std::span<const Region> regions_;
+    std::span<const Region> program_regions_;
 };
 
 /// Little-endian load and store of T at an unaligned host address.

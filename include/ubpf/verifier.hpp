@@ -17,10 +17,12 @@
 
 namespace ubpf {
 
-/// A program as loaded: its instructions and the helpers it may call.
+/// A program as loaded: its instructions, the helpers it may call, and its own memory (the
+/// .data and .rodata a loader found in its image). The spans must outlive every run.
 struct Program {
     std::span<const Insn> code;
     HelperPolicy helpers{};
+    std::span<const Region> regions{};
 };
 
 /// A program the verifier accepted, with what later stages need to know about it.
@@ -29,6 +31,7 @@ struct VerifiedProgram {
     std::span<const Insn> code;
     HelperPolicy policy{};
     std::span<const Helper> helpers;
+    std::span<const Region> regions;  ///< the program's own memory, besides the caller's
     /// Entry points of main (index 0) and of every local function, in ascending order.
     std::array<std::uint32_t, C.max_functions> function_starts{};
     std::size_t function_count = 0;
@@ -120,9 +123,13 @@ template <Config C = Config{}>
     if (n > C.max_instructions)
         return Error{ErrorCode::program_too_large, static_cast<std::uint32_t>(C.max_instructions)};
 
+    for (const Region& r : program.regions)
+        if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
+
     VerifiedProgram<C> out;
     out.code = code;
     out.policy = program.helpers;
+    out.regions = program.regions;
     out.helpers = helpers;
     out.function_starts[0] = 0;
     out.function_count = 1;

@@ -102,7 +102,7 @@ struct Harness {
     Buffer stack{C.stack_size()};
     std::vector<Region> regions;
     std::vector<Helper> helpers;
-    HelperPolicy policy{.allowed = {}, .allow_all = true};
+    HelperPolicy policy = HelperPolicy::all();
     std::array<std::uint64_t, 5> args{};
     std::uint64_t budget = 1'000'000;
     void* user = nullptr;
@@ -754,7 +754,7 @@ TEMPLATE_TEST_CASE("callx checks the helper id at run time", "[interpreter][help
     CHECK(h.result("mov %r2, 99\ncall %r2\nexit") == failure(ErrorCode::unknown_helper, 1));
     // The id is the whole register: 0x100000001 is not helper 1.
     CHECK(h.result("lddw %r2, 0x100000001\ncall %r2\nexit") == failure(ErrorCode::unknown_helper, 2));
-    h.policy = HelperPolicy{.allowed = only_sum};
+    h.policy = HelperPolicy::only(std::span<const std::uint32_t>{only_sum});
     CHECK(h.result("mov %r2, 1\ncall %r2\nexit") == failure(ErrorCode::helper_not_allowed, 1));
     CHECK(recorder.calls == 1);
 }
@@ -871,7 +871,7 @@ TEMPLATE_TEST_CASE("Vm keeps the last good program", "[interpreter][vm]", Thread
 
     const Result<bool> bad = vm.load(Program{broken, {}});
     CHECK(failure(bad.error().code, bad.error().pc) == failure(ErrorCode::falls_off_end, 0));
-    const Result<bool> unknown = vm.load(Program{calls_9, HelperPolicy{.allowed = {}, .allow_all = true}});
+    const Result<bool> unknown = vm.load(Program{calls_9, HelperPolicy::all()});
     CHECK(failure(unknown.error().code, unknown.error().pc) == failure(ErrorCode::unknown_helper, 0));
     CHECK(vm.loaded());
     CHECK(vm.program().code.data() == one.data());

@@ -94,7 +94,7 @@ std::uint64_t sum_helper(std::uint64_t addr, std::uint64_t len, std::uint64_t, s
     return sum;
 }
 const std::array<Helper, 2> kHelpers = {{{1, noop_helper, "noop"}, {2, sum_helper, "sum"}}};
-constexpr HelperPolicy kAllowAll{.allowed = {}, .allow_all = true};
+constexpr HelperPolicy kAllowAll = HelperPolicy::all();
 
 std::string describe(const Error& e) {
     if (e.code == ErrorCode::none) return "accepted";
@@ -368,9 +368,10 @@ TEST_CASE("helper calls are checked against the table and the policy", "[verifie
     const std::array<std::uint32_t, 2> both = {2, 1};
     CHECK(verdict(at_pc1({call_helper(99)})) == rejected(ErrorCode::unknown_helper, 1));
     CHECK(verdict(at_pc1({call_helper(-1)})) == rejected(ErrorCode::unknown_helper, 1));
-    CHECK(verdict(calls_2, HelperPolicy{.allowed = only_1}) == rejected(ErrorCode::helper_not_allowed, 1));
+    CHECK(verdict(calls_2, HelperPolicy::only(std::span<const std::uint32_t>{only_1})) ==
+          rejected(ErrorCode::helper_not_allowed, 1));
     CHECK(verdict(calls_2, HelperPolicy{}) == rejected(ErrorCode::helper_not_allowed, 1));
-    CHECK(verdict(calls_2, HelperPolicy{.allowed = both}) == "accepted");
+    CHECK(verdict(calls_2, HelperPolicy::only(std::span<const std::uint32_t>{both})) == "accepted");
     CHECK(verdict(calls_2, kAllowAll) == "accepted");
     // callx names its helper in a register: nothing to check before running.
     CHECK(verdict(at_pc1({insn(kCallx, 3)}), HelperPolicy{}) == "accepted");

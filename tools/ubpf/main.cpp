@@ -185,9 +185,10 @@ int cmd_verify(std::vector<std::string> args) {
     if (args.size() != 1) throw UsageError{"verify needs exactly one PROGRAM"};
     const auto loaded = load_program(args[0]);
     if (!loaded) return 1;
-    const ubpf::HelperPolicy policy = loaded->settings.allowed_helpers
-                                          ? ubpf::HelperPolicy{*loaded->settings.allowed_helpers, false}
-                                          : ubpf::HelperPolicy{{}, true};
+    const ubpf::HelperPolicy policy =
+        loaded->settings.allowed_helpers
+            ? ubpf::HelperPolicy::only(std::span<const std::uint32_t>{*loaded->settings.allowed_helpers})
+            : ubpf::HelperPolicy::all();
     const auto verified = ubpf::verify({loaded->code, policy}, ubpf::host::test_helpers::kAll);
     if (!verified) {
         print_error(verified.error(), loaded->code);

@@ -48,7 +48,8 @@ template <Config C = Config{}>
 RunReport run_on_host(const RunRequest& request) {
     RunReport report;
     const HelperPolicy policy =
-        request.allowed_helpers ? HelperPolicy{*request.allowed_helpers, false} : HelperPolicy{{}, true};
+        request.allowed_helpers ? HelperPolicy::only(std::span<const std::uint32_t>{*request.allowed_helpers})
+                                : HelperPolicy::all();
     const Result<VerifiedProgram<C>> verified = verify<C>({request.code, policy}, test_helpers::kAll);
     if (!verified) {
         report.error = verified.error();

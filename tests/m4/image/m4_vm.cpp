@@ -27,7 +27,9 @@ T* at(std::uint32_t address) {
 extern "C" int ubpf_m4_run(ubpf::m4::RunBlock* block) {
     const ubpf::Program program{
         {at<const ubpf::Insn>(block->code_addr), block->code_count},
-        {{at<const std::uint32_t>(block->allowed_addr), block->allowed_count}, block->allow_all != 0}};
+        block->allow_all != 0 ? ubpf::HelperPolicy::all()
+                              : ubpf::HelperPolicy::only(std::span<const std::uint32_t>{
+                                    at<const std::uint32_t>(block->allowed_addr), block->allowed_count})};
     block->ok = 0;
     const auto verified = ubpf::verify<kConfig>(program, ubpf::host::test_helpers::kAll);
     if (!verified) {
