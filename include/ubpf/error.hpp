@@ -41,6 +41,7 @@ namespace ubpf {
     X(call_out_of_bounds,        "local call target is outside the program")                        \
     X(call_into_lddw,            "local call target is the second slot of lddw")                    \
     X(too_many_functions,        "more local functions than the configured maximum")                \
+    X(entry_out_of_bounds,       "entry point is outside the program or inside an lddw")            \
     X(falls_off_end,             "execution can run past the end of the function")                  \
     X(unknown_helper,            "helper id is not registered")                                     \
     X(helper_not_allowed,        "helper id is not in the program's allow-list")                    \
@@ -55,6 +56,9 @@ namespace ubpf {
     X(helper_bad_pointer,        "helper argument points outside the program's memory")             \
     X(helper_failed,             "helper reported an error")                                        \
     X(no_program,                "no program is loaded")                                            \
+    /* the JIT */                                                                                   \
+    X(jit_buffer_too_small,      "JIT code buffer is too small for the program")                    \
+    X(jit_encoding_failed,       "JIT could not encode an instruction (internal error)")            \
     /* loading an image (pc is the byte offset in the image of the offending field) */            \
     X(image_unknown_format,      "image format not recognised")                                     \
     X(image_truncated,           "image is shorter than its header says")                           \
@@ -65,6 +69,7 @@ namespace ubpf {
     X(image_too_many_regions,    "more data/rodata sections than an image can map")                 \
     X(image_bad_section_load,    "data/rodata load (lddwd/lddwr) is malformed or out of range")     \
     X(image_bad_call_relocation, "relocated call entry does not point at a call to a function")     \
+    X(image_bad_entry_symbol,    "the main function symbol points outside .text")                   \
     X(elf_not_bpf,               "not a 64-bit little-endian eBPF relocatable ELF object")          \
     X(elf_bad_header,            "ELF header fields are inconsistent")                              \
     X(elf_section_out_of_bounds, "ELF section lies outside the file")                               \

@@ -58,13 +58,15 @@ struct Image {
     /// Function symbols of the header formats: 6 bytes each (name offset into rodata, flags,
     /// byte offset into .text). Informational; the verifier finds functions itself.
     std::span<const std::uint8_t> function_symbols;
+    /// Where the program starts: its `main` when the format names functions, else 0.
+    std::uint32_t entry = 0;
 
     [[nodiscard]] std::span<const Region> memory() const noexcept { return {regions.data(), region_count}; }
 
     /// The program for the verifier. A helper is allowed when `requested` allows it and, if
     /// the image carries its own list, that list allows it too.
     [[nodiscard]] Program program(HelperPolicy requested) const noexcept {
-        return Program{code, has_helper_list ? requested.intersect(helpers) : requested, memory()};
+        return Program{code, has_helper_list ? requested.intersect(helpers) : requested, memory(), entry};
     }
 
     /// Adds a region; false when there is no room left.

@@ -216,6 +216,22 @@ inline void atomic_update(void* p, std::int32_t op, std::uint64_t& src, std::uin
     if (op & isa::kAtomicFetch) src = old;  // fetch variants and xchg return the old value in src
 }
 
+/// The one way both engines call a helper (the interpreter and JIT code through its runtime):
+/// look-up, the run-time allow-list check of callx (the verifier proved it for `call imm`), the
+/// pointer-argument checks, the call. r1..r5 are reg[1..5]; the result goes to reg[0]. Returns
+/// the error that stops the program; with none the caller still checks ctx.outcome() for an exit.
+inline ErrorCode call_helper(std::span<const Helper> helpers, const HelperPolicy& policy, std::uint64_t id,
+                             bool callx, std::uint64_t* reg, const MemoryMap& memory,
+                             HelperContext& ctx) noexcept {
+    const Helper* helper = find_helper(helpers, id);
+    if (helper == nullptr) return ErrorCode::unknown_helper;
+    if (callx && !policy.allows(id)) return ErrorCode::helper_not_allowed;
+    if (!arguments_valid(*helper, reg + 1, memory)) return ErrorCode::helper_bad_pointer;
+    reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], ctx);
+    if (ctx.outcome() == HelperContext::Outcome::fail) return ctx.error();
+    return ErrorCode::none;
+}
+
 }  // namespace detail
 
 /// Runs programs verified under configuration C.
@@ -247,7 +263,7 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
     HelperContext helper_context{memory, exec.user};
 
     const Insn* const code = program.code.data();
-    const Insn* pc = code;
+    const Insn* pc = code + program.entry;
     std::uint64_t reg[isa::kRegisterCount] = {};
     for (std::size_t i = 0; i < exec.args.size(); ++i) reg[1 + i] = exec.args[i];
     reg[isa::kFramePointer] = reinterpret_cast<std::uintptr_t>(exec.stack.data()) + C.stack_size();
@@ -590,18 +606,12 @@ dispatch:
     return Error{ErrorCode::unknown_opcode, at()};
 
 call_helper : {
-    const Helper* helper = find_helper(program.helpers, helper_id);
-    if (helper == nullptr) return Error{ErrorCode::unknown_helper, at()};
-    // The verifier proved the allow-list for `call imm`; callx ids are known only now.
-    if (pc->opcode == isa::info(isa::Id::callx).opcode && !program.policy.allows(helper_id))
-        return Error{ErrorCode::helper_not_allowed, at()};
-    if (!arguments_valid(*helper, reg + 1, memory)) return Error{ErrorCode::helper_bad_pointer, at()};
-    reg[0] = helper->fn(reg[1], reg[2], reg[3], reg[4], reg[5], helper_context);
-    if (UBPF_UNLIKELY(helper_context.outcome() != HelperContext::Outcome::proceed)) {
-        if (helper_context.outcome() == HelperContext::Outcome::fail)
-            return Error{helper_context.error(), at()};
+    const ErrorCode why =
+        detail::call_helper(program.helpers, program.policy, helper_id,
+                            pc->opcode == isa::info(isa::Id::callx).opcode, reg, memory, helper_context);
+    if (UBPF_UNLIKELY(why != ErrorCode::none)) return Error{why, at()};
+    if (UBPF_UNLIKELY(helper_context.outcome() == HelperContext::Outcome::exit_program))
         return Outcome{reg[0], static_cast<std::uint64_t>(budget + 1 - remaining)};
-    }
     UBPF_NEXT();
 }
 load_fault:

@@ -23,6 +23,8 @@ struct Program {
     std::span<const Insn> code;
     HelperPolicy helpers{};
     std::span<const Region> regions{};
+    /// The instruction the program starts at (its `main`); local functions may come before it.
+    std::uint32_t entry = 0;
 };
 
 /// A program the verifier accepted, with what later stages need to know about it.
@@ -32,7 +34,9 @@ struct VerifiedProgram {
     HelperPolicy policy{};
     std::span<const Helper> helpers;
     std::span<const Region> regions;  ///< the program's own memory, besides the caller's
-    /// Entry points of main (index 0) and of every local function, in ascending order.
+    std::uint32_t entry = 0;          ///< the first instruction to run
+    /// Where the code starts (index 0), where `entry` is, and every local function, in ascending
+    /// order: the functions the code is split into.
     std::array<std::uint32_t, C.max_functions> function_starts{};
     std::size_t function_count = 0;
 
@@ -133,6 +137,14 @@ template <Config C = Config{}>
     out.helpers = helpers;
     out.function_starts[0] = 0;
     out.function_count = 1;
+    out.entry = program.entry;
+    if (program.entry >= n || detail::is_second_slot(code, program.entry))
+        return Error{ErrorCode::entry_out_of_bounds, program.entry};
+    if (program.entry != 0) {
+        if (C.max_functions < 2) return Error{ErrorCode::too_many_functions, program.entry};
+        out.function_starts[1] = program.entry;
+        out.function_count = 2;
+    }
     const auto fail = [](ErrorCode why, std::size_t pc) {
         return Error{why, static_cast<std::uint32_t>(pc)};
     };

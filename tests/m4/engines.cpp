@@ -4,12 +4,13 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "jit_image.hpp"
 #include "vm_image.hpp"
 
 namespace ubpf::m4 {
 
 std::string engine_names() {
-    return "host, m4-interp, m4-interp-Os";
+    return "host, m4-interp, m4-interp-Os, m4-jit";
 }
 
 std::optional<EngineRun> run_engine(std::string_view engine, const host::RunRequest& request) {
@@ -20,12 +21,28 @@ std::optional<EngineRun> run_engine(std::string_view engine, const host::RunRequ
     }
     const char* image = engine == "m4-interp"      ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
                         : engine == "m4-interp-Os" ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
+                        : engine == "m4-jit"       ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
                                                    : nullptr;
     if (image == nullptr) return std::nullopt;
-    const ImageRun on_m4 = run_on_image(image, request);
+    if (!request.helpers.empty() || !request.program_regions.empty() || request.policy) {
+        run.failure =
+            "the Cortex-M4 images run .data programs with the test helpers only; run program images "
+            "with --engine host";
+        return run;
+    }
+    JitImageRun jit;
+    const bool is_jit = engine == "m4-jit";
+    if (is_jit) jit = run_jit_on_image(image, request);
+    const ImageRun on_m4 = is_jit ? jit.image : run_on_image(image, request);
     run.report = on_m4.report;
     run.m4_instructions = on_m4.m4_instructions - on_m4.m4_verify_instructions;
     run.m4_verify_instructions = on_m4.m4_verify_instructions;
+    if (is_jit && jit.compiled) {
+        run.m4_instructions = jit.run_instructions;
+        run.m4_compile_instructions = jit.compile_instructions;
+        run.jit_code_bytes = jit.code.size();
+    }
+    if (is_jit) run.failure = jit.mismatch;
     if (on_m4.fault) {
         char where[64];
         std::snprintf(where, sizeof where, " (address 0x%" PRIx64 ", pc 0x%08" PRIx32 ")",

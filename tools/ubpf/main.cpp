@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 // `ubpf`: the host command line for the µBPF VM.
-//   ubpf run PROGRAM [--mem FILE] [--budget N] [--engine host]
+//   ubpf build SRC.c -o OBJ.o [--cpu v1|v2|v3|v4]
+//   ubpf pack OBJ.o --format text|fc|extended|elf -o OUT [--helpers ID,ID,...]
+//   ubpf run PROGRAM [--format F] [--helpers ID,...] [--mem FILE] [--budget N] [--engine host]
 //   ubpf verify PROGRAM
 //   ubpf asm SOURCE [-o OUT]
 //   ubpf disasm PROGRAM
 //   ubpf plugin [MEMORY-HEX] [--engine host]      (bpf_conformance plugin protocol)
-// PROGRAM is a .data file, assembly text, or raw byte code (detected from the contents).
+// PROGRAM is a .data file, assembly text, a program image (ELF object, Femto-Containers or
+// extended header, bare text), detected from the contents unless --format says.
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -23,8 +27,12 @@
 #include <ubpf/host/data_file.hpp>
 #include <ubpf/host/disassembler.hpp>
 #include <ubpf/host/environment.hpp>
+#include <ubpf/host/packer.hpp>
+#include <ubpf/loader.hpp>
+#include <ubpf/seed_helpers.hpp>
 
 #include "engines.hpp"
+#include "toolchain.hpp"
 
 namespace {
 
@@ -34,12 +42,16 @@ using ubpf::host::RunRequest;
 
 constexpr const char* kUsage =
     "usage:\n"
-    "  ubpf run PROGRAM [--mem FILE] [--budget N] [--engine host|m4-interp|m4-interp-Os]\n"
-    "  ubpf verify PROGRAM\n"
+    "  ubpf build SRC.c -o OBJ.o [--cpu v1|v2|v3|v4]\n"
+    "  ubpf pack OBJ.o --format text|fc|extended|elf -o OUT [--helpers ID,ID,...]\n"
+    "  ubpf run PROGRAM [--format F] [--helpers ID,...] [--mem FILE] [--budget N]\n"
+    "           [--engine host|m4-interp|m4-interp-Os]\n"
+    "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"
     "  ubpf asm SOURCE [-o OUT]\n"
     "  ubpf disasm PROGRAM\n"
     "  ubpf plugin [MEMORY-HEX] [--engine host|m4-interp|m4-interp-Os]\n"
-    "PROGRAM is a .data file, assembly text or raw byte code; '-' reads standard input.\n";
+    "PROGRAM is a .data file, assembly text or a program image (ELF object, fc or extended\n"
+    "header, bare text); '-' reads standard input.\n";
 
 struct UsageError {
     std::string what;
@@ -58,32 +70,115 @@ bool looks_like_text(const std::string& bytes) {
     return true;
 }
 
+/// What the seed's helpers work with when the CLI runs an image: printf to stdout, the host
+/// clock, and empty stores.
+struct HostPlatform final : ubpf::seed::Output, ubpf::seed::Clock {
+    void write(const char* text, std::size_t length) noexcept override {
+        std::fwrite(text, 1, length, stdout);
+    }
+    std::optional<std::uint32_t> now_ms() noexcept override {
+        return static_cast<std::uint32_t>(now().count() / 1000);
+    }
+    std::optional<std::uint32_t> now_us() noexcept override {
+        return static_cast<std::uint32_t>(now().count());
+    }
+    static std::chrono::microseconds now() {
+        return std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now().time_since_epoch());
+    }
+};
+
+/// Options that say how to read and run a program file.
+struct LoadOptions {
+    std::optional<ubpf::Format> format;                 ///< --format; default: detected
+    std::optional<std::vector<std::uint32_t>> helpers;  ///< --helpers
+};
+
 /// A program with whatever run settings its file carries.
 struct Loaded {
     std::vector<Insn> code;
     RunRequest settings;
+    // Program images: the relocated bytes, what the loader made of them, and the helpers'
+    // world. Loaded is not moved once the settings point into it.
+    std::vector<std::uint8_t> original;  ///< the file as read, for disassembly
+    std::vector<std::uint8_t> bytes;
+    std::optional<ubpf::Image> image;
+    HostPlatform platform;
+    ubpf::seed::Store<64> local_store, global_store;
+    ubpf::seed::Environment environment;
 };
 
-/// Loads PROGRAM; on failure prints why and returns nullopt.
-std::optional<Loaded> load_program(const std::string& path) {
+bool is_image(const std::string& bytes) {
+    const bool elf = bytes.size() >= 4 && bytes.compare(0, 4,
+                                                        "\x7f"
+                                                        "ELF") == 0;
+    if (elf) return true;
+    const auto detected =
+        ubpf::detect_format(std::span{reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+    return detected && *detected != ubpf::Format::text;
+}
+
+/// Loads an image file into `loaded`; false (after printing why) on error.
+bool load_image_file(const std::string& path, const std::string& bytes, const LoadOptions& options,
+                     Loaded& loaded) {
+    loaded.original.assign(bytes.begin(), bytes.end());
+    loaded.bytes = loaded.original;
+    ubpf::Format format = ubpf::Format::text;
+    if (options.format) {
+        format = *options.format;
+    } else {
+        const auto detected = ubpf::detect_format(loaded.bytes);
+        if (!detected) {
+            std::cerr << "error: " << path << ": " << detected.error().message() << "\n";
+            return false;
+        }
+        format = *detected;
+    }
+    const auto image = ubpf::load_image(loaded.bytes, format);
+    if (!image) {
+        std::cerr << "error: " << path << " (" << ubpf::format_name(format)
+                  << "): " << image.error().message() << " at byte " << image.error().pc << "\n";
+        return false;
+    }
+    loaded.image = *image;
+    loaded.code.assign(image->code.begin(), image->code.end());
+    const ubpf::HelperPolicy requested =
+        options.helpers ? ubpf::HelperPolicy::only(std::span<const std::uint32_t>{*options.helpers})
+                        : ubpf::HelperPolicy::all();
+    const ubpf::Program program = loaded.image->program(requested);
+    loaded.environment.platform.output = &loaded.platform;
+    loaded.environment.platform.clock = &loaded.platform;
+    loaded.environment.local = &loaded.local_store;
+    loaded.environment.global = &loaded.global_store;
+    loaded.settings.code = program.code;
+    loaded.settings.policy = program.helpers;
+    loaded.settings.program_regions = program.regions;
+    loaded.settings.helpers = ubpf::seed::kHelpers;
+    loaded.settings.user = &loaded.environment;
+    return true;
+}
+
+/// Loads PROGRAM into `loaded`; on failure prints why and returns false.
+bool load_program(const std::string& path, Loaded& loaded, const LoadOptions& options = {}) {
     const auto bytes = read_file(path);
     if (!bytes) {
         std::cerr << "error: cannot read '" << path << "': " << std::strerror(errno) << "\n";
-        return std::nullopt;
+        return false;
     }
-    Loaded loaded;
     std::string message;
     if (path.size() > 5 && path.substr(path.size() - 5) == ".data") {
         const ubpf::host::DataFile file = ubpf::host::parse_data_file(*bytes);
         if (!file.parse_error.empty()) {
             std::cerr << "error: " << path << ": " << file.parse_error << "\n";
-            return std::nullopt;
+            return false;
         }
         loaded.code = file.program(message);
         loaded.settings.mem = file.mem;
         loaded.settings.rodata = file.rodata;
         loaded.settings.allowed_helpers = file.helpers;
         if (file.budget) loaded.settings.budget = *file.budget;
+    } else if (options.format || is_image(*bytes)) {
+        return load_image_file(path, *bytes, options, loaded);
     } else if (looks_like_text(*bytes)) {
         ubpf::host::AssemblyResult assembled = ubpf::host::assemble(*bytes);
         message = assembled.error;
@@ -92,16 +187,18 @@ std::optional<Loaded> load_program(const std::string& path) {
         if (bytes->size() % sizeof(Insn) != 0) {
             std::cerr << "error: " << path << ": " << bytes->size()
                       << " bytes of byte code is not a multiple of 8\n";
-            return std::nullopt;
+            return false;
         }
         loaded.code.resize(bytes->size() / sizeof(Insn));
         std::memcpy(static_cast<void*>(loaded.code.data()), bytes->data(), bytes->size());
     }
     if (!message.empty()) {
         std::cerr << "error: " << path << ": " << message << "\n";
-        return std::nullopt;
+        return false;
     }
-    return loaded;
+    if (options.helpers) loaded.settings.allowed_helpers = options.helpers;
+    loaded.settings.code = loaded.code;
+    return true;
 }
 
 void print_error(const ubpf::Error& error, const std::vector<Insn>& code) {
@@ -137,10 +234,49 @@ std::string take_value(std::vector<std::string>& args, std::size_t& i) {
     return args[++i];
 }
 
+ubpf::Format parse_format(const std::string& text) {
+    for (ubpf::Format f :
+         {ubpf::Format::text, ubpf::Format::femto_containers, ubpf::Format::extended, ubpf::Format::elf})
+        if (text == ubpf::format_name(f)) return f;
+    throw UsageError{"unknown format '" + text + "' (text, fc, extended or elf)"};
+}
+
+/// "1,2,0x52": helper ids, decimal or 0x-hex.
+std::vector<std::uint32_t> parse_helpers(const std::string& text) {
+    std::vector<std::uint32_t> ids;
+    std::stringstream list(text);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+        const bool hex = item.size() > 2 && (item.compare(0, 2, "0x") == 0 || item.compare(0, 2, "0X") == 0);
+        std::uint32_t id = 0;
+        const char* first = item.data() + (hex ? 2 : 0);
+        const auto [end, ec] = std::from_chars(first, item.data() + item.size(), id, hex ? 16 : 10);
+        if (item.empty() || ec != std::errc{} || end != item.data() + item.size())
+            throw UsageError{"--helpers needs ids like 1,2,0x52, not '" + text + "'"};
+        ids.push_back(id);
+    }
+    return ids;
+}
+
+/// Consumes --format and --helpers at args[i]; true when it did.
+bool take_load_option(std::vector<std::string>& args, std::size_t& i, LoadOptions& options) {
+    if (args[i] == "--format") {
+        options.format = parse_format(take_value(args, i));
+        return true;
+    }
+    if (args[i] == "--helpers") {
+        options.helpers = parse_helpers(take_value(args, i));
+        return true;
+    }
+    return false;
+}
+
 int cmd_run(std::vector<std::string> args) {
     std::string path, mem_path, engine = "host";
     std::optional<std::uint64_t> budget;
+    LoadOptions options;
     for (std::size_t i = 0; i < args.size(); ++i) {
+        if (take_load_option(args, i, options)) continue;
         if (args[i] == "--mem")
             mem_path = take_value(args, i);
         else if (args[i] == "--engine")
@@ -153,23 +289,23 @@ int cmd_run(std::vector<std::string> args) {
             throw UsageError{"unexpected argument '" + args[i] + "'"};
     }
     if (path.empty()) throw UsageError{"run needs a PROGRAM"};
-    auto loaded = load_program(path);
-    if (!loaded) return 1;
+    Loaded loaded;
+    if (!load_program(path, loaded, options)) return 1;
     if (!mem_path.empty()) {
         const auto mem = read_file(mem_path);
         if (!mem) {
             std::cerr << "error: cannot read '" << mem_path << "': " << std::strerror(errno) << "\n";
             return 1;
         }
-        loaded->settings.mem.assign(mem->begin(), mem->end());
+        loaded.settings.mem.assign(mem->begin(), mem->end());
     }
-    if (budget) loaded->settings.budget = *budget;
-    loaded->settings.code = loaded->code;
-    const auto run = run_engine(engine, loaded->settings);
+    if (budget) loaded.settings.budget = *budget;
+    const auto run = run_engine(engine, loaded.settings);
+    std::fflush(stdout);  // helper output comes before the result or the error
     if (!run) return 1;
     const RunReport& report = run->report;
     if (!report.ok) {
-        print_error(report.error, loaded->code);
+        print_error(report.error, loaded.code);
         return 1;
     }
     std::printf("result: %" PRIu64 " (0x%" PRIx64 ")\n", report.r0, report.r0);
@@ -182,19 +318,31 @@ int cmd_run(std::vector<std::string> args) {
 }
 
 int cmd_verify(std::vector<std::string> args) {
-    if (args.size() != 1) throw UsageError{"verify needs exactly one PROGRAM"};
-    const auto loaded = load_program(args[0]);
-    if (!loaded) return 1;
+    std::string path;
+    LoadOptions options;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (take_load_option(args, i, options)) continue;
+        if (!path.empty()) throw UsageError{"verify needs exactly one PROGRAM"};
+        path = args[i];
+    }
+    if (path.empty()) throw UsageError{"verify needs a PROGRAM"};
+    Loaded loaded;
+    if (!load_program(path, loaded, options)) return 1;
+    const RunRequest& r = loaded.settings;
     const ubpf::HelperPolicy policy =
-        loaded->settings.allowed_helpers
-            ? ubpf::HelperPolicy::only(std::span<const std::uint32_t>{*loaded->settings.allowed_helpers})
-            : ubpf::HelperPolicy::all();
-    const auto verified = ubpf::verify({loaded->code, policy}, ubpf::host::test_helpers::kAll);
+        r.policy            ? *r.policy
+        : r.allowed_helpers ? ubpf::HelperPolicy::only(std::span<const std::uint32_t>{*r.allowed_helpers})
+                            : ubpf::HelperPolicy::all();
+    const auto helpers =
+        r.helpers.empty() ? std::span<const ubpf::Helper>{ubpf::host::test_helpers::kAll} : r.helpers;
+    const auto verified = ubpf::verify({r.code, policy, r.program_regions}, helpers);
     if (!verified) {
-        print_error(verified.error(), loaded->code);
+        print_error(verified.error(), loaded.code);
         return 1;
     }
-    std::printf("ok: %zu instructions, %zu functions\n", loaded->code.size(), verified->function_count);
+    std::printf("ok: %zu instructions, %zu functions", loaded.code.size(), verified->function_count);
+    if (loaded.image) std::printf(", format %s", ubpf::format_name(loaded.image->format));
+    std::printf("\n");
     return 0;
 }
 
@@ -209,10 +357,10 @@ int cmd_asm(std::vector<std::string> args) {
             throw UsageError{"unexpected argument '" + args[i] + "'"};
     }
     if (in.empty()) throw UsageError{"asm needs a SOURCE"};
-    const auto loaded = load_program(in);
-    if (!loaded) return 1;
+    Loaded loaded;
+    if (!load_program(in, loaded)) return 1;
     if (out.empty()) {
-        for (const Insn& insn : loaded->code) {
+        for (const Insn& insn : loaded.code) {
             std::uint64_t word;
             std::memcpy(&word, &insn, sizeof word);
             std::printf("0x%016" PRIx64 "\n", word);
@@ -220,8 +368,8 @@ int cmd_asm(std::vector<std::string> args) {
         return 0;
     }
     std::ofstream file(out, std::ios::binary);
-    file.write(reinterpret_cast<const char*>(loaded->code.data()),
-               static_cast<std::streamsize>(loaded->code.size() * sizeof(Insn)));
+    file.write(reinterpret_cast<const char*>(loaded.code.data()),
+               static_cast<std::streamsize>(loaded.code.size() * sizeof(Insn)));
     if (!file) {
         std::cerr << "error: cannot write '" << out << "'\n";
         return 1;
@@ -230,10 +378,129 @@ int cmd_asm(std::vector<std::string> args) {
 }
 
 int cmd_disasm(std::vector<std::string> args) {
-    if (args.size() != 1) throw UsageError{"disasm needs exactly one PROGRAM"};
-    const auto loaded = load_program(args[0]);
-    if (!loaded) return 1;
-    std::cout << ubpf::host::disassemble(loaded->code);
+    std::string path;
+    LoadOptions options;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (take_load_option(args, i, options)) continue;
+        if (!path.empty()) throw UsageError{"disasm needs exactly one PROGRAM"};
+        path = args[i];
+    }
+    if (path.empty()) throw UsageError{"disasm needs a PROGRAM"};
+    Loaded loaded;
+    if (!load_program(path, loaded, options)) return 1;
+    if (!loaded.image) {
+        std::cout << ubpf::host::disassemble(loaded.code);
+        return 0;
+    }
+    // Show the code as the file holds it, before relocation: data and rodata loads print as
+    // offsets into their sections rather than as this run's host addresses.
+    const auto offset = static_cast<std::size_t>(
+        reinterpret_cast<const std::uint8_t*>(loaded.image->code.data()) - loaded.bytes.data());
+    std::vector<Insn> original(loaded.code.size());
+    std::memcpy(static_cast<void*>(original.data()), loaded.original.data() + offset,
+                original.size() * sizeof(Insn));
+    std::cout << "; " << ubpf::format_name(loaded.image->format) << " image, " << original.size()
+              << " instructions\n";
+    for (std::size_t pc = 0; pc < original.size(); ++pc) {
+        const Insn& insn = original[pc];
+        if ((insn.opcode == ubpf::formats::kLddwData || insn.opcode == ubpf::formats::kLddwRodata) &&
+            pc + 1 < original.size()) {
+            std::cout << "lddw %r" << insn.dst() << ", "
+                      << (insn.opcode == ubpf::formats::kLddwData ? ".data" : ".rodata") << "+"
+                      << static_cast<std::uint32_t>(insn.imm) << "\n";
+            ++pc;
+            continue;
+        }
+        std::cout << ubpf::host::disassemble(original, pc) << "\n";
+        if (insn.opcode == ubpf::isa::info(ubpf::isa::Id::lddw).opcode) ++pc;
+    }
+    return 0;
+}
+
+int cmd_build(std::vector<std::string> args) {
+    std::string source, out, cpu = "v3";
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "-o")
+            out = take_value(args, i);
+        else if (args[i] == "--cpu")
+            cpu = take_value(args, i);
+        else if (source.empty())
+            source = args[i];
+        else
+            throw UsageError{"unexpected argument '" + args[i] + "'"};
+    }
+    if (source.empty() || out.empty()) throw UsageError{"build needs SRC.c and -o OBJ.o"};
+    if (cpu != "v1" && cpu != "v2" && cpu != "v3" && cpu != "v4")
+        throw UsageError{"--cpu must be v1, v2, v3 or v4, not '" + cpu + "'"};
+    const std::string error = ubpf::tools::compile_to_bpf(source, out, cpu);
+    if (!error.empty()) {
+        std::cerr << "error: " << error << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_pack(std::vector<std::string> args) {
+    std::string object, out;
+    ubpf::host::PackOptions options;
+    bool have_format = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "-o") {
+            out = take_value(args, i);
+        } else if (args[i] == "--format") {
+            options.format = parse_format(take_value(args, i));
+            have_format = true;
+        } else if (args[i] == "--helpers") {
+            options.helpers = parse_helpers(take_value(args, i));
+        } else if (object.empty()) {
+            object = args[i];
+        } else {
+            throw UsageError{"unexpected argument '" + args[i] + "'"};
+        }
+    }
+    if (object.empty() || out.empty() || !have_format)
+        throw UsageError{"pack needs OBJ.o, --format and -o OUT"};
+    if (options.helpers && options.format != ubpf::Format::extended)
+        throw UsageError{"--helpers applies to --format extended only (the list travels in its header)"};
+    const auto bytes = read_file(object);
+    if (!bytes) {
+        std::cerr << "error: cannot read '" << object << "': " << std::strerror(errno) << "\n";
+        return 1;
+    }
+    std::vector<std::uint8_t> image;
+    if (options.format == ubpf::Format::elf) {
+        const std::string error = ubpf::tools::strip_object(object, out);
+        if (!error.empty()) {
+            std::cerr << "error: " << error << "\n";
+            return 1;
+        }
+        const auto stripped = read_file(out);
+        image.assign(stripped->begin(), stripped->end());
+    } else {
+        try {
+            image = ubpf::host::pack(
+                std::span{reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()}, options);
+        } catch (const ubpf::host::PackError& e) {
+            std::cerr << "error: " << object << ": cannot pack as " << ubpf::format_name(options.format)
+                      << ": " << e.what() << "\n";
+            return 1;
+        }
+    }
+    // Load a copy as the device would, so that a bad image fails here and not on the device.
+    std::vector<std::uint8_t> check = image;
+    if (const auto loaded = ubpf::load_image(check, options.format); !loaded) {
+        std::cerr << "error: " << object << ": the packed image does not load: " << loaded.error().message()
+                  << " at byte " << loaded.error().pc << "\n";
+        return 1;
+    }
+    if (options.format != ubpf::Format::elf) {
+        std::ofstream file(out, std::ios::binary);
+        file.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
+        if (!file) {
+            std::cerr << "error: cannot write '" << out << "'\n";
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -307,6 +574,8 @@ int main(int argc, char** argv) {
     const std::string command = args[0];
     args.erase(args.begin());
     try {
+        if (command == "build") return cmd_build(args);
+        if (command == "pack") return cmd_pack(args);
         if (command == "run") return cmd_run(args);
         if (command == "verify") return cmd_verify(args);
         if (command == "asm") return cmd_asm(args);

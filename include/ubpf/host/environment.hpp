@@ -23,6 +23,13 @@ struct RunRequest {
     std::vector<std::uint8_t> rodata;  ///< r3/r4: read-only
     std::optional<std::vector<std::uint32_t>> allowed_helpers;  ///< default: all registered
     std::uint64_t budget = 1'000'000;
+    /// A loaded image's policy and own memory (.data/.rodata); used instead of
+    /// allowed_helpers when set.
+    std::optional<HelperPolicy> policy;
+    std::span<const Region> program_regions;
+    /// The helper table; empty: the conformance suite's test helpers.
+    std::span<const Helper> helpers;
+    void* user = nullptr;  ///< Execution::user for the helpers
 };
 
 struct RunReport {
@@ -48,9 +55,13 @@ template <Config C = Config{}>
 RunReport run_on_host(const RunRequest& request) {
     RunReport report;
     const HelperPolicy policy =
-        request.allowed_helpers ? HelperPolicy::only(std::span<const std::uint32_t>{*request.allowed_helpers})
-                                : HelperPolicy::all();
-    const Result<VerifiedProgram<C>> verified = verify<C>({request.code, policy}, test_helpers::kAll);
+        request.policy ? *request.policy
+        : request.allowed_helpers
+            ? HelperPolicy::only(std::span<const std::uint32_t>{*request.allowed_helpers})
+            : HelperPolicy::all();
+    const std::span<const Helper> helpers = request.helpers.empty() ? test_helpers::kAll : request.helpers;
+    const Result<VerifiedProgram<C>> verified =
+        verify<C>({request.code, policy, request.program_regions}, helpers);
     if (!verified) {
         report.error = verified.error();
         return report;
@@ -73,6 +84,7 @@ RunReport run_on_host(const RunRequest& request) {
     exec.stack = stack;
     exec.regions = regions;
     exec.budget = request.budget;
+    exec.user = request.user;
     const Result<Outcome> outcome = Interpreter<C>::run(*verified, exec);
     if (!outcome) {
         report.error = outcome.error();

@@ -1,0 +1,8 @@
+// TEST_RESULT: 7
+// One operation of the seed's jit_* suite; the expected value is computed by hand.
+#include "ubpf_helpers.h"
+
+int main(void) {
+    volatile uint16_t a = 49;
+    return a / 7;
+}

@@ -1,0 +1,8 @@
+// TEST_RESULT: 8
+// One operation of the seed's jit_* suite; the expected value is computed by hand.
+#include "ubpf_helpers.h"
+
+int main(void) {
+    volatile uint32_t a = 64, s = 3;
+    return a >> s;
+}
