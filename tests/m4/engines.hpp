@@ -3,6 +3,8 @@
 //   host          the interpreter compiled for this machine
 //   m4-interp     the interpreter compiled for Cortex-M4 at -O2, run in Unicorn
 //   m4-interp-Os  the same at -Os
+//   m4-jit        the JIT compiled for Cortex-M4 at -O2 compiles the program in Unicorn and the
+//                 code runs there (m4_instructions: the code alone)
 #pragma once
 
 #include <optional>
@@ -17,10 +19,12 @@ struct EngineRun {
     host::RunReport report;
     std::optional<std::uint64_t> m4_instructions;  ///< emulated engines: M4 instructions of the run
     std::uint64_t m4_verify_instructions = 0;      ///< emulated engines: of the verification before it
+    std::optional<std::uint64_t> m4_compile_instructions;  ///< m4-jit: M4 instructions of the compilation
+    std::optional<std::uint64_t> jit_code_bytes;           ///< m4-jit: bytes of Thumb-2 code
     std::string failure;  ///< non-empty when the engine itself failed (emulator fault)
 };
 
-/// "host, m4-interp, m4-interp-Os"
+/// "host, m4-interp, m4-interp-Os, m4-jit"
 std::string engine_names();
 
 /// Runs `request` on the named engine; nullopt when there is no such engine.

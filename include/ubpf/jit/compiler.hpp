@@ -1,0 +1,1147 @@
+// SPDX-License-Identifier: MIT
+// The eBPF -> ARMv7E-M Thumb-2 JIT: translates a verified program into a caller-provided buffer,
+// with the interpreter's exact semantics (64-bit registers as register pairs, checked memory,
+// the instruction budget charged per basic block, helpers and local calls). No heap, no
+// exceptions; the bytes depend only on the program, so the host (as a cross-compiler) and the
+// device emit the same code.
+//
+// Layout of the output:   [shared routines][entry][function bodies][cold stubs]
+// Registers while JIT code runs:
+//   r4-r9   the six most used eBPF register halves (callee-saved, so helpers keep them)
+//   r10     the context block (context.hpp): the other halves, budget, runtime pointers
+//   r11     the budget counter: instructions still allowed
+//   r0-r3, ip, lr  scratch
+// Two passes: the first sizes everything (every branch to a not yet known place has a fixed
+// size), the second writes. A per-instruction offset table lives at the end of the buffer
+// during compilation (or in a span the caller gives, to map eBPF to Thumb afterwards).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "../config.hpp"
+#include "../error.hpp"
+#include "../isa.hpp"
+#include "../verifier.hpp"
+#include "context.hpp"
+#include "thumb2.hpp"
+
+namespace ubpf::jit {
+
+/// Where the code of a compiled program is in the buffer.
+struct Compiled {
+    std::uint32_t size = 0;   ///< bytes of code from the start of the buffer
+    std::uint32_t entry = 0;  ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
+};
+
+template <Config C = Config{}>
+class Compiler {
+public:
+    static_assert(C.max_instructions <= 0xffff, "JIT code passes instruction indices as 16 bits");
+    static_assert(C.stack_frame_size <= 4095, "frame offsets use 12-bit immediates");
+
+    /// Compiles `program` into `out`. `offsets`, when given (one per instruction), receives the
+    /// code offset of each instruction; otherwise the end of `out` is used as scratch.
+    [[nodiscard]] static Result<Compiled> compile(const VerifiedProgram<C>& program,
+                                                  std::span<std::uint8_t> out,
+                                                  std::span<std::uint32_t> offsets = {}) noexcept {
+        Compiler c(program, out, offsets);
+        return c.run();
+    }
+
+private:
+    using Reg = thumb::Reg;
+    using Cond = thumb::Cond;
+    using Code = thumb::Code;
+    using DpOp = thumb::DpOp;
+    using Shift = thumb::Shift;
+    using Op = isa::Op;
+    static constexpr Reg T0 = thumb::r0, T1 = thumb::r1, T2 = thumb::r2, T3 = thumb::r3, T4 = thumb::ip,
+                         T5 = thumb::lr;
+    static constexpr Reg kCtx = thumb::r10, kBudget = thumb::r11;
+    static constexpr std::uint32_t kLeader = 0x80000000u;  // offset-table flag: a block starts here
+    static constexpr std::uint32_t kMaxBlock = 255;        // a charge fits one modified immediate
+    static constexpr unsigned kMapped = 6;                 // r4..r9
+
+    Compiler(const VerifiedProgram<C>& program, std::span<std::uint8_t> out,
+             std::span<std::uint32_t> offsets) noexcept
+        : prog_(program), code_(program.code), buf_(out.data()), cap_(out.size()) {
+        const std::size_t n = code_.size();
+        if (offsets.size() >= n) {
+            offs_ = offsets.data();
+        } else {
+            // The table sits at the end of the buffer, 4-aligned; code must stay below it.
+            const auto end = reinterpret_cast<std::uintptr_t>(out.data()) + out.size();
+            const std::uintptr_t table = (end - n * 4) & ~std::uintptr_t{3};
+            if (out.size() < n * 4 + 4 || table < reinterpret_cast<std::uintptr_t>(out.data())) {
+                cap_ = 0;
+                offs_ = nullptr;
+            } else {
+                offs_ = reinterpret_cast<std::uint32_t*>(table);
+                cap_ = table - reinterpret_cast<std::uintptr_t>(out.data());
+            }
+        }
+    }
+
+    // ---- output ----------------------------------------------------------------------------
+
+    void put(Code c) noexcept {
+        if (!c.ok()) {
+            bad_ = true;
+            return;
+        }
+        if (pos_ + c.size > cap_) {
+            full_ = true;
+        } else if (writing_) {
+            buf_[pos_] = static_cast<std::uint8_t>(c.hw1);
+            buf_[pos_ + 1] = static_cast<std::uint8_t>(c.hw1 >> 8);
+            if (c.size == 4) {
+                buf_[pos_ + 2] = static_cast<std::uint8_t>(c.hw2);
+                buf_[pos_ + 3] = static_cast<std::uint8_t>(c.hw2 >> 8);
+            }
+        }
+        pos_ += c.size;
+    }
+    [[nodiscard]] std::int32_t rel(std::size_t target) const noexcept {
+        return static_cast<std::int32_t>(static_cast<std::int64_t>(target) -
+                                         static_cast<std::int64_t>(pos_ + 4));
+    }
+    /// B<c>.W / B.W to a code offset (always 32-bit, so sizes do not depend on distances).
+    void branch(Cond c, std::size_t target) noexcept {
+        put(c == Cond::al ? thumb::b_t4(rel(target)) : thumb::b_cond_t3(c, rel(target)));
+    }
+    void call(std::size_t target) noexcept { put(thumb::bl(rel(target))); }
+    /// A forward branch to a place not yet emitted in the first pass: offset 0 then.
+    void branch_known(Cond c, std::size_t target, bool known) noexcept {
+        if (known)
+            branch(c, target);
+        else
+            put(c == Cond::al ? thumb::b_t4(0) : thumb::b_cond_t3(c, 0));
+    }
+    void branch_to_insn(Cond c, std::size_t target_pc) noexcept {
+        const std::uint32_t o = offs_[target_pc] & ~kLeader;
+        branch_known(c, o, writing_ || target_pc <= pc_);
+    }
+    /// Starts a cold stub: returns the hot position to come back to.
+    std::size_t begin_cold() noexcept {
+        const std::size_t hot = pos_;
+        pos_ = cold_;
+        return hot;
+    }
+    void end_cold(std::size_t hot) noexcept {
+        cold_ = pos_;
+        pos_ = hot;
+    }
+
+    // ---- constants and register halves ---------------------------------------------------------
+
+    void load_imm(Reg rd, std::uint32_t v) noexcept {
+        if (thumb::can_encode_modified(v))
+            put(thumb::mov_imm(rd, v));
+        else if (thumb::can_encode_modified(~v))
+            put(thumb::mvn_imm(rd, ~v));
+        else {
+            put(thumb::movw(rd, v & 0xffff));
+            if (v >> 16) put(thumb::movt(rd, v >> 16));
+        }
+    }
+    void mov(Reg rd, Reg rm) noexcept {
+        if (rd != rm) put(thumb::mov_reg(rd, rm));
+    }
+    static constexpr unsigned half(unsigned r, bool hi) noexcept { return 2 * r + (hi ? 1 : 0); }
+    [[nodiscard]] int mapped(unsigned r, bool hi) const noexcept { return map_[half(r, hi)]; }
+    /// The register holding half (r, hi): its own, or `tmp` loaded from the context.
+    Reg rd(unsigned r, bool hi, Reg tmp) noexcept {
+        const int m = mapped(r, hi);
+        if (m >= 0) return static_cast<Reg>(m);
+        put(thumb::mem_imm(thumb::Mem::ldr, tmp, kCtx, ctx::reg(r, hi)));
+        return tmp;
+    }
+    /// Half (r, hi) copied into `tmp`.
+    void get(unsigned r, bool hi, Reg tmp) noexcept { mov(tmp, rd(r, hi, tmp)); }
+    /// The register to compute half (r, hi) into: its own or `tmp` (then wb() stores it).
+    [[nodiscard]] Reg wr(unsigned r, bool hi, Reg tmp) const noexcept {
+        const int m = mapped(r, hi);
+        return m >= 0 ? static_cast<Reg>(m) : tmp;
+    }
+    void wb(unsigned r, bool hi, Reg v) noexcept {
+        if (mapped(r, hi) < 0) put(thumb::mem_imm(thumb::Mem::str, v, kCtx, ctx::reg(r, hi)));
+    }
+    /// Half (r, hi) = v.
+    void set(unsigned r, bool hi, Reg v) noexcept {
+        const int m = mapped(r, hi);
+        if (m >= 0)
+            mov(static_cast<Reg>(m), v);
+        else
+            wb(r, hi, v);
+    }
+    void set_imm(unsigned r, bool hi, std::uint32_t v, Reg tmp) noexcept {
+        const Reg d = wr(r, hi, tmp);
+        load_imm(d, v);
+        wb(r, hi, d);
+    }
+    void flush(unsigned r) noexcept {
+        for (bool hi : {false, true})
+            if (mapped(r, hi) >= 0)
+                put(thumb::mem_imm(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
+    }
+    void reload(unsigned r) noexcept {
+        for (bool hi : {false, true})
+            if (mapped(r, hi) >= 0)
+                put(thumb::mem_imm(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
+    }
+
+    // ---- analysis ---------------------------------------------------------------------------
+
+    [[nodiscard]] const isa::OpInfo& row(std::size_t pc) const noexcept {
+        return isa::info(isa::decode(code_[pc]));
+    }
+    [[nodiscard]] std::int64_t jump_target(std::size_t pc) const noexcept {
+        const isa::OpInfo& r = row(pc);
+        return static_cast<std::int64_t>(pc) + 1 +
+               (r.form == isa::Form::jump_long ? code_[pc].imm : code_[pc].off);
+    }
+    [[nodiscard]] static bool is_jump(Op op) noexcept { return op == Op::ja || isa::is_conditional_jump(op); }
+    [[nodiscard]] static bool is_call(Op op) noexcept {
+        return op == Op::call || op == Op::call_local || op == Op::callx;
+    }
+
+    /// Marks block leaders in the offset table and picks the register halves to keep in r4-r9.
+    void analyse() noexcept {
+        const std::size_t n = code_.size();
+        for (std::size_t i = 0; i < n; ++i) offs_[i] = 0;
+        for (std::size_t f : prog_.functions()) offs_[f] |= kLeader;
+        std::uint32_t weight[22] = {};
+        std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
+        for (std::size_t pc = n; pc-- > 0;) {
+            // A second slot of lddw follows an lddw opcode (second slots have opcode 0).
+            if (pc > 0 && code_[pc - 1].opcode == isa::info(isa::Id::lddw).opcode) continue;
+            const isa::OpInfo& r = row(pc);
+            const Insn& insn = code_[pc];
+            if (is_jump(r.op)) {
+                const auto t = static_cast<std::size_t>(jump_target(pc));
+                offs_[t] |= kLeader;
+                if (pc + 1 < n) offs_[pc + 1] |= kLeader;
+                if (t <= pc && t < loop_start) loop_start = t;
+            }
+            if (is_call(r.op) || r.op == Op::exit) {
+                offs_[pc] |= kLeader;
+                if (pc + 1 < n) offs_[pc + 1] |= kLeader;
+            }
+            const std::uint32_t w = loop_start <= pc ? 16 : 1;
+            if (r.fields & isa::kDst)
+                weight[half(insn.dst(), false)] += w, weight[half(insn.dst(), true)] += w;
+            if (r.fields & isa::kSrc)
+                weight[half(insn.src(), false)] += w, weight[half(insn.src(), true)] += w;
+        }
+        weight[half(isa::kFramePointer, true)] = 0;  // always 0 on a 32-bit target
+        // Blocks longer than one charge immediate are split.
+        std::uint32_t run = 0;
+        for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
+            if (offs_[pc] & kLeader) run = 0;
+            if (run == kMaxBlock) {
+                offs_[pc] |= kLeader;
+                run = 0;
+            }
+            ++run;
+        }
+        for (auto& m : map_) m = -1;
+        for (unsigned k = 0; k < kMapped; ++k) {
+            unsigned best = 22;
+            for (unsigned h = 0; h < 22; ++h)
+                if (map_[h] < 0 && weight[h] > 0 && (best == 22 || weight[h] > weight[best])) best = h;
+            if (best == 22) break;
+            map_[best] = static_cast<std::int8_t>(thumb::r4 + k);
+        }
+    }
+    [[nodiscard]] std::uint32_t block_length(std::size_t start) const noexcept {
+        std::uint32_t count = 0;
+        std::size_t pc = start;
+        do {
+            ++count;
+            pc += isa::slots(row(pc).op);
+        } while (pc < code_.size() && !(offs_[pc] & kLeader));
+        return count;
+    }
+
+    // ---- shared routines, entry, stubs ---------------------------------------------------------
+
+    void shared_routines() noexcept {
+        using namespace thumb;
+        // common_return: r0 = status. Unwinds from any call depth.
+        common_return_ = pos_;
+        put(mem_imm(Mem::ldr, r1, kCtx, ctx::kEntrySp));
+        put(mov_reg(sp, r1));
+        put(pop(0x8ff8));  // {r3-r11, pc}
+        fault_exit_ = pos_;
+        put(mov_imm(r0, 1));
+        put(mem_imm(Mem::str, kBudget, kCtx, ctx::kBudget));
+        branch(Cond::al, common_return_);
+        error_r0_ = pos_;  // r0 = error word
+        put(mem_imm(Mem::str, r0, kCtx, ctx::kError));
+        branch(Cond::al, fault_exit_);
+        exit_ok_ = pos_;  // main's exit: R0 from its registers
+        flush(0);
+        exit_ctx_ = pos_;  // R0 already in the context
+        put(mov_imm(r0, 0));
+        put(mem_imm(Mem::str, kBudget, kCtx, ctx::kBudget));
+        branch(Cond::al, common_return_);
+        helper_status_ = pos_;  // r0 = 1 (exit) or 2 (error)
+        put(cmp_imm(r0, 1));
+        branch(Cond::eq, exit_ctx_);
+        branch(Cond::al, fault_exit_);
+        // mem_slow: r0:r1 = address, r3 = info; returns r0 = host address or unwinds.
+        mem_slow_ = pos_;
+        put(push((1u << r2) | (1u << lr)));
+        put(mov_reg(r2, kCtx));
+        put(mem_imm(Mem::ldr, ip, kCtx, ctx::kFnMemory));
+        put(blx(ip));
+        put(cmp_imm(r1, 0));
+        branch(Cond::eq, fault_exit_);
+        put(pop((1u << r2) | (1u << pc)));
+        // budget_slow: r1 = info; the counter has gone below zero.
+        budget_slow_ = pos_;
+        put(push((1u << r0) | (1u << lr)));
+        put(mov_reg(r0, kBudget));
+        put(mov_reg(r2, kCtx));
+        put(mem_imm(Mem::ldr, ip, kCtx, ctx::kFnBudget));
+        put(blx(ip));
+        put(cmp_imm(r1, 0));
+        branch(Cond::eq, fault_exit_);
+        put(mov_reg(kBudget, r0));
+        put(pop((1u << r0) | (1u << pc)));
+    }
+
+    void entry() noexcept {
+        using namespace thumb;
+        entry_ = pos_;
+        put(push(0x4ff8));  // {r3-r11, lr}: 10 words keep SP 8-aligned
+        put(mov_reg(kCtx, r0));
+        put(mov_reg(r1, sp));
+        put(mem_imm(Mem::str, r1, kCtx, ctx::kEntrySp));
+        put(mem_imm(Mem::ldr, kBudget, kCtx, ctx::kBudget));
+        for (unsigned r = 0; r <= isa::kFramePointer; ++r) reload(r);
+        // main is called like a local function, so that a local call to it returns normally.
+        std::size_t f = 0;
+        while (f + 1 < prog_.function_count && prog_.function_starts[f] != prog_.entry) ++f;
+        if (writing_)
+            call(func_entry_[f]);
+        else
+            put(thumb::bl(0));
+        branch(Cond::al, exit_ok_);
+    }
+
+    /// A stub in cold code that reports `code` at the current pc.
+    void error_stub(Cond c, ErrorCode code) noexcept {
+        const std::size_t target = cold_;
+        branch_known(c, target, writing_);
+        const std::size_t hot = begin_cold();
+        const std::uint32_t w = error_word(code, static_cast<std::uint32_t>(pc_));
+        put(thumb::movw(T0, w & 0xffff));
+        put(thumb::movt(T0, w >> 16));
+        branch(Cond::al, error_r0_);
+        end_cold(hot);
+    }
+
+    void charge(std::uint32_t count) noexcept {
+        put(thumb::sub_imm(kBudget, kBudget, count, true));
+        const std::size_t target = cold_;
+        branch_known(Cond::lo, target, writing_);
+        const std::size_t resume = pos_;
+        const std::size_t hot = begin_cold();
+        put(thumb::movw(T1, static_cast<unsigned>(pc_)));
+        put(thumb::movt(T1, count));
+        call(budget_slow_);
+        branch(Cond::al, resume);
+        end_cold(hot);
+    }
+
+    // ---- memory ---------------------------------------------------------------------------------
+
+    /// True when [r10 + off, + size) lies in the current frame: no run-time check needed.
+    [[nodiscard]] static bool in_frame(std::int32_t off, unsigned size) noexcept {
+        return off >= -static_cast<std::int32_t>(C.stack_frame_size) &&
+               off + static_cast<std::int32_t>(size) <= 0;
+    }
+    /// Leaves the host address of [base + off, + size) in `out` (r0 when checked).
+    Reg address(unsigned base, std::int16_t off, unsigned size, AccessKind kind,
+                std::int32_t& disp) noexcept {
+        using namespace thumb;
+        if (base == isa::kFramePointer && in_frame(off, size)) {
+            const Reg fp = rd(base, false, T0);
+            if (off >= -255) {
+                disp = off;
+                return fp;
+            }
+            put(subw(T0, fp, static_cast<unsigned>(-off)));
+            disp = 0;
+            return T0;
+        }
+        disp = 0;
+        const Reg lo = rd(base, false, T0);
+        const Reg hi = rd(base, true, T1);
+        const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
+        const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
+        const DpOp hi_op = off < 0 ? DpOp::sbc : DpOp::adc;
+        if (can_encode_modified(mag)) {
+            put(dp_imm(lo_op, true, T0, lo, mag));
+        } else {
+            put(movw(T2, mag));
+            put(dp_reg(lo_op, true, T0, lo, T2));
+        }
+        put(dp_imm(hi_op, false, T1, hi, 0));
+        put(mem_imm(Mem::ldr, T2, kCtx, ctx::kFastStart));
+        put(dp_reg(DpOp::sub, false, T2, T0, T2));
+        put(mem_imm(Mem::ldr, T3, kCtx, fast_count_offset(kind, size)));
+        put(cmp_reg(T2, T3));
+        put(dp_imm(DpOp::sbc, true, T3, T1, 0));
+        const std::size_t target = cold_;
+        branch_known(Cond::hs, target, writing_);
+        const std::size_t resume = pos_;
+        const std::size_t hot = begin_cold();
+        const std::uint32_t info = access_info(static_cast<std::uint32_t>(pc_), kind, size);
+        put(movw(T3, info & 0xffff));
+        put(movt(T3, info >> 16));
+        call(mem_slow_);
+        branch(Cond::al, resume);
+        end_cold(hot);
+        return T0;
+    }
+
+    void load(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using thumb::Mem;
+        const unsigned size = r.width / 8;
+        std::int32_t d = 0;
+        const Reg a = address(insn.src(), insn.off, size, AccessKind::load, d);
+        const unsigned dst = insn.dst();
+        const bool sx = r.op == Op::ldxs;
+        const Reg lo = wr(dst, false, T1);
+        if (size == 8) {
+            // Two words (LDRD would fault on unaligned data); the base may be dst's own half.
+            const Reg hi = wr(dst, true, T2);
+            if (lo == a) {
+                put(thumb::mem_imm(Mem::ldr, hi, a, d + 4));
+                put(thumb::mem_imm(Mem::ldr, lo, a, d));
+            } else {
+                put(thumb::mem_imm(Mem::ldr, lo, a, d));
+                put(thumb::mem_imm(Mem::ldr, hi, a, d + 4));
+            }
+            wb(dst, false, lo);
+            wb(dst, true, hi);
+            return;
+        }
+        const Mem m = size == 1   ? (sx ? Mem::ldrsb : Mem::ldrb)
+                      : size == 2 ? (sx ? Mem::ldrsh : Mem::ldrh)
+                                  : Mem::ldr;
+        put(thumb::mem_imm(m, lo, a, d));
+        wb(dst, false, lo);
+        if (sx)
+            sign_hi(dst, lo);
+        else
+            set_imm(dst, true, 0, T2);
+    }
+    /// hi of r = the sign of lo (in register `lo`).
+    void sign_hi(unsigned r, Reg lo) noexcept {
+        const Reg h = wr(r, true, T2);
+        put(thumb::shift_imm(Shift::asr, h, lo, 31));
+        wb(r, true, h);
+    }
+
+    void store(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using thumb::Mem;
+        const unsigned size = r.width / 8;
+        std::int32_t d = 0;
+        const Reg a = address(insn.dst(), insn.off, size, AccessKind::store, d);
+        Reg lo = T1, hi = T2;
+        if (r.op == Op::st) {
+            load_imm(T1, static_cast<std::uint32_t>(insn.imm));
+            if (size == 8) load_imm(T2, insn.imm < 0 ? 0xffffffffu : 0);
+        } else {
+            lo = rd(insn.src(), false, T1);
+            if (size == 8) hi = rd(insn.src(), true, T2);
+        }
+        const Mem m = size == 1 ? Mem::strb : size == 2 ? Mem::strh : Mem::str;
+        put(thumb::mem_imm(m, lo, a, d));
+        if (size == 8) put(thumb::mem_imm(Mem::str, hi, a, d + 4));
+    }
+
+    void atomic(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using namespace thumb;
+        const unsigned size = r.width / 8;
+        std::int32_t d = 0;
+        const Reg a = address(insn.dst(), insn.off, size, AccessKind::atomic, d);
+        if (a != T0) {  // a frame address: fp + d
+            put(d >= 0 ? addw(T0, a, static_cast<unsigned>(d)) : subw(T0, a, static_cast<unsigned>(-d)));
+            d = 0;
+        }
+        const unsigned src = insn.src();
+        const bool wide = size == 8;
+        put(mem_imm(Mem::ldr, T1, T0, d));                // old lo
+        if (wide) put(mem_imm(Mem::ldr, T2, T0, d + 4));  // old hi
+        const Op op = r.op;
+        if (op == Op::atomic_cmpxchg) {
+            const Reg r0lo = rd(0, false, T3);
+            put(cmp_reg(T1, r0lo));
+            if (wide) {
+                const Reg r0hi = rd(0, true, T4);
+                put(it(Cond::eq, 0x8));
+                put(cmp_reg(T2, r0hi));
+            }
+            const Reg vlo = rd(src, false, T3);  // loads keep the flags
+            const Reg vhi = wide ? rd(src, true, T4) : vlo;
+            put(it_then(Cond::eq, wide ? 2 : 1));
+            put(mem_imm(Mem::str, vlo, T0, d));
+            if (wide) put(mem_imm(Mem::str, vhi, T0, d + 4));
+            set(0, false, T1);
+            if (wide)
+                set(0, true, T2);
+            else
+                set_imm(0, true, 0, T3);
+            return;
+        }
+        const Reg vlo = rd(src, false, T3);
+        const Reg vhi = wide ? rd(src, true, T4) : vlo;
+        if (op == Op::atomic_xchg) {
+            put(mem_imm(Mem::str, vlo, T0, d));
+            if (wide) put(mem_imm(Mem::str, vhi, T0, d + 4));
+        } else {
+            DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
+            if (op == Op::atomic_or || op == Op::atomic_fetch_or) lo_op = hi_op = DpOp::orr;
+            if (op == Op::atomic_and || op == Op::atomic_fetch_and) lo_op = hi_op = DpOp::and_;
+            if (op == Op::atomic_xor || op == Op::atomic_fetch_xor) lo_op = hi_op = DpOp::eor;
+            put(dp_reg(lo_op, wide && lo_op == DpOp::add, T3, T1, vlo));
+            if (wide) put(dp_reg(hi_op, false, T4, T2, vhi));
+            put(mem_imm(Mem::str, T3, T0, d));
+            if (wide) put(mem_imm(Mem::str, T4, T0, d + 4));
+        }
+        if (isa::info(isa::decode(insn)).select_value & isa::kAtomicFetch) {
+            set(src, false, T1);
+            if (wide)
+                set(src, true, T2);
+            else
+                set_imm(src, true, 0, T3);
+        }
+    }
+
+    // ---- ALU ------------------------------------------------------------------------------------
+
+    /// Loads operand b of an ALU or jump instruction into (blo, bhi) registers.
+    void operand_b(const Insn& insn, const isa::OpInfo& r, Reg& blo, Reg& bhi) noexcept {
+        const bool reg_form = r.form == isa::Form::dst_src || r.form == isa::Form::cond_src;
+        if (reg_form) {
+            blo = rd(insn.src(), false, T2);
+            bhi = r.width == 64 ? rd(insn.src(), true, T3) : blo;
+        } else {
+            load_imm(T2, static_cast<std::uint32_t>(insn.imm));
+            blo = T2;
+            bhi = T3;
+            if (r.width == 64) load_imm(T3, insn.imm < 0 ? 0xffffffffu : 0);
+        }
+    }
+
+    void alu(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using namespace thumb;
+        const unsigned dst = insn.dst();
+        const bool wide = r.width == 64;
+        Op op = r.op;
+        if (op == Op::div && insn.off == 1) op = Op::sdiv;
+        if (op == Op::mod && insn.off == 1) op = Op::smod;
+        switch (op) {
+            case Op::mov:
+            case Op::movsx: {
+                if (r.form == isa::Form::dst_imm) {
+                    set_imm(dst, false, static_cast<std::uint32_t>(insn.imm), T0);
+                    set_imm(dst, true, wide && insn.imm < 0 ? 0xffffffffu : 0, T1);
+                    return;
+                }
+                const unsigned src = insn.src();
+                if (op == Op::mov) {
+                    const Reg lo = rd(src, false, T0);
+                    if (wide) {
+                        const Reg hi = rd(src, true, T1);
+                        set(dst, false, lo);
+                        set(dst, true, hi);
+                    } else {
+                        set(dst, false, lo);
+                        set_imm(dst, true, 0, T1);
+                    }
+                    return;
+                }
+                const Reg s = rd(src, false, T0);
+                const Reg lo = wr(dst, false, T0);
+                if (insn.off == 8) put(extend(Extend::sxtb, lo, s));
+                if (insn.off == 16) put(extend(Extend::sxth, lo, s));
+                if (insn.off == 32) mov(lo, s);
+                wb(dst, false, lo);
+                if (wide)
+                    sign_hi(dst, lo);
+                else
+                    set_imm(dst, true, 0, T1);
+                return;
+            }
+            case Op::neg: {
+                const Reg alo = rd(dst, false, T0);
+                if (!wide) {
+                    const Reg lo = wr(dst, false, T0);
+                    put(dp_imm(DpOp::rsb, false, lo, alo, 0));
+                    wb(dst, false, lo);
+                    set_imm(dst, true, 0, T1);
+                    return;
+                }
+                const Reg ahi = rd(dst, true, T1);
+                const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
+                put(dp_imm(DpOp::rsb, true, lo, alo, 0));
+                put(dp_reg(DpOp::sbc, false, hi, ahi, ahi, Shift::lsl, 1));
+                wb(dst, false, lo);
+                wb(dst, true, hi);
+                return;
+            }
+            case Op::le:
+            case Op::be:
+            case Op::bswap: {
+                const auto width = static_cast<unsigned>(insn.imm);
+                const bool swap = op != Op::le;
+                if (width == 64) {
+                    if (!swap) return;
+                    const Reg alo = rd(dst, false, T0);
+                    const Reg ahi = rd(dst, true, T1);
+                    put(rev(T2, alo));
+                    put(rev(T3, ahi));
+                    set(dst, false, T3);
+                    set(dst, true, T2);
+                    return;
+                }
+                const Reg alo = rd(dst, false, T0);
+                const Reg lo = wr(dst, false, T0);
+                if (width == 16) {
+                    if (swap) {
+                        put(rev16(lo, alo));
+                        put(extend(Extend::uxth, lo, lo));
+                    } else {
+                        put(extend(Extend::uxth, lo, alo));
+                    }
+                } else if (swap) {
+                    put(rev(lo, alo));
+                }
+                wb(dst, false, lo);
+                set_imm(dst, true, 0, T1);
+                return;
+            }
+            default:
+                break;
+        }
+        Reg blo = T2, bhi = T3;
+        operand_b(insn, r, blo, bhi);
+        const Reg alo = rd(dst, false, T0);
+        if (!wide) {
+            alu32(op, dst, alo, blo);
+            return;
+        }
+        const Reg ahi = rd(dst, true, T1);
+        alu64(op, dst, alo, ahi, blo, bhi);
+    }
+
+    void alu32(Op op, unsigned dst, Reg a, Reg b) noexcept {
+        using namespace thumb;
+        const Reg lo = wr(dst, false, T0);
+        switch (op) {
+            case Op::add:
+                put(dp_reg(DpOp::add, false, lo, a, b));
+                break;
+            case Op::sub:
+                put(dp_reg(DpOp::sub, false, lo, a, b));
+                break;
+            case Op::mul:
+                put(mul(lo, a, b));
+                break;
+            case Op::div:
+                put(udiv(lo, a, b));  // UDIV by 0 gives 0 (CCR.DIV_0_TRP clear), as eBPF wants
+                break;
+            case Op::sdiv:
+                put(sdiv(lo, a, b));  // INT_MIN / -1 = INT_MIN, x / 0 = 0
+                break;
+            case Op::mod:
+                put(udiv(T4, a, b));
+                put(mls(lo, T4, b, a));  // x % 0 = x - 0 * 0
+                break;
+            case Op::smod:
+                put(sdiv(T4, a, b));
+                put(mls(lo, T4, b, a));
+                break;
+            case Op::or_:
+                put(dp_reg(DpOp::orr, false, lo, a, b));
+                break;
+            case Op::and_:
+                put(dp_reg(DpOp::and_, false, lo, a, b));
+                break;
+            case Op::xor_:
+                put(dp_reg(DpOp::eor, false, lo, a, b));
+                break;
+            case Op::lsh:
+            case Op::rsh:
+            case Op::arsh:
+                put(dp_imm(DpOp::and_, false, T4, b, 31));
+                put(shift_reg(op == Op::lsh   ? Shift::lsl
+                              : op == Op::rsh ? Shift::lsr
+                                              : Shift::asr,
+                              lo, a, T4));
+                break;
+            default:
+                break;
+        }
+        wb(dst, false, lo);
+        set_imm(dst, true, 0, T1);
+    }
+
+    void alu64(Op op, unsigned dst, Reg alo, Reg ahi, Reg blo, Reg bhi) noexcept {
+        using namespace thumb;
+        switch (op) {
+            case Op::add:
+            case Op::sub:
+            case Op::or_:
+            case Op::and_:
+            case Op::xor_: {
+                const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
+                DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
+                if (op == Op::sub) lo_op = DpOp::sub, hi_op = DpOp::sbc;
+                if (op == Op::or_) lo_op = hi_op = DpOp::orr;
+                if (op == Op::and_) lo_op = hi_op = DpOp::and_;
+                if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
+                const bool carry = op == Op::add || op == Op::sub;
+                put(dp_reg(lo_op, carry, lo, alo, blo));
+                put(dp_reg(hi_op, false, hi, ahi, bhi));
+                wb(dst, false, lo);
+                wb(dst, true, hi);
+                return;
+            }
+            case Op::mul:
+                put(mul(T4, alo, bhi));
+                put(mla(T4, ahi, blo, T4));
+                put(umull(T5, T3, alo, blo));
+                put(dp_reg(DpOp::add, false, T3, T3, T4));
+                set(dst, false, T5);
+                set(dst, true, T3);
+                return;
+            case Op::div:
+            case Op::mod:
+            case Op::sdiv:
+            case Op::smod: {
+                // a -> r0:r1, b -> r2:r3, without overwriting an input still to be read.
+                mov(T4, bhi);
+                mov(T2, blo);
+                mov(T3, T4);
+                mov(T1, ahi);
+                mov(T0, alo);
+                const int k = op == Op::div ? 0 : op == Op::mod ? 1 : op == Op::sdiv ? 2 : 3;
+                put(mem_imm(Mem::ldr, T4, kCtx, ctx::kFnDivide + 4 * k));
+                put(blx(T4));
+                set(dst, false, T0);
+                set(dst, true, T1);
+                return;
+            }
+            case Op::lsh:
+            case Op::rsh:
+            case Op::arsh: {
+                // Branch-free 64-bit shifts: register shifts of 32..255 give 0 (LSL/LSR), so the
+                // out-of-range terms vanish; ASR needs its (n - 32) term only when n >= 32.
+                put(dp_imm(DpOp::and_, false, T4, blo, 63));
+                mov(T0, alo);
+                mov(T1, ahi);
+                put(sub_imm(T2, T4, 32, op == Op::arsh));
+                if (op == Op::lsh) {
+                    put(shift_reg(Shift::lsl, T2, T0, T2));
+                    put(dp_imm(DpOp::rsb, false, T3, T4, 32));
+                    put(shift_reg(Shift::lsl, T1, T1, T4));
+                    put(shift_reg(Shift::lsr, T3, T0, T3));
+                    put(dp_reg(DpOp::orr, false, T1, T1, T2));
+                    put(shift_reg(Shift::lsl, T0, T0, T4));
+                    put(dp_reg(DpOp::orr, false, T1, T1, T3));
+                } else if (op == Op::rsh) {
+                    put(shift_reg(Shift::lsr, T2, T1, T2));
+                    put(dp_imm(DpOp::rsb, false, T3, T4, 32));
+                    put(shift_reg(Shift::lsr, T0, T0, T4));
+                    put(shift_reg(Shift::lsl, T3, T1, T3));
+                    put(dp_reg(DpOp::orr, false, T0, T0, T2));
+                    put(shift_reg(Shift::lsr, T1, T1, T4));
+                    put(dp_reg(DpOp::orr, false, T0, T0, T3));
+                } else {
+                    // flags of n - 32: PL when n >= 32
+                    put(dp_imm(DpOp::rsb, false, T3, T4, 32));
+                    put(shift_reg(Shift::lsr, T0, T0, T4));
+                    put(shift_reg(Shift::lsl, T3, T1, T3));
+                    put(dp_reg(DpOp::orr, false, T0, T0, T3));
+                    put(it_then(Cond::pl, 2));
+                    put(shift_reg(Shift::asr, T3, T1, T2));
+                    put(dp_reg(DpOp::orr, false, T0, T0, T3));
+                    put(shift_reg(Shift::asr, T1, T1, T4));
+                }
+                set(dst, false, T0);
+                set(dst, true, T1);
+                return;
+            }
+            default:
+                return;
+        }
+    }
+
+    /// 64-bit shifts by a constant, which need no temporaries.
+    bool shift_const(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using namespace thumb;
+        if (r.form != isa::Form::dst_imm || (r.op != Op::lsh && r.op != Op::rsh && r.op != Op::arsh))
+            return false;
+        const unsigned dst = insn.dst();
+        const unsigned n = static_cast<unsigned>(insn.imm) & (r.width - 1);
+        const Reg alo = rd(dst, false, T0);
+        if (r.width == 32) {
+            const Reg lo = wr(dst, false, T0);
+            if (n == 0)
+                mov(lo, alo);
+            else
+                put(shift_imm(r.op == Op::lsh   ? Shift::lsl
+                              : r.op == Op::rsh ? Shift::lsr
+                                                : Shift::asr,
+                              lo, alo, n));
+            wb(dst, false, lo);
+            set_imm(dst, true, 0, T1);
+            return true;
+        }
+        const Reg ahi = rd(dst, true, T1);
+        if (n == 0) return true;
+        const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
+        if (r.op == Op::lsh) {
+            if (n < 32) {
+                put(shift_imm(Shift::lsl, hi, ahi, n));
+                put(dp_reg(DpOp::orr, false, hi, hi, alo, Shift::lsr, 32 - n));
+                put(shift_imm(Shift::lsl, lo, alo, n));
+            } else {
+                if (n == 32)
+                    mov(hi, alo);
+                else
+                    put(shift_imm(Shift::lsl, hi, alo, n - 32));
+                put(mov_imm(lo, 0));
+            }
+        } else if (r.op == Op::rsh) {
+            if (n < 32) {
+                put(shift_imm(Shift::lsr, lo, alo, n));
+                put(dp_reg(DpOp::orr, false, lo, lo, ahi, Shift::lsl, 32 - n));
+                put(shift_imm(Shift::lsr, hi, ahi, n));
+            } else {
+                if (n == 32)
+                    mov(lo, ahi);
+                else
+                    put(shift_imm(Shift::lsr, lo, ahi, n - 32));
+                put(mov_imm(hi, 0));
+            }
+        } else {
+            if (n < 32) {
+                put(shift_imm(Shift::lsr, lo, alo, n));
+                put(dp_reg(DpOp::orr, false, lo, lo, ahi, Shift::lsl, 32 - n));
+                put(shift_imm(Shift::asr, hi, ahi, n));
+            } else {
+                if (n == 32)
+                    mov(lo, ahi);
+                else
+                    put(shift_imm(Shift::asr, lo, ahi, n - 32));
+                put(shift_imm(Shift::asr, hi, ahi, 31));
+            }
+        }
+        wb(dst, false, lo);
+        wb(dst, true, hi);
+        return true;
+    }
+
+    /// ADD/SUB/AND/OR/XOR with a constant that fits a modified immediate.
+    bool alu_const(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using namespace thumb;
+        if (r.form != isa::Form::dst_imm) return false;
+        const Op op = r.op;
+        if (op != Op::add && op != Op::sub && op != Op::and_ && op != Op::or_ && op != Op::xor_) return false;
+        auto v = static_cast<std::uint32_t>(insn.imm);
+        DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
+        if (op == Op::sub) lo_op = DpOp::sub, hi_op = DpOp::sbc;
+        if (op == Op::or_) lo_op = hi_op = DpOp::orr;
+        if (op == Op::and_) lo_op = hi_op = DpOp::and_;
+        if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
+        if (!can_encode_modified(v)) return false;
+        const unsigned dst = insn.dst();
+        const Reg alo = rd(dst, false, T0);
+        const Reg lo = wr(dst, false, T0);
+        const bool wide = r.width == 64;
+        put(dp_imm(lo_op, wide && (op == Op::add || op == Op::sub), lo, alo, v));
+        wb(dst, false, lo);
+        if (!wide) {
+            set_imm(dst, true, 0, T1);
+            return true;
+        }
+        const Reg ahi = rd(dst, true, T1);
+        const Reg hi = wr(dst, true, T1);
+        put(dp_imm(hi_op, false, hi, ahi, insn.imm < 0 ? 0xffffffffu : 0));
+        wb(dst, true, hi);
+        return true;
+    }
+
+    // ---- jumps and calls ------------------------------------------------------------------------
+
+    void jump(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using namespace thumb;
+        const auto target = static_cast<std::size_t>(jump_target(pc_));
+        if (r.op == Op::ja) {
+            branch_to_insn(Cond::al, target);
+            return;
+        }
+        Reg blo = T2, bhi = T3;
+        operand_b(insn, r, blo, bhi);
+        const Reg alo = rd(insn.dst(), false, T0);
+        Cond c = Cond::al;
+        if (r.width == 32) {
+            if (r.op == Op::jset)
+                put(tst_reg(alo, blo));
+            else
+                put(cmp_reg(alo, blo));
+            switch (r.op) {
+                case Op::jeq:
+                    c = Cond::eq;
+                    break;
+                case Op::jne:
+                    c = Cond::ne;
+                    break;
+                case Op::jset:
+                    c = Cond::ne;
+                    break;
+                case Op::jgt:
+                    c = Cond::hi;
+                    break;
+                case Op::jge:
+                    c = Cond::hs;
+                    break;
+                case Op::jlt:
+                    c = Cond::lo;
+                    break;
+                case Op::jle:
+                    c = Cond::ls;
+                    break;
+                case Op::jsgt:
+                    c = Cond::gt;
+                    break;
+                case Op::jsge:
+                    c = Cond::ge;
+                    break;
+                case Op::jslt:
+                    c = Cond::lt;
+                    break;
+                case Op::jsle:
+                    c = Cond::le;
+                    break;
+                default:
+                    break;
+            }
+            branch_to_insn(c, target);
+            return;
+        }
+        const Reg ahi = rd(insn.dst(), true, T1);
+        switch (r.op) {
+            case Op::jeq:
+            case Op::jne:
+                put(cmp_reg(ahi, bhi));
+                put(it(Cond::eq, 0x8));
+                put(cmp_reg(alo, blo));
+                c = r.op == Op::jeq ? Cond::eq : Cond::ne;
+                break;
+            case Op::jset:
+                put(tst_reg(alo, blo));
+                put(it(Cond::eq, 0x8));
+                put(tst_reg(ahi, bhi));
+                c = Cond::ne;
+                break;
+            default: {
+                // a - b (or b - a) as a 64-bit subtraction; its carry and N/V decide.
+                const bool swap = r.op == Op::jgt || r.op == Op::jle || r.op == Op::jsgt || r.op == Op::jsle;
+                if (swap) {
+                    put(cmp_reg(blo, alo));
+                    put(dp_reg(DpOp::sbc, true, T4, bhi, ahi));
+                } else {
+                    put(cmp_reg(alo, blo));
+                    put(dp_reg(DpOp::sbc, true, T4, ahi, bhi));
+                }
+                switch (r.op) {
+                    case Op::jgt:
+                        c = Cond::lo;
+                        break;  // b < a
+                    case Op::jle:
+                        c = Cond::hs;
+                        break;  // b >= a
+                    case Op::jge:
+                        c = Cond::hs;
+                        break;
+                    case Op::jlt:
+                        c = Cond::lo;
+                        break;
+                    case Op::jsgt:
+                        c = Cond::lt;
+                        break;
+                    case Op::jsle:
+                        c = Cond::ge;
+                        break;
+                    case Op::jsge:
+                        c = Cond::ge;
+                        break;
+                    case Op::jslt:
+                        c = Cond::lt;
+                        break;
+                    default:
+                        break;
+                }
+                break;
+            }
+        }
+        branch_to_insn(c, target);
+    }
+
+    void helper_call(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using namespace thumb;
+        for (unsigned k = 1; k <= 5; ++k) flush(k);
+        if (r.op == Op::callx) flush(insn.dst());
+        put(mov_reg(T0, kCtx));
+        put(movw(T1, static_cast<unsigned>(pc_)));
+        put(mem_imm(Mem::ldr, T4, kCtx, ctx::kFnHelper));
+        put(blx(T4));
+        put(cmp_imm(T0, 0));
+        branch(Cond::ne, helper_status_);
+        reload(0);
+    }
+
+    void local_call(const Insn& insn) noexcept {
+        using namespace thumb;
+        const Reg fp = rd(isa::kFramePointer, false, T0);
+        put(subw(T0, fp, C.stack_frame_size));
+        put(mem_imm(Mem::ldr, T1, kCtx, ctx::kStackBase));
+        put(cmp_reg(T0, T1));
+        error_stub(Cond::ls, ErrorCode::call_depth_exceeded);
+        set(isa::kFramePointer, false, T0);
+        const auto target = static_cast<std::size_t>(static_cast<std::int64_t>(pc_) + 1 + insn.imm);
+        std::size_t f = 0;
+        while (f + 1 < prog_.function_count && prog_.function_starts[f] != target) ++f;
+        if (writing_ || func_entry_[f] != 0)
+            call(func_entry_[f]);
+        else
+            put(bl(0));
+        const Reg fp2 = wr(isa::kFramePointer, false, T0);
+        if (mapped(isa::kFramePointer, false) < 0)
+            put(mem_imm(Mem::ldr, fp2, kCtx, ctx::reg(isa::kFramePointer, false)));
+        put(addw(fp2, fp2, C.stack_frame_size));
+        wb(isa::kFramePointer, false, fp2);
+    }
+
+    /// A local function saves the caller's r6-r9 and its return address in a 40-byte frame.
+    static constexpr unsigned kSaveFrame = 40;
+    void function_prologue() noexcept {
+        using namespace thumb;
+        put(sub_sp(kSaveFrame));
+        put(mem_imm(Mem::str, lr, sp, 32));
+        for (unsigned r = 6; r <= 9; ++r)
+            for (bool hi : {false, true}) {
+                const Reg v = rd(r, hi, T0);
+                put(mem_imm(Mem::str, v, sp, static_cast<std::int32_t>(4 * (2 * (r - 6) + (hi ? 1 : 0)))));
+            }
+    }
+    void function_epilogue() noexcept {
+        using namespace thumb;
+        for (unsigned r = 6; r <= 9; ++r)
+            for (bool hi : {false, true}) {
+                const Reg v = wr(r, hi, T0);
+                put(mem_imm(Mem::ldr, v, sp, static_cast<std::int32_t>(4 * (2 * (r - 6) + (hi ? 1 : 0)))));
+                wb(r, hi, v);
+            }
+        put(mem_imm(Mem::ldr, lr, sp, 32));
+        put(add_sp(kSaveFrame));
+        put(bx(lr));
+    }
+
+    // ---- driver ---------------------------------------------------------------------------------
+
+    void emit_all() noexcept {
+        pos_ = 0;
+        cold_ = cold_base_;
+        shared_routines();
+        entry();
+        const std::size_t n = code_.size();
+        std::size_t f = 0;
+        for (pc_ = 0; pc_ < n;) {
+            const isa::OpInfo& r = row(pc_);
+            if (f < prog_.function_count && prog_.function_starts[f] == pc_) {
+                func_entry_[f] = static_cast<std::uint32_t>(pos_);
+                function_prologue();
+                ++f;
+            }
+            const bool leader = (offs_[pc_] & kLeader) != 0;
+            offs_[pc_] = static_cast<std::uint32_t>(pos_) | (leader ? kLeader : 0);
+            if (leader) charge(block_length(pc_));
+            emit(code_[pc_], r);
+            pc_ += isa::slots(r.op);
+        }
+    }
+
+    void emit(const Insn& insn, const isa::OpInfo& r) noexcept {
+        const Op op = r.op;
+        if (isa::is_alu(op)) {
+            if (!shift_const(insn, r) && !alu_const(insn, r)) alu(insn, r);
+        } else if (is_jump(op)) {
+            jump(insn, r);
+        } else if (op == Op::call || op == Op::callx) {
+            helper_call(insn, r);
+        } else if (op == Op::call_local) {
+            local_call(insn);
+        } else if (op == Op::exit) {
+            function_epilogue();
+        } else if (op == Op::lddw) {
+            set_imm(insn.dst(), false, static_cast<std::uint32_t>(insn.imm), T0);
+            set_imm(insn.dst(), true, static_cast<std::uint32_t>(code_[pc_ + 1].imm), T1);
+        } else if (op == Op::ldx || op == Op::ldxs) {
+            load(insn, r);
+        } else if (op == Op::st || op == Op::stx) {
+            store(insn, r);
+        } else if (isa::is_atomic(op)) {
+            atomic(insn, r);
+        }
+    }
+
+    Result<Compiled> run() noexcept {
+        if (offs_ == nullptr) return Error{ErrorCode::jit_buffer_too_small, 0};
+        analyse();
+        // Pass 1: sizes (cold code is sized after the hot code, from offset 0).
+        writing_ = false;
+        cold_base_ = 0;
+        emit_all();
+        const std::size_t hot_size = pos_;
+        const std::size_t cold_size = cold_;
+        if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
+        if (hot_size + cold_size > cap_) return Error{ErrorCode::jit_buffer_too_small, 0};
+        // Pass 2: the same code, now with every target known.
+        writing_ = true;
+        full_ = false;
+        cold_base_ = hot_size;
+        emit_all();
+        if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
+        if (full_ || pos_ != hot_size || cold_ != hot_size + cold_size)
+            return Error{ErrorCode::jit_buffer_too_small, 0};
+        for (std::size_t i = 0; i < code_.size(); ++i) offs_[i] &= ~kLeader;
+        return Compiled{static_cast<std::uint32_t>(cold_), static_cast<std::uint32_t>(entry_)};
+    }
+
+    const VerifiedProgram<C>& prog_;
+    std::span<const Insn> code_;
+    std::uint8_t* buf_;
+    std::size_t cap_;
+    std::uint32_t* offs_ = nullptr;
+    std::size_t pos_ = 0, cold_ = 0, cold_base_ = 0;
+    bool writing_ = false, full_ = false, bad_ = false;
+    std::size_t pc_ = 0;
+    std::int8_t map_[22] = {};
+    std::array<std::uint32_t, C.max_functions> func_entry_{};
+    std::size_t common_return_ = 0, fault_exit_ = 0, error_r0_ = 0, exit_ok_ = 0, exit_ctx_ = 0,
+                helper_status_ = 0, mem_slow_ = 0, budget_slow_ = 0, entry_ = 0;
+};
+
+}  // namespace ubpf::jit

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+// Running JIT code on the Cortex-M: sets up the context block for one run (registers, budget,
+// the inline-checked region, runtime pointers) and calls the code. Only on 32-bit ARM, the
+// target the code is for; the compiler itself (compiler.hpp) builds anywhere.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "../interpreter.hpp"
+#include "compiler.hpp"
+#include "context.hpp"
+
+namespace ubpf::jit {
+
+/// Fills the part of `c` that does not depend on where the code is. `fast` is the region JIT
+/// code checks inline (any other access goes through runtime::memory, which checks them all).
+inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers, std::span<const Insn> code,
+                    std::span<const Helper> helper_table, const HelperPolicy& policy, const Region& fast,
+                    std::uint64_t budget) noexcept {
+    c = Context{};
+    c.code = code;
+    c.helpers = helper_table;
+    c.policy = policy;
+    c.memory = &memory;
+    c.helper_context = &helpers;
+    // A 32-bit counter, capped like the interpreter's on a 32-bit target.
+    c.budget = budget < 0xfffffffeu ? static_cast<std::uint32_t>(budget) : 0xfffffffeu;
+    c.stack_base = static_cast<std::uint32_t>(memory.stack().start);
+    c.fast_start = static_cast<std::uint32_t>(fast.start);
+    for (unsigned kind = 0; kind < 3; ++kind) {
+        const Access need = kind == 0 ? Access::read : kind == 1 ? Access::write : Access::read_write;
+        for (unsigned lg = 0; lg < 4; ++lg) {
+            const std::size_t len = std::size_t{1} << lg;
+            // Number of valid start offsets; 0 when the region is too small or lacks the permission.
+            c.fast_count[kind * 4 + lg] = grants(fast.access, need) && fast.size >= len
+                                              ? static_cast<std::uint32_t>(fast.size - len + 1)
+                                              : 0;
+        }
+    }
+}
+
+#if defined(__arm__) && defined(__thumb2__)
+
+/// Runs code compiled by Compiler<C> from `code` (the buffer it was compiled into) on this CPU.
+/// The caller has made the buffer executable (and synchronised caches where the core has them).
+template <Config C>
+[[nodiscard]] Result<Outcome> run(const VerifiedProgram<C>& program, const std::uint8_t* code,
+                                  Compiled compiled, const Execution& exec) noexcept {
+    if (exec.stack.size() < C.stack_size()) return Error{ErrorCode::stack_too_small, 0};
+    for (const Region& r : exec.regions)
+        if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
+    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write), exec.regions,
+                           program.regions};
+    HelperContext helper_context{memory, exec.user};
+    const Region fast = !exec.regions.empty()      ? exec.regions[0]
+                        : !program.regions.empty() ? program.regions[0]
+                                                   : memory.stack();
+    Context c;
+    prepare(c, memory, helper_context, program.code, program.helpers, program.policy, fast, exec.budget);
+    c.fn_memory = reinterpret_cast<std::uintptr_t>(&runtime::memory);
+    c.fn_budget = reinterpret_cast<std::uintptr_t>(&runtime::budget);
+    c.fn_helper = reinterpret_cast<std::uintptr_t>(&runtime::helper);
+    c.fn_divide[0] = reinterpret_cast<std::uintptr_t>(&runtime::div64);
+    c.fn_divide[1] = reinterpret_cast<std::uintptr_t>(&runtime::mod64);
+    c.fn_divide[2] = reinterpret_cast<std::uintptr_t>(&runtime::sdiv64);
+    c.fn_divide[3] = reinterpret_cast<std::uintptr_t>(&runtime::smod64);
+    for (std::size_t i = 0; i < exec.args.size(); ++i) c.set_reg(static_cast<unsigned>(1 + i), exec.args[i]);
+    c.set_reg(isa::kFramePointer, reinterpret_cast<std::uintptr_t>(exec.stack.data()) + C.stack_size());
+    const std::uint32_t start = c.budget;
+    using Entry = int (*)(Context*);
+    const auto entry = reinterpret_cast<Entry>(reinterpret_cast<std::uintptr_t>(code + compiled.entry) | 1u);
+    if (entry(&c) != 0) return Error{static_cast<ErrorCode>(c.error >> 16), c.error & 0xffff};
+    return Outcome{c.reg(0), start - c.budget};
+}
+
+#endif
+
+}  // namespace ubpf::jit

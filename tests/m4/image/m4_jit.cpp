@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// The Cortex-M4 JIT image: the core verifier and the Thumb-2 JIT, built from the same headers
+// firmware uses. It compiles the program into a buffer in RAM and runs the code it made.
+#include <ubpf/host/test_helpers.hpp>
+#include <ubpf/jit/compiler.hpp>
+#include <ubpf/jit/run.hpp>
+#include <ubpf/vm.hpp>
+
+#include "jit_layout.hpp"
+
+namespace {
+
+constexpr ubpf::Config kConfig{};
+alignas(8) std::uint8_t ebpf_stack[kConfig.stack_size()];
+
+template <class T>
+T* at(std::uint32_t address) {
+    return reinterpret_cast<T*>(static_cast<std::uintptr_t>(address));
+}
+void call_mark(std::uint32_t mark) {
+    if (mark != 0) reinterpret_cast<void (*)()>(static_cast<std::uintptr_t>(mark))();
+}
+int fail(ubpf::m4::RunBlock* block, ubpf::Error e) {
+    block->error_code = static_cast<std::uint32_t>(e.code);
+    block->error_pc = e.pc;
+    return 0;
+}
+
+}  // namespace
+
+/// Verifies, compiles and runs the program the blocks describe; returns 1 on success.
+extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
+    const ubpf::Program program{
+        {at<const ubpf::Insn>(block->code_addr), block->code_count},
+        block->allow_all != 0 ? ubpf::HelperPolicy::all()
+                              : ubpf::HelperPolicy::only(std::span<const std::uint32_t>{
+                                    at<const std::uint32_t>(block->allowed_addr), block->allowed_count})};
+    block->ok = 0;
+    jit->compiled = 0;
+    const auto verified = ubpf::verify<kConfig>(program, ubpf::host::test_helpers::kAll);
+    if (!verified) return fail(block, verified.error());
+    call_mark(block->mark);
+    std::uint8_t* code = at<std::uint8_t>(jit->code_addr);
+    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(*verified, {code, jit->code_capacity});
+    if (!compiled) return fail(block, compiled.error());
+    jit->compiled = 1;
+    jit->code_size = compiled->size;
+    jit->entry = compiled->entry;
+    call_mark(jit->mark_compiled);
+    ubpf::Region regions[2];
+    std::size_t count = 0;
+    if (block->mem_len != 0)
+        regions[count++] =
+            ubpf::Region::of(at<void>(block->mem_addr), block->mem_len, ubpf::Access::read_write);
+    if (block->rodata_len != 0)
+        regions[count++] = ubpf::Region::read_only(at<const void>(block->rodata_addr), block->rodata_len);
+    ubpf::Execution exec;
+    exec.stack = ebpf_stack;
+    exec.regions = {regions, count};
+    exec.args = {block->mem_len != 0 ? block->mem_addr : 0u, block->mem_len,
+                 block->rodata_len != 0 ? block->rodata_addr : 0u, block->rodata_len};
+    exec.budget = block->budget;
+    const auto outcome = ubpf::jit::run(*verified, code, *compiled, exec);
+    if (!outcome) return fail(block, outcome.error());
+    block->ok = 1;
+    block->r0 = outcome->r0;
+    block->instructions = outcome->instructions;
+    return 1;
+}
