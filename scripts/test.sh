@@ -27,5 +27,8 @@ cmake --build build-fuzz -j "$jobs"
 mkdir -p build-fuzz/fuzz-corpus
 build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus tests/fuzz/seeds 2>&1 | tail -n 20
+mkdir -p build-fuzz/fuzz-corpus-elf
+build-fuzz/tests/fuzz/fuzz_elf -max_total_time="${UBPF_FUZZ_ELF_SECONDS:-20}" -print_final_stats=1 \
+  build-fuzz/fuzz-corpus-elf tests/fuzz/seeds-elf 2>&1 | tail -n 5
 echo "all tests passed"
 echo "ctest: $((total - failed)) passed, ${failed} failed"
