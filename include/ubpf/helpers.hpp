@@ -93,14 +93,14 @@ public:
         if (id > kMaxListedId) {
             ok_ = false;
         } else {
-            bits_[id / 32] |= 1u << (id % 32);
+            bits_[static_cast<std::size_t>(id / 32)] |= 1u << (id % 32);
         }
         return *this;
     }
 
     [[nodiscard]] constexpr bool allows(std::uint64_t id) const noexcept {
         if (allow_all_) return true;
-        return id <= kMaxListedId && (bits_[id / 32] >> (id % 32) & 1u) != 0;
+        return id <= kMaxListedId && (bits_[static_cast<std::size_t>(id / 32)] >> (id % 32) & 1u) != 0;
     }
     [[nodiscard]] constexpr bool allows_all() const noexcept { return allow_all_; }
 

@@ -1,9 +1,10 @@
 # Compiles every public core header on its own, and the embedding example, with the Cortex-M4
 # firmware flags the design fixes. Host-only headers (include/ubpf/host/) are left out.
 set(FLAGS -std=c++20 -mcpu=cortex-m4 -mthumb -Os -fno-exceptions -fno-rtti
-  -Wall -Wextra -Wpedantic -Wshadow -Werror -I${SOURCE_DIR}/include)
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion -Werror -I${SOURCE_DIR}/include)
 file(MAKE_DIRECTORY ${WORK_DIR})
-file(GLOB headers RELATIVE ${SOURCE_DIR}/include ${SOURCE_DIR}/include/ubpf/*.hpp)
+file(GLOB_RECURSE headers RELATIVE ${SOURCE_DIR}/include ${SOURCE_DIR}/include/ubpf/*.hpp)
+list(FILTER headers EXCLUDE REGEX "^ubpf/host/")
 list(LENGTH headers count)
 if(count LESS 7)
   message(FATAL_ERROR "expected the core headers under include/ubpf, found ${count}")

@@ -57,3 +57,35 @@ expect("plugin error" 1 "execution can run past the end of the function at pc 0\
 file(WRITE ${WORK_DIR}/junk.hex "zz\n")
 set(stdin_file ${WORK_DIR}/junk.hex)
 expect("plugin malformed" 1 "malformed hex input" ${UBPF} plugin)
+set(stdin_file /dev/null)
+
+# The packer: C -> object -> each format -> run; printf output comes before the result line.
+set(P ${SOURCE_DIR}/tests/programs)
+expect("build" 0 "" ${UBPF} build ${P}/printf.c -o ${WORK_DIR}/printf.o)
+foreach(format fc extended elf)
+  expect("pack ${format}" 0 "" ${UBPF} pack ${WORK_DIR}/printf.o --format ${format} -o ${WORK_DIR}/printf.${format})
+  expect("run ${format}" 0 "four 1 2 3 4\nfrom rodata: 42 ff -7\nplain line\nchar x, string abc, 100%\nresult: 0 (0x0)"
+    ${UBPF} run ${WORK_DIR}/printf.${format})
+endforeach()
+expect("the object runs as is" 0 "result: 0 (0x0)" ${UBPF} run ${WORK_DIR}/printf.o)
+expect("verify an image" 0 "format extended" ${UBPF} verify ${WORK_DIR}/printf.extended)
+expect("disasm shows section loads" 0 "lddw %r1, .rodata+" ${UBPF} disasm ${WORK_DIR}/printf.fc)
+expect("text cannot carry rodata" 1 "the text format cannot carry .rodata (used by lddw (pc 0"
+  ${UBPF} pack ${WORK_DIR}/printf.o --format text -o ${WORK_DIR}/printf.text)
+expect("helper list in the header" 1 "helper id is not in the program's allow-list at pc 6: call 1"
+  ${UBPF} pack ${WORK_DIR}/printf.o --format extended --helpers 0x52 -o ${WORK_DIR}/no-printf.ext)
+expect("run --helpers" 1 "helper id is not in the program's allow-list at pc 6: call 1"
+  ${UBPF} run ${WORK_DIR}/printf.elf --helpers 2,0x52)
+expect("--helpers only for extended" 2 "--helpers applies to --format extended only"
+  ${UBPF} pack ${WORK_DIR}/printf.o --format fc --helpers 1 -o ${WORK_DIR}/x)
+expect("build v4" 0 "" ${UBPF} build ${P}/data_relocations.c --cpu v4 -o ${WORK_DIR}/data.o)
+expect("pointer in .data needs elf" 1 "section '.data' stores a pointer, which needs load-time relocation"
+  ${UBPF} pack ${WORK_DIR}/data.o --format fc -o ${WORK_DIR}/data.fc)
+expect("pointer in .data as elf" 0 "result: 123 (0x7b)" ${UBPF} run ${WORK_DIR}/data.o)
+expect("bad cpu" 2 "--cpu must be v1, v2, v3 or v4" ${UBPF} build ${P}/printf.c --cpu v9 -o ${WORK_DIR}/x.o)
+expect("compile error passed through" 1 "compiling" ${UBPF} build ${WORK_DIR}/oob.s -o ${WORK_DIR}/x.o)
+expect("unknown format" 2 "unknown format 'zip'" ${UBPF} run ${WORK_DIR}/printf.fc --format zip)
+file(WRITE ${WORK_DIR}/short.fc "{\n")
+expect("truncated image" 1 "" ${UBPF} run ${WORK_DIR}/short.fc --format fc)
+expect("truncated image says so" 1 "image is shorter than its header says at byte 2"
+  ${UBPF} run ${WORK_DIR}/short.fc --format fc)

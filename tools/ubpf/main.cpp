@@ -488,9 +488,17 @@ int cmd_pack(std::vector<std::string> args) {
     }
     // Load a copy as the device would, so that a bad image fails here and not on the device.
     std::vector<std::uint8_t> check = image;
-    if (const auto loaded = ubpf::load_image(check, options.format); !loaded) {
+    const auto loaded = ubpf::load_image(check, options.format);
+    if (!loaded) {
         std::cerr << "error: " << object << ": the packed image does not load: " << loaded.error().message()
                   << " at byte " << loaded.error().pc << "\n";
+        return 1;
+    }
+    // And verify it against the seed's helpers and its own helper list.
+    if (const auto verified = ubpf::verify(loaded->program(ubpf::HelperPolicy::all()), ubpf::seed::kHelpers);
+        !verified) {
+        std::cerr << object << ": ";
+        print_error(verified.error(), std::vector<Insn>(loaded->code.begin(), loaded->code.end()));
         return 1;
     }
     if (options.format != ubpf::Format::elf) {
