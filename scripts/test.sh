@@ -30,5 +30,8 @@ build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_
 mkdir -p build-fuzz/fuzz-corpus-elf
 build-fuzz/tests/fuzz/fuzz_elf -max_total_time="${UBPF_FUZZ_ELF_SECONDS:-20}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus-elf tests/fuzz/seeds-elf 2>&1 | tail -n 5
+mkdir -p build-fuzz/fuzz-corpus-formats
+build-fuzz/tests/fuzz/fuzz_formats -max_total_time="${UBPF_FUZZ_FORMATS_SECONDS:-15}" -print_final_stats=1 \
+  build-fuzz/fuzz-corpus-formats tests/fuzz/seeds-formats 2>&1 | tail -n 5
 echo "all tests passed"
 echo "ctest: $((total - failed)) passed, ${failed} failed"
