@@ -30,6 +30,9 @@ build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_
 mkdir -p build-fuzz/fuzz-corpus-elf
 build-fuzz/tests/fuzz/fuzz_elf -max_total_time="${UBPF_FUZZ_ELF_SECONDS:-20}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus-elf tests/fuzz/seeds-elf 2>&1 | tail -n 5
+mkdir -p build-fuzz/fuzz-corpus-suit
+build-fuzz/tests/fuzz/fuzz_suit -max_total_time="${UBPF_FUZZ_SUIT_SECONDS:-15}" -print_final_stats=1 \
+  build-fuzz/fuzz-corpus-suit tests/fuzz/seeds-suit 2>&1 | tail -n 5
 mkdir -p build-fuzz/fuzz-corpus-formats
 build-fuzz/tests/fuzz/fuzz_formats -max_total_time="${UBPF_FUZZ_FORMATS_SECONDS:-15}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus-formats tests/fuzz/seeds-formats 2>&1 | tail -n 5

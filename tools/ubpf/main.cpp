@@ -32,6 +32,7 @@
 #include <ubpf/seed_helpers.hpp>
 
 #include "engines.hpp"
+#include "suit_commands.hpp"
 #include "toolchain.hpp"
 
 namespace {
@@ -50,6 +51,8 @@ constexpr const char* kUsage =
     "  ubpf asm SOURCE [-o OUT]\n"
     "  ubpf disasm PROGRAM\n"
     "  ubpf plugin [MEMORY-HEX] [--engine host|m4-interp|m4-interp-Os]\n"
+    "  ubpf keygen -o KEY\n"
+    "  ubpf sign IMAGE --key KEY --seq N --slot S --uri URI [--board NAME] -o MANIFEST\n"
     "PROGRAM is a .data file, assembly text or a program image (ELF object, fc or extended\n"
     "header, bare text); '-' reads standard input.\n";
 
@@ -589,6 +592,8 @@ int main(int argc, char** argv) {
         if (command == "asm") return cmd_asm(args);
         if (command == "disasm") return cmd_disasm(args);
         if (command == "plugin") return cmd_plugin(args);
+        if (command == "keygen") return ubpf::tools::cmd_keygen(args);
+        if (command == "sign") return ubpf::tools::cmd_sign(args);
         throw UsageError{"unknown command '" + command + "'"};
     } catch (const UsageError& e) {
         std::cerr << "error: " << e.what << "\n" << kUsage;
