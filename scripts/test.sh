@@ -36,5 +36,8 @@ build-fuzz/tests/fuzz/fuzz_suit -max_total_time="${UBPF_FUZZ_SUIT_SECONDS:-15}" 
 mkdir -p build-fuzz/fuzz-corpus-formats
 build-fuzz/tests/fuzz/fuzz_formats -max_total_time="${UBPF_FUZZ_FORMATS_SECONDS:-15}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus-formats tests/fuzz/seeds-formats 2>&1 | tail -n 5
+mkdir -p build-fuzz/fuzz-corpus-requests
+build-fuzz/tests/fuzz/fuzz_requests -max_total_time="${UBPF_FUZZ_REQUESTS_SECONDS:-10}" -print_final_stats=1 \
+  build-fuzz/fuzz-corpus-requests 2>&1 | tail -n 5
 echo "all tests passed"
 echo "ctest: $((total - failed)) passed, ${failed} failed"
