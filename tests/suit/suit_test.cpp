@@ -216,7 +216,7 @@ TEST_CASE("cbor: integers, strings, containers, tags and simple values (hand-dec
     CHECK(r.at_end());
 }
 
-TEST_CASE("cbor: item() returns the whole nested item; a wrong type leaves the reader in place") {
+TEST_CASE("cbor: item() returns the whole nested item, a wrong type leaves the reader in place") {
     using ubpf::cbor::Reader;
     const Bytes data =
         hex("a2"
