@@ -111,6 +111,12 @@ void Emulator::map(std::uint32_t address, std::uint32_t size, bool writable, boo
     check(uc_mem_map(uc_, begin, end - begin, perms), "uc_mem_map");
 }
 
+void Emulator::unmap(std::uint32_t address, std::uint32_t size) {
+    const std::uint64_t begin = address & ~std::uint64_t{kPage - 1};
+    const std::uint64_t end = (std::uint64_t{address} + size + kPage - 1) & ~std::uint64_t{kPage - 1};
+    check(uc_mem_unmap(uc_, begin, end - begin), "uc_mem_unmap");
+}
+
 void Emulator::write(std::uint32_t address, std::span<const std::uint8_t> bytes) {
     write(address, bytes.data(), bytes.size());
 }

@@ -64,6 +64,8 @@ public:
 
     /// Maps [address, address + size) rounded out to 4 KiB pages. Nothing else is mapped.
     void map(std::uint32_t address, std::uint32_t size, bool writable = true, bool executable = false);
+    /// Unmaps what map() mapped for the same arguments.
+    void unmap(std::uint32_t address, std::uint32_t size);
     void write(std::uint32_t address, std::span<const std::uint8_t> bytes);
     void write(std::uint32_t address, const void* data, std::size_t size);
     void read(std::uint32_t address, void* data, std::size_t size) const;

@@ -9,6 +9,17 @@
 
 namespace ubpf::m4 {
 
+namespace {
+
+std::string describe(const Fault& fault) {
+    char where[64];
+    std::snprintf(where, sizeof where, " (address 0x%" PRIx64 ", pc 0x%08" PRIx32 ")", fault.address,
+                  fault.pc);
+    return "emulated Cortex-M4: " + fault.what + where;
+}
+
+}  // namespace
+
 std::string engine_names() {
     return "host, m4-interp, m4-interp-Os, m4-jit";
 }
@@ -30,25 +41,25 @@ std::optional<EngineRun> run_engine(std::string_view engine, const host::RunRequ
             "with --engine host";
         return run;
     }
-    JitImageRun jit;
-    const bool is_jit = engine == "m4-jit";
-    if (is_jit) jit = run_jit_on_image(image, request);
-    const ImageRun on_m4 = is_jit ? jit.image : run_on_image(image, request);
+    if (engine == "m4-jit") {
+        JitSession session(image);
+        const JitImageRun jit = session.run(request);
+        run.report = jit.report;
+        run.m4_instructions = jit.run_instructions;
+        run.m4_verify_instructions = jit.verify_instructions;
+        if (jit.compiled) {
+            run.m4_compile_instructions = jit.compile_instructions;
+            run.jit_code_bytes = jit.code.size();
+        }
+        run.failure = jit.mismatch;
+        if (jit.fault) run.failure = describe(*jit.fault);
+        return run;
+    }
+    const ImageRun on_m4 = run_on_image(image, request);
     run.report = on_m4.report;
     run.m4_instructions = on_m4.m4_instructions - on_m4.m4_verify_instructions;
     run.m4_verify_instructions = on_m4.m4_verify_instructions;
-    if (is_jit && jit.compiled) {
-        run.m4_instructions = jit.run_instructions;
-        run.m4_compile_instructions = jit.compile_instructions;
-        run.jit_code_bytes = jit.code.size();
-    }
-    if (is_jit) run.failure = jit.mismatch;
-    if (on_m4.fault) {
-        char where[64];
-        std::snprintf(where, sizeof where, " (address 0x%" PRIx64 ", pc 0x%08" PRIx32 ")",
-                      on_m4.fault->address, on_m4.fault->pc);
-        run.failure = "emulated Cortex-M4: " + on_m4.fault->what + where;
-    }
+    if (on_m4.fault) run.failure = describe(*on_m4.fault);
     return run;
 }
 

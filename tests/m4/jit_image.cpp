@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "jit_image.hpp"
 
+#include <stdexcept>
+
 #include <ubpf/jit/compiler.hpp>
 
 #include "image/jit_layout.hpp"
@@ -31,37 +33,101 @@ HostJit compile_on_host(const host::RunRequest& request) {
     return out;
 }
 
-JitImageRun run_jit_on_image(const std::string& elf_path, const host::RunRequest& request) {
+JitSession::JitSession(const std::string& elf_path) {
+    image_ = emu_.load_elf(elf_path);
+    emu_.set_stack(kStackTop, kStackSize);
+    emu_.map(kBlockBase, kAreaSize);
+    emu_.map(kJitCodeBase, kJitCodeSize, true, true);
+    emu_.map(kJitBlockBase, sizeof(JitBlock));
+    mark_ = emu_.add_host_function([this](Emulator& e) { at_mark_ = e.instructions(); });
+    mark_compiled_ = emu_.add_host_function([this](Emulator& e) { at_compiled_ = e.instructions(); });
+}
+
+JitSession::Call JitSession::call(const char* entry, const host::RunRequest& request, bool jit) {
+    const std::size_t code_bytes = request.code.size() * sizeof(Insn);
+    const std::size_t allowed = request.allowed_helpers ? request.allowed_helpers->size() : 0;
+    if (code_bytes > kAreaSize || request.mem.size() > kAreaSize || request.rodata.size() > kAreaSize ||
+        sizeof(RunBlock) + allowed * 4 > kAreaSize)
+        throw std::runtime_error("request too large for the image's memory map");
+    // Map exactly what the program may touch, besides the image, its stack and the JIT buffer.
+    RunBlock block{};
+    block.code_addr = kCodeBase;
+    block.code_count = static_cast<std::uint32_t>(request.code.size());
+    if (code_bytes != 0) {
+        emu_.map(kCodeBase, static_cast<std::uint32_t>(code_bytes), false);
+        emu_.write(kCodeBase, request.code.data(), code_bytes);
+    }
+    const auto mem_len = static_cast<std::uint32_t>(request.mem.size());
+    const auto rodata_len = static_cast<std::uint32_t>(request.rodata.size());
+    if (mem_len != 0) {
+        emu_.map(kMemBase, mem_len);
+        emu_.write(kMemBase, request.mem);
+        block.mem_addr = kMemBase;
+        block.mem_len = mem_len;
+    }
+    if (rodata_len != 0) {
+        emu_.map(kRodataBase, rodata_len, false);
+        emu_.write(kRodataBase, request.rodata);
+        block.rodata_addr = kRodataBase;
+        block.rodata_len = rodata_len;
+    }
+    block.allowed_addr = kBlockBase + sizeof(RunBlock);
+    block.allowed_count = static_cast<std::uint32_t>(allowed);
+    block.allow_all = request.allowed_helpers ? 0 : 1;
+    if (allowed != 0) emu_.write(block.allowed_addr, request.allowed_helpers->data(), allowed * 4);
+    block.budget = request.budget;
+    block.mark = mark_;
+    emu_.write(kBlockBase, &block, sizeof block);
+    JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, 0, 0, 0};
+    emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
+
+    at_mark_ = at_compiled_ = 0;
+    std::vector<Arg> args = {Arg::u32(kBlockBase)};
+    if (jit) args.push_back(Arg::u32(kJitBlockBase));
+    const std::uint64_t limit = 20'000'000 + 1000 * std::min<std::uint64_t>(request.budget, 100'000'000);
+    Call out;
+    out.result = emu_.call(image_.symbols.at(entry), args, limit);
+    if (!out.result.fault) {
+        emu_.read(kBlockBase, &block, sizeof block);
+        out.report.ok = block.ok != 0;
+        out.report.r0 = block.r0;
+        out.report.instructions = block.instructions;
+        out.report.error = Error{static_cast<ErrorCode>(block.error_code), block.error_pc};
+        // Like run_on_host: the memory after a run, once the program was verified.
+        if (mem_len != 0 && at_mark_ != 0) out.report.mem_after = emu_.read(kMemBase, mem_len);
+    }
+    if (code_bytes != 0) emu_.unmap(kCodeBase, static_cast<std::uint32_t>(code_bytes));
+    if (mem_len != 0) emu_.unmap(kMemBase, mem_len);
+    if (rodata_len != 0) emu_.unmap(kRodataBase, rodata_len);
+    return out;
+}
+
+host::RunReport JitSession::interpret(const host::RunRequest& request) {
+    Call c = call("ubpf_m4_jit_interpret", request, false);
+    if (c.result.fault) throw std::runtime_error("interpreter faulted: " + c.result.fault->what);
+    return c.report;
+}
+
+JitImageRun JitSession::run(const host::RunRequest& request) {
+    Call c = call("ubpf_m4_jit", request, true);
     JitImageRun out;
-    JitBlock block{};
-    std::uint64_t at_compiled = 0;
-    ImageHooks hooks;
-    hooks.entry = "ubpf_m4_jit";
-    hooks.before = [&](Emulator& emu, std::vector<Arg>& args) {
-        emu.map(kJitCodeBase, kJitCodeSize, true, true);
-        emu.map(kJitBlockBase, sizeof block);
-        block.code_addr = kJitCodeBase;
-        block.code_capacity = kJitCodeSize;
-        block.mark_compiled = emu.add_host_function([&](Emulator& e) { at_compiled = e.instructions(); });
-        emu.write(kJitBlockBase, &block, sizeof block);
-        args.push_back(Arg::u32(kJitBlockBase));
-    };
-    hooks.after = [&](Emulator& emu) {
-        emu.read(kJitBlockBase, &block, sizeof block);
-        if (block.compiled != 0) out.code = emu.read(kJitCodeBase, block.code_size);
-    };
-    out.image = run_on_image(elf_path, request, hooks);
-    out.compiled = block.compiled != 0;
-    out.entry = block.entry;
+    out.fault = c.result.fault;
+    out.report = c.report;
+    JitBlock jit{};
+    emu_.read(kJitBlockBase, &jit, sizeof jit);
+    out.compiled = jit.compiled != 0;
+    out.verify_instructions = at_mark_;
     if (out.compiled) {
-        out.compile_instructions = at_compiled - out.image.m4_verify_instructions;
-        out.run_instructions = out.image.m4_instructions - at_compiled;
+        out.code = emu_.read(kJitCodeBase, jit.code_size);
+        out.entry = jit.entry;
+        out.compile_instructions = at_compiled_ - at_mark_;
+        out.run_instructions = c.result.instructions - at_compiled_;
     }
     // The same program through the host JIT (the cross-compiler) must give the same bytes.
     const HostJit host = compile_on_host(request);
     if (out.compiled && (host.code != out.code || host.entry != out.entry))
         out.mismatch = "host JIT and Cortex-M4 JIT emitted different code";
-    if (!out.compiled && !out.image.fault && host.error.code == ErrorCode::none)
+    if (!out.compiled && !out.fault && host.error.code == ErrorCode::none)
         out.mismatch = "the host JIT compiled a program the Cortex-M4 JIT rejected";
     return out;
 }

@@ -1,30 +1,34 @@
 // SPDX-License-Identifier: MIT
-// Runs a program as JIT code on the emulated Cortex-M4: the JIT image (tests/m4/image/m4_jit.cpp)
-// verifies and compiles it inside the emulator and runs the code it made; the host JIT compiles
-// the same program, and both must produce the same bytes.
+// Runs programs as JIT code on the emulated Cortex-M4: the JIT image (tests/m4/image/m4_jit.cpp)
+// verifies and compiles each program inside the emulator and runs the code it made; the host
+// JIT compiles the same program, and both must produce the same bytes. A session keeps one
+// emulator with the image loaded, so that many programs run quickly (differential tests).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <ubpf/host/environment.hpp>
 
-#include "vm_image.hpp"
+#include "emulator.hpp"
 
 namespace ubpf::m4 {
 
 struct JitImageRun {
-    ImageRun image;                          ///< report, fault, all M4 instructions of the call
+    host::RunReport report;                  ///< as run_on_host would give it
+    std::optional<Fault> fault;              ///< the emulator itself stopped (a test failure)
     bool compiled = false;                   ///< the device JIT produced code
-    std::uint64_t compile_instructions = 0;  ///< M4 instructions of the compilation alone
-    std::uint64_t run_instructions = 0;      ///< M4 instructions from the compiled code's start to the end
+    std::uint64_t verify_instructions = 0;   ///< M4 instructions of the verification
+    std::uint64_t compile_instructions = 0;  ///< of the compilation
+    std::uint64_t run_instructions = 0;      ///< of the compiled code's run (with its runtime calls)
     std::vector<std::uint8_t> code;          ///< the code the device JIT wrote
     std::uint32_t entry = 0;                 ///< offset of the entry in `code`
     std::string mismatch;                    ///< non-empty when the host JIT's output differs
 };
 
-/// The host JIT's output for `request` (verified like the image does), or an error.
+/// The host JIT's output for `request` (verified as the image does it), or an error.
 struct HostJit {
     Error error{};
     std::vector<std::uint8_t> code;
@@ -33,6 +37,27 @@ struct HostJit {
 };
 HostJit compile_on_host(const host::RunRequest& request);
 
-JitImageRun run_jit_on_image(const std::string& elf_path, const host::RunRequest& request);
+class JitSession {
+public:
+    explicit JitSession(const std::string& elf_path);
+    /// Verifies, compiles and runs `request` on the emulated Cortex-M4; the program's memory is
+    /// mapped for this run only.
+    JitImageRun run(const host::RunRequest& request);
+    /// The interpreter compiled into the same image, on the same stack and memory addresses:
+    /// the reference for JIT code whose results depend on addresses.
+    host::RunReport interpret(const host::RunRequest& request);
+
+private:
+    struct Call {
+        CallResult result;
+        host::RunReport report;
+    };
+    Call call(const char* entry, const host::RunRequest& request, bool jit);
+
+    Emulator emu_;
+    ElfImage image_;
+    std::uint32_t mark_ = 0, mark_compiled_ = 0;
+    std::uint64_t at_mark_ = 0, at_compiled_ = 0;
+};
 
 }  // namespace ubpf::m4

@@ -20,7 +20,7 @@ std::uint32_t symbol(const ElfImage& image, const std::string& name) {
 
 }  // namespace
 
-ImageRun run_on_image(const std::string& elf_path, const host::RunRequest& request, const ImageHooks& hooks) {
+ImageRun run_on_image(const std::string& elf_path, const host::RunRequest& request) {
     const std::size_t code_bytes = request.code.size() * sizeof(Insn);
     const std::size_t allowed = request.allowed_helpers ? request.allowed_helpers->size() : 0;
     if (code_bytes > kAreaSize || request.mem.size() > kAreaSize || request.rodata.size() > kAreaSize ||
@@ -62,12 +62,10 @@ ImageRun run_on_image(const std::string& elf_path, const host::RunRequest& reque
     block.mark = emu.add_host_function([&at_mark](Emulator& e) { at_mark = e.instructions(); });
     emu.write(kBlockBase, &block, sizeof block);
 
-    std::vector<Arg> args = {Arg::u32(kBlockBase)};
-    if (hooks.before) hooks.before(emu, args);
+    const Arg args[] = {Arg::u32(kBlockBase)};
     // Generous: no interpreter needs 1000 M4 instructions per eBPF instruction.
     const std::uint64_t limit = 10'000'000 + 1000 * std::min<std::uint64_t>(request.budget, 100'000'000);
-    const CallResult call = emu.call(symbol(image, hooks.entry), args, limit);
-    if (hooks.after) hooks.after(emu);
+    const CallResult call = emu.call(symbol(image, "ubpf_m4_run"), args, limit);
 
     ImageRun run;
     run.m4_instructions = call.instructions;

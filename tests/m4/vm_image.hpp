@@ -4,10 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include <ubpf/host/environment.hpp>
 
@@ -23,17 +21,7 @@ struct ImageRun {
     std::optional<Fault> fault;                ///< set when the image itself went wrong (a test failure)
 };
 
-/// What an image with another entry point adds (the JIT image: its code buffer and report).
-struct ImageHooks {
-    std::string entry = "ubpf_m4_run";
-    /// Maps and writes what the entry needs besides the RunBlock; appends its arguments.
-    std::function<void(Emulator&, std::vector<Arg>&)> before;
-    /// Reads results once the call returned (also after a fault).
-    std::function<void(Emulator&)> after;
-};
-
 /// Loads `elf_path` into a fresh emulated Cortex-M4 and runs `request` through it.
-ImageRun run_on_image(const std::string& elf_path, const host::RunRequest& request,
-                      const ImageHooks& hooks = {});
+ImageRun run_on_image(const std::string& elf_path, const host::RunRequest& request);
 
 }  // namespace ubpf::m4

@@ -108,27 +108,30 @@ inline std::uint64_t memory(std::uint32_t lo, std::uint32_t hi, Context* c, std:
     const Access need = kind == AccessKind::load    ? Access::read
                         : kind == AccessKind::store ? Access::write
                                                     : Access::read_write;
+    // An instruction past the budget cut-off of this block never runs: the budget ran out first.
+    if (c->pending != 0 && c->pending - 1 <= pc) {
+        c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
+        return 0;
+    }
     if (void* p = c->memory->translate(addr, size, need))
         return pack(static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p)), true);
     ErrorCode why = ErrorCode::out_of_bounds_load;
     if (kind != AccessKind::load)
         why = c->memory->translate(addr, size, Access::read) != nullptr ? ErrorCode::store_to_readonly
                                                                         : ErrorCode::out_of_bounds_store;
-    // An instruction past the budget cut-off of this block never ran: the budget ran out first.
-    if (c->pending != 0 && c->pending - 1 <= pc) {
-        why = ErrorCode::budget_exhausted;
-        c->error = error_word(why, c->pending - 1);
-    } else {
-        c->error = error_word(why, pc);
-    }
+    c->error = error_word(why, pc);
     return 0;
 }
 
 /// A block of `count` instructions starting at `start` (info = start | count << 16) did not fit
 /// the budget: `after` is the budget counter after subtracting count (wrapped). The run stops at
 /// the first instruction of the block that the budget does not cover; the instructions before
-/// it still run, so the cut-off is remembered (pending), the counter is set to 0 so that the
-/// next charge stops the run, and a fault before the cut-off keeps its own error.
+/// it still run. So the cut-off is remembered (pending) and the block goes on: the counter is
+/// set to 0 so that the next charge stops the run, and every store and atomic from now on takes
+/// the full check, which refuses those past the cut-off, so memory is left as the interpreter
+/// leaves it (loads and register writes there are harmless; stores at a constant frame offset
+/// are unchecked, and the stack is not visible after a failed run). A fault before the cut-off
+/// keeps its own error.
 inline std::uint64_t budget(std::uint32_t after, std::uint32_t info, Context* c) noexcept {
     const std::uint32_t start = info & 0xffff;
     const std::uint32_t count = info >> 16;
@@ -144,6 +147,10 @@ inline std::uint64_t budget(std::uint32_t after, std::uint32_t info, Context* c)
         return 0;
     }
     c->pending = pc + 1;
+    for (unsigned lg = 0; lg < 4; ++lg) {
+        c->fast_count[static_cast<unsigned>(AccessKind::store) * 4 + lg] = 0;
+        c->fast_count[static_cast<unsigned>(AccessKind::atomic) * 4 + lg] = 0;
+    }
     return pack(0, true);
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The Cortex-M4 JIT image: the core verifier and the Thumb-2 JIT, built from the same headers
 // firmware uses. It compiles the program into a buffer in RAM and runs the code it made.
+#include <cstring>
+
 #include <ubpf/host/test_helpers.hpp>
 #include <ubpf/jit/compiler.hpp>
 #include <ubpf/jit/run.hpp>
@@ -26,28 +28,7 @@ int fail(ubpf::m4::RunBlock* block, ubpf::Error e) {
     return 0;
 }
 
-}  // namespace
-
-/// Verifies, compiles and runs the program the blocks describe; returns 1 on success.
-extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
-    const ubpf::Program program{
-        {at<const ubpf::Insn>(block->code_addr), block->code_count},
-        block->allow_all != 0 ? ubpf::HelperPolicy::all()
-                              : ubpf::HelperPolicy::only(std::span<const std::uint32_t>{
-                                    at<const std::uint32_t>(block->allowed_addr), block->allowed_count})};
-    block->ok = 0;
-    jit->compiled = 0;
-    const auto verified = ubpf::verify<kConfig>(program, ubpf::host::test_helpers::kAll);
-    if (!verified) return fail(block, verified.error());
-    call_mark(block->mark);
-    std::uint8_t* code = at<std::uint8_t>(jit->code_addr);
-    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(*verified, {code, jit->code_capacity});
-    if (!compiled) return fail(block, compiled.error());
-    jit->compiled = 1;
-    jit->code_size = compiled->size;
-    jit->entry = compiled->entry;
-    call_mark(jit->mark_compiled);
-    ubpf::Region regions[2];
+ubpf::Execution execution(ubpf::m4::RunBlock* block, ubpf::Region (&regions)[2]) {
     std::size_t count = 0;
     if (block->mem_len != 0)
         regions[count++] =
@@ -60,10 +41,52 @@ extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
     exec.args = {block->mem_len != 0 ? block->mem_addr : 0u, block->mem_len,
                  block->rodata_len != 0 ? block->rodata_addr : 0u, block->rodata_len};
     exec.budget = block->budget;
-    const auto outcome = ubpf::jit::run(*verified, code, *compiled, exec);
+    return exec;
+}
+ubpf::Result<ubpf::VerifiedProgram<kConfig>> verify(ubpf::m4::RunBlock* block) {
+    // Each run starts from a zeroed stack, as a fresh image does (the host may run several).
+    std::memset(ebpf_stack, 0, sizeof ebpf_stack);
+    const ubpf::Program program{
+        {at<const ubpf::Insn>(block->code_addr), block->code_count},
+        block->allow_all != 0 ? ubpf::HelperPolicy::all()
+                              : ubpf::HelperPolicy::only(std::span<const std::uint32_t>{
+                                    at<const std::uint32_t>(block->allowed_addr), block->allowed_count})};
+    block->ok = 0;
+    return ubpf::verify<kConfig>(program, ubpf::host::test_helpers::kAll);
+}
+int finish(ubpf::m4::RunBlock* block, const ubpf::Result<ubpf::Outcome>& outcome) {
     if (!outcome) return fail(block, outcome.error());
     block->ok = 1;
     block->r0 = outcome->r0;
     block->instructions = outcome->instructions;
     return 1;
+}
+
+}  // namespace
+
+/// Verifies, compiles and runs the program the blocks describe; returns 1 on success.
+extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
+    jit->compiled = 0;
+    const auto verified = verify(block);
+    if (!verified) return fail(block, verified.error());
+    call_mark(block->mark);
+    std::uint8_t* code = at<std::uint8_t>(jit->code_addr);
+    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(*verified, {code, jit->code_capacity});
+    if (!compiled) return fail(block, compiled.error());
+    jit->compiled = 1;
+    jit->code_size = compiled->size;
+    jit->entry = compiled->entry;
+    call_mark(jit->mark_compiled);
+    ubpf::Region regions[2];
+    return finish(block, ubpf::jit::run(*verified, code, *compiled, execution(block, regions)));
+}
+
+/// The interpreter on the same stack and regions: the reference for differential tests, with
+/// every address the same as the JIT code sees.
+extern "C" int ubpf_m4_jit_interpret(ubpf::m4::RunBlock* block) {
+    const auto verified = verify(block);
+    if (!verified) return fail(block, verified.error());
+    call_mark(block->mark);
+    ubpf::Region regions[2];
+    return finish(block, ubpf::Interpreter<kConfig>::run(*verified, execution(block, regions)));
 }
