@@ -31,6 +31,7 @@
 #include <ubpf/loader.hpp>
 #include <ubpf/seed_helpers.hpp>
 
+#include "device_commands.hpp"
 #include "engines.hpp"
 #include "suit_commands.hpp"
 #include "toolchain.hpp"
@@ -53,6 +54,13 @@ constexpr const char* kUsage =
     "  ubpf plugin [MEMORY-HEX] [--engine host|m4-interp|m4-interp-Os]\n"
     "  ubpf keygen -o KEY\n"
     "  ubpf sign IMAGE --key KEY --seq N --slot S --uri URI [--board NAME] -o MANIFEST\n"
+    "  ubpf serve DIR [--listen HOST:PORT]\n"
+    "  ubpf deploy SRC.c|OBJ.o|IMAGE --device coap://HOST:PORT --slot S --key KEY [--format F]\n"
+    "           [--helpers ID,...] [--jit]\n"
+    "  ubpf exec --device coap://HOST:PORT --slot S [--engine interp|jit] [--model short|coap|long]\n"
+    "           [--format F] [--helpers ID,...]\n"
+    "  ubpf status --device coap://HOST:PORT\n"
+    "  ubpf stop --device coap://HOST:PORT --slot S\n"
     "PROGRAM is a .data file, assembly text or a program image (ELF object, fc or extended\n"
     "header, bare text); '-' reads standard input.\n";
 
@@ -594,6 +602,11 @@ int main(int argc, char** argv) {
         if (command == "plugin") return cmd_plugin(args);
         if (command == "keygen") return ubpf::tools::cmd_keygen(args);
         if (command == "sign") return ubpf::tools::cmd_sign(args);
+        if (command == "serve") return ubpf::tools::cmd_serve(args);
+        if (command == "deploy") return ubpf::tools::cmd_deploy(args);
+        if (command == "exec") return ubpf::tools::cmd_exec(args);
+        if (command == "status") return ubpf::tools::cmd_status(args);
+        if (command == "stop") return ubpf::tools::cmd_stop(args);
         throw UsageError{"unknown command '" + command + "'"};
     } catch (const UsageError& e) {
         std::cerr << "error: " << e.what << "\n" << kUsage;
