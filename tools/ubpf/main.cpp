@@ -6,6 +6,7 @@
 //   ubpf verify PROGRAM
 //   ubpf asm SOURCE [-o OUT]
 //   ubpf disasm PROGRAM
+//   ubpf jit PROGRAM                             (Thumb-2 code of the JIT, with the eBPF)
 //   ubpf plugin [MEMORY-HEX] [--engine host]      (bpf_conformance plugin protocol)
 // PROGRAM is a .data file, assembly text, a program image (ELF object, Femto-Containers or
 // extended header, bare text), detected from the contents unless --format says.
@@ -33,6 +34,7 @@
 
 #include "device_commands.hpp"
 #include "engines.hpp"
+#include "jit_command.hpp"
 #include "suit_commands.hpp"
 #include "toolchain.hpp"
 
@@ -51,6 +53,7 @@ constexpr const char* kUsage =
     "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"
     "  ubpf asm SOURCE [-o OUT]\n"
     "  ubpf disasm PROGRAM\n"
+    "  ubpf jit PROGRAM\n"
     "  ubpf plugin [MEMORY-HEX] [--engine host|m4-interp|m4-interp-Os]\n"
     "  ubpf keygen -o KEY\n"
     "  ubpf sign IMAGE --key KEY --seq N --slot S --uri URI [--board NAME] -o MANIFEST\n"
@@ -428,6 +431,14 @@ int cmd_disasm(std::vector<std::string> args) {
     return 0;
 }
 
+int cmd_jit(std::vector<std::string> args) {
+    if (args.size() != 1) throw UsageError{"jit needs exactly one PROGRAM"};
+    Loaded loaded;
+    if (!load_program(args[0], loaded)) return 1;
+    loaded.settings.code = loaded.code;
+    return ubpf::tools::print_jit(loaded.settings, std::cout);
+}
+
 int cmd_build(std::vector<std::string> args) {
     std::string source, out, cpu = "v3";
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -599,6 +610,7 @@ int main(int argc, char** argv) {
         if (command == "verify") return cmd_verify(args);
         if (command == "asm") return cmd_asm(args);
         if (command == "disasm") return cmd_disasm(args);
+        if (command == "jit") return cmd_jit(args);
         if (command == "plugin") return cmd_plugin(args);
         if (command == "keygen") return ubpf::tools::cmd_keygen(args);
         if (command == "sign") return ubpf::tools::cmd_sign(args);

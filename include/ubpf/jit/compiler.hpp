@@ -32,8 +32,9 @@ namespace ubpf::jit {
 
 /// Where the code of a compiled program is in the buffer.
 struct Compiled {
-    std::uint32_t size = 0;   ///< bytes of code from the start of the buffer
-    std::uint32_t entry = 0;  ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
+    std::uint32_t size = 0;      ///< bytes of code from the start of the buffer
+    std::uint32_t entry = 0;     ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
+    std::uint32_t hot_size = 0;  ///< bytes before the out-of-line stubs
 };
 
 template <Config C = Config{}>
@@ -1127,7 +1128,8 @@ private:
         if (full_ || pos_ != hot_size || cold_ != hot_size + cold_size)
             return Error{ErrorCode::jit_buffer_too_small, 0};
         for (std::size_t i = 0; i < code_.size(); ++i) offs_[i] &= ~kLeader;
-        return Compiled{static_cast<std::uint32_t>(cold_), static_cast<std::uint32_t>(entry_)};
+        return Compiled{static_cast<std::uint32_t>(cold_), static_cast<std::uint32_t>(entry_),
+                        static_cast<std::uint32_t>(hot_size)};
     }
 
     const VerifiedProgram<C>& prog_;
