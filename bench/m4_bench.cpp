@@ -20,6 +20,7 @@
 
 #include "emulator.hpp"
 #include "image/layout.hpp"
+#include "jit_image.hpp"
 #include "markdown.hpp"
 #include "vm_image.hpp"
 #include "workloads/inputs.hpp"
@@ -59,6 +60,9 @@ struct Row {
     std::uint64_t ebpf = 0;         ///< eBPF instructions executed
     std::uint64_t verify = 0;       ///< M4 instructions of verify
     std::size_t program = 0;        ///< eBPF instructions in the program
+    std::uint64_t jit = 0;          ///< M4 instructions of the JIT code's run (runtime calls included)
+    std::uint64_t jit_compile = 0;  ///< M4 instructions of the JIT compiling the program on the M4
+    std::size_t jit_bytes = 0;      ///< bytes of Thumb-2 code
 };
 
 std::vector<Insn> load_bin(const std::string& name) {
@@ -100,6 +104,15 @@ Row measure(const bench::WorkloadInfo& w, std::size_t size) {
     row.verify = run.m4_verify_instructions;
     row.ebpf = run.report.instructions;
     row.program = code.size();
+
+    JitSession session(kImageDir + "/m4_jit.elf");
+    const JitImageRun jit = session.run(request);
+    if (jit.fault || !jit.mismatch.empty() || !jit.report.ok || jit.report.r0 != expected ||
+        jit.report.mem_after != reference || jit.report.instructions != row.ebpf)
+        throw std::runtime_error(row.name + ": JIT result differs from host C");
+    row.jit = jit.run_instructions;
+    row.jit_compile = jit.compile_instructions;
+    row.jit_bytes = jit.code.size();
     return row;
 }
 
@@ -113,6 +126,19 @@ struct Footprint {
 bool is_library_symbol(const std::string& name) {
     return name.rfind("mem", 0) == 0 || name.rfind("__aeabi_", 0) == 0 || name.rfind("__udiv", 0) == 0 ||
            name.rfind("__div", 0) == 0 || name.rfind("__mod", 0) == 0 || name.rfind("__umod", 0) == 0;
+}
+
+/// ROM (text + rodata) of verifier + JIT compiler + runtime: the JIT probe minus the empty image.
+std::uint32_t jit_rom(const std::string& opt) {
+    const auto jit = elf_section_sizes(kImageDir + "/footprint_jit_" + opt + ".elf");
+    const auto empty = elf_section_sizes(kImageDir + "/footprint_empty_" + opt + ".elf");
+    const auto rom = [](const std::map<std::string, std::uint32_t>& s) {
+        std::uint32_t sum = 0;
+        for (const auto& [name, size] : s)
+            if (name == ".text" || name == ".rodata" || name == ".ARM.exidx") sum += size;
+        return sum;
+    };
+    return rom(jit) - rom(empty);
 }
 
 Footprint footprint(const std::string& opt) {
@@ -267,9 +293,10 @@ int run(int argc, char** argv) {
             if (quick && size != w.sizes.front()) continue;
             rows.push_back(measure(w, size));
             const Row& r = rows.back();
-            std::printf("%-15s %5zu B  native %9" PRIu64 "  interpreter %10" PRIu64 "  eBPF %8" PRIu64
-                        "  %.2f M4/eBPF\n",
-                        r.name.c_str(), r.size, r.native, r.interpreted, r.ebpf,
+            std::printf("%-15s %5zu B  native %9" PRIu64 "  interpreter %10" PRIu64 "  JIT %9" PRIu64
+                        " (%.2fx native)  eBPF %8" PRIu64 "  %.2f M4/eBPF\n",
+                        r.name.c_str(), r.size, r.native, r.interpreted, r.jit,
+                        static_cast<double>(r.jit) / static_cast<double>(r.native), r.ebpf,
                         static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf));
         }
     }
@@ -291,16 +318,36 @@ int run(int argc, char** argv) {
       << "Native: the workload's C compiled with `arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mthumb`.\n"
       << "Interpreter: the same C compiled with `clang -O2 -target bpf -mcpu=v3`, run by the VM built\n"
       << "with `arm-none-eabi-g++ -O2` (threaded dispatch), counting `Interpreter::run` only.\n"
+      << "JIT: the same eBPF compiled by the JIT running on the M4 (`-O2` image), counting the\n"
+      << "code's run (with its runtime calls), not the compilation.\n"
       << "Every result is checked against the C compiled for the host.\n\n"
       << "| workload | input bytes | eBPF insns executed | native M4 insns | interpreter M4 insns "
-         "| interpreter / native | M4 insns per eBPF insn |\n"
-      << "|---|---:|---:|---:|---:|---:|---:|\n";
+         "| interpreter / native | M4 insns per eBPF insn | JIT M4 insns | JIT / native |\n"
+      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const Row& r : rows) {
         t << "| " << r.name << " | " << r.size << " | " << r.ebpf << " | " << r.native << " | "
           << r.interpreted << " | "
           << fmt("%.1f", static_cast<double>(r.interpreted) / static_cast<double>(r.native)) << " | "
-          << fmt("%.2f", static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf)) << " |\n";
+          << fmt("%.2f", static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf)) << " | " << r.jit
+          << " | " << fmt("%.2f", static_cast<double>(r.jit) / static_cast<double>(r.native)) << " |\n";
     }
+    t << "\nJIT compile cost on the M4 (M4 instructions per eBPF instruction of the program) and code\n"
+      << "size (bytes of Thumb-2 per eBPF instruction):\n\n| workload | eBPF insns | compile M4 insns "
+         "| per eBPF insn | code bytes | per eBPF insn |\n|---|---:|---:|---:|---:|---:|\n";
+    double bytes_ratio = 0;
+    int programs = 0;
+    for (const Row& r : rows)
+        if (r.size == bench::find_workload(r.name)->sizes.front()) {
+            const auto n = static_cast<double>(r.program);
+            t << "| " << r.name << " | " << r.program << " | " << r.jit_compile << " | "
+              << fmt("%.0f", static_cast<double>(r.jit_compile) / n) << " | " << r.jit_bytes << " | "
+              << fmt("%.1f", static_cast<double>(r.jit_bytes) / n) << " |\n";
+            bytes_ratio += static_cast<double>(r.jit_bytes) / n;
+            ++programs;
+        }
+    t << "\nAverage code size: " << fmt("%.1f", programs != 0 ? bytes_ratio / programs : 0.0)
+      << " bytes per eBPF instruction. JIT ROM (verifier + compiler + runtime, image minus the empty\n"
+      << "one): " << jit_rom("Os") << " B at -Os, " << jit_rom("O2") << " B at -O2.\n";
     t << "\nVerification cost (M4 instructions per eBPF instruction of the program, -O2):";
     for (const Row& r : rows)
         if (r.size == bench::find_workload(r.name)->sizes.front())
@@ -319,8 +366,9 @@ int run(int argc, char** argv) {
       << os.ram << " B |\n"
       << "| -O2 | threaded | " << o2.rom << " B | " << o2.rom - o2.library << " B | " << o2.library << " B | "
       << o2.ram << " B |\n\n"
-      << "The libc/libgcc column is memcpy/memmove/memset and the 64-bit division routine, which most\n"
-      << "firmware links anyway.\n\n"
+      << "The libc/libgcc column is memcpy and memset (struct copies and clears), which most firmware\n"
+      << "links anyway; -O2 adds libgcc's 64-bit division (-Os divides 64-bit values with a small\n"
+      << "shift-and-subtract loop instead).\n\n"
       << "- RAM per VM instance: `sizeof(ubpf::Vm<>)` = " << sizeof_vm() << " B on Cortex-M4, plus the\n"
       << "  caller's eBPF stack (`Config::stack_size()`, 8 frames x 512 B = 4096 B by default).\n"
       << "- Native stack high-water mark of verify + run (stack painted, read back) over the " << files_o2
@@ -331,7 +379,8 @@ int run(int argc, char** argv) {
     c << "## Cortex-M4: where the interpreter's instructions go\n\n"
       << "Emulated M4 instructions one eBPF instruction costs, dispatch and budget included: a\n"
       << "1000-round loop with the instruction twice minus the loop with it once. The threaded\n"
-      << "dispatch itself (advance pc, charge the budget, two table loads, jump) is about 10 of them.\n\n"
+      << "dispatch itself (charge the budget, advance pc, load the opcode and its handler from one\n"
+      << "256-entry table, jump) is 7 of them.\n\n"
       << "| eBPF instruction | -O2, threaded | -Os, compact |\n|---|---:|---:|\n";
     for (const char* probe : kCostProbes)
         c << "| `" << probe << "` | " << marginal_cost(kImageDir + "/m4_vm_O2.elf", probe) << " | "
