@@ -2,7 +2,7 @@
 // NOT_IN: text
 // Fletcher-16 over 1280 bytes of text in .rodata, length from bpf_strlen. The expected value
 // was computed on the host by an independent Python implementation.
-#include "ubpf_helpers.h"
+#include "fletcher16.h"
 
 static const char kData[] =
     "timer node node signal sensor update node packet update node update average "
@@ -23,13 +23,4 @@ static const char kData[] =
     "ensor node gateway packet packet reading value average reading average senso"
     "r node packet node update sensor update reading update field fie";
 
-int main(void) {
-    const unsigned char *data = (const unsigned char *)kData;
-    size_t length = bpf_strlen(kData);
-    uint32_t sum1 = 0, sum2 = 0;
-    for (size_t i = 0; i < length; ++i) {
-        sum1 = (sum1 + data[i]) % 255;
-        sum2 = (sum2 + sum1) % 255;
-    }
-    return (int)((sum2 << 8) | sum1);
-}
+int main(void) { return fletcher16(kData); }
