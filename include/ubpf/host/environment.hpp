@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../image.hpp"
 #include "../vm.hpp"
 #include "disassembler.hpp"
 #include "test_helpers.hpp"
@@ -30,6 +31,13 @@ struct RunRequest {
     /// The helper table; empty: the conformance suite's test helpers.
     std::span<const Helper> helpers;
     void* user = nullptr;  ///< Execution::user for the helpers
+    /// A program image's raw bytes and format, for engines that load the image themselves at
+    /// their own addresses (the emulated Cortex-M4); `code`, `policy` and `program_regions`
+    /// are the host's loading of the same bytes, and allowed_helpers the policy asked for.
+    /// Such engines run the seed's helpers, and `user` must then be a seed::Environment (they
+    /// forward its output and clock).
+    std::span<const std::uint8_t> image;
+    std::optional<Format> format;
 };
 
 struct RunReport {
