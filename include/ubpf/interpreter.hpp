@@ -10,6 +10,7 @@
 #include <cstring>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 #include "config.hpp"
 #include "error.hpp"
@@ -64,33 +65,76 @@ template <class T>
 constexpr bool both_narrow(T a, T b) noexcept {
     return sizeof(T) == 8 && (static_cast<std::uint64_t>(a | b) >> 32) == 0;
 }
-template <class T>
+/// Restoring (shift-and-subtract) division of 64-bit values, b != 0: the quotient, and the
+/// remainder in `rem`. Size-optimised builds use it instead of the compiler's 64-bit division
+/// routine, which is about 900 bytes of Cortex-M code; it is slower (64 rounds), and 64-bit
+/// operands that fit 32 bits still take the hardware divider.
+constexpr std::uint64_t divide_small(std::uint64_t a, std::uint64_t b, std::uint64_t& rem) noexcept {
+    std::uint64_t r = 0;
+    for (int i = 0; i < 64; ++i) {
+        const bool carry = (r >> 63) != 0;  // 2r overflows: then it is certainly >= b
+        r = (r << 1) | (a >> 63);
+        a <<= 1;  // a's low bits collect the quotient as its dividend bits move into r
+        if (carry || r >= b) {
+            r -= b;
+            a |= 1;
+        }
+    }
+    rem = r;
+    return a;
+}
+/// a / b (or a % b with `mod`) of unsigned T, b != 0; `small` picks divide_small for 64-bit T.
+template <bool kSmall, class T>
+constexpr T udivmod(T a, T b, bool mod) noexcept {
+    if (both_narrow(a, b)) {
+        const auto x = static_cast<std::uint32_t>(a), y = static_cast<std::uint32_t>(b);
+        return mod ? x % y : x / y;
+    }
+    if constexpr (kSmall && sizeof(T) == 8) {
+        std::uint64_t rem = 0;
+        const std::uint64_t q = divide_small(a, b, rem);
+        return mod ? rem : q;
+    } else {
+        return static_cast<T>(mod ? a % b : a / b);
+    }
+}
+template <bool kSmall, class T>
 constexpr T udiv(T a, T b) noexcept {
     if (b == 0) return 0;
-    if (both_narrow(a, b)) return static_cast<std::uint32_t>(a) / static_cast<std::uint32_t>(b);
-    return static_cast<T>(a / b);
+    return udivmod<kSmall>(a, b, false);
 }
-template <class T>
+template <bool kSmall, class T>
 constexpr T umod(T a, T b) noexcept {
     if (b == 0) return a;
-    if (both_narrow(a, b)) return static_cast<std::uint32_t>(a) % static_cast<std::uint32_t>(b);
-    return static_cast<T>(a % b);
+    return udivmod<kSmall>(a, b, true);
 }
-template <class T>
+/// Signed division through the unsigned one on magnitudes (truncating toward zero; the
+/// remainder takes the dividend's sign), so size-optimised builds need no signed routine.
+template <bool kSmall, class T>
+constexpr T sdivmod(T a, T b, bool mod) noexcept {
+    if constexpr (kSmall && sizeof(T) == 8) {
+        const bool a_negative = as_signed(a) < 0, b_negative = as_signed(b) < 0;
+        const T q = udivmod<kSmall>(a_negative ? T{0} - a : a, b_negative ? T{0} - b : b, mod);
+        return static_cast<T>((mod ? a_negative : a_negative != b_negative) ? T{0} - q : q);
+    } else {
+        return static_cast<T>(mod ? as_signed(a) % as_signed(b) : as_signed(a) / as_signed(b));
+    }
+}
+template <bool kSmall, class T>
 constexpr T sdiv(T a, T b) noexcept {
     if (b == 0) return 0;
     if (as_signed(b) == -1) return static_cast<T>(T{0} - a);
-    return static_cast<T>(as_signed(a) / as_signed(b));
+    return sdivmod<kSmall>(a, b, false);
 }
-template <class T>
+template <bool kSmall, class T>
 constexpr T smod(T a, T b) noexcept {
     if (b == 0) return a;
     if (as_signed(b) == -1) return 0;
-    return static_cast<T>(as_signed(a) % as_signed(b));
+    return sdivmod<kSmall>(a, b, true);
 }
 /// The result of ALU operation `op` on operands of its width (T = uint32_t or uint64_t): the one
-/// definition every dispatch mode uses.
-template <class T>
+/// definition every dispatch mode uses. kSmall: divide 64-bit values with divide_small.
+template <class T, bool kSmall = false>
 constexpr T alu(isa::Op op, T a, T b) noexcept {
     using isa::Op;
     switch (op) {
@@ -101,9 +145,9 @@ constexpr T alu(isa::Op op, T a, T b) noexcept {
         case Op::mul:
             return static_cast<T>(a * b);
         case Op::div:
-            return udiv(a, b);
+            return udiv<kSmall>(a, b);
         case Op::sdiv:
-            return sdiv(a, b);
+            return sdiv<kSmall>(a, b);
         case Op::or_:
             return a | b;
         case Op::and_:
@@ -115,9 +159,9 @@ constexpr T alu(isa::Op op, T a, T b) noexcept {
         case Op::neg:
             return static_cast<T>(T{0} - a);
         case Op::mod:
-            return umod(a, b);
+            return umod<kSmall>(a, b);
         case Op::smod:
-            return smod(a, b);
+            return smod<kSmall>(a, b);
         case Op::xor_:
             return a ^ b;
         case Op::mov:
@@ -159,10 +203,18 @@ constexpr bool holds(isa::Op op, T a, T b) noexcept {
             return false;
     }
 }
-/// Sign-extends the low `bits` bits of v to 64 bits.
+/// True for the operations that treat their operands as signed.
+constexpr bool is_signed(isa::Op op) noexcept {
+    using isa::Op;
+    return op == Op::sdiv || op == Op::smod || op == Op::arsh || op == Op::jsgt || op == Op::jsge ||
+           op == Op::jslt || op == Op::jsle;
+}
+/// Sign-extends the low `bits` bits (8, 16 or 32) of v to 64 bits. Casts, not a variable 64-bit
+/// shift: a 32-bit CPU does them in one instruction.
 constexpr std::uint64_t sign_extend(std::uint64_t v, unsigned bits) noexcept {
-    const unsigned shift = 64 - bits;
-    return static_cast<std::uint64_t>(static_cast<std::int64_t>(v << shift) >> shift);
+    if (bits == 8) return static_cast<std::uint64_t>(static_cast<std::int8_t>(v));
+    if (bits == 16) return static_cast<std::uint64_t>(static_cast<std::int16_t>(v));
+    return static_cast<std::uint64_t>(static_cast<std::int32_t>(v));
 }
 /// The low `width` bits of v (16, 32 or 64) with their bytes reversed.
 constexpr std::uint64_t byte_swap(std::uint64_t v, unsigned width) noexcept {
@@ -176,8 +228,11 @@ constexpr std::uint64_t byte_swap(std::uint64_t v, unsigned width) noexcept {
     return out;
 #endif
 }
+/// The low `width` bits (16, 32 or 64) of v.
 constexpr std::uint64_t truncate(std::uint64_t v, unsigned width) noexcept {
-    return width >= 64 ? v : v & ((std::uint64_t{1} << width) - 1);
+    if (width == 16) return static_cast<std::uint16_t>(v);
+    if (width == 32) return static_cast<std::uint32_t>(v);
+    return v;
 }
 /// The read-modify-write of an atomic instruction (selected by imm) on T at p.
 template <class T>
@@ -242,7 +297,15 @@ public:
     static constexpr bool kCompact = C.dispatch == Dispatch::compact;
 
     [[nodiscard]] static Result<Outcome> run(const VerifiedProgram<C>& program,
-                                             const Execution& exec) noexcept;
+                                             const Execution& exec) noexcept {
+        return execute(program, exec, std::make_index_sequence<256>{});
+    }
+
+private:
+    // Opcodes is 0..255: the threaded label table is built with one entry per opcode byte.
+    template <std::size_t... Opcodes>
+    static Result<Outcome> execute(const VerifiedProgram<C>& program, const Execution& exec,
+                                   std::index_sequence<Opcodes...>) noexcept;
 };
 
 #if defined(__GNUC__)
@@ -252,7 +315,9 @@ public:
 #endif
 
 template <Config C>
-Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Execution& exec) noexcept {
+template <std::size_t... Opcodes>
+Result<Outcome> Interpreter<C>::execute(const VerifiedProgram<C>& program, const Execution& exec,
+                                        std::index_sequence<Opcodes...>) noexcept {
     using isa::Id;
     if (exec.stack.size() < C.stack_size()) return Error{ErrorCode::stack_too_small, 0};
     for (const Region& r : exec.regions)
@@ -292,15 +357,22 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
 #if UBPF_HAS_COMPUTED_GOTO
     const void* const* labels = nullptr;  // only the threaded mode has (and links) a label table
     if constexpr (kThreaded) {
-        static const void* const table[] = {
+        // Indexed by the opcode byte itself, so dispatch is one load from one table (no
+        // opcode -> row step). Each entry is the handler of the opcode's first row; opcodes the
+        // verifier rejects go to L_invalid.
+        // clang-format off
+        static constexpr const void* by_row[] = {
 #define UBPF_LABEL(name, ...) &&L_##name,
             UBPF_ISA_TABLE(UBPF_LABEL)
 #undef UBPF_LABEL
-        };
-        static_assert(sizeof table / sizeof table[0] == isa::kOpCount);
+            &&L_invalid};
+        // clang-format on
+        static_assert(sizeof by_row / sizeof by_row[0] == isa::kOpCount + 1);
+        static const void* const table[] = {by_row[static_cast<std::size_t>(isa::kFirstRow[Opcodes])]...};
+        static_assert(sizeof table / sizeof table[0] == 256);
         labels = table;
     }
-#define UBPF_THREADED_DISPATCH() goto* labels[static_cast<std::size_t>(isa::kFirstRow[pc->opcode])]
+#define UBPF_THREADED_DISPATCH() goto* labels[pc->opcode]
 #else
 #define UBPF_THREADED_DISPATCH() goto dispatch
 #endif
@@ -317,10 +389,18 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
             goto dispatch;               \
         }                                \
     } while (0)
-#define UBPF_NEXT()      \
-    do {                 \
-        ++pc;            \
-        UBPF_DISPATCH(); \
+// Threaded: charge before stepping. GCC then shares one budget exit among the handlers instead
+// of keeping the old and the new pc apart for each (one M4 instruction less per instruction).
+#define UBPF_NEXT()                                                             \
+    do {                                                                        \
+        if constexpr (kThreaded) {                                              \
+            if (UBPF_UNLIKELY(--remaining == 0)) goto budget_exhausted_at_next; \
+            ++pc;                                                               \
+            UBPF_THREADED_DISPATCH();                                           \
+        } else {                                                                \
+            ++pc;                                                               \
+            UBPF_DISPATCH();                                                    \
+        }                                                                       \
     } while (0)
 #define UBPF_JUMP(offset)   \
     do {                    \
@@ -469,14 +549,24 @@ Result<Outcome> Interpreter<C>::run(const VerifiedProgram<C>& program, const Exe
                         if (wide) goto L_atomic_add64;
                         goto L_atomic_add32;
                     }
-                    if (isa::is_alu(row.op)) {
-                        UBPF_DST = wide ? detail::alu(row.op, UBPF_DST, b)
-                                        : detail::alu(row.op, static_cast<std::uint32_t>(UBPF_DST),
-                                                      static_cast<std::uint32_t>(b));
-                    } else if (wide ? detail::holds(row.op, UBPF_DST, b)
-                                    : detail::holds(row.op, static_cast<std::uint32_t>(UBPF_DST),
-                                                    static_cast<std::uint32_t>(b))) {
-                        UBPF_JUMP(pc->off);
+                    {
+                        // 32-bit operations run at 64 bits on operands extended from 32 (signed
+                        // ones sign-extended, shift counts masked to 31) with the result's low
+                        // half kept: the same result, and one copy of alu/holds less in flash.
+                        std::uint64_t x = UBPF_DST, y = b;
+                        if (!wide) {
+                            const bool sign = detail::is_signed(row.op);
+                            x = sign ? detail::sign_extend(x, 32) : static_cast<std::uint32_t>(x);
+                            y = sign ? detail::sign_extend(y, 32) : static_cast<std::uint32_t>(y);
+                            if (row.op == isa::Op::lsh || row.op == isa::Op::rsh || row.op == isa::Op::arsh)
+                                y &= 31;
+                        }
+                        if (isa::is_alu(row.op)) {
+                            const std::uint64_t r = detail::alu<std::uint64_t, true>(row.op, x, y);
+                            UBPF_DST = wide ? r : static_cast<std::uint32_t>(r);
+                        } else if (detail::holds(row.op, x, y)) {
+                            UBPF_JUMP(pc->off);
+                        }
                     }
                     break;
             }
@@ -601,6 +691,7 @@ dispatch:
         UBPF_ATOMIC(32, std::uint32_t)
         UBPF_ATOMIC(64, std::uint64_t)
         case Id::invalid:
+        L_invalid:
             break;  // unreachable: the verifier rejected unknown opcodes
     }
     return Error{ErrorCode::unknown_opcode, at()};
@@ -623,6 +714,8 @@ store_fault : {
 }
 call_depth_exceeded:
     return Error{ErrorCode::call_depth_exceeded, at()};
+budget_exhausted_at_next:
+    ++pc;
 budget_exhausted:
     return Error{ErrorCode::budget_exhausted, at()};
 

