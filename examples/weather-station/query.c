@@ -16,9 +16,10 @@ int main(ubpf_coap_ctx_t *ctx) {
     json[at] = 0;
     bpf_gcoap_resp_init(ctx, (2 << 5) | 5);  // 2.05 Content
     bpf_coap_add_format(ctx, COAP_FORMAT_JSON);
+    // opt_finish gives the payload's offset in the PDU; get_pdu the PDU's start.
     long header = bpf_coap_opt_finish(ctx, COAP_OPT_FINISH_PAYLOAD);
-    uint8_t *payload = bpf_coap_get_pdu(ctx);
-    if (header < 0 || payload == 0) return -1;
-    bpf_memcpy(payload, json, at);
+    uint8_t *pdu = bpf_coap_get_pdu(ctx);
+    if (header < 0 || pdu == 0) return -1;
+    bpf_memcpy(pdu + header, json, at);
     return (int)(header + at);
 }

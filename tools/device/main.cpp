@@ -243,7 +243,22 @@ public:
     std::uint32_t now_us() noexcept override { return *peripherals_.now_us(); }
     bool start_worker(std::size_t worker) noexcept override {
         try {
-            threads_.emplace_back([this, worker] { service_->run_worker(worker); });
+            threads_.emplace_back([this, worker] {
+                const std::int8_t slot = service_->status().workers[worker];
+                service_->run_worker(worker);
+                if (slot < 0) return;
+                // A long run's outcome has no request to answer: the log is where it shows.
+                const service::LastRun last = service_->last_run(static_cast<std::size_t>(slot));
+                const service::Failure& f = last.failure;
+                log("worker " + std::to_string(worker) + " (slot " + std::to_string(slot) + ") ended: " +
+                    (f.code == service::Errc::none
+                         ? "result " + std::to_string(static_cast<std::int64_t>(last.r0))
+                         : std::string(service::message(f.code)) +
+                               (f.cause.code != ErrorCode::none
+                                    ? ": " + std::string(f.cause.message()) + " (pc " +
+                                          std::to_string(f.cause.pc) + ")"
+                                    : "")));
+            });
             return true;
         } catch (...) {
             return false;

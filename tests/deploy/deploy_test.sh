@@ -1,0 +1,278 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# End-to-end deployment over real CoAP on loopback: a simulated device (ubpf-device) in the
+# background, the `ubpf` commands against it, and raw CoAP requests (coap-client-notls) for
+# what the commands never send. Every check compares exact output and exit codes.
+#
+#   tests/deploy/deploy_test.sh UBPF UBPF_DEVICE SOURCE_DIR
+#
+# UBPF_DEPLOY_TEST_JIT=1 also runs every format with the JIT (once the simulator runs JIT
+# code); until then the JIT request must give the simulator's exact 5.01 answer.
+set -euo pipefail
+
+[[ $# -eq 3 ]] || {
+    echo "usage: $0 UBPF UBPF_DEVICE SOURCE_DIR" >&2
+    exit 2
+}
+UBPF=$1
+UBPF_DEVICE=$2
+SRC=$3
+JIT=${UBPF_DEPLOY_TEST_JIT:-0}
+command -v coap-client-notls >/dev/null || {
+    echo "coap-client-notls (libcoap3-bin) is needed" >&2
+    exit 2
+}
+# shellcheck source=tests/deploy/lib.sh
+source "$SRC/tests/deploy/lib.sh"
+
+PROGRAMS=$SRC/tests/programs
+HERE=$SRC/tests/deploy
+STATION=$SRC/examples/weather-station
+
+step() { echo "== [${SECONDS} s] $*"; }
+
+# Raw CoAP: coap-client prints a success payload on stdout, an error code and payload on stderr.
+coap() {
+    local method=$1 path=$2
+    shift 2
+    run_cmd coap-client-notls -B 5 -m "$method" "$@" "$DEVICE/$path"
+}
+expect_coap() {
+    local expected_out=$1 expected_err=$2
+    shift 2
+    coap "$@"
+    expect_eq "exit code of coap-client $*" 0 "$RC"
+    expect_eq "answer to $*" "$expected_out" "$OUT"
+    expect_eq "error answer to $*" "$expected_err" "$ERR"
+}
+
+device_sequence() {
+    coap get suit/sequence
+    echo "$OUT"
+}
+
+# deploy SRC SLOT [options]: expects success and the next sequence number.
+SEQ=0
+deploy() {
+    local source=$1 slot=$2
+    shift 2
+    run_cmd "$UBPF" deploy "$source" --device "$DEVICE" --slot "$slot" --key "$WORK/key" "$@"
+    expect_eq "exit code of deploy $source (stderr: $ERR)" 0 "$RC"
+    SEQ=$((SEQ + 1))
+    expect_eq "last line of deploy $source" "slot $slot updated (sequence $SEQ)" "${OUT##*$'\n'}"
+}
+
+# The program every bad-input case must leave in place, running.
+BASELINE=$PROGRAMS/fletcher16_320.c
+baseline_intact() {
+    expect_ok "$(expected_result "$BASELINE")" "$UBPF" exec --device "$DEVICE" --slot 0
+    expect_eq "device sequence number" "$SEQ" "$(device_sequence)"
+}
+
+pull_state() {
+    coap get status
+    [[ "$OUT" == *"\"pull\": \"$1\""* ]]
+}
+
+# raw_pull SLOT MANIFEST_URL: asks for a pull as `ubpf deploy` does (extended format, erase)
+# and waits for its end; the manifest URL is used whole.
+raw_pull() {
+    local slot=$1 url=$2
+    local config
+    config=$(printf '%x' $(((slot << 1) | (2 << 5))))
+    expect_coap "SUIT pull request accepted for manifest: $url" "" post suit/pull -e "|$url|0|$config||1"
+    poll 10 "the pull to end" bash -c \
+        "coap-client-notls -B 5 -m get '$DEVICE/status' | grep -Eq '\"pull\": \"(loaded|failed)\"'"
+}
+
+# expect_pull_failed WHY: the last pull failed, the device says why, and nothing changed.
+expect_pull_failed() {
+    expect_coap '{"workers": [-1, -1, -1, -1], "slots": "'"$1"'", "pull": "failed", "error": "fetch_failed"}' "" \
+        get status
+    expect_coap "$2" "" get suit/last
+    baseline_intact
+}
+
+# serve_files DIR: a `ubpf serve` of DIR on a free port; sets FILES (its coap:// root).
+serve_files() {
+    start_background "serve-$(basename "$1")" "files; Ctrl-C stops" "$UBPF" serve "$1" --listen 127.0.0.1:@PORT@
+    FILES=coap://127.0.0.1:$STARTED_PORT
+}
+
+# An image and its manifest, built and signed by the ubpf commands: $WORK/NAME/{img.bin,m.suit}.
+# The program is not the baseline (a wrongly installed image would change the slot's result).
+# The URI in the manifest names the port the directory will be served on (chosen now).
+OTHER=$PROGRAMS/strlen.c
+signed() {
+    local name=$1 seq=$2 slot=$3
+    mkdir -p "$WORK/$name"
+    "$UBPF" build "$OTHER" -o "$WORK/$name/prog.o" >/dev/null
+    "$UBPF" pack "$WORK/$name/prog.o" --format extended -o "$WORK/$name/img.bin" >/dev/null
+    rm "$WORK/$name/prog.o"
+    SIGNED_PORT=$NEXT_PORT
+    "$UBPF" sign "$WORK/$name/img.bin" --key "$WORK/key" --seq "$seq" --slot "$slot" \
+        --uri "coap://127.0.0.1:$SIGNED_PORT/img.bin" -o "$WORK/$name/m.suit" >/dev/null
+}
+serve_signed() {
+    serve_files "$WORK/$1"
+    expect_eq "port of the $1 file server" "$SIGNED_PORT" "$STARTED_PORT"
+}
+
+# flip FILE OFFSET: inverts one byte.
+flip() {
+    local byte
+    byte=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+    printf '%b' "$(printf '\\%03o' $((byte ^ 0xff)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+"$UBPF" keygen -o "$WORK/key" >/dev/null
+"$UBPF" keygen -o "$WORK/other" >/dev/null
+mkdir "$WORK/state"
+start_device "$WORK/state" "$WORK/key.pub"
+step "device at $DEVICE"
+
+expect_ok '{"workers": [-1, -1, -1, -1], "slots": "FFFF", "pull": "idle"}' "$UBPF" status --device "$DEVICE"
+expect_error "error: 4.04 Not Found: slot holds no program" "$UBPF" exec --device "$DEVICE" --slot 0
+
+step "every format end to end, short model"
+deploy "$BASELINE" 0
+baseline_intact
+for case in "text pc_relative_calls_main_first" "fc fletcher16_80" "extended strlen" "elf data_counter"; do
+    read -r format name <<<"$case"
+    deploy "$PROGRAMS/$name.c" 1 --format "$format"
+    expect_ok "$(expected_result "$PROGRAMS/$name.c")" "$UBPF" exec --device "$DEVICE" --slot 1 --format "$format"
+    if [[ "$JIT" == 1 ]]; then
+        expect_ok "$(expected_result "$PROGRAMS/$name.c")" \
+            "$UBPF" exec --device "$DEVICE" --slot 1 --format "$format" --engine jit
+    else
+        expect_error "error: 5.01 Not Implemented: device cannot run JIT code" \
+            "$UBPF" exec --device "$DEVICE" --slot 1 --format "$format" --engine jit
+    fi
+done
+
+step "coap model: the weather station's query formats the stored average"
+deploy "$HERE/store_average.c" 2
+expect_ok "$(expected_result "$HERE/store_average.c")" "$UBPF" exec --device "$DEVICE" --slot 2
+deploy "$STATION/query.c" 3
+expect_ok '2.05 Content {"temperature": 21.5}' "$UBPF" exec --device "$DEVICE" --slot 3 --model coap
+
+step "long-running model: start, status, stop"
+deploy "$HERE/counter_loop.c" 2
+deploy "$HERE/counter_check.c" 1
+expect_ok "2.04 Changed VM Execution request sent successfully!" \
+    "$UBPF" exec --device "$DEVICE" --slot 2 --model long
+expect_ok '{"workers": [2, -1, -1, -1], "slots": "OORO", "pull": "loaded"}' "$UBPF" status --device "$DEVICE"
+# The other slots keep serving meanwhile; the loop's store is read while it runs.
+counter_seen() { [[ "$("$UBPF" exec --device "$DEVICE" --slot 1)" == "$(expected_result "$HERE/counter_check.c")" ]]; }
+poll 10 "the long-running program to count a round" counter_seen
+expect_error "error: 4.09 Conflict: slot is running a program" "$UBPF" exec --device "$DEVICE" --slot 2
+expect_error "error: 4.09 Conflict: slot is running a program" \
+    "$UBPF" exec --device "$DEVICE" --slot 2 --model long
+expect_ok "stop requested" "$UBPF" stop --device "$DEVICE" --slot 2
+idle() { [[ "$("$UBPF" status --device "$DEVICE")" == '{"workers": [-1, -1, -1, -1], "slots": "OOOO", "pull": "loaded"}' ]]; }
+poll 10 "slot 2 to stop" idle
+grep -Eq '\] worker 0 \(slot 2\) ended: program was stopped: helper reported an error \(pc [0-9]+\)$' "$DEVICE_LOG" ||
+    fail "the device did not log the stop"
+expect_error "error: 4.00 Bad Request: slot is not running a long-running program" \
+    "$UBPF" stop --device "$DEVICE" --slot 2
+expect_ok "$(expected_result "$HERE/counter_check.c")" "$UBPF" exec --device "$DEVICE" --slot 1
+baseline_intact
+
+step "bad input: wrong key"
+run_cmd "$UBPF" deploy "$BASELINE" --device "$DEVICE" --slot 0 --key "$WORK/other"
+expect_eq "exit code" 1 "$RC"
+expect_eq "error" "error: update of slot 0 failed: SUIT fetch or manifest verification failed: manifest rejected: no trusted key verifies the signature" "$ERR"
+expect_pull_failed OOOO "manifest rejected: no trusted key verifies the signature"
+
+step "bad input: tampered image"
+signed tampered-image $((SEQ + 1)) 0
+flip "$WORK/tampered-image/img.bin" 40
+serve_signed tampered-image
+raw_pull 0 "$FILES/m.suit"
+expect_pull_failed OOOO "image rejected: image digest differs from the manifest"
+
+step "bad input: truncated image (shorter than the manifest says)"
+signed truncated $((SEQ + 1)) 0
+truncate -s -10 "$WORK/truncated/img.bin"
+serve_signed truncated
+raw_pull 0 "$FILES/m.suit"
+expect_pull_failed OOOO "image rejected: image size differs from the manifest"
+
+step "bad input: tampered manifest (signed payload, then signature)"
+signed tampered-manifest $((SEQ + 1)) 0
+size=$(stat -c %s "$WORK/tampered-manifest/m.suit")
+flip "$WORK/tampered-manifest/m.suit" $((size - 12)) # inside the image URI
+serve_signed tampered-manifest
+raw_pull 0 "$FILES/m.suit"
+expect_pull_failed OOOO "manifest rejected: manifest digest differs from the signed digest"
+signed bad-signature $((SEQ + 1)) 0
+flip "$WORK/bad-signature/m.suit" 60 # inside the Ed25519 signature
+serve_signed bad-signature
+raw_pull 0 "$FILES/m.suit"
+expect_pull_failed OOOO "manifest rejected: no trusted key verifies the signature"
+
+step "bad input: replayed and lower sequence numbers"
+signed accepted $((SEQ + 1)) 3 # first a good update of slot 3, by hand
+serve_signed accepted
+raw_pull 3 "$FILES/m.suit"
+SEQ=$((SEQ + 1))
+expect_coap '{"workers": [-1, -1, -1, -1], "slots": "OOOO", "pull": "loaded"}' "" get status
+other_intact() { expect_ok "$(expected_result "$OTHER")" "$UBPF" exec --device "$DEVICE" --slot 3; }
+other_intact
+baseline_intact
+ACCEPTED_FILES=$FILES
+raw_pull 3 "$ACCEPTED_FILES/m.suit" # the same manifest again
+expect_pull_failed OOOO "manifest rejected: sequence number is not greater than the installed one"
+other_intact
+signed lower $((SEQ - 3)) 3
+serve_signed lower
+raw_pull 3 "$FILES/m.suit"
+expect_pull_failed OOOO "manifest rejected: sequence number is not greater than the installed one"
+other_intact
+
+step "bad input: image larger than the slot"
+head -c 16385 /dev/zero >"$WORK/big.bin"
+run_cmd "$UBPF" deploy "$WORK/big.bin" --device "$DEVICE" --slot 0 --key "$WORK/key"
+expect_eq "exit code" 1 "$RC"
+expect_eq "error" "error: update of slot 0 failed: SUIT fetch or manifest verification failed: manifest rejected: image is larger than the storage slot" "$ERR"
+expect_pull_failed OOOO "manifest rejected: image is larger than the storage slot"
+
+step "bad input: unknown endpoints and malformed payloads"
+expect_coap "" "4.04 Not Found" get nope
+expect_coap "" "4.04 Not Found" post short-execution/1 -e 0000
+expect_coap "" "4.05" get short-execution
+expect_coap "" "4.00 configuration word needs 4 hex digits" post short-execution -e zz
+expect_coap "" "4.00 character is not a hex digit" post short-execution -e 00zz
+expect_coap "" "4.00 payload is empty" post with_coap_pkt
+expect_coap "" "4.00 configuration word sets reserved bits 12-15" post with_coap_pkt -e f000
+expect_coap "" "4.00 helper list is not whole bytes (2 hex digits each)" post long-running -e 00001
+expect_coap "" "4.00 slot number is larger than the device has" post short-execution -e 000e
+expect_coap "" "4.00 pull request needs exactly 6 '|'-separated fields" post suit/pull -e 'a|b'
+expect_coap "" "4.00 pull request erase flag is not 0 or 1" post suit/pull -e "|coap://127.0.0.1:1/m|0|2||7"
+expect_coap "" "4.00 slot is not a decimal number" post stop -e x
+expect_coap "" "4.00 payload is empty" post stop
+baseline_intact
+
+step "a program that faults and one that never ends"
+deploy "$STATION/faulty.c" 3
+expect_error "error: 5.00 Internal Server Error: program failed: store outside the program's memory (pc 4)" \
+    "$UBPF" exec --device "$DEVICE" --slot 3
+baseline_intact
+deploy "$HERE/forever.c" 3
+expect_error "error: 5.00 Internal Server Error: program failed: instruction budget exhausted (pc 4)" \
+    "$UBPF" exec --device "$DEVICE" --slot 3
+baseline_intact
+expect_ok '{"workers": [-1, -1, -1, -1], "slots": "OOOO", "pull": "loaded"}' "$UBPF" status --device "$DEVICE"
+
+step "restart with the same state: the sequence number survives, a replay is refused"
+stop_device
+start_device "$WORK/state" "$WORK/key.pub"
+expect_eq "sequence number after the restart" "$SEQ" "$(device_sequence)"
+expect_ok '{"workers": [-1, -1, -1, -1], "slots": "FFFF", "pull": "idle"}' "$UBPF" status --device "$DEVICE"
+raw_pull 3 "$ACCEPTED_FILES/m.suit"
+expect_coap '{"workers": [-1, -1, -1, -1], "slots": "FFFF", "pull": "failed", "error": "fetch_failed"}' "" get status
+expect_coap "manifest rejected: sequence number is not greater than the installed one" "" get suit/last
+deploy "$BASELINE" 0
+baseline_intact
+
+step "all passed"
