@@ -157,7 +157,10 @@ std::string markdown(const Options& o, const Phase& seq, const Phase& conc) {
       << "`ubpf_deploy_load` against `ubpf-device` (" << UBPF_BUILD_DESCRIPTION << " build) on 127.0.0.1: "
       << "`POST /short-execution` running " << o.program << " with the interpreter, every response checked "
       << "(2.04, `{\"result\": " << o.expect << "}`). Each request opens its own libcoap context and "
-      << "session, as `ubpf exec` does. Regenerate with `tests/deploy/load_test.sh` (see its header).\n\n"
+      << "session, as `ubpf exec` does. The device answers on one thread (libcoap's loop), so concurrent "
+      << "clients queue, and on this machine (" << std::thread::hardware_concurrency()
+      << " cores) they compete with the device for the CPU. Regenerate with `tests/deploy/load_test.sh` "
+      << "(see its header).\n\n"
       << "| phase | requests | ok | wrong | lost | seconds | requests/s | median ms | p99 ms |\n"
       << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const Phase* p : {&seq, &conc})

@@ -106,9 +106,11 @@ OTHER=$PROGRAMS/strlen.c
 signed() {
     local name=$1 seq=$2 slot=$3
     mkdir -p "$WORK/$name"
-    "$UBPF" build "$OTHER" -o "$WORK/$name/prog.o" >/dev/null
-    "$UBPF" pack "$WORK/$name/prog.o" --format extended -o "$WORK/$name/img.bin" >/dev/null
-    rm "$WORK/$name/prog.o"
+    if [[ ! -f "$WORK/other.bin" ]]; then
+        "$UBPF" build "$OTHER" -o "$WORK/other.o" >/dev/null
+        "$UBPF" pack "$WORK/other.o" --format extended -o "$WORK/other.bin" >/dev/null
+    fi
+    cp "$WORK/other.bin" "$WORK/$name/img.bin"
     SIGNED_PORT=$NEXT_PORT
     "$UBPF" sign "$WORK/$name/img.bin" --key "$WORK/key" --seq "$seq" --slot "$slot" \
         --uri "coap://127.0.0.1:$SIGNED_PORT/img.bin" -o "$WORK/$name/m.suit" >/dev/null

@@ -6,7 +6,8 @@
 #
 #   tests/deploy/load_test.sh UBPF UBPF_DEVICE UBPF_DEPLOY_LOAD SOURCE_DIR [load options...]
 #
-# To regenerate the figures in docs/benchmarks.md, from a Release build without sanitizers:
+# To regenerate the figures in docs/benchmarks.md, with the device and the load tool from a
+# Release build without sanitizers (ubpf only deploys: any build of it will do):
 #   cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release
 #   cmake --build build-release --target ubpf_cli ubpf_device ubpf_deploy_load
 #   tests/deploy/load_test.sh build-release/ubpf build-release/ubpf-device \
