@@ -1,6 +1,6 @@
 // Long-running: reads the temperature sensor (SAUL type 130) every 100 ms and keeps a moving
 // average of the last 8 readings in the global store (key 16 = latest, key 17 = average, both
-// in tenths of a degree). Stops after 50 readings, or earlier when the device asks it to stop.
+// in tenths of a degree). Stops after 3000 readings (5 minutes), or when the device asks it to.
 #include "ubpf_helpers.h"
 
 #define SAUL_SENSE_TEMP 130
@@ -13,7 +13,7 @@ int main(void) {
     if (sensor == 0) return -1;
     int32_t window[WINDOW] = {0};
     uint32_t wakeup = bpf_ztimer_now();
-    for (uint32_t n = 0; n < 50; ++n) {
+    for (uint32_t n = 0; n < 3000; ++n) {
         ubpf_phydat_t reading;
         if (bpf_saul_reg_read(sensor, &reading) < 0) return -2;
         window[n % WINDOW] = reading.val[0];
