@@ -30,9 +30,8 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
         char bytes[16] = {};
         for (std::size_t i = 0; i < insn->size; ++i)
             std::snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%02x ", insn->bytes[i]);
-        std::snprintf(line, sizeof line, "    %06zx:  %-12s  %s %s\n", begin, bytes, insn->mnemonic,
-                      insn->op_str);
-        out << line;
+        std::snprintf(line, sizeof line, "    %06zx:  %-12s  ", begin, bytes);
+        out << line << insn->mnemonic << ' ' << insn->op_str << '\n';
         begin += insn->size;
         cs_free(insn, n);
     }
