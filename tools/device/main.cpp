@@ -222,11 +222,6 @@ public:
         std::ifstream in(state_ / "sequence");
         if (in) in >> highest_sequence_;
     }
-    ~Device() {
-        for (std::thread& t : threads_)
-            if (t.joinable()) t.join();
-    }
-
     void attach(service::Service<kConfig>* s) { service_ = s; }
     Peripherals& peripherals_impl() { return peripherals_; }
     std::uint32_t highest_sequence() {
@@ -243,7 +238,8 @@ public:
     std::uint32_t now_us() noexcept override { return *peripherals_.now_us(); }
     bool start_worker(std::size_t worker) noexcept override {
         try {
-            threads_.emplace_back([this, worker] {
+            // Detached: a worker ends on its own; the process exits without waiting for it.
+            std::thread([this, worker] {
                 const std::int8_t slot = service_->status().workers[worker];
                 service_->run_worker(worker);
                 if (slot < 0) return;
@@ -258,7 +254,7 @@ public:
                                     ? ": " + std::string(f.cause.message()) + " (pc " +
                                           std::to_string(f.cause.pc) + ")"
                                     : "")));
-            });
+            }).detach();
             return true;
         } catch (...) {
             return false;
@@ -266,7 +262,7 @@ public:
     }
     bool start_fetch(const char* url, std::size_t slot) noexcept override {
         try {
-            threads_.emplace_back([this, u = std::string(url), slot] {
+            std::thread([this, u = std::string(url), slot] {
                 const std::string why = fetch(u, slot);
                 {
                     const std::lock_guard<std::mutex> lock(fetch_mutex_);
@@ -280,7 +276,7 @@ public:
                         (f.cause.code != ErrorCode::none ? " (" + std::string(f.cause.message()) + " at " +
                                                                std::to_string(f.cause.pc) + ")"
                                                          : ""));
-            });
+            }).detach();
             return true;
         } catch (...) {
             return false;
@@ -347,7 +343,6 @@ private:
     service::Service<kConfig>* service_ = nullptr;
     Peripherals peripherals_;
     std::mutex mutex_, fetch_mutex_;
-    std::vector<std::thread> threads_;
     std::array<std::vector<std::uint8_t>, kConfig.slots> fetched_;
     std::uint32_t highest_sequence_ = 0;
     std::string last_fetch_error_;
