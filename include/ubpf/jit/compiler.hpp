@@ -63,8 +63,13 @@ private:
                          T5 = thumb::lr;
     static constexpr Reg kCtx = thumb::r10, kBudget = thumb::r11;
     static constexpr std::uint32_t kLeader = 0x80000000u;  // offset-table flag: a block starts here
-    static constexpr std::uint32_t kMaxBlock = 255;        // a charge fits one modified immediate
-    static constexpr unsigned kMapped = 6;                 // r4..r9
+    // While compiling, each offset-table word also holds which eBPF registers have a live upper
+    // half on entry to the instruction (bits 21-30 for r0-r9), so code offsets are below 2 MiB.
+    static constexpr unsigned kLiveShift = 21;
+    static constexpr std::uint32_t kOffMask = (1u << kLiveShift) - 1;
+    static constexpr std::uint32_t kAllHi = 0x3ff;   // r0-r9; r10's upper half is always 0
+    static constexpr std::uint32_t kMaxBlock = 255;  // a charge fits one modified immediate
+    static constexpr unsigned kMapped = 6;           // r4..r9
 
     Compiler(const VerifiedProgram<C>& program, std::span<std::uint8_t> out,
              std::span<std::uint32_t> offsets) noexcept
@@ -84,6 +89,7 @@ private:
                 cap_ = table - reinterpret_cast<std::uintptr_t>(out.data());
             }
         }
+        if (cap_ > kOffMask) cap_ = kOffMask;
     }
 
     // ---- output ----------------------------------------------------------------------------
@@ -122,7 +128,7 @@ private:
             put(c == Cond::al ? thumb::b_t4(0) : thumb::b_cond_t3(c, 0));
     }
     void branch_to_insn(Cond c, std::size_t target_pc) noexcept {
-        const std::uint32_t o = offs_[target_pc] & ~kLeader;
+        const std::uint32_t o = offs_[target_pc] & kOffMask;
         branch_known(c, o, writing_ || target_pc <= pc_);
     }
     /// Starts a cold stub: returns the hot position to come back to.
@@ -167,18 +173,25 @@ private:
         const int m = mapped(r, hi);
         return m >= 0 ? static_cast<Reg>(m) : tmp;
     }
+    /// True when the upper half of r is read before being redefined on some path after the
+    /// current instruction; a dead upper half is neither computed into memory nor zeroed.
+    [[nodiscard]] bool live(unsigned r, bool hi) const noexcept {
+        return !hi || r >= 10 || ((hi_out_ >> r) & 1);
+    }
     void wb(unsigned r, bool hi, Reg v) noexcept {
-        if (mapped(r, hi) < 0) put(thumb::mem_imm(thumb::Mem::str, v, kCtx, ctx::reg(r, hi)));
+        if (mapped(r, hi) < 0 && live(r, hi)) put(thumb::mem_imm(thumb::Mem::str, v, kCtx, ctx::reg(r, hi)));
     }
     /// Half (r, hi) = v.
     void set(unsigned r, bool hi, Reg v) noexcept {
         const int m = mapped(r, hi);
+        if (!live(r, hi)) return;
         if (m >= 0)
             mov(static_cast<Reg>(m), v);
         else
             wb(r, hi, v);
     }
     void set_imm(unsigned r, bool hi, std::uint32_t v, Reg tmp) noexcept {
+        if (!live(r, hi)) return;
         const Reg d = wr(r, hi, tmp);
         load_imm(d, v);
         wb(r, hi, d);
@@ -232,12 +245,38 @@ private:
                 if (pc + 1 < n) offs_[pc + 1] |= kLeader;
             }
             const std::uint32_t w = loop_start <= pc ? 16 : 1;
-            if (r.fields & isa::kDst)
-                weight[half(insn.dst(), false)] += w, weight[half(insn.dst(), true)] += w;
-            if (r.fields & isa::kSrc)
-                weight[half(insn.src(), false)] += w, weight[half(insn.src(), true)] += w;
+            if (r.fields & isa::kDst) weight[half(insn.dst(), false)] += w;
+            if (r.fields & isa::kSrc) weight[half(insn.src(), false)] += w;
         }
-        weight[half(isa::kFramePointer, true)] = 0;  // always 0 on a 32-bit target
+        // Upper halves: backward liveness to a fixed point (live sets only grow), then weights
+        // from the accesses that remain, so that ALU32 values cost one ARM register.
+        for (bool changed = true; changed;) {
+            changed = false;
+            for (std::size_t pc = n; pc-- > 0;) {
+                if (pc > 0 && code_[pc - 1].opcode == isa::info(isa::Id::lddw).opcode) continue;
+                std::uint32_t use = 0, def = 0;
+                hi_effect(pc, use, def);
+                const std::uint32_t in = (succ_live(pc) & ~def) | use;
+                if (in != live_in(pc)) {
+                    offs_[pc] = (offs_[pc] & (kLeader | kOffMask)) | (in << kLiveShift);
+                    changed = true;
+                }
+            }
+        }
+        loop_start = n;
+        for (std::size_t pc = n; pc-- > 0;) {
+            if (pc > 0 && code_[pc - 1].opcode == isa::info(isa::Id::lddw).opcode) continue;
+            const isa::OpInfo& r = row(pc);
+            if (is_jump(r.op)) {
+                const auto t = static_cast<std::size_t>(jump_target(pc));
+                if (t <= pc && t < loop_start) loop_start = t;
+            }
+            std::uint32_t use = 0, def = 0;
+            hi_effect(pc, use, def);
+            const std::uint32_t m = use | (def & succ_live(pc));
+            for (unsigned k = 0; k < 10; ++k)
+                if ((m >> k) & 1) weight[half(k, true)] += loop_start <= pc ? 16 : 1;
+        }
         // Blocks longer than one charge immediate are split.
         std::uint32_t run = 0;
         for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
@@ -255,6 +294,65 @@ private:
                 if (map_[h] < 0 && weight[h] > 0 && (best == 22 || weight[h] > weight[best])) best = h;
             if (best == 22) break;
             map_[best] = static_cast<std::int8_t>(thumb::r4 + k);
+        }
+    }
+    [[nodiscard]] std::uint32_t live_in(std::size_t pc) const noexcept {
+        return pc < code_.size() ? (offs_[pc] >> kLiveShift) & kAllHi : 0;
+    }
+    /// Upper halves live after the instruction at pc.
+    [[nodiscard]] std::uint32_t succ_live(std::size_t pc) const noexcept {
+        const Op op = row(pc).op;
+        if (op == Op::exit) return 0;
+        const std::uint32_t t = is_jump(op) ? live_in(static_cast<std::size_t>(jump_target(pc))) : 0;
+        return op == Op::ja ? t : t | live_in(pc + isa::slots(op));
+    }
+    static constexpr std::uint32_t bit(unsigned r) noexcept { return r < 10 ? 1u << r : 0; }
+    /// Upper halves the instruction at pc reads (use) and always writes (def). Conservative:
+    /// anything the emitted code may read counts as a use.
+    void hi_effect(std::size_t pc, std::uint32_t& use, std::uint32_t& def) const noexcept {
+        const isa::OpInfo& r = row(pc);
+        const Insn& insn = code_[pc];
+        const Op op = r.op;
+        const unsigned dst = insn.dst(), src = insn.src();
+        const bool reg_form = r.form == isa::Form::dst_src || r.form == isa::Form::cond_src;
+        use = def = 0;
+        if (isa::is_alu(op)) {
+            if (op == Op::le || op == Op::be || op == Op::bswap) {
+                if (insn.imm == 64)
+                    use = bit(dst);
+                else
+                    def = bit(dst);
+                return;
+            }
+            def = bit(dst);
+            if (r.width != 64 || op == Op::movsx) return;
+            if (op != Op::mov) use = bit(dst);
+            if (reg_form && op != Op::lsh && op != Op::rsh && op != Op::arsh) use |= bit(src);
+        } else if (isa::is_conditional_jump(op)) {
+            if (r.width == 64) use = bit(dst) | (reg_form ? bit(src) : 0);
+        } else if (op == Op::call || op == Op::callx) {
+            use = 0x3e | (op == Op::callx ? bit(dst) : 0);
+            def = 1;
+        } else if (op == Op::call_local) {
+            use = kAllHi;  // the callee may read anything and leaves R1-R5 to the caller
+        } else if (op == Op::exit) {
+            use = prog_.function_count > 1 ? 0x3f : 1;
+        } else if (op == Op::lddw) {
+            def = bit(dst);
+        } else if (op == Op::ldx || op == Op::ldxs) {
+            use = bit(src);
+            def = bit(dst);
+        } else if (op == Op::st || op == Op::stx) {
+            use = bit(dst) | (op == Op::stx && r.width == 64 ? bit(src) : 0);
+        } else if (isa::is_atomic(op)) {
+            const bool wide = r.width == 64;
+            use = bit(dst) | (wide ? bit(src) : 0);
+            if (op == Op::atomic_cmpxchg) {
+                use |= wide ? 1u : 0u;
+                def = 1;
+            } else if (isa::writes_src(op) || (r.select_value & isa::kAtomicFetch)) {
+                def = bit(src);
+            }
         }
     }
     [[nodiscard]] std::uint32_t block_length(std::size_t start) const noexcept {
@@ -1065,6 +1163,7 @@ private:
     void emit_all() noexcept {
         pos_ = 0;
         cold_ = cold_base_;
+        hi_out_ = kAllHi;
         shared_routines();
         entry();
         const std::size_t n = code_.size();
@@ -1077,8 +1176,10 @@ private:
                 ++f;
             }
             const bool leader = (offs_[pc_] & kLeader) != 0;
-            offs_[pc_] = static_cast<std::uint32_t>(pos_) | (leader ? kLeader : 0);
+            offs_[pc_] = static_cast<std::uint32_t>(pos_) | (offs_[pc_] & ~kOffMask);
             if (leader) charge(block_length(pc_));
+            // An exit restores the caller's R6-R9 halves whatever this function leaves live.
+            hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_);
             emit(code_[pc_], r);
             pc_ += isa::slots(r.op);
         }
@@ -1127,7 +1228,7 @@ private:
         if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
         if (full_ || pos_ != hot_size || cold_ != hot_size + cold_size)
             return Error{ErrorCode::jit_buffer_too_small, 0};
-        for (std::size_t i = 0; i < code_.size(); ++i) offs_[i] &= ~kLeader;
+        for (std::size_t i = 0; i < code_.size(); ++i) offs_[i] &= kOffMask;
         return Compiled{static_cast<std::uint32_t>(cold_), static_cast<std::uint32_t>(entry_),
                         static_cast<std::uint32_t>(hot_size)};
     }
@@ -1140,6 +1241,7 @@ private:
     std::size_t pos_ = 0, cold_ = 0, cold_base_ = 0;
     bool writing_ = false, full_ = false, bad_ = false;
     std::size_t pc_ = 0;
+    std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};
     std::array<std::uint32_t, C.max_functions> func_entry_{};
     std::size_t common_return_ = 0, fault_exit_ = 0, error_r0_ = 0, exit_ok_ = 0, exit_ctx_ = 0,
