@@ -484,23 +484,28 @@ private:
         const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
         const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
         const DpOp hi_op = off < 0 ? DpOp::sbc : DpOp::adc;
-        if (can_encode_modified(mag)) {
+        Reg ahi = T1;
+        if (off == 0) {
+            mov(T0, lo);  // the slow path returns the host address in r0
+            ahi = hi;
+        } else if (can_encode_modified(mag)) {
             put(dp_imm(lo_op, true, T0, lo, mag));
         } else {
             put(movw(T2, mag));
             put(dp_reg(lo_op, true, T0, lo, T2));
         }
-        put(dp_imm(hi_op, false, T1, hi, 0));
+        if (off != 0) put(dp_imm(hi_op, false, T1, hi, 0));
         put(mem_imm(Mem::ldr, T2, kCtx, ctx::kFastStart));
         put(dp_reg(DpOp::sub, false, T2, T0, T2));
         put(mem_imm(Mem::ldr, T3, kCtx, fast_count_offset(kind, size)));
         put(cmp_reg(T2, T3));
-        put(dp_imm(DpOp::sbc, true, T3, T1, 0));
+        put(dp_imm(DpOp::sbc, true, T3, ahi, 0));
         const std::size_t target = cold_;
         branch_known(Cond::hs, target, writing_);
         const std::size_t resume = pos_;
         const std::size_t hot = begin_cold();
         const std::uint32_t info = access_info(static_cast<std::uint32_t>(pc_), kind, size);
+        mov(T1, ahi);
         put(movw(T3, info & 0xffff));
         put(movt(T3, info >> 16));
         call(mem_slow_);
@@ -990,6 +995,14 @@ private:
             branch_to_insn(Cond::al, target);
             return;
         }
+        if (r.width == 64 && r.form == isa::Form::cond_imm && insn.imm == 0 &&
+            (r.op == Op::jeq || r.op == Op::jne)) {
+            // A 64-bit value is 0 when the OR of its halves is.
+            const Reg lo = rd(insn.dst(), false, T0), hi = rd(insn.dst(), true, T1);
+            put(dp_reg(DpOp::orr, true, T4, lo, hi));
+            branch_to_insn(r.op == Op::jeq ? Cond::eq : Cond::ne, target);
+            return;
+        }
         Reg blo = T2, bhi = T3;
         operand_b(insn, r, blo, bhi);
         const Reg alo = rd(insn.dst(), false, T0);
@@ -1180,9 +1193,101 @@ private:
             if (leader) charge(block_length(pc_));
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
             hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_);
-            emit(code_[pc_], r);
-            pc_ += isa::slots(r.op);
+            const std::size_t fused = fuse();
+            if (fused == 0) emit(code_[pc_], r);
+            // Instructions folded into the first one are never jump targets (not leaders).
+            for (std::size_t k = 1; k < fused; ++k)
+                offs_[pc_ + k] = static_cast<std::uint32_t>(pos_) | (offs_[pc_ + k] & ~kOffMask);
+            pc_ += fused > 0 ? fused : isa::slots(r.op);
         }
+    }
+
+    /// True when the lower half of r is redefined before any read on every path from q (a short,
+    /// bounded look-ahead; anything it cannot see counts as a read).
+    [[nodiscard]] bool lo_dead(std::size_t q, unsigned r, unsigned& steps) const noexcept {
+        const std::size_t n = code_.size();
+        while (q < n) {
+            if (steps == 0) return false;
+            --steps;
+            const isa::OpInfo& ri = row(q);
+            const Insn& insn = code_[q];
+            const Op op = ri.op;
+            if (op == Op::call_local) return false;
+            if (op == Op::exit) return r != 0 && (prog_.function_count == 1 || r > 5);
+            if (op == Op::call || op == Op::callx) {
+                if ((r >= 1 && r <= 5) || (op == Op::callx && insn.dst() == r)) return false;
+                if (r == 0) return true;
+                ++q;
+                continue;
+            }
+            if (isa::is_atomic(op) && r == 0) return false;  // cmpxchg reads R0
+            const bool defines =
+                op == Op::mov || op == Op::movsx || op == Op::lddw || op == Op::ldx || op == Op::ldxs;
+            if (((ri.fields & isa::kSrc) && insn.src() == r) ||
+                ((ri.fields & isa::kDst) && insn.dst() == r && !defines))
+                return false;
+            if ((isa::is_alu(op) || defines) && (ri.fields & isa::kDst) && insn.dst() == r) return true;
+            if (op == Op::ja) {
+                q = static_cast<std::size_t>(jump_target(q));
+                continue;
+            }
+            if (isa::is_conditional_jump(op) && !lo_dead(static_cast<std::size_t>(jump_target(q)), r, steps))
+                return false;
+            q += isa::slots(op);
+        }
+        return false;
+    }
+    [[nodiscard]] bool is(std::size_t q, Op op, unsigned width, isa::Form form) const noexcept {
+        if (q >= code_.size() || (offs_[q] & kLeader)) return false;
+        const isa::OpInfo& r = row(q);
+        return r.op == op && r.width == width && r.form == form;
+    }
+    /// Emits a group of instructions starting at pc_ as one, and returns how many it took (0: none).
+    ///   wA = wB; wA /= K; wA *= K; wB -= wA   ->  udiv + mls (wB %= K, as LLVM writes it)
+    ///   wA = wB; wA op= X                     ->  one 3-operand instruction
+    std::size_t fuse() noexcept {
+        using namespace thumb;
+        const std::size_t p = pc_;
+        if (p + 1 >= code_.size()) return 0;
+        const isa::OpInfo& r0 = row(p);
+        if (r0.op != Op::mov || r0.width != 32 || r0.form != isa::Form::dst_src) return 0;
+        const unsigned a = code_[p].dst(), b = code_[p].src();
+        if (a == b) return 0;
+        const Insn& i1 = code_[p + 1];
+        if (is(p + 1, Op::div, 32, isa::Form::dst_imm) && i1.dst() == a && i1.off == 0 &&
+            is(p + 2, Op::mul, 32, isa::Form::dst_imm) && code_[p + 2].dst() == a &&
+            code_[p + 2].imm == i1.imm && is(p + 3, Op::sub, 32, isa::Form::dst_src) &&
+            code_[p + 3].dst() == b && code_[p + 3].src() == a) {
+            hi_out_ = succ_live(p + 3);
+            load_imm(T2, static_cast<std::uint32_t>(i1.imm));
+            const Reg vb = rd(b, false, T0);
+            const Reg qa = wr(a, false, T1);
+            const Reg rb = wr(b, false, T0);
+            put(udiv(qa, vb, T2));
+            put(mls(rb, qa, T2, vb));  // b - (b / K) * K; UDIV by 0 gives 0, as eBPF wants
+            unsigned steps = 24;
+            if (!lo_dead(p + 4, a, steps)) {
+                put(mul(qa, qa, T2));
+                wb(a, false, qa);
+            }
+            wb(b, false, rb);
+            set_imm(a, true, 0, T1);
+            set_imm(b, true, 0, T3);
+            return 4;
+        }
+        if ((offs_[p + 1] & kLeader) || i1.dst() != a) return 0;
+        const isa::OpInfo& r1 = row(p + 1);
+        const Op op = r1.op;
+        if (r1.width != 32 || (r1.form != isa::Form::dst_src && r1.form != isa::Form::dst_imm) ||
+            (op != Op::add && op != Op::sub && op != Op::mul && op != Op::or_ && op != Op::and_ &&
+             op != Op::xor_) ||
+            (r1.form == isa::Form::dst_src && i1.src() == a))
+            return 0;
+        hi_out_ = succ_live(p + 1);
+        Reg blo = T2, bhi = T3;
+        operand_b(i1, r1, blo, bhi);
+        alu32(op, a, rd(b, false, T0), blo);
+        return 2;
     }
 
     void emit(const Insn& insn, const isa::OpInfo& r) noexcept {
