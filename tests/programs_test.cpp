@@ -2,6 +2,9 @@
 // End to end for the C programs in tests/programs: each was compiled by clang (-mcpu=v3, and
 // v4 with clang-19 when present) at build time; here each object is packed in every format,
 // loaded as the device would (relocated in place), verified and run with the seed's helpers.
+// Each case also runs on the emulated Cortex-M4, interpreter and JIT (tests/m4/engines.hpp):
+// the M4 loads the same image bytes at its own addresses, and its result, instruction count and
+// printf output must equal the host interpreter's.
 // The header of each source says what to expect:
 //   // TEST_RESULT: N      r0, compared in its low 32 bits (C's int return)
 //   // TEST_OUTPUT: line   printf output, one line each, in order
@@ -20,6 +23,8 @@
 #include <ubpf/loader.hpp>
 #include <ubpf/seed_helpers.hpp>
 #include <ubpf/vm.hpp>
+
+#include "engines.hpp"
 
 namespace {
 
@@ -70,7 +75,14 @@ struct RecordingOutput final : ubpf::seed::Output {
 };
 
 /// Packs, loads, verifies and runs; returns "" when everything matched, else what did not.
-std::string run_case(const std::vector<std::uint8_t>& object, Format format, const Expectation& expected) {
+/// The emulated engines every case also runs on, one emulator each for the whole test.
+struct M4Engines {
+    ubpf::m4::EngineSession interp{"m4-interp"};
+    ubpf::m4::EngineSession jit{"m4-jit"};
+};
+
+std::string run_case(const std::vector<std::uint8_t>& object, Format format, const Expectation& expected,
+                     M4Engines& m4) {
     std::vector<std::uint8_t> image;
     if (format == Format::elf) {
         image = object;
@@ -81,6 +93,7 @@ std::string run_case(const std::vector<std::uint8_t>& object, Format format, con
             return std::string{"pack failed: "} + e.what();
         }
     }
+    const std::vector<std::uint8_t> packed = image;  // the M4 engines load the bytes as sent
     const auto loaded = ubpf::load_image(image, format);
     if (!loaded)
         return "load failed: " + std::string{loaded.error().message()} + " at byte " +
@@ -112,6 +125,39 @@ std::string run_case(const std::vector<std::uint8_t>& object, Format format, con
     std::string want;
     for (const std::string& line : expected.output) want += line + "\n";
     if (output.text != want) problems += "output '" + output.text + "', expected '" + want + "'";
+
+    for (const auto& [engine, session] :
+         {std::pair<const char*, ubpf::m4::EngineSession*>{"m4-interp", &m4.interp}, {"m4-jit", &m4.jit}}) {
+        RecordingOutput m4_output;
+        ubpf::seed::Store<16> m4_local, m4_global;
+        ubpf::seed::Environment m4_env;
+        m4_env.platform.output = &m4_output;
+        m4_env.local = &m4_local;
+        m4_env.global = &m4_global;
+        ubpf::host::RunRequest request;
+        request.code = img.code;
+        request.image = packed;
+        request.format = format;
+        request.helpers = ubpf::seed::kHelpers;
+        request.user = &m4_env;
+        request.budget = exec.budget;
+        const ubpf::m4::EngineRun m4_run = session->run(request);
+        const auto* run = &m4_run;
+        const std::string on = std::string{" on "} + engine + "; ";
+        if (!run->failure.empty()) {
+            problems += "engine failed" + on + run->failure;
+            continue;
+        }
+        if (!run->report.ok) {
+            problems += "run failed: " + std::string{run->report.error.message()} + " at pc " +
+                        std::to_string(run->report.error.pc) + on;
+            continue;
+        }
+        if (run->report.r0 != outcome->r0) problems += "r0 " + std::to_string(run->report.r0) + on;
+        if (run->report.instructions != outcome->instructions)
+            problems += "instructions " + std::to_string(run->report.instructions) + on;
+        if (m4_output.text != output.text) problems += "output '" + m4_output.text + "'" + on;
+    }
     return problems;
 }
 
@@ -122,6 +168,7 @@ void check_objects(const fs::path& object_dir) {
     std::sort(sources.begin(), sources.end());
     REQUIRE(sources.size() >= 50);
     int cases = 0;
+    M4Engines m4;
     for (const fs::path& source : sources) {
         const Expectation expected = read_expectation(source);
         const auto object = read_bytes(object_dir / (source.stem().string() + ".o"));
@@ -130,7 +177,7 @@ void check_objects(const fs::path& object_dir) {
             const bool refused =
                 std::find(expected.not_in.begin(), expected.not_in.end(), name) != expected.not_in.end();
             INFO(source.filename().string() << " as " << name);
-            const std::string problems = run_case(object, format, expected);
+            const std::string problems = run_case(object, format, expected, m4);
             if (refused) {
                 // The layout cannot carry the program: packing must say so, not pack it wrongly.
                 CHECK(problems.substr(0, 13) == "pack failed: ");

@@ -3,6 +3,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <stdexcept>
 
 #include "jit_image.hpp"
 #include "vm_image.hpp"
@@ -24,26 +25,57 @@ std::string engine_names() {
     return "host, m4-interp, m4-interp-Os, m4-jit";
 }
 
-std::optional<EngineRun> run_engine(std::string_view engine, const host::RunRequest& request) {
+namespace {
+
+const char* image_path(std::string_view engine) {
+    return engine == "m4-interp"      ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
+           : engine == "m4-interp-Os" ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
+           : engine == "m4-jit"       ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
+                                      : nullptr;
+}
+
+}  // namespace
+
+struct EngineSession::State {
+    std::string engine;
+    std::optional<VmSession> vm;
+    std::optional<JitSession> jit;
+};
+
+EngineSession::EngineSession(std::string_view engine) : state_(std::make_unique<State>()) {
+    state_->engine = engine;
+    if (engine == "host") return;
+    const char* image = image_path(engine);
+    if (image == nullptr) throw std::invalid_argument("no engine '" + std::string{engine} + "'");
+    if (engine == "m4-jit")
+        state_->jit.emplace(image);
+    else
+        state_->vm.emplace(image);
+}
+
+EngineSession::~EngineSession() = default;
+
+EngineRun EngineSession::run(const host::RunRequest& request) {
     EngineRun run;
-    if (engine == "host") {
+    if (state_->engine == "host") {
         run.report = host::run_on_host(request);
         return run;
     }
-    const char* image = engine == "m4-interp"      ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
-                        : engine == "m4-interp-Os" ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
-                        : engine == "m4-jit"       ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
-                                                   : nullptr;
-    if (image == nullptr) return std::nullopt;
-    if (!request.helpers.empty() || !request.program_regions.empty() || request.policy) {
+    // A program image runs from its raw bytes, loaded inside the emulator at M4 addresses with
+    // the seed's helpers; a host-side loading alone cannot be moved there.
+    if (request.image.empty() &&
+        (!request.helpers.empty() || !request.program_regions.empty() || request.policy)) {
         run.failure =
-            "the Cortex-M4 images run .data programs with the test helpers only; run program images "
-            "with --engine host";
+            "the Cortex-M4 images run .data programs with the test helpers, or program images from "
+            "their raw bytes (RunRequest::image)";
         return run;
     }
-    if (engine == "m4-jit") {
-        JitSession session(image);
-        const JitImageRun jit = session.run(request);
+    if (!request.image.empty() && !request.format) {
+        run.failure = "a program image needs its format";
+        return run;
+    }
+    if (state_->jit) {
+        const JitImageRun jit = state_->jit->run(request);
         run.report = jit.report;
         run.m4_instructions = jit.run_instructions;
         run.m4_verify_instructions = jit.verify_instructions;
@@ -55,12 +87,18 @@ std::optional<EngineRun> run_engine(std::string_view engine, const host::RunRequ
         if (jit.fault) run.failure = describe(*jit.fault);
         return run;
     }
-    const ImageRun on_m4 = run_on_image(image, request);
+    const ImageRun on_m4 = state_->vm->run(request);
     run.report = on_m4.report;
     run.m4_instructions = on_m4.m4_instructions - on_m4.m4_verify_instructions;
     run.m4_verify_instructions = on_m4.m4_verify_instructions;
     if (on_m4.fault) run.failure = describe(*on_m4.fault);
     return run;
+}
+
+std::optional<EngineRun> run_engine(std::string_view engine, const host::RunRequest& request) {
+    if (engine != "host" && image_path(engine) == nullptr) return std::nullopt;
+    EngineSession session(engine);
+    return session.run(request);
 }
 
 }  // namespace ubpf::m4

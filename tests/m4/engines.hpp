@@ -7,6 +7,7 @@
 //                 code runs there (m4_instructions: the code alone)
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +30,21 @@ std::string engine_names();
 
 /// Runs `request` on the named engine; nullopt when there is no such engine.
 std::optional<EngineRun> run_engine(std::string_view engine, const host::RunRequest& request);
+
+/// Many runs on one engine: the emulated engines keep one emulator with their image loaded
+/// (each run starts from the image as loaded), which saves setting one up per program.
+class EngineSession {
+public:
+    /// Throws std::invalid_argument when there is no such engine.
+    explicit EngineSession(std::string_view engine);
+    ~EngineSession();
+    EngineSession(const EngineSession&) = delete;
+    EngineSession& operator=(const EngineSession&) = delete;
+    EngineRun run(const host::RunRequest& request);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 }  // namespace ubpf::m4

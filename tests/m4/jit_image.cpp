@@ -3,25 +3,28 @@
 
 #include <stdexcept>
 
+#include <cstring>
+
 #include <ubpf/jit/compiler.hpp>
+#include <ubpf/loader.hpp>
+#include <ubpf/seed_helpers.hpp>
 
 #include "image/jit_layout.hpp"
 
 namespace ubpf::m4 {
 
-HostJit compile_on_host(const host::RunRequest& request) {
+namespace {
+
+HostJit compile_program(const Program& program, std::span<const Helper> helpers) {
     constexpr Config kConfig{};
     HostJit out;
-    const HelperPolicy policy =
-        request.allowed_helpers ? HelperPolicy::only(std::span<const std::uint32_t>{*request.allowed_helpers})
-                                : HelperPolicy::all();
-    const auto verified = verify<kConfig>({request.code, policy}, host::test_helpers::kAll);
+    const auto verified = verify<kConfig>(program, helpers);
     if (!verified) {
         out.error = verified.error();
         return out;
     }
     out.code.resize(kJitCodeSize);
-    out.offsets.resize(request.code.size());
+    out.offsets.resize(program.code.size());
     const auto compiled = jit::Compiler<kConfig>::compile(*verified, out.code, out.offsets);
     if (!compiled) {
         out.error = compiled.error();
@@ -33,6 +36,47 @@ HostJit compile_on_host(const host::RunRequest& request) {
     return out;
 }
 
+HelperPolicy requested_policy(const host::RunRequest& request) {
+    return request.allowed_helpers
+               ? HelperPolicy::only(std::span<const std::uint32_t>{*request.allowed_helpers})
+               : HelperPolicy::all();
+}
+
+}  // namespace
+
+HostJit compile_on_host(const host::RunRequest& request) {
+    return compile_program({request.code, requested_policy(request)}, host::test_helpers::kAll);
+}
+
+HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated) {
+    // Load a host copy for the layout (where the code and each section are in the buffer, the
+    // entry, the image's helper list); the code itself comes from the M4's buffer, whose
+    // addresses are the M4's, and the regions are moved to the same addresses. The compiler
+    // only compares addresses with the regions, it never reads them, so this is the program
+    // the Cortex-M4 compiled.
+    HostJit out;
+    std::vector<std::uint8_t> copy(request.image.begin(), request.image.end());
+    const auto image = load_image(copy, *request.format);
+    if (!image) {
+        out.error = image.error();
+        return out;
+    }
+    const auto at_m4 = [&](std::uintptr_t host) {
+        return kImageBase + (host - reinterpret_cast<std::uintptr_t>(copy.data()));
+    };
+    const std::uintptr_t code_at = at_m4(reinterpret_cast<std::uintptr_t>(image->code.data())) - kImageBase;
+    std::vector<Insn> code(image->code.size());
+    if (code_at + code.size() * sizeof(Insn) > relocated.size())
+        throw std::runtime_error("relocated image too short");
+    std::memcpy(static_cast<void*>(code.data()), relocated.data() + code_at, code.size() * sizeof(Insn));
+    std::vector<Region> regions;
+    for (const Region& r : image->memory()) regions.push_back({at_m4(r.start), r.size, r.access});
+    Program program = image->program(requested_policy(request));
+    program.code = code;
+    program.regions = regions;
+    return compile_program(program, seed::kHelpers);
+}
+
 JitSession::JitSession(const std::string& elf_path) {
     image_ = emu_.load_elf(elf_path);
     emu_.set_stack(kStackTop, kStackSize);
@@ -41,10 +85,13 @@ JitSession::JitSession(const std::string& elf_path) {
     emu_.map(kJitBlockBase, sizeof(JitBlock));
     mark_ = emu_.add_host_function([this](Emulator& e) { at_mark_ = e.instructions(); });
     mark_compiled_ = emu_.add_host_function([this](Emulator& e) { at_compiled_ = e.instructions(); });
+    forwarder_.emplace(emu_);
 }
 
 JitSession::Call JitSession::call(const char* entry, const host::RunRequest& request, bool jit) {
-    const std::size_t code_bytes = request.code.size() * sizeof(Insn);
+    const bool is_image = !request.image.empty();
+    // A program image is loaded by the image itself, from its raw bytes.
+    const std::size_t code_bytes = is_image ? 0 : request.code.size() * sizeof(Insn);
     const std::size_t allowed = request.allowed_helpers ? request.allowed_helpers->size() : 0;
     if (code_bytes > kAreaSize || request.mem.size() > kAreaSize || request.rodata.size() > kAreaSize ||
         sizeof(RunBlock) + allowed * 4 > kAreaSize)
@@ -77,6 +124,7 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     if (allowed != 0) emu_.write(block.allowed_addr, request.allowed_helpers->data(), allowed * 4);
     block.budget = request.budget;
     block.mark = mark_;
+    if (is_image) place_image(emu_, request, block, *forwarder_);
     emu_.write(kBlockBase, &block, sizeof block);
     JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
@@ -97,19 +145,26 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
         if (mem_len != 0 && at_mark_ != 0) out.report.mem_after = emu_.read(kMemBase, mem_len);
     }
     if (code_bytes != 0) emu_.unmap(kCodeBase, static_cast<std::uint32_t>(code_bytes));
+    if (is_image) {
+        out.relocated = emu_.read(kImageBase, request.image.size());
+        emu_.unmap(kImageBase, static_cast<std::uint32_t>(request.image.size()));
+        forwarder_->attach(nullptr);
+    }
     if (mem_len != 0) emu_.unmap(kMemBase, mem_len);
     if (rodata_len != 0) emu_.unmap(kRodataBase, rodata_len);
     return out;
 }
 
 host::RunReport JitSession::interpret(const host::RunRequest& request) {
+    if (!request.image.empty()) throw std::runtime_error("interpret() runs .data programs only");
     Call c = call("ubpf_m4_jit_interpret", request, false);
     if (c.result.fault) throw std::runtime_error("interpreter faulted: " + c.result.fault->what);
     return c.report;
 }
 
 JitImageRun JitSession::run(const host::RunRequest& request) {
-    Call c = call("ubpf_m4_jit", request, true);
+    const bool is_image = !request.image.empty();
+    Call c = call(is_image ? "ubpf_m4_jit_image" : "ubpf_m4_jit", request, true);
     JitImageRun out;
     out.fault = c.result.fault;
     out.report = c.report;
@@ -124,7 +179,7 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
         out.run_instructions = c.result.instructions - at_compiled_;
     }
     // The same program through the host JIT (the cross-compiler) must give the same bytes.
-    const HostJit host = compile_on_host(request);
+    const HostJit host = is_image ? compile_image_on_host(request, c.relocated) : compile_on_host(request);
     if (out.compiled && (host.code != out.code || host.entry != out.entry))
         out.mismatch = "host JIT and Cortex-M4 JIT emitted different code";
     if (!out.compiled && !out.fault && host.error.code == ErrorCode::none)

@@ -13,6 +13,7 @@
 #include <ubpf/host/environment.hpp>
 
 #include "emulator.hpp"
+#include "seed_forwarder.hpp"
 
 namespace ubpf::m4 {
 
@@ -36,6 +37,9 @@ struct HostJit {
     std::vector<std::uint32_t> offsets;  ///< code offset of each eBPF instruction
 };
 HostJit compile_on_host(const host::RunRequest& request);
+/// The same for a program image (request.image) that the Cortex-M4 loaded at kImageBase:
+/// `relocated` is the image buffer as the M4 left it, so the code holds the M4's addresses.
+HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated);
 
 class JitSession {
 public:
@@ -51,6 +55,7 @@ private:
     struct Call {
         CallResult result;
         host::RunReport report;
+        std::vector<std::uint8_t> relocated;  ///< a program image's buffer after the run
     };
     Call call(const char* entry, const host::RunRequest& request, bool jit);
 
@@ -58,6 +63,7 @@ private:
     ElfImage image_;
     std::uint32_t mark_ = 0, mark_compiled_ = 0;
     std::uint64_t at_mark_ = 0, at_compiled_ = 0;
+    std::optional<SeedForwarder> forwarder_;  ///< printf and clock of program images
 };
 
 }  // namespace ubpf::m4

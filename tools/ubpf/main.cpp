@@ -49,7 +49,7 @@ constexpr const char* kUsage =
     "  ubpf build SRC.c -o OBJ.o [--cpu v1|v2|v3|v4]\n"
     "  ubpf pack OBJ.o --format text|fc|extended|elf -o OUT [--helpers ID,ID,...]\n"
     "  ubpf run PROGRAM [--format F] [--helpers ID,...] [--mem FILE] [--budget N]\n"
-    "           [--engine host|m4-interp|m4-interp-Os]\n"
+    "           [--engine host|m4-interp|m4-interp-Os|m4-jit]\n"
     "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"
     "  ubpf asm SOURCE [-o OUT]\n"
     "  ubpf disasm PROGRAM\n"
@@ -169,6 +169,11 @@ bool load_image_file(const std::string& path, const std::string& bytes, const Lo
     loaded.settings.program_regions = program.regions;
     loaded.settings.helpers = ubpf::seed::kHelpers;
     loaded.settings.user = &loaded.environment;
+    // The raw bytes too, for the Cortex-M4 engines, which load the image at their own addresses
+    // and apply the image's helper list themselves to the policy asked for.
+    loaded.settings.image = std::span<const std::uint8_t>{loaded.original};
+    loaded.settings.format = format;
+    loaded.settings.allowed_helpers = options.helpers;
     return true;
 }
 

@@ -4,6 +4,7 @@
 // so the layout is the same on each side (fixed-width fields, explicit padding).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ubpf::m4 {
@@ -19,7 +20,9 @@ inline constexpr std::uint32_t kCodeBase = kBlockBase + kAreaSize;
 inline constexpr std::uint32_t kMemBase = kCodeBase + kAreaSize;
 inline constexpr std::uint32_t kRodataBase = kMemBase + kAreaSize;
 
-/// Filled by the host before calling `ubpf_m4_run(RunBlock*)`; the image writes the outputs.
+/// Filled by the host before calling `ubpf_m4_run(RunBlock*)` (a .data program at code_addr) or
+/// `ubpf_m4_run_image(RunBlock*)` (a program image the image loads itself); the image writes the
+/// outputs.
 struct alignas(8) RunBlock {
     // in
     std::uint32_t code_addr;
@@ -32,6 +35,17 @@ struct alignas(8) RunBlock {
     std::uint32_t allowed_count;
     std::uint32_t allow_all;
     std::uint32_t mark;  ///< Thumb address of a host function called between verify and run (0: none)
+    // Program images only: the raw image bytes, writable because the loader relocates them in
+    // place to the addresses they have here; the run's helpers are the seed's.
+    std::uint32_t image_addr;
+    std::uint32_t image_len;
+    std::uint32_t format;  ///< ubpf::Format
+    /// Thumb address of the host's `void write(const char*, uint32_t)` for printf output (0: none).
+    std::uint32_t output;
+    /// Thumb address of the host's `uint64_t clock(uint32_t us)`: the time in the low word, 1 in
+    /// the high word when there is a clock (0: no clock).
+    std::uint32_t clock;
+    std::uint32_t pad0;
     std::uint64_t budget;
     // out
     std::uint32_t ok;
@@ -41,6 +55,7 @@ struct alignas(8) RunBlock {
     std::uint64_t r0;
     std::uint64_t instructions;
 };
-static_assert(sizeof(RunBlock) == 80);
+static_assert(sizeof(RunBlock) == 104);
+static_assert(offsetof(RunBlock, budget) == 64 && offsetof(RunBlock, r0) == 88);
 
 }  // namespace ubpf::m4

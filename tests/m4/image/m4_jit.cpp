@@ -8,6 +8,7 @@
 #include <ubpf/jit/run.hpp>
 #include <ubpf/vm.hpp>
 
+#include "image_program.hpp"
 #include "jit_layout.hpp"
 
 namespace {
@@ -89,4 +90,31 @@ extern "C" int ubpf_m4_jit_interpret(ubpf::m4::RunBlock* block) {
     call_mark(block->mark);
     ubpf::Region regions[2];
     return finish(block, ubpf::Interpreter<kConfig>::run(*verified, execution(block, regions)));
+}
+
+/// Loads the program image the RunBlock points at (relocated in place to its M4 addresses),
+/// verifies it against the seed's helpers, compiles it and runs the code; returns 1 on success.
+extern "C" int ubpf_m4_jit_image(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
+    using namespace ubpf::m4;
+    jit->compiled = 0;
+    block->ok = 0;
+    std::memset(ebpf_stack, 0, sizeof ebpf_stack);
+    const auto image = load_block_image(*block);
+    if (!image) return block_fail(block, image.error());
+    const auto verified =
+        ubpf::verify<kConfig>(image->program(requested_policy(*block)), ubpf::seed::kHelpers);
+    if (!verified) return block_fail(block, verified.error());
+    block_mark(block->mark);
+    std::uint8_t* code = image_at<std::uint8_t>(jit->code_addr);
+    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(*verified, {code, jit->code_capacity});
+    if (!compiled) return block_fail(block, compiled.error());
+    jit->compiled = 1;
+    jit->code_size = compiled->size;
+    jit->entry = compiled->entry;
+    block_mark(jit->mark_compiled);
+    ImageWorld world(*block);
+    ubpf::Region regions[2];
+    ubpf::Execution exec = block_execution(*block, regions, ebpf_stack);
+    exec.user = &world.env;
+    return block_finish(block, ubpf::jit::run(*verified, code, *compiled, exec));
 }

@@ -4,6 +4,7 @@
 #include <ubpf/host/test_helpers.hpp>
 #include <ubpf/vm.hpp>
 
+#include "image_program.hpp"
 #include "layout.hpp"
 
 namespace {
@@ -62,6 +63,24 @@ extern "C" int ubpf_m4_run(ubpf::m4::RunBlock* block) {
     block->r0 = outcome->r0;
     block->instructions = outcome->instructions;
     return 1;
+}
+
+/// Loads the program image the RunBlock points at (relocating it in place, so its addresses are
+/// this CPU's), verifies it against the seed's helpers and interprets it; returns 1 on success.
+extern "C" int ubpf_m4_run_image(ubpf::m4::RunBlock* block) {
+    using namespace ubpf::m4;
+    block->ok = 0;
+    const auto image = load_block_image(*block);
+    if (!image) return block_fail(block, image.error());
+    const auto verified =
+        ubpf::verify<kConfig>(image->program(requested_policy(*block)), ubpf::seed::kHelpers);
+    if (!verified) return block_fail(block, verified.error());
+    block_mark(block->mark);
+    ImageWorld world(*block);
+    ubpf::Region regions[2];
+    ubpf::Execution exec = block_execution(*block, regions, ebpf_stack);
+    exec.user = &world.env;
+    return block_finish(block, ubpf::Interpreter<kConfig>::run(*verified, exec));
 }
 
 /// The same image with the VM left out: the footprint of the VM is the difference.
