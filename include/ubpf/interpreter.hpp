@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -203,11 +204,26 @@ constexpr bool holds(isa::Op op, T a, T b) noexcept {
             return false;
     }
 }
+/// The set of operations `ops` as a bit mask (all of them are below 32), so that the compact
+/// interpreter tests membership with one shift instead of a chain of compares.
+constexpr std::uint32_t op_mask(std::initializer_list<isa::Op> ops) noexcept {
+    std::uint32_t mask = 0;
+    for (isa::Op op : ops) mask |= std::uint32_t{1} << static_cast<unsigned>(op);
+    return mask;
+}
+constexpr bool in_mask(isa::Op op, std::uint32_t mask) noexcept {
+    return static_cast<unsigned>(op) < 32 && ((mask >> static_cast<unsigned>(op)) & 1u) != 0;
+}
 /// True for the operations that treat their operands as signed.
 constexpr bool is_signed(isa::Op op) noexcept {
     using isa::Op;
-    return op == Op::sdiv || op == Op::smod || op == Op::arsh || op == Op::jsgt || op == Op::jsge ||
-           op == Op::jslt || op == Op::jsle;
+    static_assert(static_cast<unsigned>(Op::jsle) < 32);
+    return in_mask(op, op_mask({Op::sdiv, Op::smod, Op::arsh, Op::jsgt, Op::jsge, Op::jslt, Op::jsle}));
+}
+/// True for the shifts, whose count a 32-bit operation masks to 5 bits.
+constexpr bool is_shift(isa::Op op) noexcept {
+    using isa::Op;
+    return in_mask(op, op_mask({Op::lsh, Op::rsh, Op::arsh}));
 }
 /// Sign-extends the low `bits` bits (8, 16 or 32) of v to 64 bits. Casts, not a variable 64-bit
 /// shift: a 32-bit CPU does them in one instruction.
@@ -558,8 +574,7 @@ Result<Outcome> Interpreter<C>::execute(const VerifiedProgram<C>& program, const
                             const bool sign = detail::is_signed(row.op);
                             x = sign ? detail::sign_extend(x, 32) : static_cast<std::uint32_t>(x);
                             y = sign ? detail::sign_extend(y, 32) : static_cast<std::uint32_t>(y);
-                            if (row.op == isa::Op::lsh || row.op == isa::Op::rsh || row.op == isa::Op::arsh)
-                                y &= 31;
+                            if (detail::is_shift(row.op)) y &= 31;
                         }
                         if (isa::is_alu(row.op)) {
                             const std::uint64_t r = detail::alu<std::uint64_t, true>(row.op, x, y);
