@@ -181,6 +181,26 @@ private:
     void wb(unsigned r, bool hi, Reg v) noexcept {
         if (mapped(r, hi) < 0 && live(r, hi)) put(thumb::mem_imm(thumb::Mem::str, v, kCtx, ctx::reg(r, hi)));
     }
+    /// Both halves of r: one LDRD when both live in the context (adjacent words there).
+    void rd_pair(unsigned r, Reg tlo, Reg thi, Reg& lo, Reg& hi) noexcept {
+        if (mapped(r, false) < 0 && mapped(r, true) < 0) {
+            put(thumb::mem_dual(true, tlo, thi, kCtx, ctx::reg(r, false)));
+            lo = tlo;
+            hi = thi;
+            return;
+        }
+        lo = rd(r, false, tlo);
+        hi = rd(r, true, thi);
+    }
+    /// Writes back both halves computed by wr(): one STRD when both live in the context.
+    void wb_pair(unsigned r, Reg lo, Reg hi) noexcept {
+        if (mapped(r, false) < 0 && mapped(r, true) < 0 && live(r, true) && lo != hi) {
+            put(thumb::mem_dual(false, lo, hi, kCtx, ctx::reg(r, false)));
+            return;
+        }
+        wb(r, false, lo);
+        wb(r, true, hi);
+    }
     /// Half (r, hi) = v.
     void set(unsigned r, bool hi, Reg v) noexcept {
         const int m = mapped(r, hi);
@@ -479,8 +499,8 @@ private:
             return T0;
         }
         disp = 0;
-        const Reg lo = rd(base, false, T0);
-        const Reg hi = rd(base, true, T1);
+        Reg lo = T0, hi = T1;
+        rd_pair(base, T0, T1, lo, hi);
         const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
         const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
         const DpOp hi_op = off < 0 ? DpOp::sbc : DpOp::adc;
@@ -635,8 +655,10 @@ private:
     void operand_b(const Insn& insn, const isa::OpInfo& r, Reg& blo, Reg& bhi) noexcept {
         const bool reg_form = r.form == isa::Form::dst_src || r.form == isa::Form::cond_src;
         if (reg_form) {
-            blo = rd(insn.src(), false, T2);
-            bhi = r.width == 64 ? rd(insn.src(), true, T3) : blo;
+            if (r.width == 64)
+                rd_pair(insn.src(), T2, T3, blo, bhi);
+            else
+                blo = bhi = rd(insn.src(), false, T2);
         } else {
             load_imm(T2, static_cast<std::uint32_t>(insn.imm));
             blo = T2;
@@ -738,12 +760,12 @@ private:
         }
         Reg blo = T2, bhi = T3;
         operand_b(insn, r, blo, bhi);
-        const Reg alo = rd(dst, false, T0);
         if (!wide) {
-            alu32(op, dst, alo, blo);
+            alu32(op, dst, rd(dst, false, T0), blo);
             return;
         }
-        const Reg ahi = rd(dst, true, T1);
+        Reg alo = T0, ahi = T1;
+        rd_pair(dst, T0, T1, alo, ahi);
         alu64(op, dst, alo, ahi, blo, bhi);
     }
 
@@ -816,8 +838,7 @@ private:
                 const bool carry = op == Op::add || op == Op::sub;
                 put(dp_reg(lo_op, carry, lo, alo, blo));
                 put(dp_reg(hi_op, false, hi, ahi, bhi));
-                wb(dst, false, lo);
-                wb(dst, true, hi);
+                wb_pair(dst, lo, hi);
                 return;
             }
             case Op::mul:
@@ -970,19 +991,20 @@ private:
         if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
         if (!can_encode_modified(v)) return false;
         const unsigned dst = insn.dst();
-        const Reg alo = rd(dst, false, T0);
-        const Reg lo = wr(dst, false, T0);
         const bool wide = r.width == 64;
-        put(dp_imm(lo_op, wide && (op == Op::add || op == Op::sub), lo, alo, v));
-        wb(dst, false, lo);
+        const Reg lo = wr(dst, false, T0);
         if (!wide) {
+            put(dp_imm(lo_op, false, lo, rd(dst, false, T0), v));
+            wb(dst, false, lo);
             set_imm(dst, true, 0, T1);
             return true;
         }
-        const Reg ahi = rd(dst, true, T1);
+        Reg alo = T0, ahi = T1;
+        rd_pair(dst, T0, T1, alo, ahi);
         const Reg hi = wr(dst, true, T1);
+        put(dp_imm(lo_op, op == Op::add || op == Op::sub, lo, alo, v));
         put(dp_imm(hi_op, false, hi, ahi, insn.imm < 0 ? 0xffffffffu : 0));
-        wb(dst, true, hi);
+        wb_pair(dst, lo, hi);
         return true;
     }
 
@@ -998,7 +1020,8 @@ private:
         if (r.width == 64 && r.form == isa::Form::cond_imm && insn.imm == 0 &&
             (r.op == Op::jeq || r.op == Op::jne)) {
             // A 64-bit value is 0 when the OR of its halves is.
-            const Reg lo = rd(insn.dst(), false, T0), hi = rd(insn.dst(), true, T1);
+            Reg lo = T0, hi = T1;
+            rd_pair(insn.dst(), T0, T1, lo, hi);
             put(dp_reg(DpOp::orr, true, T4, lo, hi));
             branch_to_insn(r.op == Op::jeq ? Cond::eq : Cond::ne, target);
             return;
