@@ -6,8 +6,8 @@
 #
 #   tests/deploy/deploy_test.sh UBPF UBPF_DEVICE SOURCE_DIR
 #
-# UBPF_DEPLOY_TEST_JIT=1 also runs every format with the JIT (once the simulator runs JIT
-# code); until then the JIT request must give the simulator's exact 5.01 answer.
+# Every format also runs as JIT code (compiled and run on the simulator's emulated Cortex-M4);
+# UBPF_DEPLOY_TEST_JIT=0 checks instead that a JIT request gets an exact 5.01 answer.
 set -euo pipefail
 
 [[ $# -eq 3 ]] || {
@@ -17,7 +17,7 @@ set -euo pipefail
 UBPF=$1
 UBPF_DEVICE=$2
 SRC=$3
-JIT=${UBPF_DEPLOY_TEST_JIT:-0}
+JIT=${UBPF_DEPLOY_TEST_JIT:-1}
 command -v coap-client-notls >/dev/null || {
     echo "coap-client-notls (libcoap3-bin) is needed" >&2
     exit 2

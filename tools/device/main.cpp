@@ -30,6 +30,7 @@
 #include <ubpf/suit/manifest.hpp>
 
 #include "coap.hpp"
+#include "engines.hpp"
 
 namespace {
 
@@ -228,6 +229,44 @@ public:
         const std::lock_guard<std::mutex> lock(fetch_mutex_);
         return highest_sequence_;
     }
+    /// The pull now being fetched: its format and helper list, kept with the image for JIT runs.
+    void expect_pull(std::size_t slot, Format format, const service::HelperList& helpers) {
+        const std::lock_guard<std::mutex> lock(fetch_mutex_);
+        pending_ = {{}, format, {helpers.view().begin(), helpers.view().end()}, slot};
+    }
+    /// Runs the program of `slot` as JIT code on the emulated Cortex-M4: the JIT compiled for
+    /// the M4 loads the slot's image at M4 addresses, compiles it inside the emulator and runs
+    /// the code (tests/m4). Programs see this device's output and clock.
+    coap::Reply run_jit(std::size_t slot, const service::HelperList& helpers, std::uint64_t budget) {
+        JitImage image;
+        {
+            const std::lock_guard<std::mutex> lock(fetch_mutex_);
+            if (slot >= jit_images_.size() || jit_images_[slot].bytes.empty())
+                return coap::Reply::text(404, "slot holds no program");
+            image = jit_images_[slot];
+        }
+        host::RunRequest request;
+        request.image = image.bytes;
+        request.format = image.format;
+        request.allowed_helpers = std::vector<std::uint32_t>(helpers.view().begin(), helpers.view().end());
+        request.budget = budget;
+        seed::Environment environment;
+        environment.platform = peripherals();
+        request.user = &environment;
+        const std::lock_guard<std::mutex> emulator(emulator_mutex_);  // one emulated M4
+        const auto run = m4::run_engine("m4-jit", request);
+        if (!run || !run->failure.empty())
+            return coap::Reply::text(500, run ? run->failure : "no m4-jit engine");
+        if (!run->report.ok)
+            return coap::Reply::text(500, "program failed: " + std::string(run->report.error.message()) +
+                                              " (pc " + std::to_string(run->report.error.pc) + ")");
+        log("slot " + std::to_string(slot) + " ran as JIT code on the emulated Cortex-M4: " +
+            std::to_string(run->m4_instructions.value_or(0)) + " M4 instructions");
+        std::array<char, 64> out{};
+        const std::size_t n = service::encode_result(static_cast<std::int64_t>(run->report.r0), out);
+        return coap::Reply{204, {out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n)}, 50};
+    }
+
     std::string last_fetch_error() {
         const std::lock_guard<std::mutex> lock(fetch_mutex_);
         return last_fetch_error_;
@@ -270,6 +309,11 @@ public:
                 }
                 log(why.empty() ? "suit: slot " + std::to_string(slot) + " updated" : "suit: " + why);
                 const service::Failure f = service_->pull_done(why.empty() ? 0 : -1);
+                if (why.empty() && f.code == service::Errc::none) {
+                    const std::lock_guard<std::mutex> lock(fetch_mutex_);
+                    jit_images_[slot] = pending_;
+                    jit_images_[slot].bytes = fetched_[slot];
+                }
                 if (f.code != service::Errc::none)
                     log("load into slot " + std::to_string(slot) +
                         " failed: " + std::string(service::message(f.code)) +
@@ -346,6 +390,15 @@ private:
     std::array<std::vector<std::uint8_t>, kConfig.slots> fetched_;
     std::uint32_t highest_sequence_ = 0;
     std::string last_fetch_error_;
+    struct JitImage {
+        std::vector<std::uint8_t> bytes;
+        Format format = Format::text;
+        std::vector<std::uint32_t> helpers;
+        std::size_t slot = 0;
+    };
+    JitImage pending_;
+    std::array<JitImage, kConfig.slots> jit_images_;
+    std::mutex emulator_mutex_;
 };
 
 service::Memory<kConfig> g_memory;
@@ -403,7 +456,7 @@ int run(int argc, char** argv) {
 
     coap::Server server(*endpoint);
     const auto with_execute = [&](service::Model model, const char* name) {
-        return [&svc, model, name](const std::vector<std::uint8_t>& body, const std::string&) {
+        return [&svc, &device, model, name](const std::vector<std::uint8_t>& body, const std::string&) {
             std::array<char, 1024> out{};
             const auto request = service::decode_execute(body);
             coap::Reply reply;
@@ -412,6 +465,8 @@ int run(int argc, char** argv) {
                 reply =
                     coap::Reply::text(service::coap_code(f.code) / 32 * 100 + service::coap_code(f.code) % 32,
                                       std::string(service::message(f.code)));
+            } else if (request->config.jit && model == service::Model::short_lived) {
+                reply = device.run_jit(request->config.slot, request->helpers, kConfig.short_budget);
             } else if (model == service::Model::with_coap_packet) {
                 ResponsePacket packet;
                 seed::CoapExchange exchange(packet);
@@ -432,7 +487,8 @@ int run(int argc, char** argv) {
     server.handle("long-running", coap::Method::post,
                   with_execute(service::Model::long_running, "long-running"));
     server.handle(
-        "suit/pull", coap::Method::post, [&svc](const std::vector<std::uint8_t>& body, const std::string&) {
+        "suit/pull", coap::Method::post,
+        [&svc, &device](const std::vector<std::uint8_t>& body, const std::string&) {
             std::array<char, 1024> out{};
             const auto request = service::decode_pull(body);
             coap::Reply reply;
@@ -442,6 +498,8 @@ int run(int argc, char** argv) {
                                           std::string(service::message(request.error())));
             } else {
                 reply = to_reply(svc.handle_pull(*request, out), out);
+                if (reply.code / 100 == 2)
+                    device.expect_pull(request->config.slot, request->config.format, request->helpers);
             }
             log("POST /suit/pull " + std::string(body.begin(), body.end()) + " -> " + describe(reply));
             return reply;
