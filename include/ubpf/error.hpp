@@ -83,7 +83,9 @@ namespace ubpf {
     X(elf_relocation_out_of_bounds, "ELF relocation offset lies outside its section")               \
     X(elf_relocation_not_lddw,   "64-bit relocation does not target an lddw instruction")           \
     X(elf_relocation_not_call,   "call relocation does not target a call instruction")              \
-    X(elf_bad_call_target,       "relocated call does not land on an instruction of .text")
+    X(elf_bad_call_target,       "relocated call does not land on an instruction of .text") \
+    /* stopping */                                                                                \
+    X(stopped,                   "program was stopped on request")
 // clang-format on
 
 enum class ErrorCode : std::uint8_t {

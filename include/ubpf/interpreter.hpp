@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -29,7 +30,13 @@ struct Execution {
     std::array<std::uint64_t, 5> args{};  ///< initial r1..r5
     std::uint64_t budget = 1'000'000;     ///< instructions the run may execute
     void* user = nullptr;                 ///< handed to helpers through HelperContext::user()
+    /// Set from another thread to end a long run: checked every kStopSlice instructions, at no
+    /// cost in between; the run then fails with `stopped`.
+    const std::atomic<bool>* stop = nullptr;
 };
+
+/// How many instructions a run with Execution::stop goes between two looks at it.
+inline constexpr std::uint64_t kStopSlice = 1u << 16;
 
 /// The result of a run that ended with `exit`.
 struct Outcome {
@@ -361,7 +368,13 @@ Result<Outcome> Interpreter<C>::execute(const VerifiedProgram<C>& program, const
     // started one above the budget so that charging is "decrement, branch if zero".
     constexpr auto kMaxBudget = static_cast<std::uint64_t>(UINTPTR_MAX - 1);
     const auto budget = static_cast<std::uintptr_t>(exec.budget < kMaxBudget ? exec.budget : kMaxBudget);
-    std::uintptr_t remaining = budget + 1;
+    // With a stop flag the budget is spent in slices; the flag is read when a slice runs out.
+    std::uintptr_t slice =
+        exec.stop != nullptr && budget > kStopSlice ? static_cast<std::uintptr_t>(kStopSlice) : budget;
+    std::uintptr_t unsliced = budget - slice;  // budget beyond the current slice
+    std::uint64_t sliced = 0;                  // instructions of the slices already spent
+    std::uintptr_t remaining = slice + 1;
+    const auto executed = [&] { return sliced + (slice + 1 - remaining); };
 #define UBPF_CHARGE() \
     if (UBPF_UNLIKELY(--remaining == 0)) goto budget_exhausted
     const auto at = [&] { return static_cast<std::uint32_t>(pc - code); };
@@ -672,7 +685,7 @@ dispatch:
             goto call_helper;
         }
         UBPF_OP(exit) {
-            if (depth == 0) return Outcome{reg[0], static_cast<std::uint64_t>(budget + 1 - remaining)};
+            if (depth == 0) return Outcome{reg[0], executed()};
             --depth;
             reg[6] = frames[depth].saved[0];
             reg[7] = frames[depth].saved[1];
@@ -717,7 +730,7 @@ call_helper : {
                             pc->opcode == isa::info(isa::Id::callx).opcode, reg, memory, helper_context);
     if (UBPF_UNLIKELY(why != ErrorCode::none)) return Error{why, at()};
     if (UBPF_UNLIKELY(helper_context.outcome() == HelperContext::Outcome::exit_program))
-        return Outcome{reg[0], static_cast<std::uint64_t>(budget + 1 - remaining)};
+        return Outcome{reg[0], executed()};
     UBPF_NEXT();
 }
 load_fault:
@@ -732,6 +745,14 @@ call_depth_exceeded:
 budget_exhausted_at_next:
     ++pc;
 budget_exhausted:
+    if (unsliced != 0) {  // a slice ran out, not the budget: look at the stop flag
+        if (exec.stop->load(std::memory_order_relaxed)) return Error{ErrorCode::stopped, at()};
+        sliced += slice;
+        slice = unsliced > kStopSlice ? static_cast<std::uintptr_t>(kStopSlice) : unsliced;
+        unsliced -= slice;
+        remaining = slice + 1;
+        UBPF_DISPATCH();  // charges the instruction at pc to the new slice
+    }
     return Error{ErrorCode::budget_exhausted, at()};
 
 #undef UBPF_THREADED_DISPATCH

@@ -173,7 +173,7 @@ expect_error "error: 4.09 Conflict: slot is running a program" \
 expect_ok "stop requested" "$UBPF" stop --device "$DEVICE" --slot 2
 idle() { [[ "$("$UBPF" status --device "$DEVICE")" == '{"workers": [-1, -1, -1, -1], "slots": "OOOO", "pull": "loaded"}' ]]; }
 poll 10 "slot 2 to stop" idle
-grep -Eq '\] worker 0 \(slot 2\) ended: program was stopped: helper reported an error \(pc [0-9]+\)$' "$DEVICE_LOG" ||
+grep -Eq '\] worker 0 \(slot 2\) ended: program was stopped: program was stopped on request \(pc [0-9]+\)$' "$DEVICE_LOG" ||
     fail "the device did not log the stop"
 expect_error "error: 4.00 Bad Request: slot is not running a long-running program" \
     "$UBPF" stop --device "$DEVICE" --slot 2

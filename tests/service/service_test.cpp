@@ -525,6 +525,21 @@ TEST_CASE("service: long-running programs on workers; running slots are protecte
     CHECK(f.text(f.exec(0x0002)) == R"({"result": 8})");
 }
 
+TEST_CASE("service: a long-running loop that calls no helper stops too") {
+    Fixture f;
+    // No helper call to look at the stop flag: the interpreter's own check must end it.
+    REQUIRE(
+        f.service
+            .install(1, assemble("mov %r6, 0\nloop:\nadd %r6, 1\nja loop\nexit"), text_config(1), {}, false)
+            .code == Errc::none);
+    CHECK(f.exec(0x0002, {}, Model::long_running).code == coap::kChanged);
+    REQUIRE(wait_for([&] { return f.service.slot_state(1) == SlotState::running; }));
+    CHECK(f.service.handle_stop(1, f.out).code == coap::kChanged);
+    REQUIRE(wait_for([&] { return f.service.slot_state(1) == SlotState::occupied; }));
+    CHECK(f.service.last_run(1).failure.code == Errc::stopped);
+    CHECK(f.service.last_run(1).failure.cause.code == ErrorCode::stopped);
+}
+
 TEST_CASE("service: no free worker, and a worker that cannot start") {
     Fixture f;
     const auto spin = assemble("loop:\nmov %r1, 1\nmov %r2, 1\ncall 0x10\nja loop\nexit");

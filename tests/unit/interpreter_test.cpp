@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -566,6 +567,40 @@ TEMPLATE_TEST_CASE("the stack lies below r10", "[interpreter][memory]", Threaded
     CHECK(h.result("mov %r0, 0\nstdw [%r10-4], 1\nexit") == failure(ErrorCode::out_of_bounds_store, 1));
     CHECK(h.result("mov %r0, 0\nstb [%r10-4097], 1\nexit") == failure(ErrorCode::out_of_bounds_store, 1));
     CHECK(h.stack.guards_intact());
+}
+
+TEMPLATE_TEST_CASE("a stop flag ends a run between slices, at no other cost", "[interpreter][budget]",
+                   Threaded, SwitchLoop, Compact) {
+    constexpr auto C = TestType::config;
+    // r1 = 100000; loop: sub r1, 1; jne r1, 0, loop; exit. 1 + 2 * 100000 + 1 = 200002
+    // instructions: more than three slices of 65536.
+    const host::AssemblyResult code =
+        host::assemble("mov %r1, 100000\nloop:\nsub %r1, 1\njne %r1, 0, loop\nexit");
+    REQUIRE(code.ok());
+    const auto verified = verify<C>(Program{code.code}, {});
+    REQUIRE(verified.ok());
+    Buffer stack{C.stack_size()};
+    std::atomic<bool> stop{false};
+    Execution exec;
+    exec.stack = stack.span();
+    exec.budget = 10'000'000;
+    exec.stop = &stop;
+    // Not set: the slices add up to the same count as without a flag.
+    const Result<Outcome> full = Interpreter<C>::run(*verified, exec);
+    REQUIRE(full.ok());
+    CHECK(full->instructions == 200002);
+    // The budget still counts across slices: 200001 instructions are one too few.
+    exec.budget = 200001;
+    CHECK(Interpreter<C>::run(*verified, exec).error() == Error{ErrorCode::budget_exhausted, 3});
+    // Set: the run ends when the first slice is spent, 65536 instructions in. Counting from 0,
+    // instruction 0 is pc 0, then odd ones are `sub` (pc 1) and even ones `jne` (pc 2): the one
+    // that does not run, number 65536, is the jne.
+    exec.budget = 10'000'000;
+    stop = true;
+    CHECK(Interpreter<C>::run(*verified, exec).error() == Error{ErrorCode::stopped, 2});
+    // A budget within one slice never looks at the flag: number 1001 (sub) does not run.
+    exec.budget = 1001;
+    CHECK(Interpreter<C>::run(*verified, exec).error() == Error{ErrorCode::budget_exhausted, 1});
 }
 
 TEMPLATE_TEST_CASE("the instruction budget", "[interpreter][budget]", Threaded, SwitchLoop, Compact) {

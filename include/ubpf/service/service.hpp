@@ -26,8 +26,9 @@
 //   - Loading goes into a spare bank; only a program the loader and verifier accept replaces
 //     the slot's program (the banks swap). Any failure leaves the previous program runnable.
 //   - Program errors are values: a fault, a budget overrun or a stop gives an error response.
-//   - A stop sets a flag that every helper call checks, and the platform's JIT hook may check
-//     it too; a program that calls no helper ends when its budget (Config::long_budget) does.
+//   - A stop sets a flag that every helper call checks and the interpreter looks at every
+//     kStopSlice instructions, so even a loop without helper calls ends; the platform's JIT
+//     hook may check it too.
 #pragma once
 
 #include <array>
@@ -390,7 +391,7 @@ private:
         auto* run = static_cast<RunContext*>(static_cast<seed::Environment*>(ctx.user()));
         if (run->stop->load(std::memory_order_relaxed)) {
             run->stopped = true;
-            ctx.fail(ErrorCode::helper_failed);
+            ctx.fail(ErrorCode::stopped);
             return 0;
         }
         const Helper& h = run->inner[I];
@@ -583,6 +584,7 @@ private:
         exec.stack = stack;
         exec.budget = budget;
         exec.user = static_cast<seed::Environment*>(&ctx);
+        exec.stop = &stop;  // ends even a loop that calls no helper (within kStopSlice instructions)
         if (ctx.coap != nullptr) {
             // r1 is the seed's bpf_coap_ctx_t; the views and the packet buffer are mapped.
             coap_regions = ctx.coap->regions();
