@@ -179,6 +179,7 @@ private:
         return !hi || r >= 10 || ((hi_out_ >> r) & 1);
     }
     void wb(unsigned r, bool hi, Reg v) noexcept {
+        if (!hi && static_cast<int>(r) == dead_lo_) return;
         if (mapped(r, hi) < 0 && live(r, hi)) put(thumb::mem_imm(thumb::Mem::str, v, kCtx, ctx::reg(r, hi)));
     }
     /// Both halves of r: one LDRD when both live in the context (adjacent words there).
@@ -216,14 +217,25 @@ private:
         load_imm(d, v);
         wb(r, hi, d);
     }
+    /// lr holds an eBPF half only in programs without calls (leaf_); the few places that clobber
+    /// lr (the entry's call, cold stubs calling shared routines) save it in the context around.
+    void flush_lr() noexcept {
+        if (lr_half_ >= 0) put(thumb::mem_imm(thumb::Mem::str, thumb::lr, kCtx, lr_slot()));
+    }
+    void reload_lr() noexcept {
+        if (lr_half_ >= 0) put(thumb::mem_imm(thumb::Mem::ldr, thumb::lr, kCtx, lr_slot()));
+    }
+    [[nodiscard]] std::int32_t lr_slot() const noexcept {
+        return ctx::reg(static_cast<unsigned>(lr_half_) / 2, (lr_half_ & 1) != 0);
+    }
     void flush(unsigned r) noexcept {
         for (bool hi : {false, true})
-            if (mapped(r, hi) >= 0)
+            if (mapped(r, hi) >= 0 && mapped(r, hi) != thumb::lr)
                 put(thumb::mem_imm(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
     }
     void reload(unsigned r) noexcept {
         for (bool hi : {false, true})
-            if (mapped(r, hi) >= 0)
+            if (mapped(r, hi) >= 0 && mapped(r, hi) != thumb::lr)
                 put(thumb::mem_imm(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
     }
 
@@ -246,6 +258,7 @@ private:
     void analyse() noexcept {
         const std::size_t n = code_.size();
         for (std::size_t i = 0; i < n; ++i) offs_[i] = 0;
+        leaf_ = prog_.function_count == 1;
         for (std::size_t f : prog_.functions()) offs_[f] |= kLeader;
         std::uint32_t weight[22] = {};
         std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
@@ -253,20 +266,20 @@ private:
             // A second slot of lddw follows an lddw opcode (second slots have opcode 0).
             if (pc > 0 && code_[pc - 1].opcode == isa::info(isa::Id::lddw).opcode) continue;
             const isa::OpInfo& r = row(pc);
-            const Insn& insn = code_[pc];
             if (is_jump(r.op)) {
                 const auto t = static_cast<std::size_t>(jump_target(pc));
                 offs_[t] |= kLeader;
                 if (pc + 1 < n) offs_[pc + 1] |= kLeader;
                 if (t <= pc && t < loop_start) loop_start = t;
             }
+            if (is_call(r.op) ||
+                (isa::is_alu(r.op) && r.width == 64 &&
+                 (r.op == Op::div || r.op == Op::mod || r.op == Op::sdiv || r.op == Op::smod)))
+                leaf_ = false;  // these call out, clobbering lr
             if (is_call(r.op) || r.op == Op::exit) {
                 offs_[pc] |= kLeader;
                 if (pc + 1 < n) offs_[pc + 1] |= kLeader;
             }
-            const std::uint32_t w = loop_start <= pc ? 16 : 1;
-            if (r.fields & isa::kDst) weight[half(insn.dst(), false)] += w;
-            if (r.fields & isa::kSrc) weight[half(insn.src(), false)] += w;
         }
         // Upper halves: backward liveness to a fixed point (live sets only grow), then weights
         // from the accesses that remain, so that ALU32 values cost one ARM register.
@@ -294,8 +307,14 @@ private:
             std::uint32_t use = 0, def = 0;
             hi_effect(pc, use, def);
             const std::uint32_t m = use | (def & succ_live(pc));
+            const std::uint32_t w = loop_start <= pc ? 16 : 1;
             for (unsigned k = 0; k < 10; ++k)
-                if ((m >> k) & 1) weight[half(k, true)] += loop_start <= pc ? 16 : 1;
+                if ((m >> k) & 1) weight[half(k, true)] += w;
+            // Lower halves, except a fused group's temporary that is dead after it (no register).
+            const Insn& insn = code_[pc];
+            const unsigned tmp = fused_temp(pc);
+            if ((r.fields & isa::kDst) && insn.dst() != tmp) weight[half(insn.dst(), false)] += w;
+            if ((r.fields & isa::kSrc) && insn.src() != tmp) weight[half(insn.src(), false)] += w;
         }
         // Blocks longer than one charge immediate are split.
         std::uint32_t run = 0;
@@ -308,12 +327,14 @@ private:
             ++run;
         }
         for (auto& m : map_) m = -1;
-        for (unsigned k = 0; k < kMapped; ++k) {
+        lr_half_ = -1;
+        for (unsigned k = 0; k < kMapped + (leaf_ ? 1u : 0u); ++k) {
             unsigned best = 22;
             for (unsigned h = 0; h < 22; ++h)
                 if (map_[h] < 0 && weight[h] > 0 && (best == 22 || weight[h] > weight[best])) best = h;
             if (best == 22) break;
-            map_[best] = static_cast<std::int8_t>(thumb::r4 + k);
+            map_[best] = static_cast<std::int8_t>(k < kMapped ? thumb::r4 + k : thumb::lr);
+            if (k == kMapped) lr_half_ = static_cast<std::int8_t>(best);
         }
     }
     [[nodiscard]] std::uint32_t live_in(std::size_t pc) const noexcept {
@@ -472,7 +493,9 @@ private:
         const std::size_t hot = begin_cold();
         put(thumb::movw(T1, static_cast<unsigned>(pc_)));
         put(thumb::movt(T1, count));
+        flush_lr();
         call(budget_slow_);
+        reload_lr();
         branch(Cond::al, resume);
         end_cold(hot);
     }
@@ -485,8 +508,8 @@ private:
                off + static_cast<std::int32_t>(size) <= 0;
     }
     /// Leaves the host address of [base + off, + size) in `out` (r0 when checked).
-    Reg address(unsigned base, std::int16_t off, unsigned size, AccessKind kind,
-                std::int32_t& disp) noexcept {
+    Reg address(unsigned base, std::int16_t off, unsigned size, AccessKind kind, std::int32_t& disp,
+                bool direct = false) noexcept {
         using namespace thumb;
         if (base == isa::kFramePointer && in_frame(off, size)) {
             const Reg fp = rd(base, false, T0);
@@ -505,6 +528,21 @@ private:
         const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
         const DpOp hi_op = off < 0 ? DpOp::sbc : DpOp::adc;
         Reg ahi = T1;
+        if (off == 0 && direct && lo != T0) {
+            // The access uses the eBPF register itself; its cold stub (finish_direct) redoes the
+            // access at the address the slow path returns.
+            put(mem_imm(Mem::ldr, T2, kCtx, ctx::kFastStart));
+            put(dp_reg(DpOp::sub, false, T2, lo, T2));
+            put(mem_imm(Mem::ldr, T3, kCtx, fast_count_offset(kind, size)));
+            put(cmp_reg(T2, T3));
+            put(dp_imm(DpOp::sbc, true, T3, hi, 0));
+            direct_target_ = cold_;
+            branch_known(Cond::hs, direct_target_, writing_);
+            direct_lo_ = lo;
+            direct_hi_ = hi;
+            direct_info_ = access_info(static_cast<std::uint32_t>(pc_), kind, size);
+            return lo;
+        }
         if (off == 0) {
             mov(T0, lo);  // the slow path returns the host address in r0
             ahi = hi;
@@ -528,17 +566,56 @@ private:
         mov(T1, ahi);
         put(movw(T3, info & 0xffff));
         put(movt(T3, info >> 16));
+        flush_lr();
         call(mem_slow_);
+        reload_lr();
         branch(Cond::al, resume);
         end_cold(hot);
         return T0;
     }
 
+    /// The cold stub of a direct access: slow path, then the access again with r0 as its base.
+    void finish_direct(const Insn& insn, const isa::OpInfo& r) noexcept {
+        using namespace thumb;
+        const std::size_t resume = pos_;
+        const std::size_t hot = begin_cold();
+        if (cold_ != direct_target_) bad_ = true;  // nothing else may have gone to cold code
+        mov(T0, direct_lo_);
+        mov(T1, direct_hi_);
+        put(movw(T3, direct_info_ & 0xffff));
+        put(movt(T3, direct_info_ >> 16));
+        flush_lr();
+        call(mem_slow_);
+        reload_lr();
+        load_access(insn, r, T0, 0);
+        branch(Cond::al, resume);
+        end_cold(hot);
+    }
     void load(const Insn& insn, const isa::OpInfo& r) noexcept {
-        using thumb::Mem;
         const unsigned size = r.width / 8;
         std::int32_t d = 0;
-        const Reg a = address(insn.src(), insn.off, size, AccessKind::load, d);
+        direct_target_ = kNone;
+        const Reg a = address(insn.src(), insn.off, size, AccessKind::load, d, true);
+        const bool direct = direct_target_ != kNone;
+        load_access(insn, r, a, d);
+        if (direct) finish_direct(insn, r);
+        const unsigned dst = insn.dst();
+        const Reg lo = wr(dst, false, T1);
+        if (size == 8) {
+            wb(dst, false, lo);
+            wb(dst, true, wr(dst, true, T2));
+            return;
+        }
+        wb(dst, false, lo);
+        if (r.op == Op::ldxs)
+            sign_hi(dst, lo);
+        else
+            set_imm(dst, true, 0, T2);
+    }
+    /// The load instruction(s) alone, from [a + d] into dst's registers (or T1, T2).
+    void load_access(const Insn& insn, const isa::OpInfo& r, Reg a, std::int32_t d) noexcept {
+        using thumb::Mem;
+        const unsigned size = r.width / 8;
         const unsigned dst = insn.dst();
         const bool sx = r.op == Op::ldxs;
         const Reg lo = wr(dst, false, T1);
@@ -552,19 +629,12 @@ private:
                 put(thumb::mem_imm(Mem::ldr, lo, a, d));
                 put(thumb::mem_imm(Mem::ldr, hi, a, d + 4));
             }
-            wb(dst, false, lo);
-            wb(dst, true, hi);
             return;
         }
         const Mem m = size == 1   ? (sx ? Mem::ldrsb : Mem::ldrb)
                       : size == 2 ? (sx ? Mem::ldrsh : Mem::ldrh)
                                   : Mem::ldr;
         put(thumb::mem_imm(m, lo, a, d));
-        wb(dst, false, lo);
-        if (sx)
-            sign_hi(dst, lo);
-        else
-            set_imm(dst, true, 0, T2);
     }
     /// hi of r = the sign of lo (in register `lo`).
     void sign_hi(unsigned r, Reg lo) noexcept {
@@ -844,9 +914,9 @@ private:
             case Op::mul:
                 put(mul(T4, alo, bhi));
                 put(mla(T4, ahi, blo, T4));
-                put(umull(T5, T3, alo, blo));
+                put(umull(T1, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
                 put(dp_reg(DpOp::add, false, T3, T3, T4));
-                set(dst, false, T5);
+                set(dst, false, T1);
                 set(dst, true, T3);
                 return;
             case Op::div:
@@ -1175,6 +1245,8 @@ private:
         using namespace thumb;
         put(sub_sp(kSaveFrame));
         put(mem_imm(Mem::str, lr, sp, 32));
+        reload_lr();
+        if (leaf_) return;  // no local calls: nothing reads R6-R9 after this function
         for (unsigned r = 6; r <= 9; ++r)
             for (bool hi : {false, true}) {
                 const Reg v = rd(r, hi, T0);
@@ -1183,12 +1255,13 @@ private:
     }
     void function_epilogue() noexcept {
         using namespace thumb;
-        for (unsigned r = 6; r <= 9; ++r)
+        for (unsigned r = 6; r <= 9 && !leaf_; ++r)
             for (bool hi : {false, true}) {
                 const Reg v = wr(r, hi, T0);
                 put(mem_imm(Mem::ldr, v, sp, static_cast<std::int32_t>(4 * (2 * (r - 6) + (hi ? 1 : 0)))));
                 wb(r, hi, v);
             }
+        flush_lr();
         put(mem_imm(Mem::ldr, lr, sp, 32));
         put(add_sp(kSaveFrame));
         put(bx(lr));
@@ -1200,6 +1273,7 @@ private:
         pos_ = 0;
         cold_ = cold_base_;
         hi_out_ = kAllHi;
+        t2_k_ = kNoConst;
         shared_routines();
         entry();
         const std::size_t n = code_.size();
@@ -1213,7 +1287,10 @@ private:
             }
             const bool leader = (offs_[pc_] & kLeader) != 0;
             offs_[pc_] = static_cast<std::uint32_t>(pos_) | (offs_[pc_] & ~kOffMask);
-            if (leader) charge(block_length(pc_));
+            if (leader) {
+                t2_k_ = kNoConst;  // control may arrive from elsewhere
+                charge(block_length(pc_));
+            }
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
             hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_);
             const std::size_t fused = fuse();
@@ -1265,14 +1342,67 @@ private:
         const isa::OpInfo& r = row(q);
         return r.op == op && r.width == width && r.form == form;
     }
+    /// The register a fusion starting at or covering pc uses only as a dead temporary (none: 99).
+    [[nodiscard]] unsigned fused_temp(std::size_t pc) const noexcept {
+        for (std::size_t back = 0; back < 4 && back <= pc; ++back) {
+            const std::size_t p = pc - back;
+            if (p + 1 >= code_.size()) continue;
+            const isa::OpInfo& r0 = row(p);
+            const unsigned a = code_[p].dst();
+            unsigned steps = 24;
+            if (r0.op == Op::mov && r0.width == 32 && r0.form == isa::Form::dst_src && mod_idiom(p) &&
+                lo_dead(p + 4, a, steps))
+                return a;
+            steps = 24;
+            if (back <= 1 && load_op(p) && lo_dead(p + 2, a, steps)) return a;
+        }
+        return 99;
+    }
+    [[nodiscard]] bool mod_idiom(std::size_t p) const noexcept {
+        const unsigned a = code_[p].dst(), b = code_[p].src();
+        if (a == b || p + 3 >= code_.size()) return false;
+        const Insn& i1 = code_[p + 1];
+        return is(p + 1, Op::div, 32, isa::Form::dst_imm) && i1.dst() == a && i1.off == 0 &&
+               is(p + 2, Op::mul, 32, isa::Form::dst_imm) && code_[p + 2].dst() == a &&
+               code_[p + 2].imm == i1.imm && is(p + 3, Op::sub, 32, isa::Form::dst_src) &&
+               code_[p + 3].dst() == b && code_[p + 3].src() == a;
+    }
+    /// wA = *(B/H/W *)(..); wC op= wA (C != A), for the caller to check that A is dead after.
+    [[nodiscard]] bool load_op(std::size_t p) const noexcept {
+        if (p + 1 >= code_.size() || (offs_[p + 1] & kLeader)) return false;
+        const isa::OpInfo& r0 = row(p);
+        if (r0.op != Op::ldx || r0.width == 64) return false;
+        const isa::OpInfo& r1 = row(p + 1);
+        const Insn& i1 = code_[p + 1];
+        const unsigned a = code_[p].dst();
+        const Op op = r1.op;
+        return r1.width == 32 && r1.form == isa::Form::dst_src && i1.src() == a && i1.dst() != a &&
+               (op == Op::add || op == Op::sub || op == Op::mul || op == Op::or_ || op == Op::and_ ||
+                op == Op::xor_);
+    }
     /// Emits a group of instructions starting at pc_ as one, and returns how many it took (0: none).
     ///   wA = wB; wA /= K; wA *= K; wB -= wA   ->  udiv + mls (wB %= K, as LLVM writes it)
     ///   wA = wB; wA op= X                     ->  one 3-operand instruction
     std::size_t fuse() noexcept {
         using namespace thumb;
         const std::size_t p = pc_;
+        // T2 still holds the divisor of the previous group if only such a group came between.
+        const std::int64_t k_prev = t2_k_;
+        t2_k_ = kNoConst;
         if (p + 1 >= code_.size()) return 0;
         const isa::OpInfo& r0 = row(p);
+        unsigned steps = 24;
+        if (load_op(p) && lo_dead(p + 2, code_[p].dst(), steps)) {
+            // The loaded value stays in a scratch register: it is consumed at once.
+            const unsigned a = code_[p].dst();
+            hi_out_ = succ_live(p + 1);
+            dead_lo_ = static_cast<int>(a);
+            load(code_[p], r0);
+            dead_lo_ = -1;
+            const Insn& i1 = code_[p + 1];
+            alu32(row(p + 1).op, i1.dst(), rd(i1.dst(), false, T0), wr(a, false, T1));
+            return 2;
+        }
         if (r0.op != Op::mov || r0.width != 32 || r0.form != isa::Form::dst_src) return 0;
         const unsigned a = code_[p].dst(), b = code_[p].src();
         if (a == b) return 0;
@@ -1282,14 +1412,15 @@ private:
             code_[p + 2].imm == i1.imm && is(p + 3, Op::sub, 32, isa::Form::dst_src) &&
             code_[p + 3].dst() == b && code_[p + 3].src() == a) {
             hi_out_ = succ_live(p + 3);
-            load_imm(T2, static_cast<std::uint32_t>(i1.imm));
+            if (k_prev != i1.imm) load_imm(T2, static_cast<std::uint32_t>(i1.imm));
+            t2_k_ = i1.imm;
             const Reg vb = rd(b, false, T0);
             const Reg qa = wr(a, false, T1);
             const Reg rb = wr(b, false, T0);
             put(udiv(qa, vb, T2));
             put(mls(rb, qa, T2, vb));  // b - (b / K) * K; UDIV by 0 gives 0, as eBPF wants
-            unsigned steps = 24;
-            if (!lo_dead(p + 4, a, steps)) {
+            unsigned look = 24;
+            if (!lo_dead(p + 4, a, look)) {
                 put(mul(qa, qa, T2));
                 wb(a, false, qa);
             }
@@ -1310,6 +1441,8 @@ private:
         Reg blo = T2, bhi = T3;
         operand_b(i1, r1, blo, bhi);
         alu32(op, a, rd(b, false, T0), blo);
+        // These write only T0, T1 and registers of eBPF halves: a divisor in T2 stays valid.
+        if (r1.form == isa::Form::dst_src && mapped(i1.src(), false) >= 0) t2_k_ = k_prev;
         return 2;
     }
 
@@ -1371,6 +1504,15 @@ private:
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};
+    std::int8_t lr_half_ = -1;  // the half kept in lr, if any
+    static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
+    std::int64_t t2_k_ = kNoConst;  // the constant in T2 left by a fused group, if any
+    static constexpr std::size_t kNone = ~std::size_t{0};
+    std::size_t direct_target_ = kNone;  // cold stub position of a pending direct access
+    Reg direct_lo_ = T0, direct_hi_ = T1;
+    std::uint32_t direct_info_ = 0;
+    int dead_lo_ = -1;   // a lower half being written that nothing reads: no store
+    bool leaf_ = false;  // one function, no calls: lr is free for an eBPF half
     std::array<std::uint32_t, C.max_functions> func_entry_{};
     std::size_t common_return_ = 0, fault_exit_ = 0, error_r0_ = 0, exit_ok_ = 0, exit_ctx_ = 0,
                 helper_status_ = 0, mem_slow_ = 0, budget_slow_ = 0, entry_ = 0;
