@@ -1289,6 +1289,10 @@ private:
             offs_[pc_] = static_cast<std::uint32_t>(pos_) | (offs_[pc_] & ~kOffMask);
             if (leader) {
                 t2_k_ = kNoConst;  // control may arrive from elsewhere
+                if (r.op == Op::ja && merge_ja()) {
+                    ++pc_;
+                    continue;
+                }
                 charge(block_length(pc_));
             }
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
@@ -1444,6 +1448,20 @@ private:
         // These write only T0, T1 and registers of eBPF halves: a divisor in T2 stays valid.
         if (r1.form == isa::Form::dst_src && mapped(i1.src(), false) >= 0) t2_k_ = k_prev;
         return 2;
+    }
+
+    /// A block that is only `ja T` charges itself and T's block at once and jumps past T's
+    /// charge (8 bytes: SUBS.W + B<c>.W), saving a charge per loop iteration. runtime::budget
+    /// follows the ja when it walks such a block. Not when T is itself a lone ja (its charge
+    /// would cover a third block) or the sum does not fit one charge.
+    bool merge_ja() noexcept {
+        const auto t = static_cast<std::size_t>(jump_target(pc_));
+        if (t == pc_ || row(t).op == Op::ja) return false;
+        const std::uint32_t count = 1 + block_length(t);
+        if (count > kMaxBlock) return false;
+        charge(count);
+        branch_known(Cond::al, (offs_[t] & kOffMask) + 8, writing_ || t <= pc_);
+        return true;
     }
 
     void emit(const Insn& insn, const isa::OpInfo& r) noexcept {

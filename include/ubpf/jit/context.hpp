@@ -141,7 +141,14 @@ inline std::uint64_t budget(std::uint32_t after, std::uint32_t info, Context* c)
         return 0;
     }
     std::uint32_t pc = start;
-    for (std::uint32_t i = 0; i < remaining; ++i) pc += isa::slots(isa::info(isa::decode(c->code[pc])).op);
+    // A charge covers one straight block, or a lone `ja` and the block it goes to (merge_ja).
+    for (std::uint32_t i = 0; i < remaining; ++i) {
+        const Insn& insn = c->code[pc];
+        const isa::OpInfo& row = isa::info(isa::decode(insn));
+        const std::int32_t off = row.form == isa::Form::jump_long ? insn.imm : insn.off;
+        pc = row.op == isa::Op::ja ? static_cast<std::uint32_t>(static_cast<std::int32_t>(pc) + 1 + off)
+                                   : pc + isa::slots(row.op);
+    }
     if (remaining == 0) {
         c->error = error_word(ErrorCode::budget_exhausted, pc);
         return 0;
