@@ -23,7 +23,7 @@ constexpr ubpf::Config kCompact{.max_instructions = 512, .dispatch = ubpf::Dispa
 template <ubpf::Config C>
 ubpf::Result<ubpf::Outcome> run(std::span<const ubpf::Insn> code, std::vector<std::uint8_t>& mem,
                                 std::vector<std::uint8_t>& stack) {
-    const auto verified = ubpf::verify<C>({code, {{}, true}}, ubpf::host::test_helpers::kAll);
+    const auto verified = ubpf::verify<C>({code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
     if (!verified) return verified.error();
     std::fill(stack.begin(), stack.end(), std::uint8_t{0});
     const ubpf::Region regions[] = {ubpf::Region::of(mem.data(), mem.size(), ubpf::Access::read_write)};
