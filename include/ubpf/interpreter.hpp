@@ -337,17 +337,34 @@ private:
 #pragma GCC diagnostic ignored "-Wpedantic"  // computed goto is a GNU extension
 #endif
 
+namespace detail {
+
+/// What every engine checks about an Execution before running: none, or the error the run
+/// fails with.
+template <Config C>
+[[nodiscard]] constexpr Error check_execution(const Execution& exec) noexcept {
+    if (exec.stack.size() < C.stack_size()) return Error{ErrorCode::stack_too_small, 0};
+    for (const Region& r : exec.regions)
+        if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
+    return {};
+}
+
+/// The memory a run of `program` may touch: its stack, the caller's regions and its own.
+template <Config C>
+[[nodiscard]] inline MemoryMap memory_of(const VerifiedProgram<C>& program, const Execution& exec) noexcept {
+    return MemoryMap{Region::of(exec.stack.data(), C.stack_size(), Access::read_write), exec.regions,
+                     program.regions};
+}
+
+}  // namespace detail
+
 template <Config C>
 template <std::size_t... Opcodes>
 Result<Outcome> Interpreter<C>::execute(const VerifiedProgram<C>& program, const Execution& exec,
                                         std::index_sequence<Opcodes...>) noexcept {
     using isa::Id;
-    if (exec.stack.size() < C.stack_size()) return Error{ErrorCode::stack_too_small, 0};
-    for (const Region& r : exec.regions)
-        if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
-
-    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write), exec.regions,
-                           program.regions};
+    if (const Error e = detail::check_execution<C>(exec); e.code != ErrorCode::none) return e;
+    const MemoryMap memory = detail::memory_of(program, exec);
     HelperContext helper_context{memory, exec.user};
 
     const Insn* const code = program.code.data();

@@ -47,11 +47,8 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
 template <Config C>
 [[nodiscard]] Result<Outcome> run(const VerifiedProgram<C>& program, const std::uint8_t* code,
                                   Compiled compiled, const Execution& exec) noexcept {
-    if (exec.stack.size() < C.stack_size()) return Error{ErrorCode::stack_too_small, 0};
-    for (const Region& r : exec.regions)
-        if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
-    const MemoryMap memory{Region::of(exec.stack.data(), C.stack_size(), Access::read_write), exec.regions,
-                           program.regions};
+    if (const Error e = ubpf::detail::check_execution<C>(exec); e.code != ErrorCode::none) return e;
+    const MemoryMap memory = ubpf::detail::memory_of(program, exec);
     HelperContext helper_context{memory, exec.user};
     const Region fast = !exec.regions.empty()      ? exec.regions[0]
                         : !program.regions.empty() ? program.regions[0]
