@@ -90,42 +90,8 @@ JitSession::JitSession(const std::string& elf_path) {
 
 JitSession::Call JitSession::call(const char* entry, const host::RunRequest& request, bool jit) {
     const bool is_image = !request.image.empty();
-    // A program image is loaded by the image itself, from its raw bytes.
-    const std::size_t code_bytes = is_image ? 0 : request.code.size() * sizeof(Insn);
-    const std::size_t allowed = request.allowed_helpers ? request.allowed_helpers->size() : 0;
-    if (code_bytes > kAreaSize || request.mem.size() > kAreaSize || request.rodata.size() > kAreaSize ||
-        sizeof(RunBlock) + allowed * 4 > kAreaSize)
-        throw std::runtime_error("request too large for the image's memory map");
     // Map exactly what the program may touch, besides the image, its stack and the JIT buffer.
-    RunBlock block{};
-    block.code_addr = kCodeBase;
-    block.code_count = static_cast<std::uint32_t>(request.code.size());
-    if (code_bytes != 0) {
-        emu_.map(kCodeBase, static_cast<std::uint32_t>(code_bytes), false);
-        emu_.write(kCodeBase, request.code.data(), code_bytes);
-    }
-    const auto mem_len = static_cast<std::uint32_t>(request.mem.size());
-    const auto rodata_len = static_cast<std::uint32_t>(request.rodata.size());
-    if (mem_len != 0) {
-        emu_.map(kMemBase, mem_len);
-        emu_.write(kMemBase, request.mem);
-        block.mem_addr = kMemBase;
-        block.mem_len = mem_len;
-    }
-    if (rodata_len != 0) {
-        emu_.map(kRodataBase, rodata_len, false);
-        emu_.write(kRodataBase, request.rodata);
-        block.rodata_addr = kRodataBase;
-        block.rodata_len = rodata_len;
-    }
-    block.allowed_addr = kBlockBase + sizeof(RunBlock);
-    block.allowed_count = static_cast<std::uint32_t>(allowed);
-    block.allow_all = request.allowed_helpers ? 0 : 1;
-    if (allowed != 0) emu_.write(block.allowed_addr, request.allowed_helpers->data(), allowed * 4);
-    block.budget = request.budget;
-    block.mark = mark_;
-    if (is_image) place_image(emu_, request, block, *forwarder_);
-    emu_.write(kBlockBase, &block, sizeof block);
+    PlacedRequest placed(emu_, request, mark_, *forwarder_);
     JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 
@@ -136,22 +102,10 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     Call out;
     out.result = emu_.call(image_.symbols.at(entry), args, limit);
     if (!out.result.fault) {
-        emu_.read(kBlockBase, &block, sizeof block);
-        out.report.ok = block.ok != 0;
-        out.report.r0 = block.r0;
-        out.report.instructions = block.instructions;
-        out.report.error = Error{static_cast<ErrorCode>(block.error_code), block.error_pc};
         // Like run_on_host: the memory after a run, once the program was verified.
-        if (mem_len != 0 && at_mark_ != 0) out.report.mem_after = emu_.read(kMemBase, mem_len);
+        placed.read_report(out.report, at_mark_ != 0);
     }
-    if (code_bytes != 0) emu_.unmap(kCodeBase, static_cast<std::uint32_t>(code_bytes));
-    if (is_image) {
-        out.relocated = emu_.read(kImageBase, request.image.size());
-        emu_.unmap(kImageBase, static_cast<std::uint32_t>(request.image.size()));
-        forwarder_->attach(nullptr);
-    }
-    if (mem_len != 0) emu_.unmap(kMemBase, mem_len);
-    if (rodata_len != 0) emu_.unmap(kRodataBase, rodata_len);
+    if (is_image) out.relocated = placed.image_after();
     return out;
 }
 

@@ -34,47 +34,12 @@ VmSession::VmSession(const std::string& elf_path) {
 
 ImageRun VmSession::run(const host::RunRequest& request) {
     const bool is_image = !request.image.empty();
-    // A program image is loaded by the image itself, from its raw bytes.
-    const std::size_t code_bytes = is_image ? 0 : request.code.size() * sizeof(Insn);
-    const std::size_t allowed = request.allowed_helpers ? request.allowed_helpers->size() : 0;
-    if (code_bytes > kAreaSize || request.mem.size() > kAreaSize || request.rodata.size() > kAreaSize ||
-        sizeof(RunBlock) + allowed * 4 > kAreaSize)
-        throw std::runtime_error("request too large for the image's memory map");
-
     // Every run starts as in a freshly loaded image: zeroed eBPF stack (.bss), painted native stack.
     emu_.write(stack_addr_, std::vector<std::uint8_t>(stack_size_, 0));
     emu_.write(kStackTop - kStackSize, std::vector<std::uint8_t>(kStackSize, kPaint));
 
     // Map exactly what the program may touch, besides the image itself, for this run only.
-    RunBlock block{};
-    block.code_addr = kCodeBase;
-    block.code_count = static_cast<std::uint32_t>(request.code.size());
-    if (code_bytes != 0) {
-        emu_.map(kCodeBase, static_cast<std::uint32_t>(code_bytes), false);
-        emu_.write(kCodeBase, request.code.data(), code_bytes);
-    }
-    const auto mem_len = static_cast<std::uint32_t>(request.mem.size());
-    const auto rodata_len = static_cast<std::uint32_t>(request.rodata.size());
-    if (mem_len != 0) {
-        emu_.map(kMemBase, mem_len);
-        emu_.write(kMemBase, request.mem);
-        block.mem_addr = kMemBase;
-        block.mem_len = mem_len;
-    }
-    if (rodata_len != 0) {
-        emu_.map(kRodataBase, rodata_len, false);
-        emu_.write(kRodataBase, request.rodata);
-        block.rodata_addr = kRodataBase;
-        block.rodata_len = rodata_len;
-    }
-    block.allowed_addr = kBlockBase + sizeof(RunBlock);
-    block.allowed_count = static_cast<std::uint32_t>(allowed);
-    block.allow_all = request.allowed_helpers ? 0 : 1;
-    if (allowed != 0) emu_.write(block.allowed_addr, request.allowed_helpers->data(), allowed * 4);
-    block.budget = request.budget;
-    block.mark = mark_;
-    if (is_image) place_image(emu_, request, block, *forwarder_);
-    emu_.write(kBlockBase, &block, sizeof block);
+    PlacedRequest placed(emu_, request, mark_, *forwarder_);
 
     at_mark_ = 0;
     const Arg args[] = {Arg::u32(kBlockBase)};
@@ -91,21 +56,7 @@ ImageRun VmSession::run(const host::RunRequest& request) {
     std::size_t untouched = 0;
     while (untouched < stack.size() && stack[untouched] == kPaint) ++untouched;
     run.stack_bytes = static_cast<std::uint32_t>(kStackSize - untouched);
-    if (!run.fault) {
-        emu_.read(kBlockBase, &block, sizeof block);
-        run.report.ok = block.ok != 0;
-        run.report.r0 = block.r0;
-        run.report.instructions = block.instructions;
-        run.report.error = Error{static_cast<ErrorCode>(block.error_code), block.error_pc};
-        if (mem_len != 0) run.report.mem_after = emu_.read(kMemBase, mem_len);
-    }
-    if (code_bytes != 0) emu_.unmap(kCodeBase, static_cast<std::uint32_t>(code_bytes));
-    if (mem_len != 0) emu_.unmap(kMemBase, mem_len);
-    if (rodata_len != 0) emu_.unmap(kRodataBase, rodata_len);
-    if (is_image) {
-        emu_.unmap(kImageBase, static_cast<std::uint32_t>(request.image.size()));
-        forwarder_->attach(nullptr);
-    }
+    if (!run.fault) placed.read_report(run.report, true);
     return run;
 }
 
