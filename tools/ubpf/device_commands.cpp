@@ -193,39 +193,61 @@ std::vector<std::uint8_t> image_for(const std::string& input, Format format,
     }
 }
 
-int deploy(std::vector<std::string> args) {
-    std::string input, device_uri, key_path, serve_host = "127.0.0.1";
+/// The options every device command shares: which device, which slot, the image format and
+/// the helper list.
+struct Target {
+    std::string device_uri;
     std::uint32_t slot = 0;
     Format format = Format::extended;
-    std::optional<std::vector<std::uint32_t>> helpers;
-    service::HelperList request_helpers;
-    bool jit = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
+    std::optional<service::HelperList> helpers;
+
+    /// Consumes one of the shared options at args[i]; false when args[i] is none of them.
+    bool take(const std::vector<std::string>& args, std::size_t& i) {
         const std::string& a = args[i];
         if (a == "--device")
             device_uri = value_of(args, i);
         else if (a == "--slot")
             slot = number(value_of(args, i), "--slot", 15);
-        else if (a == "--key")
-            key_path = value_of(args, i);
         else if (a == "--format")
             format = format_named(value_of(args, i));
+        else if (a == "--helpers")
+            helpers = helper_list(value_of(args, i));
+        else
+            return false;
+        return true;
+    }
+    [[nodiscard]] coap::Endpoint device(const char* command) const {
+        if (device_uri.empty()) throw CommandError{std::string(command) + " needs --device coap://HOST:PORT"};
+        return device_endpoint(device_uri);
+    }
+};
+
+int deploy(std::vector<std::string> args) {
+    Target target;
+    std::string input, key_path, serve_host = "127.0.0.1";
+    bool jit = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (target.take(args, i))
+            continue;
+        else if (a == "--key")
+            key_path = value_of(args, i);
         else if (a == "--serve-host")
             serve_host = value_of(args, i);
         else if (a == "--jit")
             jit = true;
-        else if (a == "--helpers") {
-            request_helpers = helper_list(value_of(args, i));
-            helpers.emplace();
-            for (std::uint8_t id : request_helpers.view()) helpers->push_back(id);
-        } else if (input.empty())
+        else if (input.empty())
             input = a;
         else
             throw CommandError{"unexpected argument '" + a + "'"};
     }
-    if (input.empty() || device_uri.empty() || key_path.empty())
+    if (input.empty() || key_path.empty())
         throw CommandError{"deploy needs SRC.c|IMAGE, --device coap://HOST:PORT and --key KEY"};
-    const coap::Endpoint device = device_endpoint(device_uri);
+    const coap::Endpoint device = target.device("deploy");
+    const std::uint32_t slot = target.slot;
+    const Format format = target.format;
+    std::optional<std::vector<std::uint32_t>> helpers;
+    if (target.helpers) helpers.emplace(target.helpers->view().begin(), target.helpers->view().end());
     const auto key = host::suit::load_private_key(key_path);
 
     const std::vector<std::uint8_t> image = image_for(input, format, helpers);
@@ -256,7 +278,7 @@ int deploy(std::vector<std::string> args) {
     pull.config.slot = static_cast<std::uint8_t>(slot);
     pull.config.format = format;
     pull.config.jit = jit;
-    pull.helpers = request_helpers;
+    pull.helpers = target.helpers.value_or(service::HelperList{});
     pull.erase = true;
     std::array<char, service::kMaxPullLength> payload{};
     const std::size_t n = service::encode_pull(pull, payload);
@@ -289,30 +311,20 @@ int deploy(std::vector<std::string> args) {
 }
 
 int exec(std::vector<std::string> args) {
-    std::string device_uri, engine = "interp", model = "short";
-    std::uint32_t slot = 0;
-    Format format = Format::extended;
-    service::HelperList helpers;
-    bool have_helpers = false;
+    Target target;
+    std::string engine = "interp", model = "short";
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
-        if (a == "--device")
-            device_uri = value_of(args, i);
-        else if (a == "--slot")
-            slot = number(value_of(args, i), "--slot", 15);
+        if (target.take(args, i))
+            continue;
         else if (a == "--engine")
             engine = value_of(args, i);
         else if (a == "--model")
             model = value_of(args, i);
-        else if (a == "--format")
-            format = format_named(value_of(args, i));
-        else if (a == "--helpers") {
-            helpers = helper_list(value_of(args, i));
-            have_helpers = true;
-        } else
+        else
             throw CommandError{"unexpected argument '" + a + "'"};
     }
-    if (device_uri.empty()) throw CommandError{"exec needs --device coap://HOST:PORT"};
+    const coap::Endpoint device = target.device("exec");
     if (engine != "interp" && engine != "jit") throw CommandError{"--engine is interp or jit"};
     const char* path = model == "short"  ? "short-execution"
                        : model == "coap" ? "with_coap_pkt"
@@ -320,19 +332,19 @@ int exec(std::vector<std::string> args) {
                                          : nullptr;
     if (path == nullptr) throw CommandError{"--model is short, coap or long"};
     service::ExecuteRequest request;
-    request.config.slot = static_cast<std::uint8_t>(slot);
-    request.config.format = format;
+    request.config.slot = static_cast<std::uint8_t>(target.slot);
+    request.config.format = target.format;
     request.config.jit = engine == "jit";
     request.config.jit_compile = engine == "jit";
-    if (have_helpers) {
-        request.helpers = helpers;
+    if (target.helpers) {
+        request.helpers = *target.helpers;
     } else {
         // As the seed's tools do: no list means every helper (the seed's 30).
         for (const Helper& h : seed::kHelpers) (void)request.helpers.push(static_cast<std::uint8_t>(h.id));
     }
     std::array<char, service::kMaxExecuteLength> payload{};
     const std::size_t n = service::encode_execute(request, payload);
-    const coap::Response r = ask(device_endpoint(device_uri), coap::Method::post, path,
+    const coap::Response r = ask(device, coap::Method::post, path,
                                  std::vector<std::uint8_t>(payload.begin(), payload.begin() + n));
     if (!r.ok()) {
         std::cerr << "error: " << failure_text(r) << "\n";
