@@ -117,6 +117,18 @@ void Emulator::unmap(std::uint32_t address, std::uint32_t size) {
     check(uc_mem_unmap(uc_, begin, end - begin), "uc_mem_unmap");
 }
 
+void Emulator::map_host(std::uint32_t address, std::span<std::uint8_t> memory) {
+    if (address % kPage != 0 || memory.size() % kPage != 0 ||
+        reinterpret_cast<std::uintptr_t>(memory.data()) % kPage != 0)
+        throw std::runtime_error("map_host needs 4 KiB aligned and sized memory");
+    check(uc_mem_map_ptr(uc_, address, memory.size(), UC_PROT_ALL, memory.data()), "uc_mem_map_ptr");
+}
+
+void Emulator::drop_translations(std::uint32_t begin, std::uint32_t end) {
+    if (end > begin)
+        check(uc_ctl_remove_cache(uc_, std::uint64_t{begin}, std::uint64_t{end}), "uc_ctl_remove_cache");
+}
+
 void Emulator::write(std::uint32_t address, std::span<const std::uint8_t> bytes) {
     write(address, bytes.data(), bytes.size());
 }
@@ -217,10 +229,12 @@ CallResult Emulator::call(std::uint32_t function, std::span<const Arg> args, std
     count_ = 0;
     limit_ = max_instructions;
     fault_.reset();
+    interrupted_ = false;
     const uc_err err = uc_emu_start(uc_, function | 1, kReturnAddress, 0, 0);
     CallResult result;
     result.instructions = count_;
     result.fault = fault_;
+    result.interrupted = interrupted_;
     if (err != UC_ERR_OK && !result.fault) result.fault = Fault{uc_strerror(err), 0, reg(UC_ARM_REG_PC)};
     if (result.fault && result.fault->pc == 0) result.fault->pc = reg(UC_ARM_REG_PC);
     result.r0 = reg(UC_ARM_REG_R0);
@@ -237,6 +251,11 @@ void Emulator::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t, void
             self.set_reg(UC_ARM_REG_PC, self.reg(UC_ARM_REG_LR));
             return;
         }
+    }
+    if (self.interrupt_ && self.count_ % kInterruptSlice == 0 && self.interrupt_()) {
+        self.interrupted_ = true;
+        uc_emu_stop(uc);
+        return;
     }
     if (self.count_ == self.limit_) {  // this instruction would be one too many: stop before it
         self.fault_ = Fault{"instruction limit reached", 0, static_cast<std::uint32_t>(address)};

@@ -36,6 +36,7 @@ struct CallResult {
     std::uint32_t r1 = 0;
     std::uint64_t instructions = 0;  ///< emulated instructions, host functions excluded
     std::optional<Fault> fault;
+    bool interrupted = false;  ///< the interrupt check (set_interrupt) ended the call
     [[nodiscard]] std::uint64_t r0_r1() const { return (std::uint64_t{r1} << 32) | r0; }
 };
 
@@ -66,6 +67,12 @@ public:
     void map(std::uint32_t address, std::uint32_t size, bool writable = true, bool executable = false);
     /// Unmaps what map() mapped for the same arguments.
     void unmap(std::uint32_t address, std::uint32_t size);
+    /// Maps host memory at `address`, readable, writable and executable: the emulated CPU and
+    /// the host see the same bytes. Both must be 4 KiB aligned and sized; the memory must stay.
+    void map_host(std::uint32_t address, std::span<std::uint8_t> memory);
+    /// Drops the translations of code in [begin, end): needed after the host itself wrote code
+    /// into memory mapped with map_host (the emulator sees only the CPU's own writes).
+    void drop_translations(std::uint32_t begin, std::uint32_t end);
     void write(std::uint32_t address, std::span<const std::uint8_t> bytes);
     void write(std::uint32_t address, const void* data, std::size_t size);
     void read(std::uint32_t address, void* data, std::size_t size) const;
@@ -81,6 +88,11 @@ public:
     /// Registers a host function reachable from emulated code at the returned (Thumb) address.
     /// It reads its arguments from the registers and writes r0/r1; control returns to LR.
     std::uint32_t add_host_function(std::function<void(Emulator&)> fn);
+
+    /// A check made every kInterruptSlice emulated instructions of a call; when it returns
+    /// true the call ends at once with CallResult::interrupted. Empty: no check.
+    static constexpr std::uint64_t kInterruptSlice = 1u << 16;
+    void set_interrupt(std::function<bool()> check) { interrupt_ = std::move(check); }
 
     /// Instructions executed so far in the current call (for host functions that take marks).
     [[nodiscard]] std::uint64_t instructions() const { return count_; }
@@ -103,6 +115,8 @@ private:
     std::uint64_t count_ = 0;
     std::uint64_t limit_ = 0;
     std::optional<Fault> fault_;
+    std::function<bool()> interrupt_;
+    bool interrupted_ = false;
 };
 
 }  // namespace ubpf::m4

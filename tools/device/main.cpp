@@ -2,7 +2,8 @@
 // `ubpf-device`: a simulated µBPF device on the host. A real CoAP server (libcoap3) runs the same
 // service code a firmware runs (include/ubpf/service/), verifies SUIT manifests the way RIOT does
 // (include/ubpf/suit/, Ed25519 and SHA-256 from libsodium), fetches images over CoAP, and gives
-// programs simulated peripherals. Every request and its outcome is logged.
+// programs simulated peripherals. Every request and its outcome is logged. JIT requests run as
+// JIT code on an emulated Cortex-M4 (tests/m4/code_runner.hpp), with this device's helpers.
 //
 //   ubpf-device --listen HOST:PORT --key KEY.pub --state DIR [--board NAME] [--peripherals FILE]
 //
@@ -20,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,7 +32,7 @@
 #include <ubpf/suit/manifest.hpp>
 
 #include "coap.hpp"
-#include "engines.hpp"
+#include "code_runner.hpp"
 
 namespace {
 
@@ -214,7 +216,19 @@ private:
     std::size_t options_end_ = 4, payload_offset_ = 4;
 };
 
-// --- The platform: threads, the SUIT fetch, peripherals ------------------------------------------
+// --- What programs can address ------------------------------------------------------------------
+
+/// Every byte a program can reach: the service's image banks, JIT code and eBPF stacks, and the
+/// CoAP response being built. It lives in memory the emulated Cortex-M4 maps at the same
+/// addresses, so JIT code, the regions and helper pointers mean the same there as here.
+struct Addressable {
+    service::Memory<kConfig> service;
+    // The server answers one request at a time: one response packet is enough.
+    std::optional<ResponsePacket> packet;
+    std::optional<seed::CoapExchange> exchange;
+};
+
+// --- The platform: threads, the SUIT fetch, peripherals, JIT execution --------------------------
 
 class Device final : public service::Platform<kConfig.vm> {
 public:
@@ -222,55 +236,58 @@ public:
         : key_(key), board_(board), state_(state) {
         std::ifstream in(state_ / "sequence");
         if (in) in >> highest_sequence_;
+        try {
+            shared_.emplace(sizeof(Addressable));
+            addressable_ = new (shared_->bytes().data()) Addressable{};
+            runner_.emplace(*shared_, UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+        } catch (const std::exception& e) {
+            // Still a device, one that answers JIT requests with 5.01.
+            log(std::string("no JIT: ") + e.what());
+            if (addressable_ == nullptr) {
+                fallback_ = std::make_unique<Addressable>();
+                addressable_ = fallback_.get();
+            }
+        }
     }
+    ~Device() {
+        if (addressable_ != fallback_.get()) addressable_->~Addressable();
+    }
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+    Addressable& addressable() { return *addressable_; }
     void attach(service::Service<kConfig>* s) { service_ = s; }
     Peripherals& peripherals_impl() { return peripherals_; }
     std::uint32_t highest_sequence() {
         const std::lock_guard<std::mutex> lock(fetch_mutex_);
         return highest_sequence_;
     }
-    /// The pull now being fetched: its format and helper list, kept with the image for JIT runs.
-    void expect_pull(std::size_t slot, Format format, const service::HelperList& helpers) {
-        const std::lock_guard<std::mutex> lock(fetch_mutex_);
-        pending_ = {{}, format, {helpers.view().begin(), helpers.view().end()}, slot};
-    }
-    /// Runs the program of `slot` as JIT code on the emulated Cortex-M4: the JIT compiled for
-    /// the M4 loads the slot's image at M4 addresses, compiles it inside the emulator and runs
-    /// the code (tests/m4). Programs see this device's output and clock.
-    coap::Reply run_jit(std::size_t slot, const service::HelperList& helpers, std::uint64_t budget) {
-        JitImage image;
-        {
-            const std::lock_guard<std::mutex> lock(fetch_mutex_);
-            if (slot >= jit_images_.size() || jit_images_[slot].bytes.empty())
-                return coap::Reply::text(404, "slot holds no program");
-            image = jit_images_[slot];
-        }
-        host::RunRequest request;
-        request.image = image.bytes;
-        request.format = image.format;
-        request.allowed_helpers = std::vector<std::uint32_t>(helpers.view().begin(), helpers.view().end());
-        request.budget = budget;
-        seed::Environment environment;
-        environment.platform = peripherals();
-        request.user = &environment;
-        const std::lock_guard<std::mutex> emulator(emulator_mutex_);  // one emulated M4
-        const auto run = m4::run_engine("m4-jit", request);
-        if (!run || !run->failure.empty())
-            return coap::Reply::text(500, run ? run->failure : "no m4-jit engine");
-        if (!run->report.ok)
-            return coap::Reply::text(500, "program failed: " + std::string(run->report.error.message()) +
-                                              " (pc " + std::to_string(run->report.error.pc) + ")");
-        log("slot " + std::to_string(slot) + " ran as JIT code on the emulated Cortex-M4: " +
-            std::to_string(run->m4_instructions.value_or(0)) + " M4 instructions");
-        std::array<char, 64> out{};
-        const std::size_t n = service::encode_result(static_cast<std::int64_t>(run->report.r0), out);
-        return coap::Reply{204, {out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n)}, 50};
-    }
-
     std::string last_fetch_error() {
         const std::lock_guard<std::mutex> lock(fetch_mutex_);
         return last_fetch_error_;
     }
+
+    /// JIT code the service compiled runs on the emulated Cortex-M4, its helper calls come back
+    /// here (tests/m4/code_runner.hpp); a stop request ends a run between helper calls too.
+    Result<Outcome> run_jit(const VerifiedProgram<kConfig.vm>& program, std::span<const std::uint8_t> code,
+                            jit::Compiled compiled, const Execution& exec,
+                            const std::atomic<bool>& stop) noexcept override {
+        try {
+            m4::CodeRunInfo info;
+            const Result<Outcome> r = runner_->run(program, code, compiled, exec, stop, info);
+            const auto slot = static_cast<std::size_t>(code.data() - addressable_->service.jit[0].data()) /
+                              kConfig.jit_size;
+            if (!info.failure.empty())
+                log("slot " + std::to_string(slot) + " could not run as JIT code: " + info.failure);
+            else
+                log("slot " + std::to_string(slot) +
+                    " ran as JIT code on the emulated Cortex-M4: " + std::to_string(info.m4_instructions) +
+                    " M4 instructions" + (info.interrupted ? ", stopped on request" : ""));
+            return r;
+        } catch (...) {
+            return Error{ErrorCode::no_program, 0};
+        }
+    }
+    [[nodiscard]] bool has_jit() const noexcept override { return runner_.has_value(); }
 
     void lock() noexcept override { mutex_.lock(); }
     void unlock() noexcept override { mutex_.unlock(); }
@@ -309,11 +326,6 @@ public:
                 }
                 log(why.empty() ? "suit: slot " + std::to_string(slot) + " updated" : "suit: " + why);
                 const service::Failure f = service_->pull_done(why.empty() ? 0 : -1);
-                if (why.empty() && f.code == service::Errc::none) {
-                    const std::lock_guard<std::mutex> lock(fetch_mutex_);
-                    jit_images_[slot] = pending_;
-                    jit_images_[slot].bytes = fetched_[slot];
-                }
                 if (f.code != service::Errc::none)
                     log("load into slot " + std::to_string(slot) +
                         " failed: " + std::string(service::message(f.code)) +
@@ -390,18 +402,11 @@ private:
     std::array<std::vector<std::uint8_t>, kConfig.slots> fetched_;
     std::uint32_t highest_sequence_ = 0;
     std::string last_fetch_error_;
-    struct JitImage {
-        std::vector<std::uint8_t> bytes;
-        Format format = Format::text;
-        std::vector<std::uint32_t> helpers;
-        std::size_t slot = 0;
-    };
-    JitImage pending_;
-    std::array<JitImage, kConfig.slots> jit_images_;
-    std::mutex emulator_mutex_;
+    std::optional<m4::SharedMemory> shared_;
+    Addressable* addressable_ = nullptr;
+    std::unique_ptr<Addressable> fallback_;  ///< without shared memory (and so without JIT)
+    std::optional<m4::CodeRunner> runner_;
 };
-
-service::Memory<kConfig> g_memory;
 
 coap::Reply to_reply(const service::Response& r, const std::array<char, 1024>& out) {
     coap::Reply reply;
@@ -450,7 +455,8 @@ int run(int argc, char** argv) {
     } else {
         device.peripherals_impl().add_sensor({130, 215, -1, 0});  // SENSE_TEMP, 21.5 °C
     }
-    const auto service_owner = std::make_unique<service::Service<kConfig>>(device, g_memory);
+    const auto service_owner =
+        std::make_unique<service::Service<kConfig>>(device, device.addressable().service);
     service::Service<kConfig>& svc = *service_owner;
     device.attach(&svc);
 
@@ -465,13 +471,13 @@ int run(int argc, char** argv) {
                 reply =
                     coap::Reply::text(service::coap_code(f.code) / 32 * 100 + service::coap_code(f.code) % 32,
                                       std::string(service::message(f.code)));
-            } else if (request->config.jit && model == service::Model::short_lived) {
-                reply = device.run_jit(request->config.slot, request->helpers, kConfig.short_budget);
             } else if (model == service::Model::with_coap_packet) {
-                ResponsePacket packet;
-                seed::CoapExchange exchange(packet);
-                const service::Response r = svc.handle_execute(*request, model, &exchange, out);
-                reply = r.program_pdu ? packet.reply(r.length) : to_reply(r, out);
+                Addressable& memory = device.addressable();
+                memory.exchange.reset();
+                memory.packet.emplace();
+                memory.exchange.emplace(*memory.packet);
+                const service::Response r = svc.handle_execute(*request, model, &*memory.exchange, out);
+                reply = r.program_pdu ? memory.packet->reply(r.length) : to_reply(r, out);
             } else {
                 reply = to_reply(svc.handle_execute(*request, model, nullptr, out), out);
             }
@@ -487,8 +493,7 @@ int run(int argc, char** argv) {
     server.handle("long-running", coap::Method::post,
                   with_execute(service::Model::long_running, "long-running"));
     server.handle(
-        "suit/pull", coap::Method::post,
-        [&svc, &device](const std::vector<std::uint8_t>& body, const std::string&) {
+        "suit/pull", coap::Method::post, [&svc](const std::vector<std::uint8_t>& body, const std::string&) {
             std::array<char, 1024> out{};
             const auto request = service::decode_pull(body);
             coap::Reply reply;
@@ -498,8 +503,6 @@ int run(int argc, char** argv) {
                                           std::string(service::message(request.error())));
             } else {
                 reply = to_reply(svc.handle_pull(*request, out), out);
-                if (reply.code / 100 == 2)
-                    device.expect_pull(request->config.slot, request->config.format, request->helpers);
             }
             log("POST /suit/pull " + std::string(body.begin(), body.end()) + " -> " + describe(reply));
             return reply;

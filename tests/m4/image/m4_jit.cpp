@@ -2,6 +2,8 @@
 // The Cortex-M4 JIT image: the core verifier and the Thumb-2 JIT, built from the same headers
 // firmware uses. It compiles the program into a buffer in RAM and runs the code it made.
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include <ubpf/host/test_helpers.hpp>
 #include <ubpf/jit/compiler.hpp>
@@ -117,4 +119,95 @@ extern "C" int ubpf_m4_jit_image(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* 
     ubpf::Execution exec = block_execution(*block, regions, ebpf_stack);
     exec.user = &world.env;
     return block_finish(block, ubpf::jit::run(*verified, code, *compiled, exec));
+}
+
+namespace {
+
+using ubpf::m4::CodeBlock;
+
+/// The helper at `I` of the host's table: the call goes to the host, which runs its own helper
+/// on the same memory and says how it ended.
+template <std::size_t I>
+std::uint64_t forward(std::uint64_t a, std::uint64_t b, std::uint64_t c, std::uint64_t d, std::uint64_t e,
+                      ubpf::HelperContext& ctx) {
+    const auto* block = static_cast<const CodeBlock*>(ctx.user());
+    ubpf::m4::HelperCall call{static_cast<std::uint32_t>(I), 0, {a, b, c, d, e}, 0, 0, 0};
+    reinterpret_cast<void (*)(ubpf::m4::HelperCall*)>(static_cast<std::uintptr_t>(block->helper_trap))(&call);
+    const auto outcome = static_cast<ubpf::HelperContext::Outcome>(call.outcome);
+    if (outcome == ubpf::HelperContext::Outcome::fail) ctx.fail(static_cast<ubpf::ErrorCode>(call.error));
+    if (outcome == ubpf::HelperContext::Outcome::exit_program) ctx.exit_program();
+    return call.r0;
+}
+template <std::size_t... I>
+constexpr std::array<ubpf::HelperFn, sizeof...(I)> forwarders(std::index_sequence<I...>) {
+    return {&forward<I>...};
+}
+constexpr auto kForwarders = forwarders(std::make_index_sequence<ubpf::m4::kMaxCodeHelpers>{});
+
+ubpf::Helper code_helpers[ubpf::m4::kMaxCodeHelpers];
+ubpf::Region code_regions[ubpf::m4::kMaxCodeRegions], code_exec_regions[ubpf::m4::kMaxCodeRegions];
+
+std::size_t to_regions(std::uint32_t addr, std::uint32_t count, ubpf::Region* out) {
+    const auto* in = at<const ubpf::m4::CodeRegion>(addr);
+    for (std::uint32_t i = 0; i < count; ++i)
+        out[i] = {in[i].start, in[i].size, static_cast<ubpf::Access>(in[i].access)};
+    return count;
+}
+
+}  // namespace
+
+/// Runs JIT code the host compiled (CodeBlock): re-verifies the program against helpers that
+/// trap to the host, then runs the code where it lies; returns 1 on success.
+extern "C" int ubpf_m4_jit_run_code(CodeBlock* block) {
+    using namespace ubpf;
+    static_assert(std::is_trivially_copyable_v<jit::Compiled> && std::is_trivially_copyable_v<HelperPolicy>);
+    static_assert(sizeof(jit::Compiled) <= m4::kCodeOpaqueBytes &&
+                  sizeof(HelperPolicy) <= m4::kCodeOpaqueBytes);
+    block->ok = 0;
+    if (block->compiled_size != sizeof(jit::Compiled) || block->policy_size != sizeof(HelperPolicy) ||
+        block->max_instructions != kConfig.max_instructions ||
+        block->max_functions != kConfig.max_functions || block->max_call_depth != kConfig.max_call_depth ||
+        block->stack_frame_size != kConfig.stack_frame_size || block->helper_count > m4::kMaxCodeHelpers ||
+        block->region_count > m4::kMaxCodeRegions || block->exec_region_count > m4::kMaxCodeRegions) {
+        block->error_code = m4::kCodeAbiMismatch;
+        return 0;
+    }
+    const auto* described = at<const m4::CodeHelper>(block->helpers_addr);
+    for (std::uint32_t i = 0; i < block->helper_count; ++i) {
+        Helper& h = code_helpers[i];
+        h = Helper{described[i].id, kForwarders[i], {}, {}};
+        for (std::size_t a = 0; a < h.args.size(); ++a)
+            h.args[a] = ArgSpec{static_cast<ArgKind>(described[i].kind[a]), described[i].size_from[a],
+                                described[i].bytes[a]};
+    }
+    HelperPolicy policy;
+    std::memcpy(&policy, block->policy, sizeof policy);
+    const Program program{{at<const Insn>(block->program_addr), block->program_count},
+                          policy,
+                          {code_regions, to_regions(block->regions_addr, block->region_count, code_regions)},
+                          block->entry};
+    const auto verified = verify<kConfig>(program, {code_helpers, block->helper_count});
+    const auto failed = [block](Error e) {
+        block->error_code = static_cast<std::uint32_t>(e.code);
+        block->error_pc = e.pc;
+        return 0;
+    };
+    if (!verified) return failed(verified.error());
+    call_mark(block->mark);
+    jit::Compiled compiled;
+    std::memcpy(&compiled, block->compiled, sizeof compiled);
+    Execution exec;
+    exec.stack = {at<std::uint8_t>(block->stack_addr), block->stack_len};
+    exec.regions = {code_exec_regions,
+                    to_regions(block->exec_regions_addr, block->exec_region_count, code_exec_regions)};
+    for (std::size_t i = 0; i < exec.args.size(); ++i) exec.args[i] = block->args[i];
+    exec.budget = block->budget;
+    exec.user = block;  // for forward<I>
+    const Result<Outcome> outcome =
+        jit::run(*verified, at<const std::uint8_t>(block->code_addr), compiled, exec);
+    if (!outcome) return failed(outcome.error());
+    block->ok = 1;
+    block->r0 = outcome->r0;
+    block->instructions = outcome->instructions;
+    return 1;
 }
