@@ -6,7 +6,8 @@
 #
 #   tests/deploy/deploy_test.sh UBPF UBPF_DEVICE SOURCE_DIR
 #
-# Every format also runs as JIT code (compiled and run on the simulator's emulated Cortex-M4);
+# Every format and every execution model also runs as JIT code (compiled by the device's service,
+# run on the simulator's emulated Cortex-M4), and must answer as the interpreter does;
 # UBPF_DEPLOY_TEST_JIT=0 checks instead that a JIT request gets an exact 5.01 answer.
 set -euo pipefail
 
@@ -44,6 +45,27 @@ expect_coap() {
     expect_eq "exit code of coap-client $*" 0 "$RC"
     expect_eq "answer to $*" "$expected_out" "$OUT"
     expect_eq "error answer to $*" "$expected_err" "$ERR"
+}
+
+# same_as_interpreter COMMAND...: runs COMMAND (an exec) with the interpreter, then with
+# --engine jit, and requires the same exit code, output and error; leaves them in RC/OUT/ERR.
+same_as_interpreter() {
+    run_cmd "$@"
+    local rc=$RC out=$OUT err=$ERR
+    run_cmd "$@" --engine jit
+    expect_eq "exit code of '$* --engine jit' (the interpreter's: $rc)" "$rc" "$RC"
+    expect_eq "output of '$* --engine jit' (the interpreter's)" "$out" "$OUT"
+    expect_eq "error of '$* --engine jit' (the interpreter's)" "$err" "$ERR"
+}
+
+# logged_output COMMAND...: runs COMMAND (expecting success, OUT as run_cmd) and sets LOGGED to
+# the program output the device logged meanwhile.
+logged_output() {
+    local before
+    before=$(wc -l <"$DEVICE_LOG")
+    run_cmd "$@"
+    expect_eq "exit code of '$*' (stderr: $ERR)" 0 "$RC"
+    LOGGED=$(tail -n +$((before + 1)) "$DEVICE_LOG" | sed -n 's/^\[[0-9:]*\] program output: //p')
 }
 
 device_sequence() {
@@ -144,6 +166,7 @@ for case in "text pc_relative_calls_main_first" "fc fletcher16_80" "extended str
     deploy "$PROGRAMS/$name.c" 1 --format "$format"
     expect_ok "$(expected_result "$PROGRAMS/$name.c")" "$UBPF" exec --device "$DEVICE" --slot 1 --format "$format"
     if [[ "$JIT" == 1 ]]; then
+        deploy "$PROGRAMS/$name.c" 1 --format "$format" # .data as loaded, not as the last run left it
         expect_ok "$(expected_result "$PROGRAMS/$name.c")" \
             "$UBPF" exec --device "$DEVICE" --slot 1 --format "$format" --engine jit
     else
@@ -151,12 +174,40 @@ for case in "text pc_relative_calls_main_first" "fc fletcher16_80" "extended str
             "$UBPF" exec --device "$DEVICE" --slot 1 --format "$format" --engine jit
     fi
 done
+if [[ "$JIT" == 1 ]]; then
+    # data_counter.c adds 7 to its .data counter (40) per run: the slot's .data is one, whichever
+    # engine runs the program.
+    expect_ok "result: 54 (0x36)" "$UBPF" exec --device "$DEVICE" --slot 1 --format elf
+    expect_ok "result: 61 (0x3d)" "$UBPF" exec --device "$DEVICE" --slot 1 --format elf --engine jit
+fi
+
+if [[ "$JIT" == 1 ]]; then
+    step "helper output as JIT code: printf reaches the device log as under the interpreter"
+    deploy "$PROGRAMS/printf.c" 1
+    expected_output=$(sed -n 's|^// TEST_OUTPUT: ||p' "$PROGRAMS/printf.c")
+    [[ -n "$expected_output" ]] || fail "printf.c has no TEST_OUTPUT header"
+    logged_output "$UBPF" exec --device "$DEVICE" --slot 1
+    expect_eq "printf output, interpreter" "$expected_output" "$LOGGED"
+    logged_output "$UBPF" exec --device "$DEVICE" --slot 1 --engine jit
+    expect_eq "printf output, JIT" "$expected_output" "$LOGGED"
+    expect_eq "result of printf.c, JIT" "$(expected_result "$PROGRAMS/printf.c")" "$OUT"
+fi
 
 step "coap model: the weather station's query formats the stored average"
 deploy "$HERE/store_average.c" 2
 expect_ok "$(expected_result "$HERE/store_average.c")" "$UBPF" exec --device "$DEVICE" --slot 2
 deploy "$STATION/query.c" 3
 expect_ok '2.05 Content {"temperature": 21.5}' "$UBPF" exec --device "$DEVICE" --slot 3 --model coap
+if [[ "$JIT" == 1 ]]; then
+    # The JIT code writes the response into the device's packet through the CoAP helpers.
+    same_as_interpreter "$UBPF" exec --device "$DEVICE" --slot 3 --model coap
+    expect_eq "coap model as JIT code" '2.05 Content {"temperature": 21.5}' "$OUT"
+    same_as_interpreter "$UBPF" exec --device "$DEVICE" --slot 2
+    expect_eq "store_average.c as JIT code" "$(expected_result "$HERE/store_average.c")" "$OUT"
+else
+    expect_error "error: 5.01 Not Implemented: device cannot run JIT code" \
+        "$UBPF" exec --device "$DEVICE" --slot 3 --model coap --engine jit
+fi
 
 step "long-running model: start, status, stop"
 deploy "$HERE/counter_loop.c" 2
@@ -179,6 +230,39 @@ expect_error "error: 4.00 Bad Request: slot is not running a long-running progra
     "$UBPF" stop --device "$DEVICE" --slot 2
 expect_ok "$(expected_result "$HERE/counter_check.c")" "$UBPF" exec --device "$DEVICE" --slot 1
 baseline_intact
+
+if [[ "$JIT" == 1 ]]; then
+    step "long-running model as JIT code: start, status, stop, and the slot runs again"
+    interpreter_end=$(grep -E '\] worker 0 \(slot 2\) ended: ' "$DEVICE_LOG" | tail -n 1 | sed 's/^.*\] //')
+    deploy "$HERE/counter_take.c" 3
+    log_before=$(wc -l <"$DEVICE_LOG")
+    take() {
+        run_cmd "$UBPF" exec --device "$DEVICE" --slot 3
+        expect_eq "exit code of counter_take.c (stderr: $ERR)" 0 "$RC"
+        sed -n 's/^result: \([0-9]*\) .*/\1/p' <<<"$OUT"
+    }
+    counting() { (($(take) > 0)); }
+    for round in 1 2; do
+        take >/dev/null # clears the rounds an earlier run left
+        expect_ok "2.04 Changed VM Execution request sent successfully!" \
+            "$UBPF" exec --device "$DEVICE" --slot 2 --model long --engine jit
+        expect_ok '{"workers": [2, -1, -1, -1], "slots": "OORO", "pull": "loaded"}' "$UBPF" status --device "$DEVICE"
+        poll 10 "the JIT loop to count rounds (run $round)" counting
+        expect_error "error: 4.09 Conflict: slot is running a program" \
+            "$UBPF" exec --device "$DEVICE" --slot 2 --engine jit
+        expect_ok "stop requested" "$UBPF" stop --device "$DEVICE" --slot 2
+        poll 10 "slot 2 to stop (run $round)" idle
+        take >/dev/null
+        expect_eq "rounds counted after the stop (run $round)" 0 "$(take)"
+        # It stopped at a helper call, where the interpreter stops too: the same report.
+        expect_eq "how JIT run $round ended" "$interpreter_end" \
+            "$(grep -E '\] worker 0 \(slot 2\) ended: ' "$DEVICE_LOG" | tail -n 1 | sed 's/^.*\] //')"
+    done
+    expect_eq "JIT runs of slot 2 the device logged" 2 \
+        "$(tail -n +$((log_before + 1)) "$DEVICE_LOG" |
+            grep -c '\] slot 2 ran as JIT code on the emulated Cortex-M4: [0-9]* M4 instructions$')"
+    baseline_intact
+fi
 
 step "bad input: wrong key"
 run_cmd "$UBPF" deploy "$BASELINE" --device "$DEVICE" --slot 0 --key "$WORK/other"
@@ -259,10 +343,30 @@ step "a program that faults and one that never ends"
 deploy "$STATION/faulty.c" 3
 expect_error "error: 5.00 Internal Server Error: program failed: store outside the program's memory (pc 4)" \
     "$UBPF" exec --device "$DEVICE" --slot 3
+if [[ "$JIT" == 1 ]]; then
+    same_as_interpreter "$UBPF" exec --device "$DEVICE" --slot 3
+    same_as_interpreter "$UBPF" exec --device "$DEVICE" --slot 3 --model coap
+fi
 baseline_intact
 deploy "$HERE/forever.c" 3
 expect_error "error: 5.00 Internal Server Error: program failed: instruction budget exhausted (pc 4)" \
     "$UBPF" exec --device "$DEVICE" --slot 3
+if [[ "$JIT" == 1 ]]; then
+    same_as_interpreter "$UBPF" exec --device "$DEVICE" --slot 3
+    # No helper call ever comes: the device sees the stop between two slices of emulation
+    # (where no eBPF pc is known, so it reports pc 0).
+    expect_ok "2.04 Changed VM Execution request sent successfully!" \
+        "$UBPF" exec --device "$DEVICE" --slot 3 --model long --engine jit
+    expect_ok '{"workers": [3, -1, -1, -1], "slots": "OOOR", "pull": "loaded"}' "$UBPF" status --device "$DEVICE"
+    expect_ok "stop requested" "$UBPF" stop --device "$DEVICE" --slot 3
+    poll 10 "the endless JIT loop to stop" idle
+    grep -Eq '\] slot 3 ran as JIT code on the emulated Cortex-M4: [0-9]+ M4 instructions, stopped on request$' \
+        "$DEVICE_LOG" || fail "the device did not log the JIT run's stop"
+    expect_eq "how the endless JIT loop ended" "worker 0 (slot 3) ended: program was stopped: program was stopped on request (pc 0)" \
+        "$(grep -E '\] worker 0 \(slot 3\) ended: ' "$DEVICE_LOG" | tail -n 1 | sed 's/^.*\] //')"
+    expect_error "error: 5.00 Internal Server Error: program failed: instruction budget exhausted (pc 4)" \
+        "$UBPF" exec --device "$DEVICE" --slot 3 --engine jit
+fi
 baseline_intact
 expect_ok '{"workers": [-1, -1, -1, -1], "slots": "OOOO", "pull": "loaded"}' "$UBPF" status --device "$DEVICE"
 
