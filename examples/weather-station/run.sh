@@ -95,6 +95,10 @@ query() { "$UBPF" exec --device "$DEVICE" --slot 1 --model coap; }
 has_average() { [[ "$(query)" =~ ^2\.05\ Content\ \{\"temperature\":\ 21\.[3-7]\}$ ]]; }
 until_true 10 "the first average" has_average
 show "$UBPF" exec --device "$DEVICE" --slot 1 --model coap
+echo "... and as JIT code, compiled by the device and run on its emulated Cortex-M4:"
+query_jit() { "$UBPF" exec --device "$DEVICE" --slot 1 --model coap --engine jit; }
+show "$UBPF" exec --device "$DEVICE" --slot 1 --model coap --engine jit
+[[ "$(query_jit)" =~ ^2\.05\ Content\ \{\"temperature\":\ 21\.[3-7]\}$ ]] || fail "the JIT query answered: $(query_jit)"
 
 say "5. The faulty program crashes: an error response, nothing else is touched"
 echo "\$ ubpf exec --device $DEVICE --slot 2"
@@ -102,6 +106,9 @@ if "$UBPF" exec --device "$DEVICE" --slot 2 2>"$WORK/fault"; then fail "the faul
 cat "$WORK/fault"
 [[ "$(cat "$WORK/fault")" == "error: 5.00 Internal Server Error: program failed: store outside the program's memory (pc 4)" ]] ||
     fail "unexpected fault report"
+if "$UBPF" exec --device "$DEVICE" --slot 2 --engine jit 2>"$WORK/fault-jit"; then fail "the faulty JIT code did not fail"; fi
+cmp -s "$WORK/fault" "$WORK/fault-jit" || fail "as JIT code, the fault report differs: $(cat "$WORK/fault-jit")"
+echo "(the same as JIT code)"
 echo "... and as a long-running program, it takes a worker down with it, only that one:"
 show "$UBPF" exec --device "$DEVICE" --slot 2 --model long
 crashed() { grep -q "(slot 2) ended: program failed: store outside the program's memory (pc 4)" "$WORK/device.log"; }
