@@ -4,6 +4,10 @@
 
 #include <unicorn/unicorn.h>
 
+#include <atomic>
+#include <cstring>
+
+#include "code_runner.hpp"
 #include "emulator.hpp"
 #include "image/layout.hpp"
 
@@ -108,4 +112,47 @@ TEST_CASE("a malformed image is refused with a reason", "[m4]") {
     Emulator emu;
     CHECK_THROWS_WITH(emu.load_elf("/nonexistent.elf"), Catch::Contains("cannot open"));
     CHECK_THROWS_WITH(emu.load_elf(__FILE__), Catch::Contains("not a linked 32-bit ARM ELF"));
+}
+
+TEST_CASE("host memory mapped at its own address: code the host rewrites runs once dropped", "[m4]") {
+    const SharedMemory shared(0x1000);
+    Emulator emu;
+    emu.set_stack(kStackTop, kStackSize);
+    const std::span<std::uint8_t> mem = shared.bytes();
+    const auto at = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(mem.data()));
+    CHECK(at >= 0x60000000u);                    // the M4's executable external RAM range
+    const auto put = [&](std::uint16_t first) {  // movs r0, #imm; bx lr
+        const std::uint16_t code[] = {first, 0x4770};
+        std::memcpy(mem.data(), code, sizeof code);
+    };
+    put(0x2001);
+    emu.map_host(at, mem);
+    CHECK(emu.call(at, {}, 10).r0 == 1);
+    put(0x2002);  // written by the host, unseen by the emulator's translation cache ...
+    CHECK(emu.call(at, {}, 10).r0 == 1);
+    emu.drop_translations(at, at + 4);  // ... until it drops it
+    CHECK(emu.call(at, {}, 10).r0 == 2);
+    // And the CPU's stores land in the host's bytes.
+    const std::uint16_t store[] = {0x6001, 0x4770};  // str r1, [r0]; bx lr
+    std::memcpy(mem.data() + 16, store, sizeof store);
+    const Arg args[] = {Arg::u32(at + 64), Arg::u32(0xfeedf00d)};
+    REQUIRE(!emu.call(at + 16, args, 10).fault);
+    std::uint32_t seen = 0;
+    std::memcpy(&seen, mem.data() + 64, sizeof seen);
+    CHECK(seen == 0xfeedf00du);
+}
+
+TEST_CASE("the interrupt check ends an endless call between slices", "[m4]") {
+    Probe p;
+    int checks = 0;
+    p.emu.set_interrupt([&] { return ++checks == 3; });
+    const Arg forever[] = {Arg::u32(0)};  // 2^32 rounds
+    const CallResult r = p.emu.call(p.fn("probe_loop"), forever, UINT64_MAX);
+    CHECK(r.interrupted);
+    CHECK(!r.fault);
+    CHECK(checks == 3);
+    CHECK(r.instructions == 2 * Emulator::kInterruptSlice);  // checked at 0, one slice, two slices
+    p.emu.set_interrupt({});
+    const Arg some[] = {Arg::u32(10)};
+    CHECK(!p.emu.call(p.fn("probe_loop"), some, 100).interrupted);
 }
