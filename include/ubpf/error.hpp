@@ -85,7 +85,8 @@ namespace ubpf {
     X(elf_relocation_not_call,   "call relocation does not target a call instruction")              \
     X(elf_bad_call_target,       "relocated call does not land on an instruction of .text") \
     /* stopping */                                                                                \
-    X(stopped,                   "program was stopped on request")
+    X(stopped,                   "program was stopped on request")                                  \
+    X(jit_buffer_misaligned,     "JIT code buffer is not 4-byte aligned")
 // clang-format on
 
 enum class ErrorCode : std::uint8_t {

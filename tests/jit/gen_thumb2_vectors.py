@@ -85,6 +85,8 @@ def cases():
                 continue  # keep to plain registers for the sub-word loads
             for off in (0, 1, 2, 255, 256, 4095, -1, -4, -255):
                 yield "mem_imm %d %d %d %d" % (k, rt, rn, off), "%s%s %s, [%s, #%d]" % (m, ".w" if off >= 0 else "", r(rt), r(rn), off)
+        for rt, rn, rm in ((1, 3, 2), (7, 0, 6), (8, 3, 2), (1, 9, 2), (1, 3, 12), (14, 10, 11)):
+            yield "mem_reg %d %d %d %d" % (k, rt, rn, rm), "%s %s, [%s, %s]" % (m, r(rt), r(rn), r(rm))
     for load in (0, 1):
         for rt in (0, 7):
             for off in (0, 4, 1020):

@@ -72,6 +72,7 @@ Code encode(const std::string& call) {
     if (name == "tst_reg") return tst_reg(R(0), R(1));
     if (name == "it_then") return it_then(static_cast<Cond>(a[0]), U(1));
     if (name == "mem_imm") return mem_imm(static_cast<Mem>(a[0]), R(1), R(2), I(3));
+    if (name == "mem_reg") return mem_reg(static_cast<Mem>(a[0]), R(1), R(2), R(3));
     if (name == "mem_sp") return mem_sp(a[0] != 0, R(1), U(2));
     if (name == "mem_dual") return mem_dual(a[0] != 0, R(1), R(2), R(3), I(4));
     if (name == "shift_reg") return shift_reg(static_cast<Shift>(a[0]), R(1), R(2), R(3));

@@ -66,20 +66,29 @@ int print_jit(const host::RunRequest& request, std::ostream& out) {
         out << "error: cannot open Capstone\n";
         return 1;
     }
-    out << "; " << request.code.size() << " eBPF instructions, " << compiled->size << " bytes of Thumb-2 ("
-        << compiled->hot_size << " in line, " << compiled->size - compiled->hot_size
-        << " out of line); entry at " << compiled->entry << "\n";
+    const std::size_t end = compiled->code_size;
+    out << "; " << request.code.size() << " eBPF instructions, " << end << " bytes of Thumb-2 and "
+        << compiled->sites << " slow-path sites (" << compiled->size << " bytes in all); entry at "
+        << compiled->entry << "\n";
     out << "; runtime routines and entry\n";
-    print_thumb(cs, code, 0, offsets.empty() ? compiled->hot_size : offsets[0], out);
+    print_thumb(cs, code, 0, offsets.empty() ? end : offsets[0], out);
     const std::size_t n = request.code.size();
     for (std::size_t pc = 0; pc < n;) {
         const std::size_t next = pc + isa::slots(isa::info(isa::decode(request.code[pc])).op);
         out << pc << ": " << host::disassemble(request.code, pc) << "\n";
-        print_thumb(cs, code, offsets[pc], next < n ? offsets[next] : compiled->hot_size, out);
+        print_thumb(cs, code, offsets[pc], next < n ? offsets[next] : end, out);
         pc = next;
     }
-    out << "; out-of-line stubs (memory checks, budget, errors)\n";
-    print_thumb(cs, code, compiled->hot_size, compiled->size, out);
+    out << "; site table: return address of each slow-path BL -> eBPF pc, what it is\n";
+    constexpr const char* kKinds[] = {"load",        "store",     "atomic", "budget",
+                                      "budget (ja)", "ja target", "error"};
+    for (const jit::Site& s : compiled->site_table(code.data())) {
+        char line[96];
+        std::snprintf(line, sizeof line, "    %06x:  pc %u, %s, %u\n", static_cast<unsigned>(s.ret),
+                      static_cast<unsigned>(s.pc), kKinds[static_cast<unsigned>(s.kind) % 7],
+                      static_cast<unsigned>(s.aux));
+        out << line;
+    }
     cs_close(&cs);
     return 0;
 }

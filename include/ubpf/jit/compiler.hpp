@@ -5,18 +5,25 @@
 // exceptions; the bytes depend only on the program, so the host (as a cross-compiler) and the
 // device emit the same code.
 //
-// Layout of the output:   [shared routines][entry][function bodies][cold stubs]
+// Layout of the output:   [shared routines][entry][function bodies and slow-path stubs][site table]
 // Registers while JIT code runs:
 //   r4-r9   the six most used eBPF register halves (callee-saved, so helpers keep them)
+//   ip      a seventh half in programs without calls (the slow routine keeps it)
 //   r10     the context block (context.hpp): the other halves, budget, runtime pointers
 //   r11     the budget counter: instructions still allowed
-//   r0-r3, ip, lr  scratch
-// Two passes: the first sizes everything (every branch to a not yet known place has a fixed
-// size), the second writes. A per-instruction offset table lives at the end of the buffer
-// during compilation (or in a span the caller gives, to map eBPF to Thumb afterwards).
+//   r0-r3, lr  scratch
+// One pass over the program after a short analysis (block leaders, fused groups, upper-half
+// liveness, register choice). A forward branch waits in a chain threaded through the branches
+// themselves until its target is emitted. Slow paths (an access outside the inline-checked
+// region, a block the budget does not cover, call depth) branch to a stub `BL slow` placed after
+// the next unconditional jump; what the runtime needs to know about each stub (pc, access kind,
+// count) is in the site table after the code, found by the BL's return address.
+// While compiling, the end of the buffer holds a table of 8 bytes per eBPF instruction and, below
+// it, the site table as it grows.
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -32,9 +39,15 @@ namespace ubpf::jit {
 
 /// Where the code of a compiled program is in the buffer.
 struct Compiled {
-    std::uint32_t size = 0;      ///< bytes of code from the start of the buffer
-    std::uint32_t entry = 0;     ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
-    std::uint32_t hot_size = 0;  ///< bytes before the out-of-line stubs
+    std::uint32_t size = 0;       ///< bytes to keep from the start of the buffer: code and site table
+    std::uint32_t entry = 0;      ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
+    std::uint32_t code_size = 0;  ///< bytes of Thumb-2; the site table starts at the next multiple of 4
+    std::uint32_t sites = 0;      ///< entries in the site table
+
+    [[nodiscard]] std::uint32_t site_offset() const noexcept { return (code_size + 3) & ~3u; }
+    [[nodiscard]] std::span<const Site> site_table(const std::uint8_t* code) const noexcept {
+        return {reinterpret_cast<const Site*>(code + site_offset()), sites};
+    }
 };
 
 template <Config C = Config{}>
@@ -43,13 +56,21 @@ public:
     static_assert(C.max_instructions <= 0xffff, "JIT code passes instruction indices as 16 bits");
     static_assert(C.stack_frame_size <= 4095, "frame offsets use 12-bit immediates");
 
-    /// Compiles `program` into `out`. `offsets`, when given (one per instruction), receives the
-    /// code offset of each instruction; otherwise the end of `out` is used as scratch.
+    /// Bytes of `out` the compilation of an n-instruction program uses besides the code.
+    static constexpr std::size_t kScratchPerInstruction = 8;
+
+    /// Compiles `program` into `out`, which must hold the code, the site table and, while
+    /// compiling, kScratchPerInstruction bytes per instruction. `offsets`, when given (one per
+    /// instruction), receives the code offset of each instruction.
     [[nodiscard]] static Result<Compiled> compile(const VerifiedProgram<C>& program,
                                                   std::span<std::uint8_t> out,
                                                   std::span<std::uint32_t> offsets = {}) noexcept {
-        Compiler c(program, out, offsets);
-        return c.run();
+        Compiler c(program, out);
+        Result<Compiled> r = c.run();
+        if (r && offsets.size() >= program.code.size())
+            for (std::size_t i = 0; i < program.code.size(); ++i) offsets[i] = c.slots_[i].at;
+        if (r) c.move_sites(*r);
+        return r;
     }
 
 private:
@@ -59,87 +80,178 @@ private:
     using DpOp = thumb::DpOp;
     using Shift = thumb::Shift;
     using Op = isa::Op;
-    static constexpr Reg T0 = thumb::r0, T1 = thumb::r1, T2 = thumb::r2, T3 = thumb::r3, T4 = thumb::ip,
-                         T5 = thumb::lr;
+    static constexpr Reg T0 = thumb::r0, T1 = thumb::r1, T2 = thumb::r2, T3 = thumb::r3, T4 = thumb::lr;
     static constexpr Reg kCtx = thumb::r10, kBudget = thumb::r11;
-    static constexpr std::uint32_t kLeader = 0x80000000u;  // offset-table flag: a block starts here
-    // While compiling, each offset-table word also holds which eBPF registers have a live upper
-    // half on entry to the instruction (bits 21-30 for r0-r9), so code offsets are below 2 MiB.
-    static constexpr unsigned kLiveShift = 21;
-    static constexpr std::uint32_t kOffMask = (1u << kLiveShift) - 1;
-    static constexpr std::uint32_t kAllHi = 0x3ff;   // r0-r9; r10's upper half is always 0
-    static constexpr std::uint32_t kMaxBlock = 255;  // a charge fits one modified immediate
-    static constexpr unsigned kMapped = 6;           // r4..r9
+    static constexpr std::uint32_t kAllHi = 0x3ff;                 // r0-r9; r10's upper half is always 0
+    static constexpr std::uint32_t kMaxBlock = 255;                // a charge fits one modified immediate
+    static constexpr unsigned kMapped = 6;                         // r4..r9
+    static constexpr std::size_t kMaxCode = std::size_t{1} << 22;  // chain links are 22 bits
+    static constexpr std::size_t kChargeBytes = 8;                 // SUBS.W + B<c>.W
 
-    Compiler(const VerifiedProgram<C>& program, std::span<std::uint8_t> out,
-             std::span<std::uint32_t> offsets) noexcept
-        : prog_(program), code_(program.code), buf_(out.data()), cap_(out.size()) {
+    /// Per eBPF instruction while compiling (at the end of the buffer).
+    struct Slot {
+        std::uint32_t at;    ///< code offset once emitted; before, 1 + the last branch waiting (0: none)
+        std::uint16_t live;  ///< upper halves live on entry (bit r for r0..r9)
+        std::uint8_t id;     ///< isa::Id
+        std::uint8_t flags;
+    };
+    static_assert(sizeof(Slot) == kScratchPerInstruction);
+    static constexpr std::uint8_t kLeader = 1, kEmitted = 2, kSecondSlot = 128;
+    // A fused group (see fuse()): its kind on its first instruction, and on every member whether
+    // its temporary register is dead after the group and how far back the group starts.
+    enum class Group : std::uint8_t { none = 0, load_op = 1, mod = 2, mov_op = 3 };
+    static constexpr unsigned kGroupShift = 2, kBackShift = 5;
+    static constexpr std::uint8_t kTempDead = 16;
+    // What a waiting branch becomes: kind << 26 | cond << 22 | link.
+    enum class Wait : std::uint32_t { jump = 0, call = 1, past_charge = 2, stub = 3 };
+
+    Compiler(const VerifiedProgram<C>& program, std::span<std::uint8_t> out) noexcept
+        : prog_(program), code_(program.code), buf_(out.data()) {
         const std::size_t n = code_.size();
-        if (offsets.size() >= n) {
-            offs_ = offsets.data();
-        } else {
-            // The table sits at the end of the buffer, 4-aligned; code must stay below it.
-            const auto end = reinterpret_cast<std::uintptr_t>(out.data()) + out.size();
-            const std::uintptr_t table = (end - n * 4) & ~std::uintptr_t{3};
-            if (out.size() < n * 4 + 4 || table < reinterpret_cast<std::uintptr_t>(out.data())) {
-                cap_ = 0;
-                offs_ = nullptr;
-            } else {
-                offs_ = reinterpret_cast<std::uint32_t*>(table);
-                cap_ = table - reinterpret_cast<std::uintptr_t>(out.data());
-            }
+        const auto begin = reinterpret_cast<std::uintptr_t>(out.data());
+        const std::uintptr_t end = begin + out.size();
+        const std::uintptr_t table = (end - n * sizeof(Slot)) & ~std::uintptr_t{7};
+        if ((begin & 3) != 0) {
+            misaligned_ = true;
+            return;
         }
-        if (cap_ > kOffMask) cap_ = kOffMask;
+        if (out.size() < n * sizeof(Slot) + 8 || table < begin) return;
+        slots_ = reinterpret_cast<Slot*>(table);
+        limit_ = table - begin;
+        if (limit_ > kMaxCode) limit_ = kMaxCode & ~std::size_t{7};
+        sites_top_ = limit_;
     }
 
     // ---- output ----------------------------------------------------------------------------
 
+    void write(std::size_t at, Code c) noexcept {
+        buf_[at] = static_cast<std::uint8_t>(c.hw1);
+        buf_[at + 1] = static_cast<std::uint8_t>(c.hw1 >> 8);
+        if (c.size == 4) {
+            buf_[at + 2] = static_cast<std::uint8_t>(c.hw2);
+            buf_[at + 3] = static_cast<std::uint8_t>(c.hw2 >> 8);
+        }
+    }
+    [[nodiscard]] std::uint32_t read_word(std::size_t at) const noexcept {
+        return buf_[at] | (buf_[at + 1] << 8) | (static_cast<std::uint32_t>(buf_[at + 2]) << 16) |
+               (static_cast<std::uint32_t>(buf_[at + 3]) << 24);
+    }
     void put(Code c) noexcept {
         if (!c.ok()) {
             bad_ = true;
             return;
         }
-        if (pos_ + c.size > cap_) {
+        if (pos_ + c.size > limit_)
             full_ = true;
-        } else if (writing_) {
-            buf_[pos_] = static_cast<std::uint8_t>(c.hw1);
-            buf_[pos_ + 1] = static_cast<std::uint8_t>(c.hw1 >> 8);
-            if (c.size == 4) {
-                buf_[pos_ + 2] = static_cast<std::uint8_t>(c.hw2);
-                buf_[pos_ + 3] = static_cast<std::uint8_t>(c.hw2 >> 8);
-            }
-        }
+        else
+            write(pos_, c);
         pos_ += c.size;
     }
-    [[nodiscard]] std::int32_t rel(std::size_t target) const noexcept {
+    [[nodiscard]] static std::int32_t rel(std::size_t target, std::size_t from) noexcept {
         return static_cast<std::int32_t>(static_cast<std::int64_t>(target) -
-                                         static_cast<std::int64_t>(pos_ + 4));
+                                         static_cast<std::int64_t>(from + 4));
     }
-    /// B<c>.W / B.W to a code offset (always 32-bit, so sizes do not depend on distances).
+    /// B<c> / B to a known code offset: 16-bit when it reaches.
     void branch(Cond c, std::size_t target) noexcept {
-        put(c == Cond::al ? thumb::b_t4(rel(target)) : thumb::b_cond_t3(c, rel(target)));
+        const std::int32_t off = rel(target, pos_);
+        const Code narrow = c == Cond::al ? thumb::b_t2(off) : thumb::b_cond_t1(c, off);
+        put(narrow.ok() ? narrow : c == Cond::al ? thumb::b_t4(off) : thumb::b_cond_t3(c, off));
     }
-    void call(std::size_t target) noexcept { put(thumb::bl(rel(target))); }
-    /// A forward branch to a place not yet emitted in the first pass: offset 0 then.
-    void branch_known(Cond c, std::size_t target, bool known) noexcept {
-        if (known)
-            branch(c, target);
+    /// A 32-bit placeholder for a branch resolved later, linked to `link` (1 + the previous one).
+    void wait(Wait kind, Cond c, std::uint32_t& link) noexcept {
+        const std::uint32_t w =
+            (static_cast<std::uint32_t>(kind) << 26) | (static_cast<std::uint32_t>(c) << 22) | link;
+        link = static_cast<std::uint32_t>(pos_ + 1);
+        put(Code{static_cast<std::uint16_t>(w), static_cast<std::uint16_t>(w >> 16), 4});
+    }
+    /// Resolves the placeholder at `at` to a branch to `target`.
+    void patch(std::size_t at, std::uint32_t w, std::size_t target) noexcept {
+        const auto kind = static_cast<Wait>(w >> 26);
+        const auto c = static_cast<Cond>((w >> 22) & 15);
+        const std::int32_t off = rel(target, at);
+        const Code code = kind == Wait::call ? thumb::bl(off)
+                          : c == Cond::al    ? thumb::b_t4(off)
+                                             : thumb::b_cond_t3(c, off);
+        if (!code.ok()) bad_ = true;
+        write(at, code);
+    }
+    /// Instruction pc starts here: the branches waiting for it go here (past its charge if asked).
+    void arrive(std::size_t pc) noexcept {
+        Slot& s = slots_[pc];
+        for (std::uint32_t link = s.at; link != 0 && !full_;) {
+            const std::size_t at = link - 1;
+            const std::uint32_t w = read_word(at);
+            link = w & (kMaxCode - 1);
+            patch(at, w, pos_ + (static_cast<Wait>(w >> 26) == Wait::past_charge ? kChargeBytes : 0));
+        }
+        s.at = static_cast<std::uint32_t>(pos_);
+        s.flags |= kEmitted;
+    }
+    [[nodiscard]] bool emitted(std::size_t pc) const noexcept { return (slots_[pc].flags & kEmitted) != 0; }
+    void branch_to_insn(Cond c, std::size_t pc) noexcept {
+        if (emitted(pc))
+            branch(c, slots_[pc].at);
         else
-            put(c == Cond::al ? thumb::b_t4(0) : thumb::b_cond_t3(c, 0));
+            wait(Wait::jump, c, slots_[pc].at);
     }
-    void branch_to_insn(Cond c, std::size_t target_pc) noexcept {
-        const std::uint32_t o = offs_[target_pc] & kOffMask;
-        branch_known(c, o, writing_ || target_pc <= pc_);
+    /// BL to the function starting at pc (function index f).
+    void call_function(std::size_t f, std::size_t pc) noexcept {
+        if (emitted(pc))
+            put(thumb::bl(rel(func_entry_[f], pos_)));
+        else
+            wait(Wait::call, Cond::al, slots_[pc].at);
     }
-    /// Starts a cold stub: returns the hot position to come back to.
-    std::size_t begin_cold() noexcept {
-        const std::size_t hot = pos_;
-        pos_ = cold_;
-        return hot;
+
+    // ---- slow paths --------------------------------------------------------------------------
+
+    [[nodiscard]] Site& site(std::size_t k) noexcept {
+        return reinterpret_cast<Site*>(buf_ + sites_top_)[-1 - static_cast<std::ptrdiff_t>(k)];
     }
-    void end_cold(std::size_t hot) noexcept {
-        cold_ = pos_;
-        pos_ = hot;
+    void add_site(std::uint32_t ret, std::size_t pc, SiteKind kind, std::uint8_t aux) noexcept {
+        if (limit_ < pos_ + sizeof(Site)) {
+            full_ = true;
+            return;
+        }
+        limit_ -= sizeof(Site);
+        site(sites_) = Site{ret, static_cast<std::uint16_t>(pc), kind, aux};
+        ++sites_;
+    }
+    /// B<c>.W to a stub `BL slow` emitted at the next flush_stubs(); the stub returns to just
+    /// after this branch. Until then the site's `ret` holds this branch's offset.
+    void slow_path(Cond c, SiteKind kind, std::uint8_t aux) noexcept {
+        const auto at = static_cast<std::uint32_t>(pos_);
+        std::uint32_t none = 0;
+        wait(Wait::stub, c, none);
+        add_site(at, pc_, kind, aux);
+    }
+    /// Places the stubs of the slow paths since the last call: only where control never falls
+    /// through (after an unconditional branch or a return).
+    void flush_stubs() noexcept {
+        for (; flushed_ < sites_ && !full_; ++flushed_) {
+            Site& s = site(flushed_);
+            if (s.kind == SiteKind::target) {
+                s.ret = site(flushed_ - 1).ret;
+                continue;
+            }
+            const std::size_t from = s.ret;
+            patch(from, read_word(from), pos_);
+            put(thumb::bl(rel(slow_, pos_)));
+            s.ret = static_cast<std::uint32_t>(pos_);
+            if (s.kind != SiteKind::error) branch(Cond::al, from + 4);
+        }
+    }
+    /// Moves the site table (built downwards below the slot table) to just after the code.
+    void move_sites(const Compiled& c) noexcept {
+        for (std::size_t i = c.code_size; i < c.site_offset(); ++i) buf_[i] = 0;  // no stale bytes
+        if (sites_ == 0) return;
+        Site* from = &site(sites_ - 1);
+        for (std::size_t i = 0, j = sites_ - 1; i < j; ++i, --j) {
+            const Site t = from[i];
+            from[i] = from[j];
+            from[j] = t;
+        }
+        auto* to = reinterpret_cast<Site*>(buf_ + c.site_offset());
+        for (std::size_t i = 0; i < sites_; ++i) to[i] = from[i];
     }
 
     // ---- constants and register halves ---------------------------------------------------------
@@ -217,135 +329,142 @@ private:
         load_imm(d, v);
         wb(r, hi, d);
     }
-    /// lr holds an eBPF half only in programs without calls (leaf_); the few places that clobber
-    /// lr (the entry's call, cold stubs calling shared routines) save it in the context around.
-    void flush_lr() noexcept {
-        if (lr_half_ >= 0) put(thumb::mem_imm(thumb::Mem::str, thumb::lr, kCtx, lr_slot()));
-    }
-    void reload_lr() noexcept {
-        if (lr_half_ >= 0) put(thumb::mem_imm(thumb::Mem::ldr, thumb::lr, kCtx, lr_slot()));
-    }
-    [[nodiscard]] std::int32_t lr_slot() const noexcept {
-        return ctx::reg(static_cast<unsigned>(lr_half_) / 2, (lr_half_ & 1) != 0);
-    }
     void flush(unsigned r) noexcept {
         for (bool hi : {false, true})
-            if (mapped(r, hi) >= 0 && mapped(r, hi) != thumb::lr)
+            if (mapped(r, hi) >= 0)
                 put(thumb::mem_imm(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
     }
     void reload(unsigned r) noexcept {
         for (bool hi : {false, true})
-            if (mapped(r, hi) >= 0 && mapped(r, hi) != thumb::lr)
+            if (mapped(r, hi) >= 0)
                 put(thumb::mem_imm(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
     }
 
     // ---- analysis ---------------------------------------------------------------------------
 
     [[nodiscard]] const isa::OpInfo& row(std::size_t pc) const noexcept {
-        return isa::info(isa::decode(code_[pc]));
+        return isa::info(static_cast<isa::Id>(slots_[pc].id));
     }
-    [[nodiscard]] std::int64_t jump_target(std::size_t pc) const noexcept {
-        const isa::OpInfo& r = row(pc);
-        return static_cast<std::int64_t>(pc) + 1 +
-               (r.form == isa::Form::jump_long ? code_[pc].imm : code_[pc].off);
+    [[nodiscard]] std::size_t jump_target(std::size_t pc, const isa::OpInfo& r) const noexcept {
+        return static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 +
+                                        (r.form == isa::Form::jump_long ? code_[pc].imm : code_[pc].off));
     }
     [[nodiscard]] static bool is_jump(Op op) noexcept { return op == Op::ja || isa::is_conditional_jump(op); }
     [[nodiscard]] static bool is_call(Op op) noexcept {
         return op == Op::call || op == Op::call_local || op == Op::callx;
     }
+    [[nodiscard]] bool leader(std::size_t pc) const noexcept { return (slots_[pc].flags & kLeader) != 0; }
+    void mark(std::size_t pc) noexcept {
+        if (pc < code_.size()) slots_[pc].flags |= kLeader;
+    }
+    [[nodiscard]] Group group(std::size_t pc) const noexcept {
+        return static_cast<Group>((slots_[pc].flags >> kGroupShift) & 3);
+    }
 
-    /// Marks block leaders in the offset table and picks the register halves to keep in r4-r9.
+    /// Block leaders, fused groups, upper-half liveness, and the register halves kept in r4-r9
+    /// (and ip).
     void analyse() noexcept {
         const std::size_t n = code_.size();
-        for (std::size_t i = 0; i < n; ++i) offs_[i] = 0;
+        for (std::size_t i = 0; i < n; ++i)
+            slots_[i] = Slot{0, 0, static_cast<std::uint8_t>(isa::decode(code_[i])), 0};
         leaf_ = prog_.function_count == 1;
-        for (std::size_t f : prog_.functions()) offs_[f] |= kLeader;
-        std::uint32_t weight[22] = {};
-        std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
-        for (std::size_t pc = n; pc-- > 0;) {
-            // A second slot of lddw follows an lddw opcode (second slots have opcode 0).
-            if (pc > 0 && code_[pc - 1].opcode == isa::info(isa::Id::lddw).opcode) continue;
+        for (std::size_t f : prog_.functions()) mark(f);
+        for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
             if (is_jump(r.op)) {
-                const auto t = static_cast<std::size_t>(jump_target(pc));
-                offs_[t] |= kLeader;
-                if (pc + 1 < n) offs_[pc + 1] |= kLeader;
-                if (t <= pc && t < loop_start) loop_start = t;
+                mark(jump_target(pc, r));
+                mark(pc + 1);
+            }
+            if (is_call(r.op) || r.op == Op::exit) {
+                mark(pc);
+                mark(pc + 1);
+            }
+            if (r.op == Op::lddw) {
+                slots_[pc + 1].flags |= kSecondSlot;
+                mark(pc + 2);  // so that only a block's last instruction is 2 slots
             }
             if (is_call(r.op) ||
                 (isa::is_alu(r.op) && r.width == 64 &&
                  (r.op == Op::div || r.op == Op::mod || r.op == Op::sdiv || r.op == Op::smod)))
-                leaf_ = false;  // these call out, clobbering lr
-            if (is_call(r.op) || r.op == Op::exit) {
-                offs_[pc] |= kLeader;
-                if (pc + 1 < n) offs_[pc + 1] |= kLeader;
-            }
+                leaf_ = false;  // these call out, clobbering ip
         }
-        // Upper halves: backward liveness to a fixed point (live sets only grow), then weights
-        // from the accesses that remain, so that ALU32 values cost one ARM register.
+        // Blocks longer than one charge immediate are split; groups are found inside blocks.
+        std::uint32_t run = 0;
+        for (std::size_t pc = 0; pc < n;) {
+            if (leader(pc)) run = 0;
+            if (run == kMaxBlock) {
+                mark(pc);
+                run = 0;
+            }
+            std::size_t len = run + 4 <= kMaxBlock ? find_group(pc) : 0;
+            if (len == 0) len = isa::slots(row(pc).op);
+            run += static_cast<std::uint32_t>(len == 2 && row(pc).op == Op::lddw ? 1 : len);
+            pc += len;
+        }
+        // Upper halves: backward liveness to a fixed point (live sets only grow). Until the code
+        // is written, `at` holds the instruction's use | def << 10.
+        for (std::size_t pc = 0; pc < n; ++pc) {
+            std::uint32_t use = 0, def = 0;
+            if (!(slots_[pc].flags & kSecondSlot)) hi_effect(pc, use, def);
+            slots_[pc].at = use | def << 10;
+        }
         for (bool changed = true; changed;) {
             changed = false;
             for (std::size_t pc = n; pc-- > 0;) {
-                if (pc > 0 && code_[pc - 1].opcode == isa::info(isa::Id::lddw).opcode) continue;
-                std::uint32_t use = 0, def = 0;
-                hi_effect(pc, use, def);
+                if (slots_[pc].flags & kSecondSlot) continue;
+                const std::uint32_t use = slots_[pc].at & kAllHi, def = slots_[pc].at >> 10;
                 const std::uint32_t in = (succ_live(pc) & ~def) | use;
-                if (in != live_in(pc)) {
-                    offs_[pc] = (offs_[pc] & (kLeader | kOffMask)) | (in << kLiveShift);
+                if (in != slots_[pc].live) {
+                    slots_[pc].live = static_cast<std::uint16_t>(in);
                     changed = true;
                 }
             }
         }
-        loop_start = n;
+        // Weights from the accesses that remain, so that ALU32 values cost one ARM register;
+        // accesses inside loops count 16.
+        std::uint32_t weight[22] = {};
+        std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
         for (std::size_t pc = n; pc-- > 0;) {
-            if (pc > 0 && code_[pc - 1].opcode == isa::info(isa::Id::lddw).opcode) continue;
+            if (slots_[pc].flags & kSecondSlot) continue;
             const isa::OpInfo& r = row(pc);
             if (is_jump(r.op)) {
-                const auto t = static_cast<std::size_t>(jump_target(pc));
+                const std::size_t t = jump_target(pc, r);
                 if (t <= pc && t < loop_start) loop_start = t;
             }
-            std::uint32_t use = 0, def = 0;
-            hi_effect(pc, use, def);
-            const std::uint32_t m = use | (def & succ_live(pc));
+            const std::uint32_t use = slots_[pc].at & kAllHi, def = slots_[pc].at >> 10;
             const std::uint32_t w = loop_start <= pc ? 16 : 1;
-            for (unsigned k = 0; k < 10; ++k)
-                if ((m >> k) & 1) weight[half(k, true)] += w;
+            for (std::uint32_t m = use | (def & succ_live(pc)); m != 0; m &= m - 1)
+                weight[half(static_cast<unsigned>(std::countr_zero(m)), true)] += w;
             // Lower halves, except a fused group's temporary that is dead after it (no register).
             const Insn& insn = code_[pc];
-            const unsigned tmp = fused_temp(pc);
+            const std::uint8_t f = slots_[pc].flags;
+            const unsigned tmp = (f & kTempDead) ? code_[pc - (f >> kBackShift)].dst() : 99;
             if ((r.fields & isa::kDst) && insn.dst() != tmp) weight[half(insn.dst(), false)] += w;
             if ((r.fields & isa::kSrc) && insn.src() != tmp) weight[half(insn.src(), false)] += w;
         }
-        // Blocks longer than one charge immediate are split.
-        std::uint32_t run = 0;
-        for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
-            if (offs_[pc] & kLeader) run = 0;
-            if (run == kMaxBlock) {
-                offs_[pc] |= kLeader;
-                run = 0;
-            }
-            ++run;
-        }
+        for (std::size_t pc = 0; pc < n; ++pc) slots_[pc].at = 0;
         for (auto& m : map_) m = -1;
-        lr_half_ = -1;
         for (unsigned k = 0; k < kMapped + (leaf_ ? 1u : 0u); ++k) {
             unsigned best = 22;
             for (unsigned h = 0; h < 22; ++h)
                 if (map_[h] < 0 && weight[h] > 0 && (best == 22 || weight[h] > weight[best])) best = h;
             if (best == 22) break;
-            map_[best] = static_cast<std::int8_t>(k < kMapped ? thumb::r4 + k : thumb::lr);
-            if (k == kMapped) lr_half_ = static_cast<std::int8_t>(best);
+            map_[best] = static_cast<std::int8_t>(k < kMapped ? thumb::r4 + k : thumb::ip);
         }
-    }
-    [[nodiscard]] std::uint32_t live_in(std::size_t pc) const noexcept {
-        return pc < code_.size() ? (offs_[pc] >> kLiveShift) & kAllHi : 0;
     }
     /// Upper halves live after the instruction at pc.
     [[nodiscard]] std::uint32_t succ_live(std::size_t pc) const noexcept {
-        const Op op = row(pc).op;
-        if (op == Op::exit) return 0;
-        const std::uint32_t t = is_jump(op) ? live_in(static_cast<std::size_t>(jump_target(pc))) : 0;
-        return op == Op::ja ? t : t | live_in(pc + isa::slots(op));
+        const isa::OpInfo& r = row(pc);
+        if (r.op == Op::exit) return 0;
+        const std::size_t n = code_.size();
+        std::uint32_t t = 0;
+        if (is_jump(r.op)) {
+            const std::size_t target = jump_target(pc, r);
+            t = target < n ? slots_[target].live : 0;
+        }
+        if (r.op == Op::ja) return t;
+        const std::size_t next = pc + isa::slots(r.op);
+        return t | (next < n ? slots_[next].live : 0u);
     }
     static constexpr std::uint32_t bit(unsigned r) noexcept { return r < 10 ? 1u << r : 0; }
     /// Upper halves the instruction at pc reads (use) and always writes (def). Conservative:
@@ -402,11 +521,11 @@ private:
         do {
             ++count;
             pc += isa::slots(row(pc).op);
-        } while (pc < code_.size() && !(offs_[pc] & kLeader));
+        } while (pc < code_.size() && !leader(pc));
         return count;
     }
 
-    // ---- shared routines, entry, stubs ---------------------------------------------------------
+    // ---- shared routines, entry ----------------------------------------------------------------
 
     void shared_routines() noexcept {
         using namespace thumb;
@@ -419,9 +538,6 @@ private:
         put(mov_imm(r0, 1));
         put(mem_imm(Mem::str, kBudget, kCtx, ctx::kBudget));
         branch(Cond::al, common_return_);
-        error_r0_ = pos_;  // r0 = error word
-        put(mem_imm(Mem::str, r0, kCtx, ctx::kError));
-        branch(Cond::al, fault_exit_);
         exit_ok_ = pos_;  // main's exit: R0 from its registers
         flush(0);
         exit_ctx_ = pos_;  // R0 already in the context
@@ -432,26 +548,16 @@ private:
         put(cmp_imm(r0, 1));
         branch(Cond::eq, exit_ctx_);
         branch(Cond::al, fault_exit_);
-        // mem_slow: r0:r1 = address, r3 = info; returns r0 = host address or unwinds.
-        mem_slow_ = pos_;
-        put(push((1u << r2) | (1u << lr)));
-        put(mov_reg(r2, kCtx));
-        put(mem_imm(Mem::ldr, ip, kCtx, ctx::kFnMemory));
-        put(blx(ip));
-        put(cmp_imm(r1, 0));
+        // slow: every register to runtime::slow, which may change r2, r3 and r11 in the copy.
+        slow_ = pos_;
+        put(push(0x5fff));  // {r0-r12, lr}: 14 words keep SP 8-aligned
+        put(mov_reg(r0, kCtx));
+        put(mov_reg(r1, sp));
+        put(mem_imm(Mem::ldr, r2, kCtx, ctx::kFnSlow));
+        put(blx(r2));
+        put(cmp_imm(r0, 0));
         branch(Cond::eq, fault_exit_);
-        put(pop((1u << r2) | (1u << pc)));
-        // budget_slow: r1 = info; the counter has gone below zero.
-        budget_slow_ = pos_;
-        put(push((1u << r0) | (1u << lr)));
-        put(mov_reg(r0, kBudget));
-        put(mov_reg(r2, kCtx));
-        put(mem_imm(Mem::ldr, ip, kCtx, ctx::kFnBudget));
-        put(blx(ip));
-        put(cmp_imm(r1, 0));
-        branch(Cond::eq, fault_exit_);
-        put(mov_reg(kBudget, r0));
-        put(pop((1u << r0) | (1u << pc)));
+        put(pop(0x9fff));  // {r0-r12, pc}
     }
 
     void entry() noexcept {
@@ -466,175 +572,102 @@ private:
         // main is called like a local function, so that a local call to it returns normally.
         std::size_t f = 0;
         while (f + 1 < prog_.function_count && prog_.function_starts[f] != prog_.entry) ++f;
-        if (writing_)
-            call(func_entry_[f]);
-        else
-            put(thumb::bl(0));
+        call_function(f, prog_.entry);
         branch(Cond::al, exit_ok_);
-    }
-
-    /// A stub in cold code that reports `code` at the current pc.
-    void error_stub(Cond c, ErrorCode code) noexcept {
-        const std::size_t target = cold_;
-        branch_known(c, target, writing_);
-        const std::size_t hot = begin_cold();
-        const std::uint32_t w = error_word(code, static_cast<std::uint32_t>(pc_));
-        put(thumb::movw(T0, w & 0xffff));
-        put(thumb::movt(T0, w >> 16));
-        branch(Cond::al, error_r0_);
-        end_cold(hot);
     }
 
     void charge(std::uint32_t count) noexcept {
         put(thumb::sub_imm(kBudget, kBudget, count, true));
-        const std::size_t target = cold_;
-        branch_known(Cond::lo, target, writing_);
-        const std::size_t resume = pos_;
-        const std::size_t hot = begin_cold();
-        put(thumb::movw(T1, static_cast<unsigned>(pc_)));
-        put(thumb::movt(T1, count));
-        flush_lr();
-        call(budget_slow_);
-        reload_lr();
-        branch(Cond::al, resume);
-        end_cold(hot);
+        slow_path(Cond::lo, SiteKind::budget, static_cast<std::uint8_t>(count));
     }
 
     // ---- memory ---------------------------------------------------------------------------------
 
+    /// Where an access goes: [base + disp], or [base + index] for a checked access (the host
+    /// address of the inline region's start in T3 and the offset in T2, or after the slow path
+    /// the host address in T3 and 0 in T2).
+    struct Address {
+        Reg base;
+        Reg index;  // thumb::pc: none
+        std::int32_t disp;
+    };
     /// True when [r10 + off, + size) lies in the current frame: no run-time check needed.
     [[nodiscard]] static bool in_frame(std::int32_t off, unsigned size) noexcept {
         return off >= -static_cast<std::int32_t>(C.stack_frame_size) &&
                off + static_cast<std::int32_t>(size) <= 0;
     }
-    /// Leaves the host address of [base + off, + size) in `out` (r0 when checked).
-    Reg address(unsigned base, std::int16_t off, unsigned size, AccessKind kind, std::int32_t& disp,
-                bool direct = false) noexcept {
+    Address address(unsigned base, std::int16_t off, unsigned size, AccessKind kind) noexcept {
         using namespace thumb;
         if (base == isa::kFramePointer && in_frame(off, size)) {
             const Reg fp = rd(base, false, T0);
-            if (off >= -255) {
-                disp = off;
-                return fp;
-            }
+            if (off >= -255) return {fp, pc, off};
             put(subw(T0, fp, static_cast<unsigned>(-off)));
-            disp = 0;
-            return T0;
+            return {T0, pc, 0};
         }
-        disp = 0;
         Reg lo = T0, hi = T1;
         rd_pair(base, T0, T1, lo, hi);
-        const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
-        const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
-        const DpOp hi_op = off < 0 ? DpOp::sbc : DpOp::adc;
-        Reg ahi = T1;
-        if (off == 0 && direct && lo != T0) {
-            // The access uses the eBPF register itself; its cold stub (finish_direct) redoes the
-            // access at the address the slow path returns.
-            put(mem_imm(Mem::ldr, T2, kCtx, ctx::kFastStart));
-            put(dp_reg(DpOp::sub, false, T2, lo, T2));
-            put(mem_imm(Mem::ldr, T3, kCtx, fast_count_offset(kind, size)));
-            put(cmp_reg(T2, T3));
-            put(dp_imm(DpOp::sbc, true, T3, hi, 0));
-            direct_target_ = cold_;
-            branch_known(Cond::hs, direct_target_, writing_);
-            direct_lo_ = lo;
-            direct_hi_ = hi;
-            direct_info_ = access_info(static_cast<std::uint32_t>(pc_), kind, size);
-            return lo;
+        if (off != 0) {
+            const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
+            const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
+            if (can_encode_modified(mag)) {
+                put(dp_imm(lo_op, true, T0, lo, mag));
+            } else {
+                put(movw(T2, mag));
+                put(dp_reg(lo_op, true, T0, lo, T2));
+            }
+            put(dp_imm(off < 0 ? DpOp::sbc : DpOp::adc, false, T1, hi, 0));
+            lo = T0;
+            hi = T1;
         }
-        if (off == 0) {
-            mov(T0, lo);  // the slow path returns the host address in r0
-            ahi = hi;
-        } else if (can_encode_modified(mag)) {
-            put(dp_imm(lo_op, true, T0, lo, mag));
-        } else {
-            put(movw(T2, mag));
-            put(dp_reg(lo_op, true, T0, lo, T2));
+        // offset = address - start must be below the count of valid starts, the upper half 0.
+        put(mem_imm(Mem::ldr, T3, kCtx, ctx::kFastStart));
+        put(dp_reg(DpOp::sub, false, T2, lo, T3));
+        put(mem_imm(Mem::ldr, T0, kCtx, fast_count_offset(kind, size)));
+        put(cmp_reg(T2, T0));
+        put(dp_imm(DpOp::sbc, true, T0, hi, 0));
+        const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+        slow_path(Cond::hs, static_cast<SiteKind>(kind), static_cast<std::uint8_t>(lg | (unsigned{hi} << 4)));
+        if (size == 8 || kind == AccessKind::atomic) {
+            put(dp_reg(DpOp::add, false, T3, T3, T2));
+            return {T3, pc, 0};
         }
-        if (off != 0) put(dp_imm(hi_op, false, T1, hi, 0));
-        put(mem_imm(Mem::ldr, T2, kCtx, ctx::kFastStart));
-        put(dp_reg(DpOp::sub, false, T2, T0, T2));
-        put(mem_imm(Mem::ldr, T3, kCtx, fast_count_offset(kind, size)));
-        put(cmp_reg(T2, T3));
-        put(dp_imm(DpOp::sbc, true, T3, ahi, 0));
-        const std::size_t target = cold_;
-        branch_known(Cond::hs, target, writing_);
-        const std::size_t resume = pos_;
-        const std::size_t hot = begin_cold();
-        const std::uint32_t info = access_info(static_cast<std::uint32_t>(pc_), kind, size);
-        mov(T1, ahi);
-        put(movw(T3, info & 0xffff));
-        put(movt(T3, info >> 16));
-        flush_lr();
-        call(mem_slow_);
-        reload_lr();
-        branch(Cond::al, resume);
-        end_cold(hot);
-        return T0;
+        return {T3, T2, 0};
+    }
+    void access(thumb::Mem m, Reg rt, const Address& a, std::int32_t extra = 0) noexcept {
+        put(a.index != thumb::pc ? thumb::mem_reg(m, rt, a.base, a.index)
+                                 : thumb::mem_imm(m, rt, a.base, a.disp + extra));
     }
 
-    /// The cold stub of a direct access: slow path, then the access again with r0 as its base.
-    void finish_direct(const Insn& insn, const isa::OpInfo& r) noexcept {
-        using namespace thumb;
-        const std::size_t resume = pos_;
-        const std::size_t hot = begin_cold();
-        if (cold_ != direct_target_) bad_ = true;  // nothing else may have gone to cold code
-        mov(T0, direct_lo_);
-        mov(T1, direct_hi_);
-        put(movw(T3, direct_info_ & 0xffff));
-        put(movt(T3, direct_info_ >> 16));
-        flush_lr();
-        call(mem_slow_);
-        reload_lr();
-        load_access(insn, r, T0, 0);
-        branch(Cond::al, resume);
-        end_cold(hot);
-    }
     void load(const Insn& insn, const isa::OpInfo& r) noexcept {
-        const unsigned size = r.width / 8;
-        std::int32_t d = 0;
-        direct_target_ = kNone;
-        const Reg a = address(insn.src(), insn.off, size, AccessKind::load, d, true);
-        const bool direct = direct_target_ != kNone;
-        load_access(insn, r, a, d);
-        if (direct) finish_direct(insn, r);
-        const unsigned dst = insn.dst();
-        const Reg lo = wr(dst, false, T1);
-        if (size == 8) {
-            wb(dst, false, lo);
-            wb(dst, true, wr(dst, true, T2));
-            return;
-        }
-        wb(dst, false, lo);
-        if (r.op == Op::ldxs)
-            sign_hi(dst, lo);
-        else
-            set_imm(dst, true, 0, T2);
-    }
-    /// The load instruction(s) alone, from [a + d] into dst's registers (or T1, T2).
-    void load_access(const Insn& insn, const isa::OpInfo& r, Reg a, std::int32_t d) noexcept {
         using thumb::Mem;
         const unsigned size = r.width / 8;
+        const Address a = address(insn.src(), insn.off, size, AccessKind::load);
         const unsigned dst = insn.dst();
         const bool sx = r.op == Op::ldxs;
         const Reg lo = wr(dst, false, T1);
         if (size == 8) {
             // Two words (LDRD would fault on unaligned data); the base may be dst's own half.
             const Reg hi = wr(dst, true, T2);
-            if (lo == a) {
-                put(thumb::mem_imm(Mem::ldr, hi, a, d + 4));
-                put(thumb::mem_imm(Mem::ldr, lo, a, d));
+            if (lo == a.base) {
+                access(Mem::ldr, hi, a, 4);
+                access(Mem::ldr, lo, a);
             } else {
-                put(thumb::mem_imm(Mem::ldr, lo, a, d));
-                put(thumb::mem_imm(Mem::ldr, hi, a, d + 4));
+                access(Mem::ldr, lo, a);
+                access(Mem::ldr, hi, a, 4);
             }
+            wb(dst, false, lo);
+            wb(dst, true, hi);
             return;
         }
         const Mem m = size == 1   ? (sx ? Mem::ldrsb : Mem::ldrb)
                       : size == 2 ? (sx ? Mem::ldrsh : Mem::ldrh)
                                   : Mem::ldr;
-        put(thumb::mem_imm(m, lo, a, d));
+        access(m, lo, a);
+        wb(dst, false, lo);
+        if (sx)
+            sign_hi(dst, lo);
+        else
+            set_imm(dst, true, 0, T2);
     }
     /// hi of r = the sign of lo (in register `lo`).
     void sign_hi(unsigned r, Reg lo) noexcept {
@@ -646,8 +679,7 @@ private:
     void store(const Insn& insn, const isa::OpInfo& r) noexcept {
         using thumb::Mem;
         const unsigned size = r.width / 8;
-        std::int32_t d = 0;
-        const Reg a = address(insn.dst(), insn.off, size, AccessKind::store, d);
+        const Address a = address(insn.dst(), insn.off, size, AccessKind::store);
         Reg lo = T1, hi = T2;
         if (r.op == Op::st) {
             load_imm(T1, static_cast<std::uint32_t>(insn.imm));
@@ -657,19 +689,18 @@ private:
             if (size == 8) hi = rd(insn.src(), true, T2);
         }
         const Mem m = size == 1 ? Mem::strb : size == 2 ? Mem::strh : Mem::str;
-        put(thumb::mem_imm(m, lo, a, d));
-        if (size == 8) put(thumb::mem_imm(Mem::str, hi, a, d + 4));
+        access(m, lo, a);
+        if (size == 8) access(Mem::str, hi, a, 4);
     }
 
     void atomic(const Insn& insn, const isa::OpInfo& r) noexcept {
         using namespace thumb;
         const unsigned size = r.width / 8;
-        std::int32_t d = 0;
-        const Reg a = address(insn.dst(), insn.off, size, AccessKind::atomic, d);
-        if (a != T0) {  // a frame address: fp + d
-            put(d >= 0 ? addw(T0, a, static_cast<unsigned>(d)) : subw(T0, a, static_cast<unsigned>(-d)));
-            d = 0;
-        }
+        const Address a = address(insn.dst(), insn.off, size, AccessKind::atomic);
+        const std::int32_t d = 0;
+        // One base register in T0 (T1-T4 hold values below).
+        put(a.disp >= 0 ? addw(T0, a.base, static_cast<unsigned>(a.disp))
+                        : subw(T0, a.base, static_cast<unsigned>(-a.disp)));
         const unsigned src = insn.src();
         const bool wide = size == 8;
         put(mem_imm(Mem::ldr, T1, T0, d));                // old lo
@@ -1082,7 +1113,7 @@ private:
 
     void jump(const Insn& insn, const isa::OpInfo& r) noexcept {
         using namespace thumb;
-        const auto target = static_cast<std::size_t>(jump_target(pc_));
+        const std::size_t target = jump_target(pc_, r);
         if (r.op == Op::ja) {
             branch_to_insn(Cond::al, target);
             return;
@@ -1207,9 +1238,17 @@ private:
     void helper_call(const Insn& insn, const isa::OpInfo& r) noexcept {
         using namespace thumb;
         for (unsigned k = 1; k <= 5; ++k) flush(k);
-        if (r.op == Op::callx) flush(insn.dst());
+        const bool callx = r.op == Op::callx;
+        if (callx) {  // the id is the register's value
+            Reg lo = T2, hi = T3;
+            rd_pair(insn.dst(), T2, T3, lo, hi);
+            mov(T2, lo);
+            mov(T3, hi);
+        } else {
+            load_imm(T2, static_cast<std::uint32_t>(insn.imm));
+        }
         put(mov_reg(T0, kCtx));
-        put(movw(T1, static_cast<unsigned>(pc_)));
+        load_imm(T1, static_cast<std::uint32_t>(pc_) | (callx ? 0x80000000u : 0));
         put(mem_imm(Mem::ldr, T4, kCtx, ctx::kFnHelper));
         put(blx(T4));
         put(cmp_imm(T0, 0));
@@ -1223,15 +1262,12 @@ private:
         put(subw(T0, fp, C.stack_frame_size));
         put(mem_imm(Mem::ldr, T1, kCtx, ctx::kStackBase));
         put(cmp_reg(T0, T1));
-        error_stub(Cond::ls, ErrorCode::call_depth_exceeded);
+        slow_path(Cond::ls, SiteKind::error, static_cast<std::uint8_t>(ErrorCode::call_depth_exceeded));
         set(isa::kFramePointer, false, T0);
         const auto target = static_cast<std::size_t>(static_cast<std::int64_t>(pc_) + 1 + insn.imm);
         std::size_t f = 0;
         while (f + 1 < prog_.function_count && prog_.function_starts[f] != target) ++f;
-        if (writing_ || func_entry_[f] != 0)
-            call(func_entry_[f]);
-        else
-            put(bl(0));
+        call_function(f, target);
         const Reg fp2 = wr(isa::kFramePointer, false, T0);
         if (mapped(isa::kFramePointer, false) < 0)
             put(mem_imm(Mem::ldr, fp2, kCtx, ctx::reg(isa::kFramePointer, false)));
@@ -1245,7 +1281,6 @@ private:
         using namespace thumb;
         put(sub_sp(kSaveFrame));
         put(mem_imm(Mem::str, lr, sp, 32));
-        reload_lr();
         if (leaf_) return;  // no local calls: nothing reads R6-R9 after this function
         for (unsigned r = 6; r <= 9; ++r)
             for (bool hi : {false, true}) {
@@ -1261,7 +1296,6 @@ private:
                 put(mem_imm(Mem::ldr, v, sp, static_cast<std::int32_t>(4 * (2 * (r - 6) + (hi ? 1 : 0)))));
                 wb(r, hi, v);
             }
-        flush_lr();
         put(mem_imm(Mem::ldr, lr, sp, 32));
         put(add_sp(kSaveFrame));
         put(bx(lr));
@@ -1270,26 +1304,25 @@ private:
     // ---- driver ---------------------------------------------------------------------------------
 
     void emit_all() noexcept {
-        pos_ = 0;
-        cold_ = cold_base_;
-        hi_out_ = kAllHi;
-        t2_k_ = kNoConst;
         shared_routines();
         entry();
         const std::size_t n = code_.size();
         std::size_t f = 0;
-        for (pc_ = 0; pc_ < n;) {
+        for (pc_ = 0; pc_ < n && !full_;) {
             const isa::OpInfo& r = row(pc_);
             if (f < prog_.function_count && prog_.function_starts[f] == pc_) {
                 func_entry_[f] = static_cast<std::uint32_t>(pos_);
+                arrive(pc_);  // calls go to the prologue, jumps (backward ones only) past it
                 function_prologue();
+                slots_[pc_].at = static_cast<std::uint32_t>(pos_);
                 ++f;
+            } else {
+                arrive(pc_);
             }
-            const bool leader = (offs_[pc_] & kLeader) != 0;
-            offs_[pc_] = static_cast<std::uint32_t>(pos_) | (offs_[pc_] & ~kOffMask);
-            if (leader) {
+            if (leader(pc_)) {
                 t2_k_ = kNoConst;  // control may arrive from elsewhere
                 if (r.op == Op::ja && merge_ja()) {
+                    flush_stubs();
                     ++pc_;
                     continue;
                 }
@@ -1300,10 +1333,14 @@ private:
             const std::size_t fused = fuse();
             if (fused == 0) emit(code_[pc_], r);
             // Instructions folded into the first one are never jump targets (not leaders).
-            for (std::size_t k = 1; k < fused; ++k)
-                offs_[pc_ + k] = static_cast<std::uint32_t>(pos_) | (offs_[pc_ + k] & ~kOffMask);
+            for (std::size_t k = 1; k < fused; ++k) {
+                slots_[pc_ + k].at = static_cast<std::uint32_t>(pos_);
+                slots_[pc_ + k].flags |= kEmitted;
+            }
+            if (r.op == Op::ja || r.op == Op::exit) flush_stubs();
             pc_ += fused > 0 ? fused : isa::slots(r.op);
         }
+        flush_stubs();
     }
 
     /// True when the lower half of r is redefined before any read on every path from q (a short,
@@ -1332,35 +1369,56 @@ private:
                 return false;
             if ((isa::is_alu(op) || defines) && (ri.fields & isa::kDst) && insn.dst() == r) return true;
             if (op == Op::ja) {
-                q = static_cast<std::size_t>(jump_target(q));
+                q = jump_target(q, ri);
                 continue;
             }
-            if (isa::is_conditional_jump(op) && !lo_dead(static_cast<std::size_t>(jump_target(q)), r, steps))
-                return false;
+            if (isa::is_conditional_jump(op) && !lo_dead(jump_target(q, ri), r, steps)) return false;
             q += isa::slots(op);
         }
         return false;
     }
     [[nodiscard]] bool is(std::size_t q, Op op, unsigned width, isa::Form form) const noexcept {
-        if (q >= code_.size() || (offs_[q] & kLeader)) return false;
+        if (q >= code_.size() || leader(q)) return false;
         const isa::OpInfo& r = row(q);
         return r.op == op && r.width == width && r.form == form;
     }
-    /// The register a fusion starting at or covering pc uses only as a dead temporary (none: 99).
-    [[nodiscard]] unsigned fused_temp(std::size_t pc) const noexcept {
-        for (std::size_t back = 0; back < 4 && back <= pc; ++back) {
-            const std::size_t p = pc - back;
-            if (p + 1 >= code_.size()) continue;
-            const isa::OpInfo& r0 = row(p);
-            const unsigned a = code_[p].dst();
-            unsigned steps = 24;
-            if (r0.op == Op::mov && r0.width == 32 && r0.form == isa::Form::dst_src && mod_idiom(p) &&
-                lo_dead(p + 4, a, steps))
-                return a;
-            steps = 24;
-            if (back <= 1 && load_op(p) && lo_dead(p + 2, a, steps)) return a;
+    /// Finds a group starting at p (see fuse()), records it in the slots and returns its length
+    /// (0: none).
+    std::size_t find_group(std::size_t p) noexcept {
+        if (p + 1 >= code_.size()) return 0;
+        const isa::OpInfo& r0 = row(p);
+        const unsigned a = code_[p].dst();
+        Group g = Group::none;
+        std::size_t len = 2;
+        bool temp_dead = false;
+        unsigned steps = 24;
+        if (load_op(p) && lo_dead(p + 2, a, steps)) {
+            g = Group::load_op;
+            temp_dead = true;
+        } else if (r0.op == Op::mov && r0.width == 32 && r0.form == isa::Form::dst_src) {
+            const unsigned b = code_[p].src();
+            const Insn& i1 = code_[p + 1];
+            const isa::OpInfo& r1 = row(p + 1);
+            const Op op = r1.op;
+            if (a == b) return 0;
+            if (mod_idiom(p)) {
+                g = Group::mod;
+                len = 4;
+                steps = 24;
+                temp_dead = lo_dead(p + 4, a, steps);
+            } else if (!leader(p + 1) && i1.dst() == a && r1.width == 32 &&
+                       (r1.form == isa::Form::dst_src || r1.form == isa::Form::dst_imm) &&
+                       (op == Op::add || op == Op::sub || op == Op::mul || op == Op::or_ || op == Op::and_ ||
+                        op == Op::xor_) &&
+                       !(r1.form == isa::Form::dst_src && i1.src() == a)) {
+                g = Group::mov_op;
+            }
         }
-        return 99;
+        if (g == Group::none) return 0;
+        slots_[p].flags |= static_cast<std::uint8_t>(static_cast<unsigned>(g) << kGroupShift);
+        for (std::size_t k = 0; k < len; ++k)
+            slots_[p + k].flags |= static_cast<std::uint8_t>((temp_dead ? kTempDead : 0) | (k << kBackShift));
+        return len;
     }
     [[nodiscard]] bool mod_idiom(std::size_t p) const noexcept {
         const unsigned a = code_[p].dst(), b = code_[p].src();
@@ -1373,7 +1431,7 @@ private:
     }
     /// wA = *(B/H/W *)(..); wC op= wA (C != A), for the caller to check that A is dead after.
     [[nodiscard]] bool load_op(std::size_t p) const noexcept {
-        if (p + 1 >= code_.size() || (offs_[p + 1] & kLeader)) return false;
+        if (p + 1 >= code_.size() || leader(p + 1)) return false;
         const isa::OpInfo& r0 = row(p);
         if (r0.op != Op::ldx || r0.width == 64) return false;
         const isa::OpInfo& r1 = row(p + 1);
@@ -1384,7 +1442,9 @@ private:
                (op == Op::add || op == Op::sub || op == Op::mul || op == Op::or_ || op == Op::and_ ||
                 op == Op::xor_);
     }
-    /// Emits a group of instructions starting at pc_ as one, and returns how many it took (0: none).
+    /// Emits the group found at pc_ by the analysis as one, and returns how many instructions it
+    /// took (0: none).
+    ///   wA = *(..); wC op= wA            ->  the loaded value stays in a scratch register
     ///   wA = wB; wA /= K; wA *= K; wB -= wA   ->  udiv + mls (wB %= K, as LLVM writes it)
     ///   wA = wB; wA op= X                     ->  one 3-operand instruction
     std::size_t fuse() noexcept {
@@ -1393,28 +1453,21 @@ private:
         // T2 still holds the divisor of the previous group if only such a group came between.
         const std::int64_t k_prev = t2_k_;
         t2_k_ = kNoConst;
-        if (p + 1 >= code_.size()) return 0;
-        const isa::OpInfo& r0 = row(p);
-        unsigned steps = 24;
-        if (load_op(p) && lo_dead(p + 2, code_[p].dst(), steps)) {
-            // The loaded value stays in a scratch register: it is consumed at once.
+        const Group g = group(p);
+        if (g == Group::none) return 0;
+        if (g == Group::load_op) {
             const unsigned a = code_[p].dst();
             hi_out_ = succ_live(p + 1);
             dead_lo_ = static_cast<int>(a);
-            load(code_[p], r0);
+            load(code_[p], row(p));
             dead_lo_ = -1;
             const Insn& i1 = code_[p + 1];
             alu32(row(p + 1).op, i1.dst(), rd(i1.dst(), false, T0), wr(a, false, T1));
             return 2;
         }
-        if (r0.op != Op::mov || r0.width != 32 || r0.form != isa::Form::dst_src) return 0;
         const unsigned a = code_[p].dst(), b = code_[p].src();
-        if (a == b) return 0;
         const Insn& i1 = code_[p + 1];
-        if (is(p + 1, Op::div, 32, isa::Form::dst_imm) && i1.dst() == a && i1.off == 0 &&
-            is(p + 2, Op::mul, 32, isa::Form::dst_imm) && code_[p + 2].dst() == a &&
-            code_[p + 2].imm == i1.imm && is(p + 3, Op::sub, 32, isa::Form::dst_src) &&
-            code_[p + 3].dst() == b && code_[p + 3].src() == a) {
+        if (g == Group::mod) {
             hi_out_ = succ_live(p + 3);
             if (k_prev != i1.imm) load_imm(T2, static_cast<std::uint32_t>(i1.imm));
             t2_k_ = i1.imm;
@@ -1423,8 +1476,7 @@ private:
             const Reg rb = wr(b, false, T0);
             put(udiv(qa, vb, T2));
             put(mls(rb, qa, T2, vb));  // b - (b / K) * K; UDIV by 0 gives 0, as eBPF wants
-            unsigned look = 24;
-            if (!lo_dead(p + 4, a, look)) {
+            if (!(slots_[p].flags & kTempDead)) {
                 put(mul(qa, qa, T2));
                 wb(a, false, qa);
             }
@@ -1433,34 +1485,32 @@ private:
             set_imm(b, true, 0, T3);
             return 4;
         }
-        if ((offs_[p + 1] & kLeader) || i1.dst() != a) return 0;
         const isa::OpInfo& r1 = row(p + 1);
-        const Op op = r1.op;
-        if (r1.width != 32 || (r1.form != isa::Form::dst_src && r1.form != isa::Form::dst_imm) ||
-            (op != Op::add && op != Op::sub && op != Op::mul && op != Op::or_ && op != Op::and_ &&
-             op != Op::xor_) ||
-            (r1.form == isa::Form::dst_src && i1.src() == a))
-            return 0;
         hi_out_ = succ_live(p + 1);
         Reg blo = T2, bhi = T3;
         operand_b(i1, r1, blo, bhi);
-        alu32(op, a, rd(b, false, T0), blo);
+        alu32(r1.op, a, rd(b, false, T0), blo);
         // These write only T0, T1 and registers of eBPF halves: a divisor in T2 stays valid.
         if (r1.form == isa::Form::dst_src && mapped(i1.src(), false) >= 0) t2_k_ = k_prev;
         return 2;
     }
 
     /// A block that is only `ja T` charges itself and T's block at once and jumps past T's
-    /// charge (8 bytes: SUBS.W + B<c>.W), saving a charge per loop iteration. runtime::budget
-    /// follows the ja when it walks such a block. Not when T is itself a lone ja (its charge
-    /// would cover a third block) or the sum does not fit one charge.
+    /// charge, saving a charge per loop iteration. runtime::budget follows the ja when it cuts
+    /// such a block. Not when T is itself a lone ja (its charge would cover a third block) or
+    /// the sum does not fit one charge.
     bool merge_ja() noexcept {
-        const auto t = static_cast<std::size_t>(jump_target(pc_));
+        const std::size_t t = jump_target(pc_, row(pc_));
         if (t == pc_ || row(t).op == Op::ja) return false;
         const std::uint32_t count = 1 + block_length(t);
         if (count > kMaxBlock) return false;
-        charge(count);
-        branch_known(Cond::al, (offs_[t] & kOffMask) + 8, writing_ || t <= pc_);
+        put(thumb::sub_imm(kBudget, kBudget, count, true));
+        slow_path(Cond::lo, SiteKind::budget_ja, static_cast<std::uint8_t>(count));
+        add_site(0, t, SiteKind::target, 0);
+        if (emitted(t))
+            branch(Cond::al, slots_[t].at + kChargeBytes);
+        else
+            wait(Wait::past_charge, Cond::al, slots_[t].at);
         return true;
     }
 
@@ -1489,51 +1539,37 @@ private:
     }
 
     Result<Compiled> run() noexcept {
-        if (offs_ == nullptr) return Error{ErrorCode::jit_buffer_too_small, 0};
+        if (misaligned_) return Error{ErrorCode::jit_buffer_misaligned, 0};
+        if (slots_ == nullptr) return Error{ErrorCode::jit_buffer_too_small, 0};
         analyse();
-        // Pass 1: sizes (cold code is sized after the hot code, from offset 0).
-        writing_ = false;
-        cold_base_ = 0;
-        emit_all();
-        const std::size_t hot_size = pos_;
-        const std::size_t cold_size = cold_;
-        if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
-        if (hot_size + cold_size > cap_) return Error{ErrorCode::jit_buffer_too_small, 0};
-        // Pass 2: the same code, now with every target known.
-        writing_ = true;
-        full_ = false;
-        cold_base_ = hot_size;
         emit_all();
         if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
-        if (full_ || pos_ != hot_size || cold_ != hot_size + cold_size)
-            return Error{ErrorCode::jit_buffer_too_small, 0};
-        for (std::size_t i = 0; i < code_.size(); ++i) offs_[i] &= kOffMask;
-        return Compiled{static_cast<std::uint32_t>(cold_), static_cast<std::uint32_t>(entry_),
-                        static_cast<std::uint32_t>(hot_size)};
+        Compiled c{0, static_cast<std::uint32_t>(entry_), static_cast<std::uint32_t>(pos_),
+                   static_cast<std::uint32_t>(sites_)};
+        c.size = c.site_offset() + c.sites * static_cast<std::uint32_t>(sizeof(Site));
+        if (full_ || c.size > limit_) return Error{ErrorCode::jit_buffer_too_small, 0};
+        return c;
     }
 
     const VerifiedProgram<C>& prog_;
     std::span<const Insn> code_;
     std::uint8_t* buf_;
-    std::size_t cap_;
-    std::uint32_t* offs_ = nullptr;
-    std::size_t pos_ = 0, cold_ = 0, cold_base_ = 0;
-    bool writing_ = false, full_ = false, bad_ = false;
+    Slot* slots_ = nullptr;
+    std::size_t limit_ = 0;      // code stays below: the lowest site entry
+    std::size_t sites_top_ = 0;  // the site table grows down from here
+    std::size_t sites_ = 0, flushed_ = 0;
+    std::size_t pos_ = 0, slow_ = 0;
+    bool full_ = false, bad_ = false, misaligned_ = false;
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};
-    std::int8_t lr_half_ = -1;  // the half kept in lr, if any
     static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
     std::int64_t t2_k_ = kNoConst;  // the constant in T2 left by a fused group, if any
-    static constexpr std::size_t kNone = ~std::size_t{0};
-    std::size_t direct_target_ = kNone;  // cold stub position of a pending direct access
-    Reg direct_lo_ = T0, direct_hi_ = T1;
-    std::uint32_t direct_info_ = 0;
-    int dead_lo_ = -1;   // a lower half being written that nothing reads: no store
-    bool leaf_ = false;  // one function, no calls: lr is free for an eBPF half
+    int dead_lo_ = -1;              // a lower half being written that nothing reads: no store
+    bool leaf_ = false;             // one function, no calls: ip is free for an eBPF half
     std::array<std::uint32_t, C.max_functions> func_entry_{};
-    std::size_t common_return_ = 0, fault_exit_ = 0, error_r0_ = 0, exit_ok_ = 0, exit_ctx_ = 0,
-                helper_status_ = 0, mem_slow_ = 0, budget_slow_ = 0, entry_ = 0;
+    std::size_t common_return_ = 0, fault_exit_ = 0, exit_ok_ = 0, exit_ctx_ = 0, helper_status_ = 0,
+                entry_ = 0;
 };
 
 }  // namespace ubpf::jit

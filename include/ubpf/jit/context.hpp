@@ -26,13 +26,12 @@ inline constexpr std::int32_t kEntrySp = 92;     ///< native SP at entry, to unw
 inline constexpr std::int32_t kStackBase = 96;   ///< lowest address of the eBPF stack
 inline constexpr std::int32_t kFastStart = 100;  ///< the region checked inline
 inline constexpr std::int32_t kFastCount = 104;  ///< [kind][size]: valid start offsets in it (12 words)
-inline constexpr std::int32_t kFnMemory = 152;   ///< Runtime::memory
-inline constexpr std::int32_t kFnBudget = 156;   ///< Runtime::budget
-inline constexpr std::int32_t kFnHelper = 160;   ///< Runtime::helper
-inline constexpr std::int32_t kFnDivide = 164;   ///< 4 words: 64-bit div, mod, sdiv, smod
-inline constexpr std::int32_t kError = 180;      ///< code << 16 | pc
-inline constexpr std::int32_t kPending = 184;    ///< budget cut-off pc + 1 (0: none), see budget()
-inline constexpr std::int32_t kSize = 188;
+inline constexpr std::int32_t kFnSlow = 152;     ///< runtime::slow
+inline constexpr std::int32_t kFnHelper = 156;   ///< runtime::helper
+inline constexpr std::int32_t kFnDivide = 160;   ///< 4 words: 64-bit div, mod, sdiv, smod
+inline constexpr std::int32_t kError = 176;      ///< code << 16 | pc
+inline constexpr std::int32_t kPending = 180;    ///< budget cut-off pc + 1 (0: none), see budget()
+inline constexpr std::int32_t kSize = 184;
 
 constexpr std::int32_t reg(unsigned r, bool hi) noexcept {
     return kRegs + static_cast<std::int32_t>(8 * r + (hi ? 4 : 0));
@@ -42,12 +41,6 @@ constexpr std::int32_t reg(unsigned r, bool hi) noexcept {
 /// Memory access kinds as JIT code reports them: the permission the access needs.
 enum class AccessKind : std::uint8_t { load = 0, store = 1, atomic = 2 };
 
-/// The word JIT code passes with an access that failed its inline check: pc | kind << 16 |
-/// log2(size) << 20.
-constexpr std::uint32_t access_info(std::uint32_t pc, AccessKind kind, unsigned size) noexcept {
-    const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-    return pc | (static_cast<std::uint32_t>(kind) << 16) | (lg << 20);
-}
 /// Index of the inline-check count for an access.
 constexpr std::int32_t fast_count_offset(AccessKind kind, unsigned size) noexcept {
     const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
@@ -56,6 +49,27 @@ constexpr std::int32_t fast_count_offset(AccessKind kind, unsigned size) noexcep
 constexpr std::uint32_t error_word(ErrorCode code, std::uint32_t pc) noexcept {
     return (static_cast<std::uint32_t>(code) << 16) | pc;
 }
+
+/// What a slow-path call in JIT code is for. The first three are AccessKind.
+enum class SiteKind : std::uint8_t {
+    load = 0,
+    store = 1,
+    atomic = 2,
+    budget = 3,     ///< a block of `aux` instructions starting at pc did not fit the budget
+    budget_ja = 4,  ///< the same for a lone `ja` at pc charged with its target block (next entry)
+    target = 5,     ///< follows budget_ja: pc is the ja's target
+    error = 6,      ///< stop with ErrorCode `aux` at pc
+};
+/// One entry of the site table that follows the code: JIT code reaches the shared slow routine
+/// with `BL`, and the return address finds the entry, so that the code itself carries no
+/// constants for its slow paths and the runtime needs no bytecode. Sorted by `ret`.
+struct Site {
+    std::uint32_t ret;  ///< code offset of the return address of the BL
+    std::uint16_t pc;   ///< eBPF instruction
+    SiteKind kind;
+    std::uint8_t aux;  ///< accesses: log2(size) | register holding the address's upper half << 4
+};
+static_assert(sizeof(Site) == 8);
 
 /// The context block. Its first kSize bytes are what JIT code sees (32-bit words, laid out as
 /// in namespace ctx on the 32-bit target); the rest is for the runtime functions only.
@@ -66,14 +80,14 @@ struct Context {
     std::uint32_t stack_base;
     std::uint32_t fast_start;
     std::uint32_t fast_count[12];
-    std::uint32_t fn_memory;
-    std::uint32_t fn_budget;
+    std::uint32_t fn_slow;
     std::uint32_t fn_helper;
     std::uint32_t fn_divide[4];
     std::uint32_t error;
     std::uint32_t pending;
     // Runtime only.
-    std::span<const Insn> code;
+    std::uintptr_t code_base;
+    std::span<const Site> sites;
     std::span<const Helper> helpers;
     HelperPolicy policy;
     const MemoryMap* memory;
@@ -89,84 +103,115 @@ struct Context {
 };
 static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fast_count) == ctx::kFastCount);
 static_assert(offsetof(Context, fn_divide) == ctx::kFnDivide && offsetof(Context, pending) == ctx::kPending);
-static_assert(offsetof(Context, code) >= ctx::kSize);
+static_assert(offsetof(Context, code_base) >= ctx::kSize);
 
-/// What JIT code calls. AAPCS functions; a 64-bit result {value, ok} comes back in r0:r1.
+/// What JIT code calls: AAPCS functions.
 namespace runtime {
 
-constexpr std::uint64_t pack(std::uint32_t value, bool ok) noexcept {
-    return value | (static_cast<std::uint64_t>(ok ? 1 : 0) << 32);
+/// The site of a slow-path call returning to `ret` (an address in the code), or null.
+inline const Site* find_site(const Context& c, std::uintptr_t ret) noexcept {
+    const auto key = static_cast<std::uint32_t>((ret & ~std::uintptr_t{1}) - c.code_base);
+    std::size_t lo = 0, hi = c.sites.size();
+    while (lo < hi) {
+        const std::size_t mid = (lo + hi) / 2;
+        if (c.sites[mid].ret < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c.sites.size() && c.sites[lo].ret == key ? &c.sites[lo] : nullptr;
 }
 
-/// An access failed its inline check: the full check of the interpreter (every region with its
-/// permissions). Returns {host address, 1}, or {0, 0} with the interpreter's error recorded.
-inline std::uint64_t memory(std::uint32_t lo, std::uint32_t hi, Context* c, std::uint32_t info) noexcept {
-    const std::uint64_t addr = lo | (static_cast<std::uint64_t>(hi) << 32);
-    const std::uint32_t pc = info & 0xffff;
-    const auto kind = static_cast<AccessKind>((info >> 16) & 0xf);
-    const std::size_t size = std::size_t{1} << ((info >> 20) & 3);
-    const Access need = kind == AccessKind::load    ? Access::read
-                        : kind == AccessKind::store ? Access::write
-                                                    : Access::read_write;
+/// An access failed its inline check. The address is r2 + r3 (offset in the inline region and
+/// its start) with its upper half in the register the site names: the interpreter's full check
+/// (every region with its permissions). On success r3 = host address and r2 = 0, so the access
+/// [r3, r2] that follows in the code goes there.
+inline bool memory(Context* c, const Site& site, std::uint32_t* saved) noexcept {
+    const std::uint64_t addr =
+        (saved[2] + saved[3]) | (static_cast<std::uint64_t>(saved[site.aux >> 4]) << 32);
+    const std::size_t size = std::size_t{1} << (site.aux & 3);
+    const Access need = site.kind == SiteKind::load    ? Access::read
+                        : site.kind == SiteKind::store ? Access::write
+                                                       : Access::read_write;
     // An instruction past the budget cut-off of this block never runs: the budget ran out first.
-    if (c->pending != 0 && c->pending - 1 <= pc) {
+    if (c->pending != 0 && c->pending - 1 <= site.pc) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
-        return 0;
+        return false;
     }
-    if (void* p = c->memory->translate(addr, size, need))
-        return pack(static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p)), true);
+    if (void* p = c->memory->translate(addr, size, need)) {
+        saved[3] = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p));
+        saved[2] = 0;
+        return true;
+    }
     ErrorCode why = ErrorCode::out_of_bounds_load;
-    if (kind != AccessKind::load)
+    if (site.kind != SiteKind::load)
         why = c->memory->translate(addr, size, Access::read) != nullptr ? ErrorCode::store_to_readonly
                                                                         : ErrorCode::out_of_bounds_store;
-    c->error = error_word(why, pc);
-    return 0;
+    c->error = error_word(why, site.pc);
+    return false;
 }
 
-/// A block of `count` instructions starting at `start` (info = start | count << 16) did not fit
-/// the budget: `after` is the budget counter after subtracting count (wrapped). The run stops at
-/// the first instruction of the block that the budget does not cover; the instructions before
-/// it still run. So the cut-off is remembered (pending) and the block goes on: the counter is
-/// set to 0 so that the next charge stops the run, and every store and atomic from now on takes
-/// the full check, which refuses those past the cut-off, so memory is left as the interpreter
-/// leaves it (loads and register writes there are harmless; stores at a constant frame offset
-/// are unchecked, and the stack is not visible after a failed run). A fault before the cut-off
-/// keeps its own error.
-inline std::uint64_t budget(std::uint32_t after, std::uint32_t info, Context* c) noexcept {
-    const std::uint32_t start = info & 0xffff;
-    const std::uint32_t count = info >> 16;
-    const std::uint32_t remaining = after + count;  // what was left before the charge
+/// A block did not fit the budget: r11 (the counter) is the budget after subtracting the
+/// block's count (wrapped). The run stops at the first instruction of the block that the budget
+/// does not cover; the instructions before it still run. So the cut-off is remembered (pending)
+/// and the block goes on: the counter is set to 0 so that the next charge stops the run, and
+/// every store and atomic from now on takes the full check, which refuses those past the
+/// cut-off, so memory is left as the interpreter leaves it (loads and register writes there are
+/// harmless; stores at a constant frame offset are unchecked, and the stack is not visible after
+/// a failed run). A fault before the cut-off keeps its own error. Blocks end after an lddw, so
+/// every instruction of a block but the last takes one slot.
+inline bool budget(Context* c, const Site& site, std::uint32_t* saved) noexcept {
+    const std::uint32_t count = site.aux;
+    const std::uint32_t remaining = saved[11] + count;  // what was left before the charge
     if (c->pending != 0) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
-        return 0;
+        return false;
     }
-    std::uint32_t pc = start;
-    // A charge covers one straight block, or a lone `ja` and the block it goes to (merge_ja).
-    for (std::uint32_t i = 0; i < remaining; ++i) {
-        const Insn& insn = c->code[pc];
-        const isa::OpInfo& row = isa::info(isa::decode(insn));
-        const std::int32_t off = row.form == isa::Form::jump_long ? insn.imm : insn.off;
-        pc = row.op == isa::Op::ja ? static_cast<std::uint32_t>(static_cast<std::int32_t>(pc) + 1 + off)
-                                   : pc + isa::slots(row.op);
-    }
+    std::uint32_t cut = site.pc + remaining;
+    if (site.kind == SiteKind::budget_ja && remaining > 0) cut = (&site)[1].pc + remaining - 1;
     if (remaining == 0) {
-        c->error = error_word(ErrorCode::budget_exhausted, pc);
-        return 0;
+        c->error = error_word(ErrorCode::budget_exhausted, cut);
+        return false;
     }
-    c->pending = pc + 1;
+    c->pending = cut + 1;
     for (unsigned lg = 0; lg < 4; ++lg) {
         c->fast_count[static_cast<unsigned>(AccessKind::store) * 4 + lg] = 0;
         c->fast_count[static_cast<unsigned>(AccessKind::atomic) * 4 + lg] = 0;
     }
-    return pack(0, true);
+    saved[11] = 0;
+    return true;
 }
 
-/// `call imm` or `callx` at pc: the interpreter's helper call on the context's registers.
-/// Returns 0 to continue, 1 when the helper ended the program normally, 2 on an error.
-inline std::uint32_t helper(Context* c, std::uint32_t pc) noexcept {
-    const Insn& insn = c->code[pc];
-    const bool callx = insn.opcode == isa::info(isa::Id::callx).opcode;
-    const std::uint64_t id = callx ? c->reg(insn.dst()) : static_cast<std::uint32_t>(insn.imm);
+/// The shared slow routine of JIT code calls this with r0-r12 and lr as it pushed them (`saved`,
+/// which it pops afterwards). Returns true to go on, false to stop with c->error.
+inline bool slow(Context* c, std::uint32_t* saved) noexcept {
+    const Site* site = find_site(*c, saved[13]);
+    if (site == nullptr) {
+        c->error = error_word(ErrorCode::jit_encoding_failed, 0);
+        return false;
+    }
+    switch (site->kind) {
+        case SiteKind::load:
+        case SiteKind::store:
+        case SiteKind::atomic:
+            return memory(c, *site, saved);
+        case SiteKind::budget:
+        case SiteKind::budget_ja:
+            return budget(c, *site, saved);
+        default:
+            c->error = error_word(static_cast<ErrorCode>(site->aux), site->pc);
+            return false;
+    }
+}
+
+/// `call imm` (id_hi unused) or `callx` (pc_callx bit 31) at pc: the interpreter's helper call on
+/// the context's registers. Returns 0 to continue, 1 when the helper ended the program normally,
+/// 2 on an error.
+inline std::uint32_t helper(Context* c, std::uint32_t pc_callx, std::uint32_t id_lo,
+                            std::uint32_t id_hi) noexcept {
+    const bool callx = (pc_callx >> 31) != 0;
+    const std::uint32_t pc = pc_callx & 0xffff;
+    const std::uint64_t id = callx ? id_lo | (static_cast<std::uint64_t>(id_hi) << 32) : id_lo;
     std::uint64_t reg[6];
     for (unsigned r = 0; r < 6; ++r) reg[r] = c->reg(r);
     const ErrorCode why =

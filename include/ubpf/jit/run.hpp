@@ -15,11 +15,10 @@ namespace ubpf::jit {
 
 /// Fills the part of `c` that does not depend on where the code is. `fast` is the region JIT
 /// code checks inline (any other access goes through runtime::memory, which checks them all).
-inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers, std::span<const Insn> code,
+inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
                     std::span<const Helper> helper_table, const HelperPolicy& policy, const Region& fast,
                     std::uint64_t budget) noexcept {
     c = Context{};
-    c.code = code;
     c.helpers = helper_table;
     c.policy = policy;
     c.memory = &memory;
@@ -42,8 +41,10 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
 
 #if defined(__arm__) && defined(__thumb2__)
 
-/// Runs code compiled by Compiler<C> from `code` (the buffer it was compiled into) on this CPU.
-/// The caller has made the buffer executable (and synchronised caches where the core has them).
+/// Runs code compiled by Compiler<C> from `code` (the buffer it was compiled into, of which the
+/// first compiled.size bytes are needed) on this CPU. The caller has made the buffer executable
+/// (and synchronised caches where the core has them). program.code is not read: the bytecode
+/// may be gone; the program's helpers, policy and regions are.
 template <Config C>
 [[nodiscard]] Result<Outcome> run(const VerifiedProgram<C>& program, const std::uint8_t* code,
                                   Compiled compiled, const Execution& exec) noexcept {
@@ -54,9 +55,10 @@ template <Config C>
                         : !program.regions.empty() ? program.regions[0]
                                                    : memory.stack();
     Context c;
-    prepare(c, memory, helper_context, program.code, program.helpers, program.policy, fast, exec.budget);
-    c.fn_memory = reinterpret_cast<std::uintptr_t>(&runtime::memory);
-    c.fn_budget = reinterpret_cast<std::uintptr_t>(&runtime::budget);
+    prepare(c, memory, helper_context, program.helpers, program.policy, fast, exec.budget);
+    c.code_base = reinterpret_cast<std::uintptr_t>(code);
+    c.sites = compiled.site_table(code);
+    c.fn_slow = reinterpret_cast<std::uintptr_t>(&runtime::slow);
     c.fn_helper = reinterpret_cast<std::uintptr_t>(&runtime::helper);
     c.fn_divide[0] = reinterpret_cast<std::uintptr_t>(&runtime::div64);
     c.fn_divide[1] = reinterpret_cast<std::uintptr_t>(&runtime::mod64);

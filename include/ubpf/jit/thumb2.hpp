@@ -255,6 +255,16 @@ enum class Mem : std::uint8_t { strb, strh, str, ldrb, ldrh, ldr, ldrsb, ldrsh }
         return detail::t32(kImm8[k] | rn, (unsigned{rt} << 12) | 0xc00 | unsigned(-offset));
     return {};
 }
+/// <op> Rt, [Rn, Rm]: 16-bit (T1) when all three are low registers, else <op>.W (T2, no shift).
+[[nodiscard]] constexpr Code mem_reg(Mem op, Reg rt, Reg rn, Reg rm) noexcept {
+    constexpr unsigned kT1[] = {0x5400, 0x5200, 0x5000, 0x5c00, 0x5a00, 0x5800, 0x5600, 0x5e00};
+    constexpr unsigned kT2[] = {0xf800, 0xf820, 0xf840, 0xf810, 0xf830, 0xf850, 0xf910, 0xf930};
+    const auto k = static_cast<unsigned>(op);
+    if (rn == pc || rm == sp || rm == pc) return {};
+    if (detail::low(rt) && detail::low(rn) && detail::low(rm))
+        return detail::t16(kT1[k] | (unsigned{rm} << 6) | (unsigned{rn} << 3) | rt);
+    return detail::t32(kT2[k] | rn, (unsigned{rt} << 12) | rm);
+}
 /// LDR/STR Rt, [SP, #offset] (T2/T1 16-bit): low Rt, offset multiple of 4 up to 1020.
 [[nodiscard]] constexpr Code mem_sp(bool load, Reg rt, unsigned offset) noexcept {
     if (!detail::low(rt) || offset % 4 != 0 || offset > 1020) return {};
