@@ -149,6 +149,12 @@ private:
             unsigned base = 0;
             std::int16_t off = 0;
             operand(size, base, off);
+            if (pick(0, 7) == 0) {  // through a copy of r10 (the JIT checks such accesses against the stack)
+                base = static_cast<unsigned>(pick(6, 9));
+                it.insns.push_back(make(Id::mov64_reg, base, 10, 0, 0));
+                it.insns.push_back(make(Id::add64_imm, base, 0, 0, -pick(1, 72) * 8));
+                off = static_cast<std::int16_t>(pick(-8, 8));
+            }
             if (op == Op::ldx || op == Op::ldxs) {
                 it.insns.push_back(make(id, writable(), base, off, 0));
             } else {

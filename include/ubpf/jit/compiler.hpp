@@ -57,7 +57,7 @@ public:
     static_assert(C.stack_frame_size <= 4095, "frame offsets use 12-bit immediates");
 
     /// Bytes of `out` the compilation of an n-instruction program uses besides the code.
-    static constexpr std::size_t kScratchPerInstruction = 8;
+    static constexpr std::size_t kScratchPerInstruction = 12;
 
     /// Compiles `program` into `out`, which must hold the code, the site table and, while
     /// compiling, kScratchPerInstruction bytes per instruction. `offsets`, when given (one per
@@ -90,13 +90,18 @@ private:
 
     /// Per eBPF instruction while compiling (at the end of the buffer).
     struct Slot {
-        std::uint32_t at;    ///< code offset once emitted; before, 1 + the last branch waiting (0: none)
-        std::uint16_t live;  ///< upper halves live on entry (bit r for r0..r9)
-        std::uint8_t id;     ///< isa::Id
+        std::uint32_t at;      ///< code offset once emitted; before, 1 + the last branch waiting (0: none)
+        std::uint16_t live;    ///< upper halves live on entry (bit r for r0..r9)
+        std::uint16_t next;    ///< the instruction control falls through to (kNoPc: none)
+        std::uint16_t target;  ///< the jump target (kNoPc: none)
+        std::uint8_t id;       ///< isa::Id
         std::uint8_t flags;
     };
+    static constexpr std::uint16_t kNoPc = 0xffff;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
-    static constexpr std::uint8_t kLeader = 1, kEmitted = 2, kSecondSlot = 128;
+    static constexpr std::uint8_t kLeader = 1, kEmitted = 2;
+    // On a memory access: its base register probably points into the stack (check that inline).
+    static constexpr std::uint8_t kStackAccess = 128;
     // A fused group (see fuse()): its kind on its first instruction, and on every member whether
     // its temporary register is dead after the group and how far back the group starts.
     enum class Group : std::uint8_t { none = 0, load_op = 1, mod = 2, mov_op = 3 };
@@ -137,6 +142,13 @@ private:
                (static_cast<std::uint32_t>(buf_[at + 3]) << 24);
     }
     void put(Code c) noexcept {
+        if (pos_ + 4 <= limit_ && c.ok()) {  // the usual case: two halfword stores (buf_ is aligned)
+            auto* at = reinterpret_cast<std::uint16_t*>(buf_ + pos_);
+            at[0] = c.hw1;
+            at[1] = c.hw2;  // for a 16-bit instruction, overwritten by the next one (or padding)
+            pos_ += c.size;
+            return;
+        }
         if (!c.ok()) {
             bad_ = true;
             return;
@@ -353,6 +365,32 @@ private:
     [[nodiscard]] static bool is_call(Op op) noexcept {
         return op == Op::call || op == Op::call_local || op == Op::callx;
     }
+    /// The second half of an lddw (its opcode, 0, decodes as no instruction; verified programs
+    /// have no other such slot).
+    [[nodiscard]] bool second_slot(std::size_t pc) const noexcept {
+        return slots_[pc].id == static_cast<std::uint8_t>(isa::Id::invalid);
+    }
+    /// Which registers hold stack addresses, followed in program order (a guess at joins: it
+    /// only picks which region an access checks inline; every access is checked all the same).
+    void stack_hint(std::size_t pc, const isa::OpInfo& r, std::uint32_t& stack) noexcept {
+        const Insn& insn = code_[pc];
+        const std::uint32_t d = 1u << insn.dst(), sbit = 1u << insn.src();
+        const Op op = r.op;
+        if (op == Op::ldx || op == Op::ldxs) {
+            if (stack & sbit) slots_[pc].flags |= kStackAccess;
+        } else if (op == Op::st || op == Op::stx || isa::is_atomic(op)) {
+            if (stack & d) slots_[pc].flags |= kStackAccess;
+        }
+        if (is_call(op)) stack &= ~0x3fu;
+        if (!isa::writes_dst(op)) return;
+        const bool reg = r.form == isa::Form::dst_src;
+        if (r.width == 64 && op == Op::mov && reg)
+            stack = (stack & ~d) | ((stack & sbit) ? d : 0);
+        else if (r.width == 64 && (op == Op::add || op == Op::sub))
+            stack |= reg && (stack & sbit) && op == Op::add ? d : 0;  // pointer +- offset stays
+        else
+            stack &= ~d;
+    }
     [[nodiscard]] bool leader(std::size_t pc) const noexcept { return (slots_[pc].flags & kLeader) != 0; }
     void mark(std::size_t pc) noexcept {
         if (pc < code_.size()) slots_[pc].flags |= kLeader;
@@ -366,23 +404,27 @@ private:
     void analyse() noexcept {
         const std::size_t n = code_.size();
         for (std::size_t i = 0; i < n; ++i)
-            slots_[i] = Slot{0, 0, static_cast<std::uint8_t>(isa::decode(code_[i])), 0};
+            slots_[i] = Slot{0, 0, kNoPc, kNoPc, static_cast<std::uint8_t>(isa::decode(code_[i])), 0};
         leaf_ = prog_.function_count == 1;
         for (std::size_t f : prog_.functions()) mark(f);
+        std::uint32_t stack_regs = 1u << isa::kFramePointer;
         for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
+            const std::size_t next = pc + isa::slots(r.op);
+            if (next < n && r.op != Op::ja && r.op != Op::exit)
+                slots_[pc].next = static_cast<std::uint16_t>(next);
             if (is_jump(r.op)) {
-                mark(jump_target(pc, r));
+                const std::size_t t = jump_target(pc, r);
+                slots_[pc].target = static_cast<std::uint16_t>(t);
+                mark(t);
                 mark(pc + 1);
             }
             if (is_call(r.op) || r.op == Op::exit) {
                 mark(pc);
                 mark(pc + 1);
             }
-            if (r.op == Op::lddw) {
-                slots_[pc + 1].flags |= kSecondSlot;
-                mark(pc + 2);  // so that only a block's last instruction is 2 slots
-            }
+            if (r.op == Op::lddw) mark(pc + 2);  // so that only a block's last instruction is 2 slots
+            stack_hint(pc, r, stack_regs);
             if (is_call(r.op) ||
                 (isa::is_alu(r.op) && r.width == 64 &&
                  (r.op == Op::div || r.op == Op::mod || r.op == Op::sdiv || r.op == Op::smod)))
@@ -405,13 +447,13 @@ private:
         // is written, `at` holds the instruction's use | def << 10.
         for (std::size_t pc = 0; pc < n; ++pc) {
             std::uint32_t use = 0, def = 0;
-            if (!(slots_[pc].flags & kSecondSlot)) hi_effect(pc, use, def);
+            if (!second_slot(pc)) hi_effect(pc, use, def);
             slots_[pc].at = use | def << 10;
         }
         for (bool changed = true; changed;) {
             changed = false;
             for (std::size_t pc = n; pc-- > 0;) {
-                if (slots_[pc].flags & kSecondSlot) continue;
+                if (second_slot(pc)) continue;
                 const std::uint32_t use = slots_[pc].at & kAllHi, def = slots_[pc].at >> 10;
                 const std::uint32_t in = (succ_live(pc) & ~def) | use;
                 if (in != slots_[pc].live) {
@@ -425,12 +467,10 @@ private:
         std::uint32_t weight[22] = {};
         std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
         for (std::size_t pc = n; pc-- > 0;) {
-            if (slots_[pc].flags & kSecondSlot) continue;
+            if (second_slot(pc)) continue;
             const isa::OpInfo& r = row(pc);
-            if (is_jump(r.op)) {
-                const std::size_t t = jump_target(pc, r);
-                if (t <= pc && t < loop_start) loop_start = t;
-            }
+            const std::size_t t = slots_[pc].target;
+            if (t <= pc && t < loop_start) loop_start = t;
             const std::uint32_t use = slots_[pc].at & kAllHi, def = slots_[pc].at >> 10;
             const std::uint32_t w = loop_start <= pc ? 16 : 1;
             for (std::uint32_t m = use | (def & succ_live(pc)); m != 0; m &= m - 1)
@@ -443,28 +483,26 @@ private:
             if ((r.fields & isa::kSrc) && insn.src() != tmp) weight[half(insn.src(), false)] += w;
         }
         for (std::size_t pc = 0; pc < n; ++pc) slots_[pc].at = 0;
-        for (auto& m : map_) m = -1;
-        for (unsigned k = 0; k < kMapped + (leaf_ ? 1u : 0u); ++k) {
-            unsigned best = 22;
-            for (unsigned h = 0; h < 22; ++h)
-                if (map_[h] < 0 && weight[h] > 0 && (best == 22 || weight[h] > weight[best])) best = h;
-            if (best == 22) break;
-            map_[best] = static_cast<std::int8_t>(k < kMapped ? thumb::r4 + k : thumb::ip);
+        // The heaviest halves, best first (ties: the lower half number), get r4.., then ip.
+        const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
+        std::uint8_t best[kMapped + 1] = {};
+        unsigned count = 0;
+        for (unsigned h = 0; h < 22; ++h) {
+            map_[h] = -1;
+            if (weight[h] == 0) continue;
+            unsigned k = count < regs ? count++ : regs;
+            for (; k > 0 && weight[best[k - 1]] < weight[h]; --k)
+                if (k < regs) best[k] = best[k - 1];
+            if (k < regs) best[k] = static_cast<std::uint8_t>(h);
         }
+        for (unsigned k = 0; k < count; ++k)
+            map_[best[k]] = static_cast<std::int8_t>(k < kMapped ? thumb::r4 + k : thumb::ip);
     }
     /// Upper halves live after the instruction at pc.
     [[nodiscard]] std::uint32_t succ_live(std::size_t pc) const noexcept {
-        const isa::OpInfo& r = row(pc);
-        if (r.op == Op::exit) return 0;
-        const std::size_t n = code_.size();
-        std::uint32_t t = 0;
-        if (is_jump(r.op)) {
-            const std::size_t target = jump_target(pc, r);
-            t = target < n ? slots_[target].live : 0;
-        }
-        if (r.op == Op::ja) return t;
-        const std::size_t next = pc + isa::slots(r.op);
-        return t | (next < n ? slots_[next].live : 0u);
+        const Slot& s = slots_[pc];
+        const std::uint32_t t = s.target != kNoPc ? slots_[s.target].live : 0u;
+        return t | (s.next != kNoPc ? slots_[s.next].live : 0u);
     }
     static constexpr std::uint32_t bit(unsigned r) noexcept { return r < 10 ? 1u << r : 0; }
     /// Upper halves the instruction at pc reads (use) and always writes (def). Conservative:
@@ -620,9 +658,11 @@ private:
             hi = T1;
         }
         // offset = address - start must be below the count of valid starts, the upper half 0.
-        put(mem_imm(Mem::ldr, T3, kCtx, ctx::kFastStart));
+        const bool stack = (slots_[pc_].flags & kStackAccess) != 0;
+        put(mem_imm(Mem::ldr, T3, kCtx, stack ? ctx::kStackBase : ctx::kFastStart));
         put(dp_reg(DpOp::sub, false, T2, lo, T3));
-        put(mem_imm(Mem::ldr, T0, kCtx, fast_count_offset(kind, size)));
+        put(mem_imm(Mem::ldr, T0, kCtx,
+                    (stack ? ctx::kStackCount - ctx::kFastCount : 0) + fast_count_offset(kind, size)));
         put(cmp_reg(T2, T0));
         put(dp_imm(DpOp::sbc, true, T0, hi, 0));
         const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;

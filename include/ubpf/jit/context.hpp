@@ -20,18 +20,19 @@ namespace ubpf::jit {
 
 /// Byte offsets in the context block, as JIT code addresses them ([r10, #offset]).
 namespace ctx {
-inline constexpr std::int32_t kRegs = 0;         ///< r0..r10, {lo, hi} words each
-inline constexpr std::int32_t kBudget = 88;      ///< instructions still allowed (in and out)
-inline constexpr std::int32_t kEntrySp = 92;     ///< native SP at entry, to unwind from any depth
-inline constexpr std::int32_t kStackBase = 96;   ///< lowest address of the eBPF stack
-inline constexpr std::int32_t kFastStart = 100;  ///< the region checked inline
-inline constexpr std::int32_t kFastCount = 104;  ///< [kind][size]: valid start offsets in it (12 words)
-inline constexpr std::int32_t kFnSlow = 152;     ///< runtime::slow
-inline constexpr std::int32_t kFnHelper = 156;   ///< runtime::helper
-inline constexpr std::int32_t kFnDivide = 160;   ///< 4 words: 64-bit div, mod, sdiv, smod
-inline constexpr std::int32_t kError = 176;      ///< code << 16 | pc
-inline constexpr std::int32_t kPending = 180;    ///< budget cut-off pc + 1 (0: none), see budget()
-inline constexpr std::int32_t kSize = 184;
+inline constexpr std::int32_t kRegs = 0;          ///< r0..r10, {lo, hi} words each
+inline constexpr std::int32_t kBudget = 88;       ///< instructions still allowed (in and out)
+inline constexpr std::int32_t kEntrySp = 92;      ///< native SP at entry, to unwind from any depth
+inline constexpr std::int32_t kStackBase = 96;    ///< lowest address of the eBPF stack
+inline constexpr std::int32_t kFastStart = 100;   ///< the region checked inline
+inline constexpr std::int32_t kFastCount = 104;   ///< [kind][size]: valid start offsets in it (12 words)
+inline constexpr std::int32_t kFnSlow = 152;      ///< runtime::slow
+inline constexpr std::int32_t kFnHelper = 156;    ///< runtime::helper
+inline constexpr std::int32_t kFnDivide = 160;    ///< 4 words: 64-bit div, mod, sdiv, smod
+inline constexpr std::int32_t kError = 176;       ///< code << 16 | pc
+inline constexpr std::int32_t kPending = 180;     ///< budget cut-off pc + 1 (0: none), see budget()
+inline constexpr std::int32_t kStackCount = 184;  ///< as kFastCount, for the stack (from kStackBase)
+inline constexpr std::int32_t kSize = 232;
 
 constexpr std::int32_t reg(unsigned r, bool hi) noexcept {
     return kRegs + static_cast<std::int32_t>(8 * r + (hi ? 4 : 0));
@@ -85,6 +86,7 @@ struct Context {
     std::uint32_t fn_divide[4];
     std::uint32_t error;
     std::uint32_t pending;
+    std::uint32_t stack_count[12];
     // Runtime only.
     std::uintptr_t code_base;
     std::span<const Site> sites;
@@ -103,6 +105,7 @@ struct Context {
 };
 static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fast_count) == ctx::kFastCount);
 static_assert(offsetof(Context, fn_divide) == ctx::kFnDivide && offsetof(Context, pending) == ctx::kPending);
+static_assert(offsetof(Context, stack_count) == ctx::kStackCount);
 static_assert(offsetof(Context, code_base) >= ctx::kSize);
 
 /// What JIT code calls: AAPCS functions.
@@ -174,9 +177,9 @@ inline bool budget(Context* c, const Site& site, std::uint32_t* saved) noexcept 
         return false;
     }
     c->pending = cut + 1;
-    for (unsigned lg = 0; lg < 4; ++lg) {
-        c->fast_count[static_cast<unsigned>(AccessKind::store) * 4 + lg] = 0;
-        c->fast_count[static_cast<unsigned>(AccessKind::atomic) * 4 + lg] = 0;
+    for (unsigned k = static_cast<unsigned>(AccessKind::store) * 4; k < 12; ++k) {
+        c->fast_count[k] = 0;
+        c->stack_count[k] = 0;
     }
     saved[11] = 0;
     return true;

@@ -27,14 +27,18 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
     c.budget = budget < 0xfffffffeu ? static_cast<std::uint32_t>(budget) : 0xfffffffeu;
     c.stack_base = static_cast<std::uint32_t>(memory.stack().start);
     c.fast_start = static_cast<std::uint32_t>(fast.start);
+    const Region stack = memory.stack();
     for (unsigned kind = 0; kind < 3; ++kind) {
         const Access need = kind == 0 ? Access::read : kind == 1 ? Access::write : Access::read_write;
         for (unsigned lg = 0; lg < 4; ++lg) {
             const std::size_t len = std::size_t{1} << lg;
             // Number of valid start offsets; 0 when the region is too small or lacks the permission.
-            c.fast_count[kind * 4 + lg] = grants(fast.access, need) && fast.size >= len
-                                              ? static_cast<std::uint32_t>(fast.size - len + 1)
-                                              : 0;
+            const auto count = [&](const Region& r) {
+                return grants(r.access, need) && r.size >= len ? static_cast<std::uint32_t>(r.size - len + 1)
+                                                               : 0;
+            };
+            c.fast_count[kind * 4 + lg] = count(fast);
+            c.stack_count[kind * 4 + lg] = count(stack);
         }
     }
 }
