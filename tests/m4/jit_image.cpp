@@ -91,7 +91,7 @@ JitSession::JitSession(const std::string& elf_path) {
 JitSession::Call JitSession::call(const char* entry, const host::RunRequest& request, bool jit) {
     const bool is_image = !request.image.empty();
     // Map exactly what the program may touch, besides the image, its stack and the JIT buffer.
-    PlacedRequest placed(emu_, request, mark_, *forwarder_);
+    PlacedRequest placed(emu_, request, mark_, *forwarder_, jit);
     JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 

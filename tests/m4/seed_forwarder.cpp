@@ -48,7 +48,7 @@ void place_image(Emulator& emu, const host::RunRequest& request, RunBlock& block
 }
 
 PlacedRequest::PlacedRequest(Emulator& emu, const host::RunRequest& request, std::uint32_t mark,
-                             SeedForwarder& forwarder)
+                             SeedForwarder& forwarder, bool writable_code)
     : emu_(emu), forwarder_(forwarder) {
     const bool is_image = !request.image.empty();
     // A program image is loaded by the image itself, from its raw bytes.
@@ -60,7 +60,7 @@ PlacedRequest::PlacedRequest(Emulator& emu, const host::RunRequest& request, std
     block_.code_addr = kCodeBase;
     block_.code_count = static_cast<std::uint32_t>(request.code.size());
     if (code_bytes != 0) {
-        emu_.map(kCodeBase, static_cast<std::uint32_t>(code_bytes), false);
+        emu_.map(kCodeBase, static_cast<std::uint32_t>(code_bytes), writable_code);
         emu_.write(kCodeBase, request.code.data(), code_bytes);
         code_bytes_ = static_cast<std::uint32_t>(code_bytes);
     }

@@ -41,8 +41,10 @@ void place_image(Emulator& emu, const host::RunRequest& request, RunBlock& block
 /// kBlockBase. Unmapped again when it goes. Throws when the request does not fit the map.
 class PlacedRequest {
 public:
+    /// `writable_code`: the image may overwrite the program's instructions (the JIT image drops
+    /// them after compiling); otherwise they are mapped read-only.
     PlacedRequest(Emulator& emu, const host::RunRequest& request, std::uint32_t mark,
-                  SeedForwarder& forwarder);
+                  SeedForwarder& forwarder, bool writable_code = false);
     ~PlacedRequest();
     PlacedRequest(const PlacedRequest&) = delete;
     PlacedRequest& operator=(const PlacedRequest&) = delete;

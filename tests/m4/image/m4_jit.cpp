@@ -57,6 +57,12 @@ ubpf::Result<ubpf::VerifiedProgram<kConfig>> verify(ubpf::m4::RunBlock* block) {
     block->ok = 0;
     return ubpf::verify<kConfig>(program, ubpf::host::test_helpers::kAll);
 }
+/// JIT code runs without its bytecode: once compiled, the instructions are overwritten with
+/// invalid opcodes, so any run that still read them would fail or differ from the interpreter.
+void drop_bytecode(const ubpf::VerifiedProgram<kConfig>& program) {
+    for (const ubpf::Insn& insn : program.code)
+        const_cast<ubpf::Insn&>(insn) = ubpf::Insn::make(0xff, 15, 15, -1, -1);
+}
 int finish(ubpf::m4::RunBlock* block, const ubpf::Result<ubpf::Outcome>& outcome) {
     if (!outcome) return fail(block, outcome.error());
     block->ok = 1;
@@ -80,6 +86,7 @@ extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
     jit->code_size = compiled->size;
     jit->entry = compiled->entry;
     call_mark(jit->mark_compiled);
+    drop_bytecode(*verified);
     ubpf::Region regions[2];
     return finish(block, ubpf::jit::run(*verified, code, *compiled, execution(block, regions)));
 }
