@@ -136,8 +136,198 @@ def cases():
             yield "extend %d %d %d" % (k, rd, rm), "%s.w %s, %s" % (name, r(rd), r(rm))
 
 
+def narrow_cases():
+    """narrow(<encoder call>, may_set_flags): llvm-mc's 16-bit encoding where one is equivalent,
+    else the 32-bit instruction unchanged (written with .w, or a mnemonic without 16-bit form)."""
+    def n(flags, call, asm):
+        return "narrow %d %s" % (flags, call), asm
+
+    # Loads/stores with an immediate offset: T1 (low registers, imm5 scaled), T2 [SP, #imm8*4].
+    for k, m, scale in ((0, "strb", 1), (1, "strh", 2), (2, "str", 4), (3, "ldrb", 1), (4, "ldrh", 2), (5, "ldr", 4)):
+        for rt, rn in ((0, 1), (7, 7), (3, 0)):
+            for off in (0, scale, 31 * scale):
+                yield n(0, "mem_imm %d %d %d %d" % (k, rt, rn, off), "%s %s, [%s, #%d]" % (m, r(rt), r(rn), off))
+        yield n(1, "mem_imm %d 0 1 %d" % (k, 32 * scale), "%s.w r0, [r1, #%d]" % (m, 32 * scale))
+        if scale > 1:
+            yield n(1, "mem_imm %d 0 1 %d" % (k, scale // 2), "%s.w r0, [r1, #%d]" % (m, scale // 2))
+        yield n(1, "mem_imm %d 8 1 0" % k, "%s.w r8, [r1]" % m)
+        yield n(1, "mem_imm %d 0 8 0" % k, "%s.w r0, [r8]" % m)
+        yield n(1, "mem_imm %d 0 1 -4" % k, "%s r0, [r1, #-4]" % m)
+        if m in ("ldr", "str"):
+            for rt in (0, 7):
+                for off in (0, 4, 1020):
+                    yield n(0, "mem_imm %d %d 13 %d" % (k, rt, off), "%s %s, [sp, #%d]" % (m, r(rt), off))
+            for rt, off in ((0, 1024), (0, 2), (8, 4)):
+                yield n(1, "mem_imm %d %d 13 %d" % (k, rt, off), "%s.w %s, [sp, #%d]" % (m, r(rt), off))
+        else:
+            yield n(1, "mem_imm %d 0 13 4" % k, "%s.w r0, [sp, #4]" % m)
+    for k, m in ((6, "ldrsb"), (7, "ldrsh")):
+        yield n(1, "mem_imm %d 0 1 0" % k, "%s.w r0, [r1]" % m)
+        yield n(1, "mem_imm %d 0 1 2" % k, "%s.w r0, [r1, #2]" % m)
+    # Already 16-bit: unchanged.
+    yield n(1, "mem_reg 5 1 2 3", "ldr r1, [r2, r3]")
+    yield n(1, "mov_reg 8 1", "mov r8, r1")
+
+    # MOV{S}.W Rd, #imm -> MOVS Rd, #imm8.
+    for rd, v in ((0, 0), (7, 255), (3, 128)):
+        yield n(1, "mov_imm %d %d" % (rd, v), "movs %s, #%d" % (r(rd), v))
+        yield n(0, "mov_imm %d %d" % (rd, v), "mov.w %s, #%d" % (r(rd), v))
+        yield n(0, "dp_imm 2 1 %d 15 %d" % (rd, v), "movs %s, #%d" % (r(rd), v))
+    yield n(1, "mov_imm 0 256", "mov.w r0, #256")
+    yield n(0, "dp_imm 2 1 0 15 1020", "movs.w r0, #1020")
+    yield n(1, "mov_imm 8 1", "mov.w r8, #1")
+    yield n(1, "mvn_imm 0 1", "mvn r0, #1")
+    # ADD/SUB{S} immediate: T1 imm3 (3 registers), T2 imm8 (Rdn).
+    for op, name in ((8, "add"), (13, "sub")):
+        for s, flags in ((1, 0), (1, 1), (0, 1)):
+            for rd, rn, v in ((0, 1, 0), (2, 7, 7), (5, 5, 3), (5, 5, 0)):
+                yield n(flags, "dp_imm %d %d %d %d %d" % (op, s, rd, rn, v), "%ss %s, %s, #%d" % (name, r(rd), r(rn), v))
+            for rd, v in ((1, 8), (7, 255)):
+                yield n(flags, "dp_imm %d %d %d %d %d" % (op, s, rd, rd, v), "%ss %s, #%d" % (name, r(rd), v))
+        for rd, rn, v in ((0, 1, 7), (1, 1, 8)):
+            yield n(0, "dp_imm %d 0 %d %d %d" % (op, rd, rn, v), "%s.w %s, %s, #%d" % (name, r(rd), r(rn), v))
+        for rd, rn, v in ((0, 1, 8), (1, 1, 256), (8, 8, 1), (0, 8, 1), (8, 0, 1)):
+            yield n(1, "dp_imm %d 1 %d %d %d" % (op, rd, rn, v), "%ss.w %s, %s, #%d" % (name, r(rd), r(rn), v))
+        # addw/subw (no flags): the same 16-bit forms only when flags are dead.
+        w = "%sw" % name
+        yield n(1, "%s 0 1 7" % w, "%ss r0, r1, #7" % name)
+        yield n(1, "%s 1 1 255" % w, "%ss r1, #255" % name)
+        yield n(0, "%s 0 1 7" % w, "%s r0, r1, #7" % w)
+        yield n(1, "%s 1 1 256" % w, "%s r1, r1, #256" % w)
+        yield n(1, "%s 0 1 8" % w, "%s r0, r1, #8" % w)
+        # SP forms, no flags.
+        yield n(0, "dp_imm %d 0 13 13 508" % op, "%s sp, #508" % name)
+        yield n(0, "%s 13 13 4" % w, "%s sp, #4" % name)
+        yield n(0, "dp_imm %d 0 13 13 512" % op, "%s.w sp, sp, #512" % name)
+        yield n(0, "%s 13 13 2" % w, "%s sp, sp, #2" % w)
+        yield n(1, "dp_imm %d 1 13 13 8" % op, "%ss.w sp, sp, #8" % name)
+    for rd, v in ((0, 0), (7, 1020), (3, 4)):
+        yield n(0, "dp_imm 8 0 %d 13 %d" % (rd, v), "add %s, sp, #%d" % (r(rd), v))
+    yield n(0, "addw 0 13 1020", "add r0, sp, #1020")
+    yield n(0, "dp_imm 8 0 0 13 1024", "add.w r0, sp, #1024")
+    yield n(0, "addw 0 13 6", "addw r0, sp, #6")
+    yield n(0, "dp_imm 8 0 8 13 4", "add.w r8, sp, #4")
+    yield n(1, "dp_imm 8 1 0 13 4", "adds.w r0, sp, #4")
+    yield n(1, "dp_imm 13 0 0 13 4", "sub.w r0, sp, #4")
+    # CMP Rn, #imm8; CMN/TST immediates have no 16-bit form.
+    for rn, v in ((0, 0), (7, 255), (3, 17)):
+        yield n(0, "cmp_imm %d %d" % (rn, v), "cmp %s, #%d" % (r(rn), v))
+    yield n(1, "cmp_imm 0 256", "cmp.w r0, #256")
+    yield n(1, "cmp_imm 8 1", "cmp.w r8, #1")
+    yield n(1, "cmn_imm 0 1", "cmn.w r0, #1")
+    yield n(1, "tst_imm 0 1", "tst.w r0, #1")
+    # RSB{S} Rd, Rn, #0 -> RSBS Rd, Rn, #0.
+    yield n(0, "dp_imm 14 1 0 1 0", "rsbs r0, r1, #0")
+    yield n(1, "dp_imm 14 0 7 7 0", "rsbs r7, r7, #0")
+    yield n(0, "dp_imm 14 0 0 1 0", "rsb.w r0, r1, #0")
+    yield n(1, "dp_imm 14 0 0 1 1", "rsb.w r0, r1, #1")
+    yield n(1, "dp_imm 14 1 8 1 0", "rsbs.w r8, r1, #0")
+    yield n(1, "dp_imm 0 1 1 1 255", "ands.w r1, r1, #255")
+    yield n(1, "dp_imm 2 1 1 1 1", "orrs.w r1, r1, #1")
+
+    # ADD register: T2 (Rdn, Rm; no flags, high registers) or T1 ADDS (3 low registers).
+    yield n(0, "dp_reg 8 1 0 1 2 0 0", "adds r0, r1, r2")
+    yield n(0, "dp_reg 8 1 1 1 2 0 0", "adds r1, r1, r2")
+    yield n(1, "dp_reg 8 0 0 1 7 0 0", "adds r0, r1, r7")
+    yield n(0, "dp_reg 8 0 0 1 2 0 0", "add.w r0, r1, r2")
+    for rd, rn, rm, asm in ((1, 1, 2, "add r1, r2"), (1, 2, 1, "add r1, r2"), (8, 8, 12, "add r8, r12"),
+                            (12, 8, 12, "add r12, r8"), (14, 0, 14, "add lr, r0"), (0, 0, 14, "add r0, lr"),
+                            (3, 3, 3, "add r3, r3"), (9, 9, 9, "add r9, r9")):
+        for flags in (0, 1):
+            yield n(flags, "dp_reg 8 0 %d %d %d 0 0" % (rd, rn, rm), asm)
+    yield n(1, "dp_reg 8 0 8 9 10 0 0", "add.w r8, r9, r10")
+    yield n(1, "dp_reg 8 1 8 8 1 0 0", "adds.w r8, r8, r1")
+    yield n(1, "dp_reg 8 0 13 13 1 0 0", "add.w sp, sp, r1")
+    yield n(1, "dp_reg 8 0 1 1 2 0 1", "add.w r1, r1, r2, lsl #1")
+    yield n(1, "dp_reg 8 1 0 1 2 1 32", "adds.w r0, r1, r2, lsr #32")
+    # SUB register: T1 SUBS.
+    yield n(0, "dp_reg 13 1 0 1 2 0 0", "subs r0, r1, r2")
+    yield n(1, "dp_reg 13 0 7 7 7 0 0", "subs r7, r7, r7")
+    yield n(0, "dp_reg 13 0 0 1 2 0 0", "sub.w r0, r1, r2")
+    yield n(1, "dp_reg 13 1 0 1 8 0 0", "subs.w r0, r1, r8")
+    yield n(1, "dp_reg 13 0 1 1 8 0 0", "sub.w r1, r1, r8")
+    yield n(1, "dp_reg 14 1 1 1 2 0 0", "rsbs.w r1, r1, r2")
+    yield n(1, "dp_reg 3 1 1 1 2 0 0", "orns r1, r1, r2")
+    # Two-operand forms.
+    for name, op, commutative in (("and", 0, 1), ("orr", 2, 1), ("eor", 4, 1), ("adc", 10, 1), ("bic", 1, 0), ("sbc", 11, 0)):
+        yield n(0, "dp_reg %d 1 1 1 2 0 0" % op, "%ss r1, r2" % name)
+        yield n(1, "dp_reg %d 0 7 7 0 0 0" % op, "%ss r7, r0" % name)
+        yield n(1, "dp_reg %d 1 5 5 5 0 0" % op, "%ss r5, r5" % name)
+        yield n(0, "dp_reg %d 0 1 1 2 0 0" % op, "%s.w r1, r1, r2" % name)
+        if commutative:
+            yield n(0, "dp_reg %d 1 1 2 1 0 0" % op, "%ss r1, r2" % name)
+        else:
+            yield n(1, "dp_reg %d 1 1 2 1 0 0" % op, "%ss.w r1, r2, r1" % name)
+        yield n(1, "dp_reg %d 1 0 1 2 0 0" % op, "%ss.w r0, r1, r2" % name)
+        yield n(1, "dp_reg %d 1 8 8 1 0 0" % op, "%ss.w r8, r8, r1" % name)
+        yield n(1, "dp_reg %d 1 1 1 8 0 0" % op, "%ss.w r1, r1, r8" % name)
+        yield n(1, "dp_reg %d 1 1 1 2 2 1" % op, "%ss.w r1, r1, r2, asr #1" % name)
+    # MOV/MVN register (ORR/ORN with Rn = PC).
+    for rd, rm in ((0, 1), (8, 1), (1, 8), (13, 1), (14, 12), (7, 13)):
+        yield n(0, "dp_reg 2 0 %d 15 %d 0 0" % (rd, rm), "mov %s, %s" % (r(rd), r(rm)))
+    yield n(0, "dp_reg 2 1 0 15 7 0 0", "movs r0, r7")
+    yield n(1, "dp_reg 2 1 8 15 1 0 0", "movs.w r8, r1")
+    yield n(0, "dp_reg 3 1 0 15 7 0 0", "mvns r0, r7")
+    yield n(1, "dp_reg 3 0 0 15 7 0 0", "mvns r0, r7")
+    yield n(0, "dp_reg 3 0 0 15 7 0 0", "mvn.w r0, r7")
+    yield n(1, "dp_reg 3 1 8 15 1 0 0", "mvns.w r8, r1")
+    # CMP (T1 low, T2 with a high register), CMN, TST; TEQ has no 16-bit form.
+    for rn, rm, asm in ((0, 1, "cmp r0, r1"), (7, 7, "cmp r7, r7"), (8, 1, "cmp r8, r1"), (1, 8, "cmp r1, r8"),
+                        (12, 14, "cmp r12, lr"), (13, 1, "cmp sp, r1"), (13, 14, "cmp sp, lr")):
+        yield n(0, "cmp_reg %d %d" % (rn, rm), asm)
+    yield n(1, "dp_reg 13 1 15 0 1 0 2", "cmp.w r0, r1, lsl #2")
+    yield n(0, "dp_reg 8 1 15 0 7 0 0", "cmn r0, r7")
+    yield n(1, "dp_reg 8 1 15 8 1 0 0", "cmn.w r8, r1")
+    yield n(0, "tst_reg 0 7", "tst r0, r7")
+    yield n(1, "tst_reg 8 1", "tst.w r8, r1")
+    yield n(1, "tst_reg 1 8", "tst.w r1, r8")
+    yield n(1, "dp_reg 4 1 15 0 1 0 0", "teq.w r0, r1")
+
+    # Shifts by an immediate: LSLS/LSRS/ASRS Rd, Rm, #imm5 (32 encodes as 0).
+    for t, name, amounts in ((0, "lsl", (1, 31)), (1, "lsr", (1, 31, 32)), (2, "asr", (1, 32))):
+        for a in amounts:
+            yield n(1, "shift_imm %d 0 7 %d" % (t, a), "%ss r0, r7, #%d" % (name, a))
+            yield n(0, "dp_reg 2 1 3 15 3 %d %d" % (t, a), "%ss r3, r3, #%d" % (name, a))
+        yield n(0, "shift_imm %d 0 1 1" % t, "%s.w r0, r1, #1" % name)
+        yield n(1, "shift_imm %d 8 1 1" % t, "%s.w r8, r1, #1" % name)
+        yield n(1, "shift_imm %d 1 8 1" % t, "%s.w r1, r8, #1" % name)
+    yield n(1, "dp_reg 2 1 0 15 1 3 4", "rors.w r0, r1, #4")
+    # Shifts by a register: Rdn, Rm.
+    for t, name in enumerate(SHIFT):
+        yield n(1, "shift_reg %d 0 0 1" % t, "%ss r0, r1" % name)
+        yield n(1, "shift_reg %d 7 7 7" % t, "%ss r7, r7" % name)
+        yield n(0, "shift_reg %d 0 0 1" % t, "%s.w r0, r0, r1" % name)
+        yield n(1, "shift_reg %d 0 1 2" % t, "%s.w r0, r1, r2" % name)
+        yield n(1, "shift_reg %d 8 8 1" % t, "%s.w r8, r8, r1" % name)
+        yield n(1, "shift_reg %d 1 1 8" % t, "%s.w r1, r1, r8" % name)
+    # MUL -> MULS Rdm, Rn, Rdm (sets N, Z: only with dead flags).
+    yield n(1, "mul 0 1 0", "muls r0, r1, r0")
+    yield n(1, "mul 0 0 1", "muls r0, r1, r0")
+    yield n(1, "mul 7 7 7", "muls r7, r7, r7")
+    yield n(0, "mul 0 1 0", "mul r0, r1, r0")
+    yield n(1, "mul 0 1 2", "mul r0, r1, r2")
+    yield n(1, "mul 8 1 8", "mul r8, r1, r8")
+    yield n(1, "mul 1 8 1", "mul r1, r8, r1")
+    # Extends and byte reversal, low registers, no flags.
+    for name, k in EXT.items():
+        yield n(0, "extend %d 0 7" % k, "%s r0, r7" % name)
+        yield n(0, "extend %d 8 1" % k, "%s.w r8, r1" % name)
+        yield n(0, "extend %d 1 8" % k, "%s.w r1, r8" % name)
+    for name in ("rev", "rev16"):
+        yield n(0, "%s 0 7" % name, "%s r0, r7" % name)
+        yield n(0, "%s 8 1" % name, "%s.w r8, r1" % name)
+        yield n(0, "%s 1 8" % name, "%s.w r1, r8" % name)
+    # Instructions without a 16-bit form.
+    yield n(1, "movw 0 255", "movw r0, #255")
+    yield n(1, "udiv 0 0 1", "udiv r0, r0, r1")
+    yield n(1, "mla 0 0 1 2", "mla r0, r0, r1, r2")
+    yield n(1, "mem_dual 1 0 1 2 0", "ldrd r0, r1, [r2]")
+    yield n(1, "b_t4 0", "b.w #0")
+    yield n(1, "push 256", "push.w {r8}")
+
+
 def main():
-    all_cases = list(cases())
+    all_cases = list(cases()) + list(narrow_cases())
     # One llvm-mc run: cases are separated by a marker instruction that never appears in them.
     text = "".join("%s\nudf #255\n" % asm for _, asm in all_cases)
     out = subprocess.run(LLVM_MC, input=text, capture_output=True, text=True)

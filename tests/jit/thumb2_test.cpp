@@ -39,11 +39,18 @@ std::vector<Vector> load_vectors() {
     return out;
 }
 
-/// Runs the encoder a vector names on its arguments.
+/// Runs the encoder a vector names on its arguments (and narrow() on the result for "narrow").
 Code encode(const std::string& call) {
     std::istringstream in(call);
     std::string name;
     in >> name;
+    if (name == "narrow") {  // narrow <may_set_flags> <encoder call>
+        int may_set_flags = 0;
+        in >> may_set_flags;
+        std::string rest;
+        std::getline(in, rest);
+        return narrow(encode(rest), may_set_flags != 0);
+    }
     std::vector<long long> a;
     long long x = 0;
     while (in >> x) a.push_back(x);
@@ -187,4 +194,68 @@ TEST_CASE("encoders refuse operands their encodings cannot hold", "[jit][thumb2]
     CHECK_FALSE(push(1u << pc).ok());
     CHECK_FALSE(pop((1u << pc) | (1u << lr)).ok());
     CHECK_FALSE(it_then(Cond::eq, 5).ok());
+}
+
+TEST_CASE("narrow() vectors cover every form with both outcomes", "[jit][thumb2]") {
+    std::size_t narrowed = 0, kept = 0;
+    for (const Vector& v : load_vectors()) {
+        if (v.call.rfind("narrow ", 0) != 0) continue;
+        (v.bytes.size() == 2 ? narrowed : kept) += 1;
+    }
+    CHECK(narrowed > 200);
+    CHECK(kept > 150);
+}
+
+TEST_CASE("narrow() never adds flag setting unless allowed, and keeps the mnemonic", "[jit][thumb2]") {
+    // Every encoder vector, narrowed: Capstone must decode the 16-bit result as the same
+    // operation, with an S suffix added only when may_set_flags (the 16-bit forms that set
+    // flags are spelled with S outside IT blocks).
+    csh cs = 0;
+    REQUIRE(cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &cs) == CS_ERR_OK);
+    std::size_t changed = 0;
+    for (const Vector& v : load_vectors()) {
+        if (v.call.rfind("narrow ", 0) == 0) continue;
+        const Code c = encode(v.call);
+        REQUIRE(c.ok());
+        std::string before = base_mnemonic(v.text.substr(0, v.text.find(' ')));
+        if (before == "addw" || before == "subw") before.pop_back();
+        for (const bool may_set_flags : {false, true}) {
+            INFO(v.call << "  =  " << v.text << "  may_set_flags " << may_set_flags);
+            const Code n = narrow(c, may_set_flags);
+            CHECK(narrow(n, may_set_flags) == n);
+            if (n == c) continue;
+            REQUIRE(c.size == 4);
+            REQUIRE(n.size == 2);
+            ++changed;
+            const std::vector<std::uint8_t> bytes = bytes_of(n);
+            cs_insn* insn = nullptr;
+            const std::size_t count = cs_disasm(cs, bytes.data(), bytes.size(), 0x1000, 1, &insn);
+            REQUIRE(count == 1);
+            std::string after = base_mnemonic(insn[0].mnemonic);
+            if (after == "negs") after = "rsbs";  // Capstone's name for RSBS Rd, Rn, #0
+            cs_free(insn, count);
+            // MOV.W with a shift is the LSL/LSR/ASR alias in llvm-mc's text already.
+            if (may_set_flags && after == before + "s") continue;
+            CHECK(after == before);
+        }
+    }
+    cs_close(&cs);
+    CHECK(changed > 100);
+}
+
+TEST_CASE("narrow() leaves 16-bit and empty encodings alone and is constexpr", "[jit][thumb2]") {
+    static_assert(narrow(mem_imm(Mem::ldr, r0, r1, 4), false) == Code{0x6848, 0, 2});
+    static_assert(narrow(mov_imm(r0, 1), false) == mov_imm(r0, 1));
+    static_assert(narrow(mov_imm(r0, 1), true) == Code{0x2001, 0, 2});
+    static_assert(narrow(Code{}, true) == Code{});
+    static_assert(narrow(nop(), true) == nop());
+    CHECK(narrow(mov_reg(r0, r1), true) == mov_reg(r0, r1));
+    CHECK(narrow(b_cond_t1(Cond::eq, 4), true) == b_cond_t1(Cond::eq, 4));
+    // MOV/ADD never get PC as destination: these stay 32-bit.
+    CHECK(narrow(dp_reg(DpOp::add, false, pc, pc, r1), true).size == 4);
+    CHECK(narrow(dp_reg(DpOp::orr, false, pc, pc, r1), true).size == 4);
+    CHECK(narrow(dp_reg(DpOp::add, false, r1, r1, pc), true).size == 4);
+    CHECK(narrow(dp_reg(DpOp::add, false, r1, r1, sp), true).size == 4);
+    CHECK(narrow(cmp_reg(r1, pc), true).size == 4);
+    CHECK(narrow(cmp_reg(pc, r8), true).size == 4);
 }

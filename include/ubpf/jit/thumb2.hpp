@@ -372,4 +372,199 @@ enum class Extend : std::uint8_t { sxth = 0, uxth = 1, sxtb = 4, uxtb = 5 };
     return detail::t32(0xfa0f | (static_cast<unsigned>(kind) << 4), 0xf080 | (unsigned{rd} << 8) | rm);
 }
 
+// ---- Narrowing: the 16-bit encoding of an instruction built above, when there is one --------
+
+namespace detail {
+// Decoders of the 32-bit encodings the encoders above produce; each returns an empty Code when
+// the instruction has no equivalent 16-bit encoding.
+
+// ADD/SUB{S} Rd, Rn, #value (from dp_imm, addw, subw): 16-bit ADDS/SUBS (T1 imm3, T2 imm8)
+// set NZCV like the 32-bit S form; the SP forms (ADD Rd, SP, #imm8*4; ADD/SUB SP, SP) leave
+// the flags alone.
+constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, std::uint32_t value,
+                                  bool may_set_flags) noexcept {
+    if (rn == sp && !s && value % 4 == 0) {
+        if (!sub && rd < 8 && value <= 1020) return t16(0xa800 | (rd << 8) | (value / 4));
+        if (rd == sp && value <= 508) return t16((sub ? 0xb080 : 0xb000) | (value / 4));
+        return {};
+    }
+    if (rd >= 8 || rn >= 8 || !(s || may_set_flags)) return {};
+    if (value <= 7) return t16((sub ? 0x1e00 : 0x1c00) | (value << 6) | (rn << 3) | rd);
+    if (rd == rn && value <= 255) return t16((sub ? 0x3800 : 0x3000) | (rd << 8) | value);
+    return {};
+}
+
+// <op>{S}.W Rd, Rn, #value (dp_imm: modified immediate).
+constexpr Code narrow_dp_imm(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+    const auto op = static_cast<DpOp>((h1 >> 5) & 15);
+    const bool s = (h1 & 0x10) != 0;
+    const unsigned rn = h1 & 15, rd = (h2 >> 8) & 15;
+    const unsigned imm12 = (((h1 >> 10) & 1) << 11) | (((h2 >> 12) & 7) << 8) | (h2 & 0xff);
+    // A replicated pattern of a zero byte is UNPREDICTABLE, not an encoding of 0.
+    if ((imm12 >> 10) == 0 && (imm12 & 0x300) != 0 && (imm12 & 0xff) == 0) return {};
+    // imm12 < 256 is the plain byte: ThumbExpandImm_C leaves C alone, as the 16-bit forms do.
+    const bool byte = imm12 < 256;
+    if (op == DpOp::orr && rn == pc) {  // MOV{S}.W Rd, #imm -> MOVS Rd, #imm8 (sets N, Z)
+        if (byte && rd < 8 && (s || may_set_flags)) return t16(0x2000 | (rd << 8) | imm12);
+        return {};
+    }
+    if (op == DpOp::sub && s && rd == pc) {  // CMP.W Rn, #imm -> CMP Rn, #imm8
+        if (byte && rn < 8) return t16(0x2800 | (rn << 8) | imm12);
+        return {};
+    }
+    if ((op == DpOp::add || op == DpOp::sub) && rd != pc)
+        return narrow_add_sub_imm(op == DpOp::sub, s, rd, rn, thumb_expand_imm(imm12), may_set_flags);
+    if (op == DpOp::rsb && imm12 == 0 && rd < 8 && rn < 8 && (s || may_set_flags))
+        return t16(0x4240 | (rn << 3) | rd);  // RSBS Rd, Rn, #0 (NEGS): NZCV as RSBS.W
+    return {};
+}
+
+// <op>{S}.W Rd, Rn, Rm{, shift} (dp_reg, shift_imm, cmp_reg, tst_reg).
+constexpr Code narrow_dp_reg(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+    const auto op = static_cast<DpOp>((h1 >> 5) & 15);
+    const bool s = (h1 & 0x10) != 0, flags_ok = s || may_set_flags;
+    const unsigned rn = h1 & 15, rd = (h2 >> 8) & 15, rm = h2 & 15;
+    const unsigned type = (h2 >> 4) & 3, imm5 = (((h2 >> 12) & 7) << 2) | ((h2 >> 6) & 3);
+    const bool all_low = rd < 8 && rn < 8 && rm < 8;
+    if (op == DpOp::orr && rn == pc) {  // MOV{S}.W Rd, Rm{, shift #n}
+        if (type == 0 && imm5 == 0) {
+            if (s) return rd < 8 && rm < 8 ? t16((rm << 3) | rd) : Code{};  // MOVS Rd, Rm (N, Z)
+            if (rd == pc || rm == pc || (rd == sp && rm == sp)) return {};
+            return t16(0x4600 | ((rd & 8) << 4) | (rm << 3) | (rd & 7));  // MOV Rd, Rm: no flags
+        }
+        // LSLS/LSRS/ASRS Rd, Rm, #imm5: N, Z and C as the 32-bit S form; a shift of 32 is 0
+        // in both encodings. ROR #n and RRX have no 16-bit form.
+        if (type == 3 || rd >= 8 || rm >= 8 || !flags_ok) return {};
+        return t16((type << 11) | (imm5 << 6) | (rm << 3) | rd);
+    }
+    if (type != 0 || imm5 != 0) return {};  // the 16-bit register forms have no shift
+    if (s && rd == pc) {                    // flag-only forms
+        if (op == DpOp::sub) {              // CMP
+            if (rn < 8 && rm < 8) return t16(0x4280 | (rm << 3) | rn);
+            // T2: at least one high register, neither PC, Rm not SP (as for CMP.W).
+            if (rn == pc || rm == pc || rm == sp) return {};
+            return t16(0x4500 | ((rn & 8) << 4) | (rm << 3) | (rn & 7));
+        }
+        if (rn >= 8 || rm >= 8) return {};
+        if (op == DpOp::add) return t16(0x42c0 | (rm << 3) | rn);   // CMN
+        if (op == DpOp::and_) return t16(0x4200 | (rm << 3) | rn);  // TST
+        return {};
+    }
+    if (op == DpOp::orn && rn == pc) {  // MVN{S}.W Rd, Rm -> MVNS Rd, Rm (N, Z; C unchanged)
+        if (rd < 8 && rm < 8 && flags_ok) return t16(0x43c0 | (rm << 3) | rd);
+        return {};
+    }
+    if (rd == pc) return {};
+    if (op == DpOp::add) {
+        // ADD Rdn, Rm (T2) keeps the flags and takes high registers; SP and PC are excluded
+        // (SP forms are other instructions, PC operands UNPREDICTABLE or branches).
+        const bool no_sp_pc = rd != sp && rn != sp && rn != pc && rm != sp && rm != pc;
+        if (!s && no_sp_pc && (rd == rn || rd == rm))
+            return t16(0x4400 | ((rd & 8) << 4) | ((rd == rn ? rm : rn) << 3) | (rd & 7));
+        if (all_low && flags_ok) return t16(0x1800 | (rm << 6) | (rn << 3) | rd);  // ADDS T1
+        return {};
+    }
+    if (!all_low || !flags_ok) return {};
+    if (op == DpOp::sub) return t16(0x1a00 | (rm << 6) | (rn << 3) | rd);  // SUBS T1
+    // Two-operand forms Rdn = Rdn <op> Rm: ANDS/EORS/ORRS/BICS set N, Z (C, V kept, as the
+    // unshifted 32-bit forms); ADCS/SBCS set NZCV.
+    unsigned base = 0;
+    bool commutative = true;
+    switch (op) {
+        case DpOp::and_:
+            base = 0x4000;
+            break;
+        case DpOp::eor:
+            base = 0x4040;
+            break;
+        case DpOp::adc:
+            base = 0x4140;
+            break;
+        case DpOp::orr:
+            base = 0x4300;
+            break;
+        case DpOp::sbc:
+            base = 0x4180;
+            commutative = false;
+            break;
+        case DpOp::bic:
+            base = 0x4380;
+            commutative = false;
+            break;
+        default:
+            return {};
+    }
+    if (rd == rn) return t16(base | (rm << 3) | rd);
+    if (commutative && rd == rm) return t16(base | (rn << 3) | rd);
+    return {};
+}
+
+// LDR/STR{B,H}.W Rt, [Rn, #imm12] (mem_imm T2/T3; the signed loads have no 16-bit immediate
+// form, and negative offsets none at all).
+constexpr Code narrow_mem_imm(unsigned h1, unsigned h2) noexcept {
+    const unsigned size = (h1 >> 5) & 3, load = (h1 >> 4) & 1, rn = h1 & 15;
+    const unsigned rt = h2 >> 12, imm = h2 & 0xfff;
+    if (size == 3 || rt >= 8) return {};
+    if (rn == sp) {  // LDR/STR Rt, [SP, #imm8*4] (T2)
+        if (size == 2 && imm % 4 == 0 && imm <= 1020)
+            return t16((load ? 0x9800 : 0x9000) | (rt << 8) | (imm / 4));
+        return {};
+    }
+    const unsigned scale = 1u << size;
+    if (rn >= 8 || imm % scale != 0 || imm / scale > 31) return {};
+    constexpr unsigned kT1[] = {0x7000, 0x8000, 0x6000};  // STRB, STRH, STR; loads add 0x800
+    return t16(kT1[size] | (load << 11) | ((imm / scale) << 6) | (rn << 3) | rt);
+}
+
+constexpr Code narrow32(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+    if ((h1 & 0xfa00) == 0xf000 && (h2 & 0x8000) == 0) return narrow_dp_imm(h1, h2, may_set_flags);
+    const unsigned wide_op = h1 & 0xfbf0;
+    if ((wide_op == 0xf200 || wide_op == 0xf2a0) && (h2 & 0x8000) == 0) {  // ADDW/SUBW: no flags
+        const unsigned imm12 = (((h1 >> 10) & 1) << 11) | (((h2 >> 12) & 7) << 8) | (h2 & 0xff);
+        const unsigned rn = h1 & 15;
+        if (rn == pc) return {};  // ADR
+        return narrow_add_sub_imm(wide_op == 0xf2a0, false, (h2 >> 8) & 15, rn, imm12, may_set_flags);
+    }
+    if ((h1 & 0xfe00) == 0xea00 && (h2 & 0x8000) == 0) return narrow_dp_reg(h1, h2, may_set_flags);
+    if ((h1 & 0xff80) == 0xf880) return narrow_mem_imm(h1, h2);
+    const unsigned rd = (h2 >> 8) & 15, rm = h2 & 15, rn = h1 & 15;
+    // LSL/LSR/ASR/ROR{S}.W Rd, Rn, Rm -> LSLS/LSRS/ASRS/RORS Rdn, Rm (N, Z, C as the S form).
+    if ((h1 & 0xff80) == 0xfa00 && (h2 & 0xf0f0) == 0xf000) {
+        constexpr unsigned kOps[] = {0x4080, 0x40c0, 0x4100, 0x41c0};
+        if (rd != rn || rd >= 8 || rm >= 8 || !((h1 & 0x10) != 0 || may_set_flags)) return {};
+        return t16(kOps[(h1 >> 5) & 3] | (rm << 3) | rd);
+    }
+    // MUL Rd, Rn, Rm -> MULS Rdm, Rn, Rdm: sets N, Z (C, V kept on ARMv7-M) where MUL sets none.
+    if ((h1 & 0xfff0) == 0xfb00 && (h2 & 0xf0f0) == 0xf000) {
+        if (rd >= 8 || rn >= 8 || rm >= 8 || !may_set_flags || (rd != rm && rd != rn)) return {};
+        return t16(0x4340 | ((rd == rm ? rn : rm) << 3) | rd);
+    }
+    // SXTH/UXTH/SXTB/UXTB Rd, Rm without rotation: no flags.
+    if ((h1 & 0xffaf) == 0xfa0f && (h2 & 0xf0f0) == 0xf080) {
+        if (rd >= 8 || rm >= 8) return {};
+        // 16-bit opc is U:byte (SXTH, SXTB, UXTH, UXTB); the 32-bit op has U in bit 4, byte in 6.
+        const unsigned opc = (((h1 >> 4) & 1) << 1) | ((h1 >> 6) & 1);
+        return t16(0xb200 | (opc << 6) | (rm << 3) | rd);
+    }
+    // REV/REV16 Rd, Rm (Rm appears twice in the 32-bit encoding): no flags.
+    if ((h1 & 0xfff0) == 0xfa90 && (h2 & 0xf0e0) == 0xf080 && rn == rm) {
+        if (rd >= 8 || rm >= 8) return {};
+        return t16(((h2 & 0x10) != 0 ? 0xba40 : 0xba00) | (rm << 3) | rd);
+    }
+    return {};
+}
+}  // namespace detail
+
+/// The 16-bit encoding of a 32-bit instruction from the encoders above, or `c` itself when
+/// there is none (or `c` is already 16-bit or empty). The result has the same effect on
+/// registers and memory; when `c` sets flags the result sets the same ones in the same way.
+/// When `c` leaves the flags alone, a result that sets them is returned only if
+/// `may_set_flags` (the caller knows they are dead). Only for code outside IT blocks: there
+/// the 16-bit data-processing forms set flags.
+[[nodiscard]] constexpr Code narrow(Code c, bool may_set_flags) noexcept {
+    if (c.size != 4) return c;
+    const Code n = detail::narrow32(c.hw1, c.hw2, may_set_flags);
+    return n.ok() ? n : c;
+}
+
 }  // namespace ubpf::jit::thumb
