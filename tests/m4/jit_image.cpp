@@ -84,7 +84,12 @@ JitSession::JitSession(const std::string& elf_path) {
     emu_.map(kJitCodeBase, kJitCodeSize, true, true);
     emu_.map(kJitBlockBase, sizeof(JitBlock));
     mark_ = emu_.add_host_function([this](Emulator& e) { at_mark_ = e.instructions(); });
-    mark_compiled_ = emu_.add_host_function([this](Emulator& e) { at_compiled_ = e.instructions(); });
+    // The image calls this mark after compiling, and again when the code starts (after it has
+    // dropped the bytecode): the first call ends the compilation, the last starts the run.
+    mark_compiled_ = emu_.add_host_function([this](Emulator& e) {
+        if (at_compiled_ == 0) at_compiled_ = e.instructions();
+        at_run_ = e.instructions();
+    });
     forwarder_.emplace(emu_);
 }
 
@@ -95,7 +100,7 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 
-    at_mark_ = at_compiled_ = 0;
+    at_mark_ = at_compiled_ = at_run_ = 0;
     std::vector<Arg> args = {Arg::u32(kBlockBase)};
     if (jit) args.push_back(Arg::u32(kJitBlockBase));
     const std::uint64_t limit = 20'000'000 + 1000 * std::min<std::uint64_t>(request.budget, 100'000'000);
@@ -130,7 +135,7 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
         out.code = emu_.read(kJitCodeBase, jit.code_size);
         out.entry = jit.entry;
         out.compile_instructions = at_compiled_ - at_mark_;
-        out.run_instructions = c.result.instructions - at_compiled_;
+        out.run_instructions = c.result.instructions - at_run_;
     }
     // The same program through the host JIT (the cross-compiler) must give the same bytes.
     const HostJit host = is_image ? compile_image_on_host(request, c.relocated) : compile_on_host(request);

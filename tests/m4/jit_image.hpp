@@ -62,7 +62,7 @@ private:
     Emulator emu_;
     ElfImage image_;
     std::uint32_t mark_ = 0, mark_compiled_ = 0;
-    std::uint64_t at_mark_ = 0, at_compiled_ = 0;
+    std::uint64_t at_mark_ = 0, at_compiled_ = 0, at_run_ = 0;
     std::optional<SeedForwarder> forwarder_;  ///< printf and clock of program images
 };
 

@@ -7,9 +7,11 @@
 //
 // Layout of the output:   [shared routines][entry][function bodies and slow-path stubs][site table]
 // Registers while JIT code runs:
-//   r4-r9   the six most used eBPF register halves (callee-saved, so helpers keep them)
+//   r4-r6, r8-r10  the six most used eBPF register halves (callee-saved, so helpers keep them;
+//           the heaviest in r4-r6, where 16-bit encodings reach them)
 //   ip      a seventh half in programs without calls (the slow routine keeps it)
-//   r10     the context block (context.hpp): the other halves, budget, runtime pointers
+//   r7      the context block (context.hpp): the other halves, budget, runtime pointers (a low
+//           register, so that most of its loads and stores have 16-bit encodings)
 //   r11     the budget counter: instructions still allowed
 //   r0-r3, lr  scratch
 // One pass over the program after a short analysis (block leaders, fused groups, upper-half
@@ -81,10 +83,11 @@ private:
     using Shift = thumb::Shift;
     using Op = isa::Op;
     static constexpr Reg T0 = thumb::r0, T1 = thumb::r1, T2 = thumb::r2, T3 = thumb::r3, T4 = thumb::lr;
-    static constexpr Reg kCtx = thumb::r10, kBudget = thumb::r11;
+    static constexpr Reg kCtx = thumb::r7, kBudget = thumb::r11;
+    static constexpr Reg kMappedRegs[] = {thumb::r4, thumb::r5, thumb::r6, thumb::r8, thumb::r9, thumb::r10};
     static constexpr std::uint32_t kAllHi = 0x3ff;                 // r0-r9; r10's upper half is always 0
     static constexpr std::uint32_t kMaxBlock = 255;                // a charge fits one modified immediate
-    static constexpr unsigned kMapped = 6;                         // r4..r9
+    static constexpr unsigned kMapped = 6;                         // kMappedRegs
     static constexpr std::size_t kMaxCode = std::size_t{1} << 22;  // chain links are 22 bits
     static constexpr std::size_t kChargeBytes = 8;                 // SUBS.W + B<c>.W
 
@@ -141,7 +144,30 @@ private:
         return buf_[at] | (buf_[at + 1] << 8) | (static_cast<std::uint32_t>(buf_[at + 2]) << 16) |
                (static_cast<std::uint32_t>(buf_[at + 3]) << 24);
     }
+    /// Emits c, as a 16-bit instruction when one is equivalent: outside IT blocks, and setting
+    /// flags only when no flags set earlier are still to be read (flags_live_). The flags set
+    /// by one eBPF instruction's code are read within it, so they are dead between instructions.
     void put(Code c) noexcept {
+        if (it_left_ > 0) {
+            --it_left_;
+        } else if (c.size == 4) {
+            // Data-processing forms (register, modified immediate): S, and ADC/SBC reading carry.
+            const bool dp = (c.hw1 & 0xfe00) == 0xea00 || ((c.hw1 & 0xfa00) == 0xf000 && !(c.hw2 & 0x8000));
+            const unsigned op = (c.hw1 >> 5) & 15;
+            const bool consumer = dp && (op == 10 || op == 11);
+            const bool sets = dp && (c.hw1 & 0x10);
+            c = thumb::narrow(c, !flags_live_ || consumer);
+            if (sets)
+                flags_live_ = true;
+            else if (consumer)
+                flags_live_ = false;
+        } else if ((c.hw1 & 0xff00) == 0xbf00 && (c.hw1 & 15) != 0) {  // IT: 1-4 instructions follow
+            it_left_ = 4 - static_cast<unsigned>(std::countr_zero(static_cast<unsigned>(c.hw1 & 15)));
+        }
+        put_raw(c);
+    }
+    /// Emits c as it is.
+    void put_raw(Code c) noexcept {
         if (pos_ + 4 <= limit_ && c.ok()) {  // the usual case: two halfword stores (buf_ is aligned)
             auto* at = reinterpret_cast<std::uint16_t*>(buf_ + pos_);
             at[0] = c.hw1;
@@ -174,7 +200,8 @@ private:
         const std::uint32_t w =
             (static_cast<std::uint32_t>(kind) << 26) | (static_cast<std::uint32_t>(c) << 22) | link;
         link = static_cast<std::uint32_t>(pos_ + 1);
-        put(Code{static_cast<std::uint16_t>(w), static_cast<std::uint16_t>(w >> 16), 4});
+        put_raw(Code{static_cast<std::uint16_t>(w), static_cast<std::uint16_t>(w >> 16), 4});
+        flags_live_ = false;
     }
     /// Resolves the placeholder at `at` to a branch to `target`.
     void patch(std::size_t at, std::uint32_t w, std::size_t target) noexcept {
@@ -399,7 +426,7 @@ private:
         return static_cast<Group>((slots_[pc].flags >> kGroupShift) & 3);
     }
 
-    /// Block leaders, fused groups, upper-half liveness, and the register halves kept in r4-r9
+    /// Block leaders, fused groups, upper-half liveness, and the register halves kept in r4-r6, r8-r10
     /// (and ip).
     void analyse() noexcept {
         const std::size_t n = code_.size();
@@ -496,7 +523,7 @@ private:
             if (k < regs) best[k] = static_cast<std::uint8_t>(h);
         }
         for (unsigned k = 0; k < count; ++k)
-            map_[best[k]] = static_cast<std::int8_t>(k < kMapped ? thumb::r4 + k : thumb::ip);
+            map_[best[k]] = static_cast<std::int8_t>(k < kMapped ? kMappedRegs[k] : thumb::ip);
     }
     /// Upper halves live after the instruction at pc.
     [[nodiscard]] std::uint32_t succ_live(std::size_t pc) const noexcept {
@@ -1118,6 +1145,12 @@ private:
         return true;
     }
 
+    /// The lower half of dst = a <op> v (v a modified immediate).
+    void alu32_imm(DpOp op, unsigned dst, Reg a, std::uint32_t v) noexcept {
+        const Reg lo = wr(dst, false, T0);
+        put(thumb::dp_imm(op, false, lo, a, v));
+        wb(dst, false, lo);
+    }
     /// ADD/SUB/AND/OR/XOR with a constant that fits a modified immediate.
     bool alu_const(const Insn& insn, const isa::OpInfo& r) noexcept {
         using namespace thumb;
@@ -1133,13 +1166,18 @@ private:
         if (!can_encode_modified(v)) return false;
         const unsigned dst = insn.dst();
         const bool wide = r.width == 64;
-        const Reg lo = wr(dst, false, T0);
-        if (!wide) {
-            put(dp_imm(lo_op, false, lo, rd(dst, false, T0), v));
-            wb(dst, false, lo);
-            set_imm(dst, true, 0, T1);
+        const bool logic = op == Op::and_ || op == Op::or_ || op == Op::xor_;
+        if (!wide || (logic && (insn.imm >= 0 || op != Op::xor_))) {
+            // The upper half becomes 0 (ALU32; AND with a constant >= 0), all ones (OR with one
+            // < 0) or stays (OR/XOR with one >= 0, AND with one < 0): no work on it.
+            alu32_imm(lo_op, dst, rd(dst, false, T0), v);
+            if (!wide || (op == Op::and_ && insn.imm >= 0))
+                set_imm(dst, true, 0, T1);
+            else if (op == Op::or_ && insn.imm < 0)
+                set_imm(dst, true, 0xffffffffu, T1);
             return true;
         }
+        const Reg lo = wr(dst, false, T0);
         Reg alo = T0, ahi = T1;
         rd_pair(dst, T0, T1, alo, ahi);
         const Reg hi = wr(dst, true, T1);
@@ -1167,15 +1205,18 @@ private:
             branch_to_insn(r.op == Op::jeq ? Cond::eq : Cond::ne, target);
             return;
         }
+        // A 32-bit comparison with a constant that fits the instruction needs no register.
+        const auto v = static_cast<std::uint32_t>(insn.imm);
+        const bool imm = r.width == 32 && r.form == isa::Form::cond_imm && can_encode_modified(v);
         Reg blo = T2, bhi = T3;
-        operand_b(insn, r, blo, bhi);
+        if (!imm) operand_b(insn, r, blo, bhi);
         const Reg alo = rd(insn.dst(), false, T0);
         Cond c = Cond::al;
         if (r.width == 32) {
             if (r.op == Op::jset)
-                put(tst_reg(alo, blo));
+                put(imm ? tst_imm(alo, v) : tst_reg(alo, blo));
             else
-                put(cmp_reg(alo, blo));
+                put(imm ? cmp_imm(alo, v) : cmp_reg(alo, blo));
             switch (r.op) {
                 case Op::jeq:
                     c = Cond::eq;
@@ -1368,6 +1409,7 @@ private:
                 }
                 charge(block_length(pc_));
             }
+            flags_live_ = false;
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
             hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_);
             const std::size_t fused = fuse();
@@ -1494,7 +1536,7 @@ private:
         const std::int64_t k_prev = t2_k_;
         t2_k_ = kNoConst;
         const Group g = group(p);
-        if (g == Group::none) return 0;
+        if (g == Group::none) return zero_extend(p);
         if (g == Group::load_op) {
             const unsigned a = code_[p].dst();
             hi_out_ = succ_live(p + 1);
@@ -1527,11 +1569,37 @@ private:
         }
         const isa::OpInfo& r1 = row(p + 1);
         hi_out_ = succ_live(p + 1);
+        const auto v = static_cast<std::uint32_t>(i1.imm);
+        const Op op = r1.op;
+        if (r1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v)) {
+            alu32_imm(op == Op::add    ? DpOp::add
+                      : op == Op::sub  ? DpOp::sub
+                      : op == Op::or_  ? DpOp::orr
+                      : op == Op::and_ ? DpOp::and_
+                                       : DpOp::eor,
+                      a, rd(b, false, T0), v);
+            set_imm(a, true, 0, T1);
+            t2_k_ = k_prev;
+            return 2;
+        }
         Reg blo = T2, bhi = T3;
         operand_b(i1, r1, blo, bhi);
         alu32(r1.op, a, rd(b, false, T0), blo);
         // These write only T0, T1 and registers of eBPF halves: a divisor in T2 stays valid.
         if (r1.form == isa::Form::dst_src && mapped(i1.src(), false) >= 0) t2_k_ = k_prev;
+        return 2;
+    }
+
+    /// `r <<= 32; r >>= 32` (how LLVM zero-extends a 32-bit value): the upper half becomes 0.
+    std::size_t zero_extend(std::size_t p) noexcept {
+        const Insn& i0 = code_[p];
+        const isa::OpInfo& r0 = row(p);
+        if (r0.op != Op::lsh || r0.width != 64 || r0.form != isa::Form::dst_imm || i0.imm != 32 ||
+            !is(p + 1, Op::rsh, 64, isa::Form::dst_imm) || code_[p + 1].imm != 32 ||
+            code_[p + 1].dst() != i0.dst())
+            return 0;
+        hi_out_ = succ_live(p + 1);
+        set_imm(i0.dst(), true, 0, T1);
         return 2;
     }
 
@@ -1600,6 +1668,8 @@ private:
     std::size_t sites_ = 0, flushed_ = 0;
     std::size_t pos_ = 0, slow_ = 0;
     bool full_ = false, bad_ = false, misaligned_ = false;
+    bool flags_live_ = false;  // flags set by the code so far are still to be read
+    unsigned it_left_ = 0;     // instructions of the current IT block still to come
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};

@@ -18,7 +18,7 @@
 
 namespace ubpf::jit {
 
-/// Byte offsets in the context block, as JIT code addresses them ([r10, #offset]).
+/// Byte offsets in the context block, as JIT code addresses them ([r7, #offset]).
 namespace ctx {
 inline constexpr std::int32_t kRegs = 0;          ///< r0..r10, {lo, hi} words each
 inline constexpr std::int32_t kBudget = 88;       ///< instructions still allowed (in and out)

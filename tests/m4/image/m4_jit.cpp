@@ -87,6 +87,7 @@ extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
     jit->entry = compiled->entry;
     call_mark(jit->mark_compiled);
     drop_bytecode(*verified);
+    call_mark(jit->mark_compiled);  // the run starts here
     ubpf::Region regions[2];
     return finish(block, ubpf::jit::run(*verified, code, *compiled, execution(block, regions)));
 }
