@@ -22,16 +22,16 @@ std::string describe(const Fault& fault) {
 }  // namespace
 
 std::string engine_names() {
-    return "host, m4-interp, m4-interp-Os, m4-jit";
+    return "host, m4-interp, m4-interp-Os, m4-jit, m4-jit-poison";
 }
 
 namespace {
 
 const char* image_path(std::string_view engine) {
-    return engine == "m4-interp"      ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
-           : engine == "m4-interp-Os" ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
-           : engine == "m4-jit"       ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
-                                      : nullptr;
+    return engine == "m4-interp"                             ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
+           : engine == "m4-interp-Os"                        ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
+           : engine == "m4-jit" || engine == "m4-jit-poison" ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
+                                                             : nullptr;
 }
 
 }  // namespace
@@ -47,9 +47,11 @@ EngineSession::EngineSession(std::string_view engine) : state_(std::make_unique<
     if (engine == "host") return;
     const char* image = image_path(engine);
     if (image == nullptr) throw std::invalid_argument("no engine '" + std::string{engine} + "'");
-    if (engine == "m4-jit")
+    if (engine == "m4-jit" || engine == "m4-jit-poison") {
         state_->jit.emplace(image);
-    else
+        // JIT code that overwrites the upper halves its liveness analysis calls dead.
+        state_->jit->set_poison(engine == "m4-jit-poison");
+    } else
         state_->vm.emplace(image);
 }
 

@@ -15,7 +15,7 @@ namespace ubpf::m4 {
 
 namespace {
 
-HostJit compile_program(const Program& program, std::span<const Helper> helpers) {
+HostJit compile_program(const Program& program, std::span<const Helper> helpers, bool poison) {
     constexpr Config kConfig{};
     HostJit out;
     const auto verified = verify<kConfig>(program, helpers);
@@ -25,7 +25,8 @@ HostJit compile_program(const Program& program, std::span<const Helper> helpers)
     }
     out.code.resize(kJitCodeSize);
     out.offsets.resize(program.code.size());
-    const auto compiled = jit::Compiler<kConfig>::compile(*verified, out.code, out.offsets);
+    const auto compiled = jit::Compiler<kConfig>::compile(*verified, out.code, out.offsets,
+                                                          {.poison_dead_upper_halves = poison});
     if (!compiled) {
         out.error = compiled.error();
         out.code.clear();
@@ -44,11 +45,12 @@ HelperPolicy requested_policy(const host::RunRequest& request) {
 
 }  // namespace
 
-HostJit compile_on_host(const host::RunRequest& request) {
-    return compile_program({request.code, requested_policy(request)}, host::test_helpers::kAll);
+HostJit compile_on_host(const host::RunRequest& request, bool poison) {
+    return compile_program({request.code, requested_policy(request)}, host::test_helpers::kAll, poison);
 }
 
-HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated) {
+HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated,
+                              bool poison) {
     // Load a host copy for the layout (where the code and each section are in the buffer, the
     // entry, the image's helper list); the code itself comes from the M4's buffer, whose
     // addresses are the M4's, and the regions are moved to the same addresses. The compiler
@@ -74,7 +76,7 @@ HostJit compile_image_on_host(const host::RunRequest& request, std::span<const s
     Program program = image->program(requested_policy(request));
     program.code = code;
     program.regions = regions;
-    return compile_program(program, seed::kHelpers);
+    return compile_program(program, seed::kHelpers, poison);
 }
 
 JitSession::JitSession(const std::string& elf_path) {
@@ -97,7 +99,7 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     const bool is_image = !request.image.empty();
     // Map exactly what the program may touch, besides the image, its stack and the JIT buffer.
     PlacedRequest placed(emu_, request, mark_, *forwarder_, jit);
-    JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, 0, 0, 0};
+    JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, poison_ ? 1u : 0u, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 
     at_mark_ = at_compiled_ = at_run_ = 0;
@@ -138,7 +140,8 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
         out.run_instructions = c.result.instructions - at_run_;
     }
     // The same program through the host JIT (the cross-compiler) must give the same bytes.
-    const HostJit host = is_image ? compile_image_on_host(request, c.relocated) : compile_on_host(request);
+    const HostJit host =
+        is_image ? compile_image_on_host(request, c.relocated, poison_) : compile_on_host(request, poison_);
     if (out.compiled && (host.code != out.code || host.entry != out.entry))
         out.mismatch = "host JIT and Cortex-M4 JIT emitted different code";
     if (!out.compiled && !out.fault && host.error.code == ErrorCode::none)

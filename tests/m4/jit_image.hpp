@@ -36,10 +36,11 @@ struct HostJit {
     std::uint32_t entry = 0;
     std::vector<std::uint32_t> offsets;  ///< code offset of each eBPF instruction
 };
-HostJit compile_on_host(const host::RunRequest& request);
+HostJit compile_on_host(const host::RunRequest& request, bool poison = false);
 /// The same for a program image (request.image) that the Cortex-M4 loaded at kImageBase:
 /// `relocated` is the image buffer as the M4 left it, so the code holds the M4's addresses.
-HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated);
+HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated,
+                              bool poison = false);
 
 class JitSession {
 public:
@@ -47,6 +48,8 @@ public:
     /// Verifies, compiles and runs `request` on the emulated Cortex-M4; the program's memory is
     /// mapped for this run only.
     JitImageRun run(const host::RunRequest& request);
+    /// Compile with jit::Options::poison_dead_upper_halves (on the M4 and on the host alike).
+    void set_poison(bool on) { poison_ = on; }
     /// The interpreter compiled into the same image, on the same stack and memory addresses:
     /// the reference for JIT code whose results depend on addresses.
     host::RunReport interpret(const host::RunRequest& request);
@@ -63,6 +66,7 @@ private:
     ElfImage image_;
     std::uint32_t mark_ = 0, mark_compiled_ = 0;
     std::uint64_t at_mark_ = 0, at_compiled_ = 0, at_run_ = 0;
+    bool poison_ = false;
     std::optional<SeedForwarder> forwarder_;  ///< printf and clock of program images
 };
 

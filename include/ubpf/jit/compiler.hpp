@@ -39,6 +39,14 @@
 
 namespace ubpf::jit {
 
+/// Choices for one compilation.
+struct Options {
+    /// A debugging aid for the JIT itself: before every instruction, the upper halves that the
+    /// liveness analysis found dead there are overwritten with a value made from the pc, so
+    /// that a wrong analysis gives wrong results instead of lucky right ones. Slower, larger code.
+    bool poison_dead_upper_halves = false;
+};
+
 /// Where the code of a compiled program is in the buffer.
 struct Compiled {
     std::uint32_t size = 0;       ///< bytes to keep from the start of the buffer: code and site table
@@ -66,8 +74,10 @@ public:
     /// instruction), receives the code offset of each instruction.
     [[nodiscard]] static Result<Compiled> compile(const VerifiedProgram<C>& program,
                                                   std::span<std::uint8_t> out,
-                                                  std::span<std::uint32_t> offsets = {}) noexcept {
+                                                  std::span<std::uint32_t> offsets = {},
+                                                  Options options = {}) noexcept {
         Compiler c(program, out);
+        c.options_ = options;
         Result<Compiled> r = c.run();
         if (r && offsets.size() >= program.code.size())
             for (std::size_t i = 0; i < program.code.size(); ++i) offsets[i] = c.slots_[i].at;
@@ -1410,6 +1420,7 @@ private:
                 charge(block_length(pc_));
             }
             flags_live_ = false;
+            if (options_.poison_dead_upper_halves) poison(slots_[pc_].live);
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
             hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_);
             const std::size_t fused = fuse();
@@ -1590,6 +1601,16 @@ private:
         return 2;
     }
 
+    /// Options::poison_dead_upper_halves: every upper half not in `live` gets 0xdead0000 | pc.
+    void poison(std::uint32_t live) noexcept {
+        for (unsigned r = 0; r < 10; ++r) {
+            if ((live >> r) & 1) continue;
+            const Reg d = wr(r, true, T0);
+            load_imm(d, 0xdead0000u | static_cast<std::uint32_t>(pc_ & 0xffff));
+            if (mapped(r, true) < 0) put(thumb::mem_imm(thumb::Mem::str, d, kCtx, ctx::reg(r, true)));
+        }
+    }
+
     /// `r <<= 32; r >>= 32` (how LLVM zero-extends a 32-bit value): the upper half becomes 0.
     std::size_t zero_extend(std::size_t p) noexcept {
         const Insn& i0 = code_[p];
@@ -1668,6 +1689,7 @@ private:
     std::size_t sites_ = 0, flushed_ = 0;
     std::size_t pos_ = 0, slow_ = 0;
     bool full_ = false, bad_ = false, misaligned_ = false;
+    Options options_{};
     bool flags_live_ = false;  // flags set by the code so far are still to be read
     unsigned it_left_ = 0;     // instructions of the current IT block still to come
     std::size_t pc_ = 0;

@@ -19,12 +19,13 @@ struct alignas(8) JitBlock {
     std::uint32_t code_addr;
     std::uint32_t code_capacity;
     std::uint32_t mark_compiled;  ///< Thumb address of a host function called after compiling (0: none)
+    std::uint32_t poison;         ///< 1: jit::Options::poison_dead_upper_halves
     // out
     std::uint32_t compiled;  ///< 1 when the JIT produced code
     std::uint32_t code_size;
     std::uint32_t entry;
 };
-static_assert(sizeof(JitBlock) == 24);
+static_assert(sizeof(JitBlock) == 32);
 
 }  // namespace ubpf::m4
 

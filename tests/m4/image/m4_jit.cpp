@@ -80,7 +80,8 @@ extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
     if (!verified) return fail(block, verified.error());
     call_mark(block->mark);
     std::uint8_t* code = at<std::uint8_t>(jit->code_addr);
-    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(*verified, {code, jit->code_capacity});
+    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(
+        *verified, {code, jit->code_capacity}, {}, {.poison_dead_upper_halves = jit->poison != 0});
     if (!compiled) return fail(block, compiled.error());
     jit->compiled = 1;
     jit->code_size = compiled->size;
@@ -116,7 +117,8 @@ extern "C" int ubpf_m4_jit_image(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* 
     if (!verified) return block_fail(block, verified.error());
     block_mark(block->mark);
     std::uint8_t* code = image_at<std::uint8_t>(jit->code_addr);
-    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(*verified, {code, jit->code_capacity});
+    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(
+        *verified, {code, jit->code_capacity}, {}, {.poison_dead_upper_halves = jit->poison != 0});
     if (!compiled) return block_fail(block, compiled.error());
     jit->compiled = 1;
     jit->code_size = compiled->size;
