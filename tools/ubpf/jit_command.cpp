@@ -4,6 +4,8 @@
 #include <capstone/capstone.h>
 
 #include <cstdio>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include <ubpf/host/disassembler.hpp>
@@ -13,9 +15,16 @@ namespace ubpf::tools {
 
 namespace {
 
-/// Prints the Thumb-2 instructions in [begin, end) of `code`.
+std::string hex(std::uint32_t v) {
+    char b[16];
+    std::snprintf(b, sizeof b, "0x%x", static_cast<unsigned>(v));
+    return b;
+}
+
+/// Prints the Thumb-2 instructions in [begin, end) of `code`; the data after each BL to the
+/// slow-path routine (jit::StubData) as what it says.
 void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begin, std::size_t end,
-                 std::ostream& out) {
+                 std::uint32_t slow, std::ostream& out) {
     while (begin < end) {
         cs_insn* insn = nullptr;
         const std::size_t n = cs_disasm(cs, code.data() + begin, end - begin, begin, 1, &insn);
@@ -32,8 +41,23 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             std::snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%02x ", insn->bytes[i]);
         std::snprintf(line, sizeof line, "    %06zx:  %-12s  ", begin, bytes);
         out << line << insn->mnemonic << ' ' << insn->op_str << '\n';
+        const bool to_slow =
+            insn->id == ARM_INS_BL && insn->detail == nullptr && std::string{insn->op_str} == "#" + hex(slow);
         begin += insn->size;
         cs_free(insn, n);
+        if (to_slow && begin + 4 <= end) {
+            jit::StubData d{};
+            std::memcpy(&d, code.data() + begin, 4);
+            if (d.kind() == jit::SiteKind::budget_ja) std::memcpy(&d.target, code.data() + begin + 4, 2);
+            constexpr const char* kKinds[] = {"load", "store", "atomic", "budget", "budget (ja)", "error"};
+            const unsigned k = static_cast<unsigned>(d.kind());
+            std::snprintf(line, sizeof line, "    %06zx:  data: pc %u, %s, %u", begin,
+                          static_cast<unsigned>(d.pc), k < 6 ? kKinds[k] : "?", d.aux());
+            out << line;
+            if (d.kind() == jit::SiteKind::budget_ja) out << ", target " << d.target;
+            out << '\n';
+            begin += d.size();
+        }
     }
 }
 
@@ -66,28 +90,17 @@ int print_jit(const host::RunRequest& request, std::ostream& out) {
         out << "error: cannot open Capstone\n";
         return 1;
     }
-    const std::size_t end = compiled->code_size;
-    out << "; " << request.code.size() << " eBPF instructions, " << end << " bytes of Thumb-2 and "
-        << compiled->sites << " slow-path sites (" << compiled->size << " bytes in all); entry at "
+    const std::size_t end = compiled->size;
+    out << "; " << request.code.size() << " eBPF instructions, " << end << " bytes of Thumb-2; entry at "
         << compiled->entry << "\n";
     out << "; runtime routines and entry\n";
-    print_thumb(cs, code, 0, offsets.empty() ? end : offsets[0], out);
+    print_thumb(cs, code, 0, offsets.empty() ? end : offsets[0], compiled->slow, out);
     const std::size_t n = request.code.size();
     for (std::size_t pc = 0; pc < n;) {
         const std::size_t next = pc + isa::slots(isa::info(isa::decode(request.code[pc])).op);
         out << pc << ": " << host::disassemble(request.code, pc) << "\n";
-        print_thumb(cs, code, offsets[pc], next < n ? offsets[next] : end, out);
+        print_thumb(cs, code, offsets[pc], next < n ? offsets[next] : end, compiled->slow, out);
         pc = next;
-    }
-    out << "; site table: return address of each slow-path BL -> eBPF pc, what it is\n";
-    constexpr const char* kKinds[] = {"load",        "store",     "atomic", "budget",
-                                      "budget (ja)", "ja target", "error"};
-    for (const jit::Site& s : compiled->site_table(code.data())) {
-        char line[96];
-        std::snprintf(line, sizeof line, "    %06x:  pc %u, %s, %u\n", static_cast<unsigned>(s.ret),
-                      static_cast<unsigned>(s.pc), kKinds[static_cast<unsigned>(s.kind) % 7],
-                      static_cast<unsigned>(s.aux));
-        out << line;
     }
     cs_close(&cs);
     return 0;

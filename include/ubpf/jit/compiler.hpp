@@ -5,7 +5,7 @@
 // exceptions; the bytes depend only on the program, so the host (as a cross-compiler) and the
 // device emit the same code.
 //
-// Layout of the output:   [shared routines][entry][function bodies and slow-path stubs][site table]
+// Layout of the output:   [shared routines][entry][function bodies and slow-path stubs]
 // Registers while JIT code runs:
 //   r4-r6, r8-r10  the six most used eBPF register halves (callee-saved, so helpers keep them;
 //           the heaviest in r4-r6, where 16-bit encodings reach them)
@@ -17,11 +17,10 @@
 // One pass over the program after a short analysis (block leaders, fused groups, upper-half
 // liveness, register choice). A forward branch waits in a chain threaded through the branches
 // themselves until its target is emitted. Slow paths (an access outside the inline-checked
-// region, a block the budget does not cover, call depth) branch to a stub `BL slow` placed after
-// the next unconditional jump; what the runtime needs to know about each stub (pc, access kind,
-// count) is in the site table after the code, found by the BL's return address.
-// While compiling, the end of the buffer holds a table of 8 bytes per eBPF instruction and, below
-// it, the site table as it grows.
+// region, a block the budget does not cover, call depth) branch to a stub placed after the next
+// unconditional jump: `BL slow`, then what the runtime needs to know (pc, access kind, count:
+// context.hpp's StubData), then a branch back. While compiling, the end of the buffer holds a
+// table of 12 bytes per eBPF instruction and, below it, the stubs still to be placed.
 #pragma once
 
 #include <array>
@@ -49,15 +48,10 @@ struct Options {
 
 /// Where the code of a compiled program is in the buffer.
 struct Compiled {
-    std::uint32_t size = 0;       ///< bytes to keep from the start of the buffer: code and site table
-    std::uint32_t entry = 0;      ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
-    std::uint32_t code_size = 0;  ///< bytes of Thumb-2; the site table starts at the next multiple of 4
-    std::uint32_t sites = 0;      ///< entries in the site table
-
-    [[nodiscard]] std::uint32_t site_offset() const noexcept { return (code_size + 3) & ~3u; }
-    [[nodiscard]] std::span<const Site> site_table(const std::uint8_t* code) const noexcept {
-        return {reinterpret_cast<const Site*>(code + site_offset()), sites};
-    }
+    std::uint32_t size = 0;   ///< bytes of code from the start of the buffer
+    std::uint32_t entry = 0;  ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
+    std::uint32_t slow = 0;   ///< offset of the shared slow-path routine (each BL to it is followed
+                              ///< by a StubData, which disassemblers should show as data)
 };
 
 template <Config C = Config{}>
@@ -69,7 +63,7 @@ public:
     /// Bytes of `out` the compilation of an n-instruction program uses besides the code.
     static constexpr std::size_t kScratchPerInstruction = 12;
 
-    /// Compiles `program` into `out`, which must hold the code, the site table and, while
+    /// Compiles `program` into `out`, which must hold the code and, while
     /// compiling, kScratchPerInstruction bytes per instruction. `offsets`, when given (one per
     /// instruction), receives the code offset of each instruction.
     [[nodiscard]] static Result<Compiled> compile(const VerifiedProgram<C>& program,
@@ -81,7 +75,6 @@ public:
         Result<Compiled> r = c.run();
         if (r && offsets.size() >= program.code.size())
             for (std::size_t i = 0; i < program.code.size(); ++i) offsets[i] = c.slots_[i].at;
-        if (r) c.move_sites(*r);
         return r;
     }
 
@@ -137,7 +130,7 @@ private:
         slots_ = reinterpret_cast<Slot*>(table);
         limit_ = table - begin;
         if (limit_ > kMaxCode) limit_ = kMaxCode & ~std::size_t{7};
-        sites_top_ = limit_;
+        pending_top_ = limit_;
     }
 
     // ---- output ----------------------------------------------------------------------------
@@ -253,54 +246,46 @@ private:
 
     // ---- slow paths --------------------------------------------------------------------------
 
-    [[nodiscard]] Site& site(std::size_t k) noexcept {
-        return reinterpret_cast<Site*>(buf_ + sites_top_)[-1 - static_cast<std::ptrdiff_t>(k)];
+    /// A slow path whose stub is still to be placed (kept below the slot table meanwhile).
+    struct Pending {
+        std::uint32_t branch;  ///< code offset of the B<c>.W to the stub
+        std::uint16_t pc;
+        SiteKind kind;
+        std::uint8_t aux;
+        std::uint16_t target;  ///< budget_ja: the ja's target
+        std::uint16_t unused;
+    };
+    [[nodiscard]] Pending& pending(std::size_t k) noexcept {
+        return reinterpret_cast<Pending*>(buf_ + pending_top_)[-1 - static_cast<std::ptrdiff_t>(k)];
     }
-    void add_site(std::uint32_t ret, std::size_t pc, SiteKind kind, std::uint8_t aux) noexcept {
-        if (limit_ < pos_ + sizeof(Site)) {
-            full_ = true;
-            return;
-        }
-        limit_ -= sizeof(Site);
-        site(sites_) = Site{ret, static_cast<std::uint16_t>(pc), kind, aux};
-        ++sites_;
-    }
-    /// B<c>.W to a stub `BL slow` emitted at the next flush_stubs(); the stub returns to just
-    /// after this branch. Until then the site's `ret` holds this branch's offset.
-    void slow_path(Cond c, SiteKind kind, std::uint8_t aux) noexcept {
+    /// B<c>.W to a stub emitted at the next flush_stubs(); the stub returns to just after it.
+    void slow_path(Cond c, SiteKind kind, std::uint8_t aux, std::size_t target = 0) noexcept {
         const auto at = static_cast<std::uint32_t>(pos_);
         std::uint32_t none = 0;
         wait(Wait::stub, c, none);
-        add_site(at, pc_, kind, aux);
+        if (limit_ < pos_ + sizeof(Pending)) {
+            full_ = true;
+            return;
+        }
+        limit_ -= sizeof(Pending);
+        pending(pending_) =
+            Pending{at, static_cast<std::uint16_t>(pc_), kind, aux, static_cast<std::uint16_t>(target), 0};
+        ++pending_;
     }
     /// Places the stubs of the slow paths since the last call: only where control never falls
     /// through (after an unconditional branch or a return).
     void flush_stubs() noexcept {
-        for (; flushed_ < sites_ && !full_; ++flushed_) {
-            Site& s = site(flushed_);
-            if (s.kind == SiteKind::target) {
-                s.ret = site(flushed_ - 1).ret;
-                continue;
-            }
-            const std::size_t from = s.ret;
-            patch(from, read_word(from), pos_);
-            put(thumb::bl(rel(slow_, pos_)));
-            s.ret = static_cast<std::uint32_t>(pos_);
-            if (s.kind != SiteKind::error) branch(Cond::al, from + 4);
+        for (std::size_t k = 0; k < pending_ && !full_; ++k) {
+            const Pending s = pending(k);
+            patch(s.branch, read_word(s.branch), pos_);
+            put_raw(thumb::bl(rel(slow_, pos_)));
+            const bool ja = s.kind == SiteKind::budget_ja;
+            put_raw(Code{s.pc, static_cast<std::uint16_t>(static_cast<unsigned>(s.kind) | (s.aux << 8)), 4});
+            if (ja) put_raw(Code{s.target, 0, 4});
+            if (s.kind != SiteKind::error) branch(Cond::al, s.branch + 4);
         }
-    }
-    /// Moves the site table (built downwards below the slot table) to just after the code.
-    void move_sites(const Compiled& c) noexcept {
-        for (std::size_t i = c.code_size; i < c.site_offset(); ++i) buf_[i] = 0;  // no stale bytes
-        if (sites_ == 0) return;
-        Site* from = &site(sites_ - 1);
-        for (std::size_t i = 0, j = sites_ - 1; i < j; ++i, --j) {
-            const Site t = from[i];
-            from[i] = from[j];
-            from[j] = t;
-        }
-        auto* to = reinterpret_cast<Site*>(buf_ + c.site_offset());
-        for (std::size_t i = 0; i < sites_; ++i) to[i] = from[i];
+        pending_ = 0;
+        limit_ = pending_top_;
     }
 
     // ---- constants and register halves ---------------------------------------------------------
@@ -1634,8 +1619,7 @@ private:
         const std::uint32_t count = 1 + block_length(t);
         if (count > kMaxBlock) return false;
         put(thumb::sub_imm(kBudget, kBudget, count, true));
-        slow_path(Cond::lo, SiteKind::budget_ja, static_cast<std::uint8_t>(count));
-        add_site(0, t, SiteKind::target, 0);
+        slow_path(Cond::lo, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t);
         if (emitted(t))
             branch(Cond::al, slots_[t].at + kChargeBytes);
         else
@@ -1673,20 +1657,18 @@ private:
         analyse();
         emit_all();
         if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
-        Compiled c{0, static_cast<std::uint32_t>(entry_), static_cast<std::uint32_t>(pos_),
-                   static_cast<std::uint32_t>(sites_)};
-        c.size = c.site_offset() + c.sites * static_cast<std::uint32_t>(sizeof(Site));
-        if (full_ || c.size > limit_) return Error{ErrorCode::jit_buffer_too_small, 0};
-        return c;
+        if (full_) return Error{ErrorCode::jit_buffer_too_small, 0};
+        return Compiled{static_cast<std::uint32_t>(pos_), static_cast<std::uint32_t>(entry_),
+                        static_cast<std::uint32_t>(slow_)};
     }
 
     const VerifiedProgram<C>& prog_;
     std::span<const Insn> code_;
     std::uint8_t* buf_;
     Slot* slots_ = nullptr;
-    std::size_t limit_ = 0;      // code stays below: the lowest site entry
-    std::size_t sites_top_ = 0;  // the site table grows down from here
-    std::size_t sites_ = 0, flushed_ = 0;
+    std::size_t limit_ = 0;        // code stays below: the lowest pending stub
+    std::size_t pending_top_ = 0;  // the stubs still to be placed grow down from here
+    std::size_t pending_ = 0;
     std::size_t pos_ = 0, slow_ = 0;
     bool full_ = false, bad_ = false, misaligned_ = false;
     Options options_{};

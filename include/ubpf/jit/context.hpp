@@ -57,20 +57,22 @@ enum class SiteKind : std::uint8_t {
     store = 1,
     atomic = 2,
     budget = 3,     ///< a block of `aux` instructions starting at pc did not fit the budget
-    budget_ja = 4,  ///< the same for a lone `ja` at pc charged with its target block (next entry)
-    target = 5,     ///< follows budget_ja: pc is the ja's target
-    error = 6,      ///< stop with ErrorCode `aux` at pc
+    budget_ja = 4,  ///< the same for a lone `ja` at pc charged with its target block (`target`)
+    error = 5,      ///< stop with ErrorCode `aux` at pc
 };
-/// One entry of the site table that follows the code: JIT code reaches the shared slow routine
-/// with `BL`, and the return address finds the entry, so that the code itself carries no
-/// constants for its slow paths and the runtime needs no bytecode. Sorted by `ret`.
-struct Site {
-    std::uint32_t ret;  ///< code offset of the return address of the BL
-    std::uint16_t pc;   ///< eBPF instruction
-    SiteKind kind;
-    std::uint8_t aux;  ///< accesses: log2(size) | register holding the address's upper half << 4
+/// What follows each `BL slow` in JIT code (halfwords): the return address points at it, so the
+/// code carries what its slow paths need and the runtime needs no bytecode.
+struct StubData {
+    std::uint16_t pc;  ///< eBPF instruction
+    std::uint16_t
+        info;  ///< SiteKind | aux << 8; accesses: aux = log2(size) | register of the upper half << 4
+    std::uint16_t target;  ///< budget_ja only: the ja's target
+    std::uint16_t zero;    ///< budget_ja only
+    [[nodiscard]] SiteKind kind() const noexcept { return static_cast<SiteKind>(info & 0xff); }
+    [[nodiscard]] unsigned aux() const noexcept { return info >> 8; }
+    /// Bytes of data after the BL: the stub resumes after them.
+    [[nodiscard]] std::uint32_t size() const noexcept { return kind() == SiteKind::budget_ja ? 8 : 4; }
 };
-static_assert(sizeof(Site) == 8);
 
 /// The context block. Its first kSize bytes are what JIT code sees (32-bit words, laid out as
 /// in namespace ctx on the 32-bit target); the rest is for the runtime functions only.
@@ -88,8 +90,6 @@ struct Context {
     std::uint32_t pending;
     std::uint32_t stack_count[12];
     // Runtime only.
-    std::uintptr_t code_base;
-    std::span<const Site> sites;
     std::span<const Helper> helpers;
     HelperPolicy policy;
     const MemoryMap* memory;
@@ -106,36 +106,22 @@ struct Context {
 static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fast_count) == ctx::kFastCount);
 static_assert(offsetof(Context, fn_divide) == ctx::kFnDivide && offsetof(Context, pending) == ctx::kPending);
 static_assert(offsetof(Context, stack_count) == ctx::kStackCount);
-static_assert(offsetof(Context, code_base) >= ctx::kSize);
+static_assert(offsetof(Context, helpers) >= ctx::kSize);
 
 /// What JIT code calls: AAPCS functions.
 namespace runtime {
-
-/// The site of a slow-path call returning to `ret` (an address in the code), or null.
-inline const Site* find_site(const Context& c, std::uintptr_t ret) noexcept {
-    const auto key = static_cast<std::uint32_t>((ret & ~std::uintptr_t{1}) - c.code_base);
-    std::size_t lo = 0, hi = c.sites.size();
-    while (lo < hi) {
-        const std::size_t mid = (lo + hi) / 2;
-        if (c.sites[mid].ret < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < c.sites.size() && c.sites[lo].ret == key ? &c.sites[lo] : nullptr;
-}
 
 /// An access failed its inline check. The address is r2 + r3 (offset in the inline region and
 /// its start) with its upper half in the register the site names: the interpreter's full check
 /// (every region with its permissions). On success r3 = host address and r2 = 0, so the access
 /// [r3, r2] that follows in the code goes there.
-inline bool memory(Context* c, const Site& site, std::uint32_t* saved) noexcept {
+inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint64_t addr =
-        (saved[2] + saved[3]) | (static_cast<std::uint64_t>(saved[site.aux >> 4]) << 32);
-    const std::size_t size = std::size_t{1} << (site.aux & 3);
-    const Access need = site.kind == SiteKind::load    ? Access::read
-                        : site.kind == SiteKind::store ? Access::write
-                                                       : Access::read_write;
+        (saved[2] + saved[3]) | (static_cast<std::uint64_t>(saved[site.aux() >> 4]) << 32);
+    const std::size_t size = std::size_t{1} << (site.aux() & 3);
+    const Access need = site.kind() == SiteKind::load    ? Access::read
+                        : site.kind() == SiteKind::store ? Access::write
+                                                         : Access::read_write;
     // An instruction past the budget cut-off of this block never runs: the budget ran out first.
     if (c->pending != 0 && c->pending - 1 <= site.pc) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
@@ -147,7 +133,7 @@ inline bool memory(Context* c, const Site& site, std::uint32_t* saved) noexcept 
         return true;
     }
     ErrorCode why = ErrorCode::out_of_bounds_load;
-    if (site.kind != SiteKind::load)
+    if (site.kind() != SiteKind::load)
         why = c->memory->translate(addr, size, Access::read) != nullptr ? ErrorCode::store_to_readonly
                                                                         : ErrorCode::out_of_bounds_store;
     c->error = error_word(why, site.pc);
@@ -163,15 +149,15 @@ inline bool memory(Context* c, const Site& site, std::uint32_t* saved) noexcept 
 /// harmless; stores at a constant frame offset are unchecked, and the stack is not visible after
 /// a failed run). A fault before the cut-off keeps its own error. Blocks end after an lddw, so
 /// every instruction of a block but the last takes one slot.
-inline bool budget(Context* c, const Site& site, std::uint32_t* saved) noexcept {
-    const std::uint32_t count = site.aux;
+inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
+    const std::uint32_t count = site.aux();
     const std::uint32_t remaining = saved[11] + count;  // what was left before the charge
     if (c->pending != 0) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
         return false;
     }
     std::uint32_t cut = site.pc + remaining;
-    if (site.kind == SiteKind::budget_ja && remaining > 0) cut = (&site)[1].pc + remaining - 1;
+    if (site.kind() == SiteKind::budget_ja && remaining > 0) cut = site.target + remaining - 1;
     if (remaining == 0) {
         c->error = error_word(ErrorCode::budget_exhausted, cut);
         return false;
@@ -188,21 +174,22 @@ inline bool budget(Context* c, const Site& site, std::uint32_t* saved) noexcept 
 /// The shared slow routine of JIT code calls this with r0-r12 and lr as it pushed them (`saved`,
 /// which it pops afterwards). Returns true to go on, false to stop with c->error.
 inline bool slow(Context* c, std::uint32_t* saved) noexcept {
-    const Site* site = find_site(*c, saved[13]);
-    if (site == nullptr) {
-        c->error = error_word(ErrorCode::jit_encoding_failed, 0);
-        return false;
-    }
-    switch (site->kind) {
+    StubData site{};
+    const auto* data = reinterpret_cast<const std::uint16_t*>(static_cast<std::uintptr_t>(saved[13] & ~1u));
+    site.pc = data[0];
+    site.info = data[1];
+    if (site.kind() == SiteKind::budget_ja) site.target = data[2];
+    saved[13] += site.size();  // return past the data, to the branch back
+    switch (site.kind()) {
         case SiteKind::load:
         case SiteKind::store:
         case SiteKind::atomic:
-            return memory(c, *site, saved);
+            return memory(c, site, saved);
         case SiteKind::budget:
         case SiteKind::budget_ja:
-            return budget(c, *site, saved);
+            return budget(c, site, saved);
         default:
-            c->error = error_word(static_cast<ErrorCode>(site->aux), site->pc);
+            c->error = error_word(static_cast<ErrorCode>(site.aux()), site.pc);
             return false;
     }
 }

@@ -60,8 +60,6 @@ template <Config C>
                                                    : memory.stack();
     Context c;
     prepare(c, memory, helper_context, program.helpers, program.policy, fast, exec.budget);
-    c.code_base = reinterpret_cast<std::uintptr_t>(code);
-    c.sites = compiled.site_table(code);
     c.fn_slow = reinterpret_cast<std::uintptr_t>(&runtime::slow);
     c.fn_helper = reinterpret_cast<std::uintptr_t>(&runtime::helper);
     c.fn_divide[0] = reinterpret_cast<std::uintptr_t>(&runtime::div64);
