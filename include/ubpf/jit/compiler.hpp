@@ -122,7 +122,7 @@ private:
         const auto begin = reinterpret_cast<std::uintptr_t>(out.data());
         const std::uintptr_t end = begin + out.size();
         const std::uintptr_t table = (end - n * sizeof(Slot)) & ~std::uintptr_t{7};
-        if ((begin & 3) != 0) {
+        if ((begin & 1) != 0) {  // Thumb instructions are halfwords
             misaligned_ = true;
             return;
         }

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// The JIT compiler's contract with its buffer (host side, no code runs): every buffer too small
+// gives jit_buffer_too_small and nothing is written outside it; an odd start address gives
+// jit_buffer_misaligned; the smallest buffer that works gives the same bytes as a large one;
+// the offsets span maps every instruction into the code.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include <ubpf/host/assembler.hpp>
+#include <ubpf/jit/compiler.hpp>
+#include <ubpf/verifier.hpp>
+
+namespace {
+
+using Compiler = ubpf::jit::Compiler<>;
+
+ubpf::VerifiedProgram<ubpf::Config{}> program(const char* text) {
+    const auto assembled = ubpf::host::assemble(text);
+    REQUIRE(assembled.error.empty());
+    static std::vector<ubpf::Insn> code;
+    code = assembled.code;
+    const auto verified = ubpf::verify<ubpf::Config{}>({code}, {});
+    REQUIRE(verified.ok());
+    return *verified;
+}
+
+// A loop, a checked load and store, a 64-bit division and a local call: every kind of slow path.
+constexpr const char* kProgram =
+    "mov %r0, 0\nmov %r2, 10\nloop:\nldxb %r3, [%r1+0]\nadd %r0, %r3\nstxb [%r1+1], %r3\n"
+    "div %r0, %r2\nsub %r2, 1\njne %r2, 0, loop\ncall local f\nexit\nf:\nmov %r0, 7\nexit\n";
+
+}  // namespace
+
+TEST_CASE("JIT buffers: too small is an error and nothing outside the buffer is written", "[jit]") {
+    const auto verified = program(kProgram);
+    std::vector<std::uint8_t> big(1 << 16);
+    const auto full = Compiler::compile(verified, big);
+    REQUIRE(full.ok());
+    const std::vector<std::uint8_t> expected(big.begin(), big.begin() + full->size);
+    // The smallest buffer that works: the code plus the compiler's scratch, found by search.
+    std::size_t need = full->size;
+    constexpr std::uint8_t kGuard = 0xa5;
+    for (std::size_t size = 0;; size += 2) {
+        // alignas(4) start, a guard area after the buffer.
+        std::vector<std::uint32_t> storage((size + 64) / 4 + 1, 0xa5a5a5a5u);
+        auto* bytes = reinterpret_cast<std::uint8_t*>(storage.data());
+        const auto r = Compiler::compile(verified, {bytes, size});
+        for (std::size_t i = size; i < size + 60; ++i) REQUIRE(bytes[i] == kGuard);
+        if (r.ok()) {
+            need = size;
+            CHECK(std::vector<std::uint8_t>(bytes, bytes + r->size) == expected);
+            CHECK(r->entry == full->entry);
+            break;
+        }
+        REQUIRE(r.error().code == ubpf::ErrorCode::jit_buffer_too_small);
+        REQUIRE(size < big.size());
+    }
+    // The scratch the compiler documents is what it needs, give or take alignment and the
+    // slow paths not yet placed (at most a handful here).
+    const std::size_t scratch = Compiler::kScratchPerInstruction * verified.code.size();
+    CHECK(need >= full->size);
+    CHECK(need <= full->size + scratch + 12 * 16 + 8);
+}
+
+TEST_CASE("JIT buffers: an odd start address is refused", "[jit]") {
+    const auto verified = program("mov %r0, 1\nexit\n");
+    std::vector<std::uint8_t> big(4096 + 1);
+    const auto r = Compiler::compile(verified, {big.data() + 1, 4096});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ubpf::ErrorCode::jit_buffer_misaligned);
+}
+
+TEST_CASE("JIT offsets: every instruction maps into the code, in order", "[jit]") {
+    const auto verified = program(kProgram);
+    std::vector<std::uint8_t> code(1 << 16);
+    std::vector<std::uint32_t> offsets(verified.code.size(), 0xffffffffu);
+    const auto r = Compiler::compile(verified, code, offsets);
+    REQUIRE(r.ok());
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+        CHECK(offsets[i] < r->size);
+        if (i > 0) CHECK(offsets[i] >= offsets[i - 1]);
+    }
+    CHECK(r->entry < offsets[0]);  // the entry routine comes before the program
+    CHECK(r->slow < r->entry);     // and the shared routines before it
+}
