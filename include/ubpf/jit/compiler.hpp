@@ -196,7 +196,9 @@ private:
     void branch(Cond c, std::size_t target) noexcept {
         const std::int32_t off = rel(target, pos_);
         const Code narrow = c == Cond::al ? thumb::b_t2(off) : thumb::b_cond_t1(c, off);
-        put(narrow.ok() ? narrow : c == Cond::al ? thumb::b_t4(off) : thumb::b_cond_t3(c, off));
+        // Branches bypass thumb::narrow: their encodings are chosen here, and a 32-bit branch's
+        // bits can look like a load with an immediate offset.
+        put_raw(narrow.ok() ? narrow : c == Cond::al ? thumb::b_t4(off) : thumb::b_cond_t3(c, off));
     }
     /// A 32-bit placeholder for a branch resolved later, linked to `link` (1 + the previous one).
     void wait(Wait kind, Cond c, std::uint32_t& link) noexcept {
@@ -239,7 +241,7 @@ private:
     /// BL to the function starting at pc (function index f).
     void call_function(std::size_t f, std::size_t pc) noexcept {
         if (emitted(pc))
-            put(thumb::bl(rel(func_entry_[f], pos_)));
+            put_raw(thumb::bl(rel(func_entry_[f], pos_)));
         else
             wait(Wait::call, Cond::al, slots_[pc].at);
     }
