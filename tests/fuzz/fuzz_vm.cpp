@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// libFuzzer target: bytes → verifier → (if accepted) interpreter in all three dispatch modes.
+// libFuzzer target: bytes → verifier → (if accepted) interpreter in all three dispatch modes and
+// the JIT compiler.
 // Input layout: byte 0 = memory length L (mod 64), then L bytes of memory, then byte code.
 // Memory and stack live in exactly-sized heap blocks, so any access outside the regions is
 // caught by AddressSanitizer. Both dispatch modes run on the same buffers (programs may compute
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include <ubpf/host/environment.hpp>
+#include <ubpf/jit/compiler.hpp>
 #include <ubpf/vm.hpp>
 
 namespace {
@@ -33,6 +35,22 @@ ubpf::Result<ubpf::Outcome> run(std::span<const ubpf::Insn> code, std::vector<st
     exec.args = {reinterpret_cast<std::uintptr_t>(mem.data()), mem.size()};
     exec.budget = 10'000;
     return ubpf::Interpreter<C>::run(*verified, exec);
+}
+
+/// The JIT (host build, as a cross-compiler) on every accepted program: it must succeed in a
+/// large buffer, and fail cleanly (jit_buffer_too_small) in an exactly-sized smaller one, whose
+/// ends AddressSanitizer watches.
+void compile(std::span<const ubpf::Insn> code) {
+    const auto verified =
+        ubpf::verify<kThreaded>({code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
+    if (!verified) return;
+    using Compiler = ubpf::jit::Compiler<kThreaded>;
+    std::vector<std::uint8_t> big(code.size() * (Compiler::kScratchPerInstruction + 96) + 4096);
+    const auto full = Compiler::compile(*verified, big);
+    if (!full) std::abort();  // an encoding failure, or the estimate above is wrong
+    std::vector<std::uint8_t> small(full->size / 2);
+    const auto part = Compiler::compile(*verified, small);
+    if (part || part.error().code != ubpf::ErrorCode::jit_buffer_too_small) std::abort();
 }
 
 }  // namespace
@@ -61,5 +79,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     if (!same(a, b) || !same(a, c) || mem_after_a != mem_after_b || mem_after_a != mem)
         std::abort();  // the dispatch modes disagree
+    compile(code);
     return 0;
 }

@@ -1565,11 +1565,11 @@ private:
             set_imm(b, true, 0, T3);
             return 4;
         }
-        const isa::OpInfo& r1 = row(p + 1);
+        const isa::OpInfo& row1 = row(p + 1);
         hi_out_ = succ_live(p + 1);
         const auto v = static_cast<std::uint32_t>(i1.imm);
-        const Op op = r1.op;
-        if (r1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v)) {
+        const Op op = row1.op;
+        if (row1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v)) {
             alu32_imm(op == Op::add    ? DpOp::add
                       : op == Op::sub  ? DpOp::sub
                       : op == Op::or_  ? DpOp::orr
@@ -1581,10 +1581,10 @@ private:
             return 2;
         }
         Reg blo = T2, bhi = T3;
-        operand_b(i1, r1, blo, bhi);
-        alu32(r1.op, a, rd(b, false, T0), blo);
+        operand_b(i1, row1, blo, bhi);
+        alu32(row1.op, a, rd(b, false, T0), blo);
         // These write only T0, T1 and registers of eBPF halves: a divisor in T2 stays valid.
-        if (r1.form == isa::Form::dst_src && mapped(i1.src(), false) >= 0) t2_k_ = k_prev;
+        if (row1.form == isa::Form::dst_src && mapped(i1.src(), false) >= 0) t2_k_ = k_prev;
         return 2;
     }
 
