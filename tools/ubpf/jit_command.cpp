@@ -48,13 +48,15 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
         if (to_slow && begin + 4 <= end) {
             jit::StubData d{};
             std::memcpy(&d, code.data() + begin, 4);
-            if (d.kind() == jit::SiteKind::budget_ja) std::memcpy(&d.target, code.data() + begin + 4, 2);
-            constexpr const char* kKinds[] = {"load", "store", "atomic", "budget", "budget (ja)", "error"};
+            if (d.size() == 8) std::memcpy(&d.target, code.data() + begin + 4, 4);
+            constexpr const char* kKinds[] = {"load",        "store", "atomic", "budget",
+                                              "budget (ja)", "error", "budget"};
             const unsigned k = static_cast<unsigned>(d.kind());
             std::snprintf(line, sizeof line, "    %06zx:  data: pc %u, %s, %u", begin,
-                          static_cast<unsigned>(d.pc), k < 6 ? kKinds[k] : "?", d.aux());
+                          static_cast<unsigned>(d.pc), k < 7 ? kKinds[k] : "?", d.aux());
             out << line;
             if (d.kind() == jit::SiteKind::budget_ja) out << ", target " << d.target;
+            if (d.lddw != 0) out << ", lddw mask " << hex(d.lddw);
             out << '\n';
             begin += d.size();
         }

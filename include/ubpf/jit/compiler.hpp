@@ -255,13 +255,14 @@ private:
         SiteKind kind;
         std::uint8_t aux;
         std::uint16_t target;  ///< budget_ja: the ja's target
-        std::uint16_t unused;
+        std::uint16_t lddw;    ///< budgets: which of the block's first 16 instructions are lddw
     };
     [[nodiscard]] Pending& pending(std::size_t k) noexcept {
         return reinterpret_cast<Pending*>(buf_ + pending_top_)[-1 - static_cast<std::ptrdiff_t>(k)];
     }
     /// B<c>.W to a stub emitted at the next flush_stubs(); the stub returns to just after it.
-    void slow_path(Cond c, SiteKind kind, std::uint8_t aux, std::size_t target = 0) noexcept {
+    void slow_path(Cond c, SiteKind kind, std::uint8_t aux, std::size_t target = 0,
+                   std::uint16_t lddw = 0) noexcept {
         const auto at = static_cast<std::uint32_t>(pos_);
         std::uint32_t none = 0;
         wait(Wait::stub, c, none);
@@ -271,7 +272,7 @@ private:
         }
         limit_ -= sizeof(Pending);
         pending(pending_) =
-            Pending{at, static_cast<std::uint16_t>(pc_), kind, aux, static_cast<std::uint16_t>(target), 0};
+            Pending{at, static_cast<std::uint16_t>(pc_), kind, aux, static_cast<std::uint16_t>(target), lddw};
         ++pending_;
     }
     /// Places the stubs of the slow paths since the last call: only where control never falls
@@ -281,9 +282,9 @@ private:
             const Pending s = pending(k);
             patch(s.branch, read_word(s.branch), pos_);
             put_raw(thumb::bl(rel(slow_, pos_)));
-            const bool ja = s.kind == SiteKind::budget_ja;
             put_raw(Code{s.pc, static_cast<std::uint16_t>(static_cast<unsigned>(s.kind) | (s.aux << 8)), 4});
-            if (ja) put_raw(Code{s.target, 0, 4});
+            if (s.kind == SiteKind::budget_ja || s.kind == SiteKind::budget_lddw)
+                put_raw(Code{s.target, s.lddw, 4});
             if (s.kind != SiteKind::error) branch(Cond::al, s.branch + 4);
         }
         pending_ = 0;
@@ -447,7 +448,6 @@ private:
                 mark(pc);
                 mark(pc + 1);
             }
-            if (r.op == Op::lddw) mark(pc + 2);  // so that only a block's last instruction is 2 slots
             stack_hint(pc, r, stack_regs);
             if (is_call(r.op) ||
                 (isa::is_alu(r.op) && r.width == 64 &&
@@ -458,7 +458,8 @@ private:
         std::uint32_t run = 0;
         for (std::size_t pc = 0; pc < n;) {
             if (leader(pc)) run = 0;
-            if (run == kMaxBlock) {
+            // The budget's stub data names the lddw (2 slots) among a block's first 16.
+            if (run == kMaxBlock || (run >= 16 && row(pc).op == Op::lddw)) {
                 mark(pc);
                 run = 0;
             }
@@ -577,13 +578,19 @@ private:
             }
         }
     }
-    [[nodiscard]] std::uint32_t block_length(std::size_t start) const noexcept {
+    /// Instructions in the block starting at `start`; `lddw` gets bit i set when its i-th is one.
+    [[nodiscard]] std::uint32_t block_length(std::size_t start,
+                                             std::uint16_t* lddw = nullptr) const noexcept {
         std::uint32_t count = 0;
+        std::uint32_t mask = 0;
         std::size_t pc = start;
         do {
+            const Op op = row(pc).op;
+            if (op == Op::lddw && count < 16) mask |= 1u << count;
             ++count;
-            pc += isa::slots(row(pc).op);
+            pc += isa::slots(op);
         } while (pc < code_.size() && !leader(pc));
+        if (lddw != nullptr) *lddw = static_cast<std::uint16_t>(mask);
         return count;
     }
 
@@ -638,9 +645,12 @@ private:
         branch(Cond::al, exit_ok_);
     }
 
-    void charge(std::uint32_t count) noexcept {
+    void charge() noexcept {
+        std::uint16_t lddw = 0;
+        const std::uint32_t count = block_length(pc_, &lddw);
         put(thumb::sub_imm(kBudget, kBudget, count, true));
-        slow_path(Cond::lo, SiteKind::budget, static_cast<std::uint8_t>(count));
+        slow_path(Cond::lo, lddw != 0 ? SiteKind::budget_lddw : SiteKind::budget,
+                  static_cast<std::uint8_t>(count), 0, lddw);
     }
 
     // ---- memory ---------------------------------------------------------------------------------
@@ -1404,7 +1414,7 @@ private:
                     ++pc_;
                     continue;
                 }
-                charge(block_length(pc_));
+                charge();
             }
             flags_live_ = false;
             if (options_.poison_dead_upper_halves) poison(slots_[pc_].live);
@@ -1618,10 +1628,11 @@ private:
     bool merge_ja() noexcept {
         const std::size_t t = jump_target(pc_, row(pc_));
         if (t == pc_ || row(t).op == Op::ja) return false;
-        const std::uint32_t count = 1 + block_length(t);
+        std::uint16_t lddw = 0;
+        const std::uint32_t count = 1 + block_length(t, &lddw);
         if (count > kMaxBlock) return false;
         put(thumb::sub_imm(kBudget, kBudget, count, true));
-        slow_path(Cond::lo, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t);
+        slow_path(Cond::lo, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t, lddw);
         if (emitted(t))
             branch(Cond::al, slots_[t].at + kChargeBytes);
         else

@@ -6,6 +6,7 @@
 // data live.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -56,9 +57,10 @@ enum class SiteKind : std::uint8_t {
     load = 0,
     store = 1,
     atomic = 2,
-    budget = 3,     ///< a block of `aux` instructions starting at pc did not fit the budget
-    budget_ja = 4,  ///< the same for a lone `ja` at pc charged with its target block (`target`)
-    error = 5,      ///< stop with ErrorCode `aux` at pc
+    budget = 3,       ///< a block of `aux` instructions starting at pc did not fit the budget
+    budget_ja = 4,    ///< the same for a lone `ja` at pc charged with its target block (`target`)
+    error = 5,        ///< stop with ErrorCode `aux` at pc
+    budget_lddw = 6,  ///< as budget, for a block with lddw among its first 16 instructions (`lddw`)
 };
 /// What follows each `BL slow` in JIT code (halfwords): the return address points at it, so the
 /// code carries what its slow paths need and the runtime needs no bytecode.
@@ -67,11 +69,18 @@ struct StubData {
     std::uint16_t
         info;  ///< SiteKind | aux << 8; accesses: aux = log2(size) | register of the upper half << 4
     std::uint16_t target;  ///< budget_ja only: the ja's target
-    std::uint16_t zero;    ///< budget_ja only
+    std::uint16_t lddw;    ///< budget_ja, budget_lddw: bit i set when the block's i-th instruction is lddw
     [[nodiscard]] SiteKind kind() const noexcept { return static_cast<SiteKind>(info & 0xff); }
     [[nodiscard]] unsigned aux() const noexcept { return info >> 8; }
     /// Bytes of data after the BL: the stub resumes after them.
-    [[nodiscard]] std::uint32_t size() const noexcept { return kind() == SiteKind::budget_ja ? 8 : 4; }
+    [[nodiscard]] std::uint32_t size() const noexcept {
+        return kind() == SiteKind::budget_ja || kind() == SiteKind::budget_lddw ? 8 : 4;
+    }
+    /// The pc of the block's k-th instruction (an lddw takes two slots; none after the 16th).
+    [[nodiscard]] std::uint32_t nth(std::uint32_t start, std::uint32_t k) const noexcept {
+        const std::uint32_t below = k >= 16 ? lddw : lddw & ((1u << k) - 1);
+        return start + k + static_cast<std::uint32_t>(std::popcount(below));
+    }
 };
 
 /// The context block. Its first kSize bytes are what JIT code sees (32-bit words, laid out as
@@ -147,8 +156,8 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
 /// every store and atomic from now on takes the full check, which refuses those past the
 /// cut-off, so memory is left as the interpreter leaves it (loads and register writes there are
 /// harmless; stores at a constant frame offset are unchecked, and the stack is not visible after
-/// a failed run). A fault before the cut-off keeps its own error. Blocks end after an lddw, so
-/// every instruction of a block but the last takes one slot.
+/// a failed run). A fault before the cut-off keeps its own error. The stub data says which of
+/// the block's first 16 instructions are lddw (two slots); later ones start a new block.
 inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint32_t count = site.aux();
     const std::uint32_t remaining = saved[11] + count;  // what was left before the charge
@@ -156,8 +165,8 @@ inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexc
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
         return false;
     }
-    std::uint32_t cut = site.pc + remaining;
-    if (site.kind() == SiteKind::budget_ja && remaining > 0) cut = site.target + remaining - 1;
+    std::uint32_t cut = site.nth(site.pc, remaining);
+    if (site.kind() == SiteKind::budget_ja && remaining > 0) cut = site.nth(site.target, remaining - 1);
     if (remaining == 0) {
         c->error = error_word(ErrorCode::budget_exhausted, cut);
         return false;
@@ -178,7 +187,10 @@ inline bool slow(Context* c, std::uint32_t* saved) noexcept {
     const auto* data = reinterpret_cast<const std::uint16_t*>(static_cast<std::uintptr_t>(saved[13] & ~1u));
     site.pc = data[0];
     site.info = data[1];
-    if (site.kind() == SiteKind::budget_ja) site.target = data[2];
+    if (site.size() == 8) {
+        site.target = data[2];
+        site.lddw = data[3];
+    }
     saved[13] += site.size();  // return past the data, to the branch back
     switch (site.kind()) {
         case SiteKind::load:
@@ -187,6 +199,7 @@ inline bool slow(Context* c, std::uint32_t* saved) noexcept {
             return memory(c, site, saved);
         case SiteKind::budget:
         case SiteKind::budget_ja:
+        case SiteKind::budget_lddw:
             return budget(c, site, saved);
         default:
             c->error = error_word(static_cast<ErrorCode>(site.aux()), site.pc);
