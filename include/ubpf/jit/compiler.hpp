@@ -104,6 +104,7 @@ private:
         std::uint8_t flags;
     };
     static constexpr std::uint16_t kNoPc = 0xffff;
+    static constexpr std::uint32_t kBackTarget = 1u << 31;  // in `at` during the analysis
     static_assert(sizeof(Slot) == kScratchPerInstruction);
     static constexpr std::uint8_t kLeader = 1, kEmitted = 2;
     // On a memory access: its base register probably points into the stack (check that inline).
@@ -441,6 +442,7 @@ private:
             if (is_jump(r.op)) {
                 const std::size_t t = jump_target(pc, r);
                 slots_[pc].target = static_cast<std::uint16_t>(t);
+                if (t <= pc) slots_[t].at |= kBackTarget;
                 mark(t);
                 mark(pc + 1);
             }
@@ -473,17 +475,18 @@ private:
         for (std::size_t pc = 0; pc < n; ++pc) {
             std::uint32_t use = 0, def = 0;
             if (!second_slot(pc)) hi_effect(pc, use, def);
-            slots_[pc].at = use | def << 10;
+            slots_[pc].at = use | def << 10 | (slots_[pc].at & kBackTarget);
         }
-        for (bool changed = true; changed;) {
-            changed = false;
+        // A sweep sees every change except one at a back-edge target, whose sources came first.
+        for (bool again = true; again;) {
+            again = false;
             for (std::size_t pc = n; pc-- > 0;) {
                 if (second_slot(pc)) continue;
-                const std::uint32_t use = slots_[pc].at & kAllHi, def = slots_[pc].at >> 10;
+                const std::uint32_t use = slots_[pc].at & kAllHi, def = (slots_[pc].at >> 10) & kAllHi;
                 const std::uint32_t in = (succ_live(pc) & ~def) | use;
                 if (in != slots_[pc].live) {
                     slots_[pc].live = static_cast<std::uint16_t>(in);
-                    changed = true;
+                    if (slots_[pc].at & kBackTarget) again = true;
                 }
             }
         }
@@ -496,7 +499,7 @@ private:
             const isa::OpInfo& r = row(pc);
             const std::size_t t = slots_[pc].target;
             if (t <= pc && t < loop_start) loop_start = t;
-            const std::uint32_t use = slots_[pc].at & kAllHi, def = slots_[pc].at >> 10;
+            const std::uint32_t use = slots_[pc].at & kAllHi, def = (slots_[pc].at >> 10) & kAllHi;
             const std::uint32_t w = loop_start <= pc ? 16 : 1;
             for (std::uint32_t m = use | (def & succ_live(pc)); m != 0; m &= m - 1)
                 weight[half(static_cast<unsigned>(std::countr_zero(m)), true)] += w;
