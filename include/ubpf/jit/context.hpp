@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The contract between JIT code and its runtime: the layout of the context block that JIT code
-// addresses through r10 (fixed word offsets, so host and device emit identical bytes), the
-// encoding of the small words JIT code passes to the runtime, and the runtime functions that
-// JIT code calls through pointers held in the block. Nothing here depends on where code or
-// data live.
+// addresses through r7 (fixed word offsets, so host and device emit identical bytes), the data
+// that follows each slow-path call in the code (StubData), and the runtime functions that JIT
+// code calls through pointers held in the block. Nothing here depends on where code or data
+// live, and nothing reads the program's bytecode.
 #pragma once
 
 #include <bit>
