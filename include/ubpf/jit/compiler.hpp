@@ -170,6 +170,14 @@ private:
         }
         put_raw(c);
     }
+    /// LDR/STR of a context word, 16-bit when the offset reaches (kCtx is a low register):
+    /// chosen here, as the most frequent instruction, rather than by put()'s general narrowing.
+    void ctx_word(thumb::Mem op, Reg r, std::int32_t offset) noexcept {
+        const Code c = thumb::mem_imm(op, r, kCtx, offset);
+        const Code n = thumb::detail::narrow_mem_imm(c.hw1, c.hw2);
+        if (it_left_ > 0) --it_left_;  // a load or store sets no flags, 16-bit or not
+        put_raw(n.ok() ? n : c);
+    }
     /// Emits c as it is.
     void put_raw(Code c) noexcept {
         if (pos_ + 4 <= limit_ && c.ok()) {  // the usual case: two halfword stores (buf_ is aligned)
@@ -313,7 +321,7 @@ private:
     Reg rd(unsigned r, bool hi, Reg tmp) noexcept {
         const int m = mapped(r, hi);
         if (m >= 0) return static_cast<Reg>(m);
-        put(thumb::mem_imm(thumb::Mem::ldr, tmp, kCtx, ctx::reg(r, hi)));
+        ctx_word(thumb::Mem::ldr, tmp, ctx::reg(r, hi));
         return tmp;
     }
     /// Half (r, hi) copied into `tmp`.
@@ -330,7 +338,7 @@ private:
     }
     void wb(unsigned r, bool hi, Reg v) noexcept {
         if (!hi && static_cast<int>(r) == dead_lo_) return;
-        if (mapped(r, hi) < 0 && live(r, hi)) put(thumb::mem_imm(thumb::Mem::str, v, kCtx, ctx::reg(r, hi)));
+        if (mapped(r, hi) < 0 && live(r, hi)) ctx_word(thumb::Mem::str, v, ctx::reg(r, hi));
     }
     /// Both halves of r: one LDRD when both live in the context (adjacent words there).
     void rd_pair(unsigned r, Reg tlo, Reg thi, Reg& lo, Reg& hi) noexcept {
@@ -370,12 +378,12 @@ private:
     void flush(unsigned r) noexcept {
         for (bool hi : {false, true})
             if (mapped(r, hi) >= 0)
-                put(thumb::mem_imm(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
+                ctx_word(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
     }
     void reload(unsigned r) noexcept {
         for (bool hi : {false, true})
             if (mapped(r, hi) >= 0)
-                put(thumb::mem_imm(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), kCtx, ctx::reg(r, hi)));
+                ctx_word(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
     }
 
     // ---- analysis ---------------------------------------------------------------------------
@@ -603,18 +611,18 @@ private:
         using namespace thumb;
         // common_return: r0 = status. Unwinds from any call depth.
         common_return_ = pos_;
-        put(mem_imm(Mem::ldr, r1, kCtx, ctx::kEntrySp));
+        ctx_word(Mem::ldr, r1, ctx::kEntrySp);
         put(mov_reg(sp, r1));
         put(pop(0x8ff8));  // {r3-r11, pc}
         fault_exit_ = pos_;
         put(mov_imm(r0, 1));
-        put(mem_imm(Mem::str, kBudget, kCtx, ctx::kBudget));
+        ctx_word(Mem::str, kBudget, ctx::kBudget);
         branch(Cond::al, common_return_);
         exit_ok_ = pos_;  // main's exit: R0 from its registers
         flush(0);
         exit_ctx_ = pos_;  // R0 already in the context
         put(mov_imm(r0, 0));
-        put(mem_imm(Mem::str, kBudget, kCtx, ctx::kBudget));
+        ctx_word(Mem::str, kBudget, ctx::kBudget);
         branch(Cond::al, common_return_);
         helper_status_ = pos_;  // r0 = 1 (exit) or 2 (error)
         put(cmp_imm(r0, 1));
@@ -625,7 +633,7 @@ private:
         put(push(0x5fff));  // {r0-r12, lr}: 14 words keep SP 8-aligned
         put(mov_reg(r0, kCtx));
         put(mov_reg(r1, sp));
-        put(mem_imm(Mem::ldr, r2, kCtx, ctx::kFnSlow));
+        ctx_word(Mem::ldr, r2, ctx::kFnSlow);
         put(blx(r2));
         put(cmp_imm(r0, 0));
         branch(Cond::eq, fault_exit_);
@@ -638,8 +646,8 @@ private:
         put(push(0x4ff8));  // {r3-r11, lr}: 10 words keep SP 8-aligned
         put(mov_reg(kCtx, r0));
         put(mov_reg(r1, sp));
-        put(mem_imm(Mem::str, r1, kCtx, ctx::kEntrySp));
-        put(mem_imm(Mem::ldr, kBudget, kCtx, ctx::kBudget));
+        ctx_word(Mem::str, r1, ctx::kEntrySp);
+        ctx_word(Mem::ldr, kBudget, ctx::kBudget);
         for (unsigned r = 0; r <= isa::kFramePointer; ++r) reload(r);
         // main is called like a local function, so that a local call to it returns normally.
         std::size_t f = 0;
@@ -696,10 +704,10 @@ private:
         }
         // offset = address - start must be below the count of valid starts, the upper half 0.
         const bool stack = (slots_[pc_].flags & kStackAccess) != 0;
-        put(mem_imm(Mem::ldr, T3, kCtx, stack ? ctx::kStackBase : ctx::kFastStart));
+        ctx_word(Mem::ldr, T3, stack ? ctx::kStackBase : ctx::kFastStart);
         put(dp_reg(DpOp::sub, false, T2, lo, T3));
-        put(mem_imm(Mem::ldr, T0, kCtx,
-                    (stack ? ctx::kStackCount - ctx::kFastCount : 0) + fast_count_offset(kind, size)));
+        ctx_word(Mem::ldr, T0,
+                 (stack ? ctx::kStackCount - ctx::kFastCount : 0) + fast_count_offset(kind, size));
         put(cmp_reg(T2, T0));
         put(dp_imm(DpOp::sbc, true, T0, hi, 0));
         const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
@@ -1038,7 +1046,7 @@ private:
                 mov(T1, ahi);
                 mov(T0, alo);
                 const int k = op == Op::div ? 0 : op == Op::mod ? 1 : op == Op::sdiv ? 2 : 3;
-                put(mem_imm(Mem::ldr, T4, kCtx, ctx::kFnDivide + 4 * k));
+                ctx_word(Mem::ldr, T4, ctx::kFnDivide + 4 * k);
                 put(blx(T4));
                 set(dst, false, T0);
                 set(dst, true, T1);
@@ -1340,7 +1348,7 @@ private:
         }
         put(mov_reg(T0, kCtx));
         load_imm(T1, static_cast<std::uint32_t>(pc_) | (callx ? 0x80000000u : 0));
-        put(mem_imm(Mem::ldr, T4, kCtx, ctx::kFnHelper));
+        ctx_word(Mem::ldr, T4, ctx::kFnHelper);
         put(blx(T4));
         put(cmp_imm(T0, 0));
         branch(Cond::ne, helper_status_);
@@ -1351,7 +1359,7 @@ private:
         using namespace thumb;
         const Reg fp = rd(isa::kFramePointer, false, T0);
         put(subw(T0, fp, C.stack_frame_size));
-        put(mem_imm(Mem::ldr, T1, kCtx, ctx::kStackBase));
+        ctx_word(Mem::ldr, T1, ctx::kStackBase);
         put(cmp_reg(T0, T1));
         slow_path(Cond::ls, SiteKind::error, static_cast<std::uint8_t>(ErrorCode::call_depth_exceeded));
         set(isa::kFramePointer, false, T0);
@@ -1361,7 +1369,7 @@ private:
         call_function(f, target);
         const Reg fp2 = wr(isa::kFramePointer, false, T0);
         if (mapped(isa::kFramePointer, false) < 0)
-            put(mem_imm(Mem::ldr, fp2, kCtx, ctx::reg(isa::kFramePointer, false)));
+            ctx_word(Mem::ldr, fp2, ctx::reg(isa::kFramePointer, false));
         put(addw(fp2, fp2, C.stack_frame_size));
         wb(isa::kFramePointer, false, fp2);
     }
@@ -1607,7 +1615,7 @@ private:
             if ((live >> r) & 1) continue;
             const Reg d = wr(r, true, T0);
             load_imm(d, 0xdead0000u | static_cast<std::uint32_t>(pc_ & 0xffff));
-            if (mapped(r, true) < 0) put(thumb::mem_imm(thumb::Mem::str, d, kCtx, ctx::reg(r, true)));
+            if (mapped(r, true) < 0) ctx_word(thumb::Mem::str, d, ctx::reg(r, true));
         }
     }
 
