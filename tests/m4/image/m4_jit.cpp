@@ -18,57 +18,36 @@ namespace {
 constexpr ubpf::Config kConfig{};
 alignas(8) std::uint8_t ebpf_stack[kConfig.stack_size()];
 
-template <class T>
-T* at(std::uint32_t address) {
-    return reinterpret_cast<T*>(static_cast<std::uintptr_t>(address));
-}
-void call_mark(std::uint32_t mark) {
-    if (mark != 0) reinterpret_cast<void (*)()>(static_cast<std::uintptr_t>(mark))();
-}
-int fail(ubpf::m4::RunBlock* block, ubpf::Error e) {
-    block->error_code = static_cast<std::uint32_t>(e.code);
-    block->error_pc = e.pc;
-    return 0;
-}
-
-ubpf::Execution execution(ubpf::m4::RunBlock* block, ubpf::Region (&regions)[2]) {
-    std::size_t count = 0;
-    if (block->mem_len != 0)
-        regions[count++] =
-            ubpf::Region::of(at<void>(block->mem_addr), block->mem_len, ubpf::Access::read_write);
-    if (block->rodata_len != 0)
-        regions[count++] = ubpf::Region::read_only(at<const void>(block->rodata_addr), block->rodata_len);
-    ubpf::Execution exec;
-    exec.stack = ebpf_stack;
-    exec.regions = {regions, count};
-    exec.args = {block->mem_len != 0 ? block->mem_addr : 0u, block->mem_len,
-                 block->rodata_len != 0 ? block->rodata_addr : 0u, block->rodata_len};
-    exec.budget = block->budget;
-    return exec;
-}
 ubpf::Result<ubpf::VerifiedProgram<kConfig>> verify(ubpf::m4::RunBlock* block) {
     // Each run starts from a zeroed stack, as a fresh image does (the host may run several).
     std::memset(ebpf_stack, 0, sizeof ebpf_stack);
     const ubpf::Program program{
-        {at<const ubpf::Insn>(block->code_addr), block->code_count},
-        block->allow_all != 0 ? ubpf::HelperPolicy::all()
-                              : ubpf::HelperPolicy::only(std::span<const std::uint32_t>{
-                                    at<const std::uint32_t>(block->allowed_addr), block->allowed_count})};
+        {ubpf::m4::image_at<const ubpf::Insn>(block->code_addr), block->code_count},
+        block->allow_all != 0
+            ? ubpf::HelperPolicy::all()
+            : ubpf::HelperPolicy::only(std::span<const std::uint32_t>{
+                  ubpf::m4::image_at<const std::uint32_t>(block->allowed_addr), block->allowed_count})};
     block->ok = 0;
     return ubpf::verify<kConfig>(program, ubpf::host::test_helpers::kAll);
+}
+/// Compiles into the JIT block's buffer with its options, and reports size and entry there.
+ubpf::Result<ubpf::jit::Compiled> compile(const ubpf::VerifiedProgram<kConfig>& program,
+                                          ubpf::m4::JitBlock* jit) {
+    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(
+        program, {ubpf::m4::image_at<std::uint8_t>(jit->code_addr), jit->code_capacity}, {},
+        {.poison_dead_upper_halves = jit->poison != 0});
+    if (compiled) {
+        jit->compiled = 1;
+        jit->code_size = compiled->size;
+        jit->entry = compiled->entry;
+    }
+    return compiled;
 }
 /// JIT code runs without its bytecode: once compiled, the instructions are overwritten with
 /// invalid opcodes, so any run that still read them would fail or differ from the interpreter.
 void drop_bytecode(const ubpf::VerifiedProgram<kConfig>& program) {
     for (const ubpf::Insn& insn : program.code)
         const_cast<ubpf::Insn&>(insn) = ubpf::Insn::make(0xff, 15, 15, -1, -1);
-}
-int finish(ubpf::m4::RunBlock* block, const ubpf::Result<ubpf::Outcome>& outcome) {
-    if (!outcome) return fail(block, outcome.error());
-    block->ok = 1;
-    block->r0 = outcome->r0;
-    block->instructions = outcome->instructions;
-    return 1;
 }
 
 }  // namespace
@@ -77,30 +56,30 @@ int finish(ubpf::m4::RunBlock* block, const ubpf::Result<ubpf::Outcome>& outcome
 extern "C" int ubpf_m4_jit(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* jit) {
     jit->compiled = 0;
     const auto verified = verify(block);
-    if (!verified) return fail(block, verified.error());
-    call_mark(block->mark);
-    std::uint8_t* code = at<std::uint8_t>(jit->code_addr);
-    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(
-        *verified, {code, jit->code_capacity}, {}, {.poison_dead_upper_halves = jit->poison != 0});
-    if (!compiled) return fail(block, compiled.error());
-    jit->compiled = 1;
-    jit->code_size = compiled->size;
-    jit->entry = compiled->entry;
-    call_mark(jit->mark_compiled);
+    if (!verified) return ubpf::m4::block_fail(block, verified.error());
+    ubpf::m4::block_mark(block->mark);
+    const auto compiled = compile(*verified, jit);
+    if (!compiled) return ubpf::m4::block_fail(block, compiled.error());
+    const std::uint8_t* code = ubpf::m4::image_at<std::uint8_t>(jit->code_addr);
+    ubpf::m4::block_mark(jit->mark_compiled);
     drop_bytecode(*verified);
-    call_mark(jit->mark_compiled);  // the run starts here
+    ubpf::m4::block_mark(jit->mark_compiled);  // the run starts here
     ubpf::Region regions[2];
-    return finish(block, ubpf::jit::run(*verified, code, *compiled, execution(block, regions)));
+    return ubpf::m4::block_finish(
+        block,
+        ubpf::jit::run(*verified, code, *compiled, ubpf::m4::block_execution(*block, regions, ebpf_stack)));
 }
 
 /// The interpreter on the same stack and regions: the reference for differential tests, with
 /// every address the same as the JIT code sees.
 extern "C" int ubpf_m4_jit_interpret(ubpf::m4::RunBlock* block) {
     const auto verified = verify(block);
-    if (!verified) return fail(block, verified.error());
-    call_mark(block->mark);
+    if (!verified) return ubpf::m4::block_fail(block, verified.error());
+    ubpf::m4::block_mark(block->mark);
     ubpf::Region regions[2];
-    return finish(block, ubpf::Interpreter<kConfig>::run(*verified, execution(block, regions)));
+    return ubpf::m4::block_finish(
+        block,
+        ubpf::Interpreter<kConfig>::run(*verified, ubpf::m4::block_execution(*block, regions, ebpf_stack)));
 }
 
 /// Loads the program image the RunBlock points at (relocated in place to its M4 addresses),
@@ -116,13 +95,9 @@ extern "C" int ubpf_m4_jit_image(ubpf::m4::RunBlock* block, ubpf::m4::JitBlock* 
         ubpf::verify<kConfig>(image->program(requested_policy(*block)), ubpf::seed::kHelpers);
     if (!verified) return block_fail(block, verified.error());
     block_mark(block->mark);
-    std::uint8_t* code = image_at<std::uint8_t>(jit->code_addr);
-    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(
-        *verified, {code, jit->code_capacity}, {}, {.poison_dead_upper_halves = jit->poison != 0});
+    const auto compiled = compile(*verified, jit);
     if (!compiled) return block_fail(block, compiled.error());
-    jit->compiled = 1;
-    jit->code_size = compiled->size;
-    jit->entry = compiled->entry;
+    const std::uint8_t* code = image_at<std::uint8_t>(jit->code_addr);
     block_mark(jit->mark_compiled);
     ImageWorld world(*block);
     ubpf::Region regions[2];
@@ -158,7 +133,7 @@ ubpf::Helper code_helpers[ubpf::m4::kMaxCodeHelpers];
 ubpf::Region code_regions[ubpf::m4::kMaxCodeRegions], code_exec_regions[ubpf::m4::kMaxCodeRegions];
 
 std::size_t to_regions(std::uint32_t addr, std::uint32_t count, ubpf::Region* out) {
-    const auto* in = at<const ubpf::m4::CodeRegion>(addr);
+    const auto* in = ubpf::m4::image_at<const ubpf::m4::CodeRegion>(addr);
     for (std::uint32_t i = 0; i < count; ++i)
         out[i] = {in[i].start, in[i].size, static_cast<ubpf::Access>(in[i].access)};
     return count;
@@ -182,7 +157,7 @@ extern "C" int ubpf_m4_jit_run_code(CodeBlock* block) {
         block->error_code = m4::kCodeAbiMismatch;
         return 0;
     }
-    const auto* described = at<const m4::CodeHelper>(block->helpers_addr);
+    const auto* described = ubpf::m4::image_at<const m4::CodeHelper>(block->helpers_addr);
     for (std::uint32_t i = 0; i < block->helper_count; ++i) {
         Helper& h = code_helpers[i];
         h = Helper{described[i].id, kForwarders[i], {}, {}};
@@ -192,7 +167,7 @@ extern "C" int ubpf_m4_jit_run_code(CodeBlock* block) {
     }
     HelperPolicy policy;
     std::memcpy(&policy, block->policy, sizeof policy);
-    const Program program{{at<const Insn>(block->program_addr), block->program_count},
+    const Program program{{ubpf::m4::image_at<const Insn>(block->program_addr), block->program_count},
                           policy,
                           {code_regions, to_regions(block->regions_addr, block->region_count, code_regions)},
                           block->entry};
@@ -203,18 +178,18 @@ extern "C" int ubpf_m4_jit_run_code(CodeBlock* block) {
         return 0;
     };
     if (!verified) return failed(verified.error());
-    call_mark(block->mark);
+    ubpf::m4::block_mark(block->mark);
     jit::Compiled compiled;
     std::memcpy(&compiled, block->compiled, sizeof compiled);
     Execution exec;
-    exec.stack = {at<std::uint8_t>(block->stack_addr), block->stack_len};
+    exec.stack = {ubpf::m4::image_at<std::uint8_t>(block->stack_addr), block->stack_len};
     exec.regions = {code_exec_regions,
                     to_regions(block->exec_regions_addr, block->exec_region_count, code_exec_regions)};
     for (std::size_t i = 0; i < exec.args.size(); ++i) exec.args[i] = block->args[i];
     exec.budget = block->budget;
     exec.user = block;  // for forward<I>
     const Result<Outcome> outcome =
-        jit::run(*verified, at<const std::uint8_t>(block->code_addr), compiled, exec);
+        jit::run(*verified, ubpf::m4::image_at<const std::uint8_t>(block->code_addr), compiled, exec);
     if (!outcome) return failed(outcome.error());
     block->ok = 1;
     block->r0 = outcome->r0;
