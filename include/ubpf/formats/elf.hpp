@@ -454,7 +454,6 @@ struct Resolved {
     const std::uint8_t lddw = isa::info(isa::Id::lddw).opcode;
     const std::uint8_t call = isa::info(isa::Id::call).opcode;
     const bool in_code = a.target.index == plan.code.index;
-    const std::uint8_t* section = obj.bytes().data() + a.target.offset;
     for (std::size_t i = 0; i < obj.relocation_count(rel); ++i) {
         const Rel r = *obj.relocation(rel, i);
         const auto fail = [&](ErrorCode code) { return at(code, r.entry_offset); };
@@ -466,9 +465,12 @@ struct Resolved {
         if (!in_code && r.type == kRBpf64_64) return fail(ErrorCode::elf_relocation_not_lddw);
         if (!in_code && r.type == kRBpf64_32) return fail(ErrorCode::elf_relocation_not_call);
         const std::uint64_t width = r.type == kRBpf64_64 ? 16 : r.type == kRBpf64Abs32 ? 4 : 8;
-        if (!inside(r.offset, width, a.target.size) || (in_code && r.offset % sizeof(Insn) != 0))
+        if (!inside(r.offset, width, a.target.size) || (in_code && r.offset % sizeof(Insn) != 0) ||
+            a.target.offset > obj.bytes().size() ||
+            !inside(r.offset, width, obj.bytes().size() - a.target.offset))
             return fail(ErrorCode::elf_relocation_out_of_bounds);
-        const std::uint8_t* field = section + r.offset;
+        // Only now inside the file, so only now a pointer.
+        const std::uint8_t* field = obj.bytes().data() + (a.target.offset + r.offset);
         if (r.type == kRBpf64_64 && field[0] != lddw) return fail(ErrorCode::elf_relocation_not_lddw);
         if (r.type == kRBpf64_32 && field[0] != call) return fail(ErrorCode::elf_relocation_not_call);
 
