@@ -4,8 +4,16 @@
 //   ubpf_m4_bench --quick                          only check native == interpreter == host C
 //   ubpf_m4_bench --check-footprint FILE           fail if -Os ROM grew > 10% over FILE's figure
 //   ubpf_m4_bench --update-baseline FILE           write the current -Os ROM figure to FILE
+//   ubpf_m4_bench --profile-compile NAME           where the M4 JIT's compile step of workload NAME
+//                                                  (bench/workloads/NAME.c) spends its instructions:
+//                                                  the total (= "compile M4 insns"), then the top
+//                                                  source lines and the functions, innermost inlined
+//                                                  frame first (PCs mapped by arm-none-eabi-addr2line
+//                                                  on m4_jit.elf, which is built with -g)
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +22,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include <ubpf/host/assembler.hpp>
 #include <ubpf/host/data_file.hpp>
@@ -251,6 +261,118 @@ std::string fmt(const char* format, double a) {
     return buf;
 }
 
+/// Where a PC is in the source: the innermost (inlined) frame that addr2line reports.
+struct Location {
+    std::string function;
+    std::string line;  ///< file basename:line
+};
+
+/// A demangled name made readable: without the ubpf:: and ubpf::jit:: qualifiers, and with
+/// Config{4096u, ...} (one configuration per image) as Config.
+std::string shorten(std::string name) {
+    for (const std::string prefix : {"ubpf::jit::", "ubpf::"})
+        for (std::size_t at; (at = name.find(prefix)) != std::string::npos;) name.erase(at, prefix.size());
+    for (std::size_t at = 0; (at = name.find("Config{", at)) != std::string::npos;) {
+        const std::size_t end = name.find('}', at);
+        if (end == std::string::npos) break;
+        const std::size_t args = at + std::strlen("Config");
+        name.erase(args, end + 1 - args);
+    }
+    return name;
+}
+
+/// The locations of the histogram's PCs (in its order), from one run of addr2line over `elf`.
+std::vector<Location> locate(const std::string& elf, const Emulator::Histogram& hist) {
+    std::string path = (std::filesystem::temp_directory_path() / "ubpf_pcs_XXXXXX").string();
+    const int fd = mkstemp(path.data());
+    if (fd < 0) throw std::runtime_error("cannot create a temporary file");
+    close(fd);
+    {
+        std::ofstream out(path);
+        for (const auto& entry : hist) out << "0x" << std::hex << entry.first << "\n";
+    }
+    // -a prints each address before its frames (innermost first, function then file:line).
+    const std::string command = "arm-none-eabi-addr2line -a -f -i -C -e '" + elf + "' < '" + path + "'";
+    FILE* pipe = popen(command.c_str(), "r");
+    std::string output;
+    if (pipe != nullptr) {
+        char buf[4096];
+        for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
+        if (pclose(pipe) != 0) output.clear();
+    }
+    std::filesystem::remove(path);
+    std::vector<Location> out;
+    std::istringstream lines(output);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("0x", 0) != 0) continue;  // an outer frame: only the innermost counts
+        Location at;
+        std::getline(lines, at.function);
+        at.function = shorten(at.function);
+        std::getline(lines, at.line);
+        at.line = at.line.substr(0, at.line.find(" ("));  // drop " (discriminator N)"
+        at.line = at.line.substr(at.line.find_last_of('/') + 1);
+        out.push_back(at);
+    }
+    if (out.size() != hist.size()) throw std::runtime_error("arm-none-eabi-addr2line failed: " + command);
+    return out;
+}
+
+/// Prints the `limit` largest groups of `counts` (of `total` instructions), largest first.
+void print_top(const std::map<std::string, std::uint64_t>& counts, std::uint64_t total, std::size_t limit) {
+    std::vector<std::pair<std::string, std::uint64_t>> sorted(counts.begin(), counts.end());
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::uint64_t cumulative = 0;
+    std::printf("%9s %6s %6s  %s\n", "M4 insns", "%", "cum %", "where");
+    for (std::size_t i = 0; i < sorted.size() && i < limit; ++i) {
+        cumulative += sorted[i].second;
+        std::printf("%9" PRIu64 " %6.2f %6.2f  %s\n", sorted[i].second,
+                    100.0 * static_cast<double>(sorted[i].second) / static_cast<double>(total),
+                    100.0 * static_cast<double>(cumulative) / static_cast<double>(total),
+                    sorted[i].first.c_str());
+    }
+    if (sorted.size() > limit) std::printf("(%zu more)\n", sorted.size() - limit);
+}
+
+/// --profile-compile: the M4 JIT compiles workload `name` (as measure() does, at its first size)
+/// with a PC histogram on its compile step; the histogram's PCs grouped by source line and by
+/// function, innermost inlined frame first.
+int profile_compile(const std::string& name) {
+    const bench::WorkloadInfo* w = bench::find_workload(name);
+    if (w == nullptr) throw std::runtime_error("no workload " + name + " in bench/workloads");
+    const std::vector<Insn> code = load_bin(name);
+    host::RunRequest request;
+    request.code = code;
+    request.mem = bench::make_input(w->name, w->sizes.front());
+    request.budget = 1'000'000'000;
+    const std::string elf = kImageDir + "/m4_jit.elf";
+    JitSession session(elf);
+    Emulator::Histogram hist;
+    session.set_compile_profile(&hist);
+    const JitImageRun jit = session.run(request);
+    if (jit.fault || !jit.compiled || !jit.mismatch.empty() || !jit.report.ok)
+        throw std::runtime_error(name + ": the JIT run failed");
+    std::uint64_t total = 0;
+    for (const auto& entry : hist) total += entry.second;
+    if (total != jit.compile_instructions) throw std::runtime_error("the profile misses instructions");
+    std::printf("%s: %zu eBPF insns, compile M4 insns %" PRIu64 " (%zu distinct PCs, %s)\n", name.c_str(),
+                code.size(), total, hist.size(), elf.c_str());
+
+    const std::vector<Location> where = locate(elf, hist);
+    std::map<std::string, std::uint64_t> by_line, by_function;
+    std::size_t i = 0;
+    for (const auto& entry : hist) {
+        by_line[where[i].line + "  " + where[i].function] += entry.second;
+        by_function[where[i].function] += entry.second;
+        ++i;
+    }
+    std::printf("\nby source line (file:line  innermost inlined function; ubpf:: left out):\n");
+    print_top(by_line, total, 40);
+    std::printf("\nby function (innermost inlined):\n");
+    print_top(by_function, total, by_function.size());
+    return 0;
+}
+
 int run(int argc, char** argv) {
     std::string write_path, check_path, update_path;
     bool quick = false;
@@ -264,10 +386,12 @@ int run(int argc, char** argv) {
             update_path = argv[++i];
         else if (a == "--quick")
             quick = true;
+        else if (a == "--profile-compile" && i + 1 < argc)
+            return profile_compile(argv[++i]);
         else {
             std::fprintf(stderr,
                          "usage: ubpf_m4_bench [--write FILE | --quick | --check-footprint FILE | "
-                         "--update-baseline FILE]\n");
+                         "--update-baseline FILE | --profile-compile WORKLOAD]\n");
             return 2;
         }
     }

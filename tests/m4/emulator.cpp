@@ -263,6 +263,7 @@ void Emulator::on_code(uc_struct* uc, std::uint64_t address, std::uint32_t, void
         return;
     }
     ++self.count_;
+    if (self.profile_ != nullptr) ++(*self.profile_)[static_cast<std::uint32_t>(address)];
 }
 
 bool Emulator::on_invalid(uc_struct*, int type, std::uint64_t address, int, std::int64_t, void* self_ptr) {

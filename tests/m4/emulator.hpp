@@ -97,6 +97,12 @@ public:
     /// Instructions executed so far in the current call (for host functions that take marks).
     [[nodiscard]] std::uint64_t instructions() const { return count_; }
 
+    /// A PC histogram: while set, every instruction that instructions() counts also adds one to
+    /// (*hist)[its address], so the entries sum to the instructions counted meanwhile. nullptr
+    /// (the default) turns it off. May be switched from a host function, i.e. mid-call.
+    using Histogram = std::map<std::uint32_t, std::uint64_t>;
+    void profile(Histogram* hist) { profile_ = hist; }
+
     [[nodiscard]] std::uint32_t reg(int uc_reg) const;
     void set_reg(int uc_reg, std::uint32_t value);
 
@@ -117,6 +123,7 @@ private:
     std::optional<Fault> fault_;
     std::function<bool()> interrupt_;
     bool interrupted_ = false;
+    Histogram* profile_ = nullptr;
 };
 
 }  // namespace ubpf::m4

@@ -85,11 +85,21 @@ JitSession::JitSession(const std::string& elf_path) {
     emu_.map(kBlockBase, kAreaSize);
     emu_.map(kJitCodeBase, kJitCodeSize, true, true);
     emu_.map(kJitBlockBase, sizeof(JitBlock));
-    mark_ = emu_.add_host_function([this](Emulator& e) { at_mark_ = e.instructions(); });
+    // The image calls this mark after verifying: the compilation starts, and so does its profile.
+    mark_ = emu_.add_host_function([this](Emulator& e) {
+        at_mark_ = e.instructions();
+        if (profiling_) {
+            compile_profile_->clear();
+            e.profile(compile_profile_);
+        }
+    });
     // The image calls this mark after compiling, and again when the code starts (after it has
     // dropped the bytecode): the first call ends the compilation, the last starts the run.
     mark_compiled_ = emu_.add_host_function([this](Emulator& e) {
-        if (at_compiled_ == 0) at_compiled_ = e.instructions();
+        if (at_compiled_ == 0) {
+            at_compiled_ = e.instructions();
+            e.profile(nullptr);
+        }
         at_run_ = e.instructions();
     });
     forwarder_.emplace(emu_);
@@ -107,7 +117,11 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     if (jit) args.push_back(Arg::u32(kJitBlockBase));
     const std::uint64_t limit = 20'000'000 + 1000 * std::min<std::uint64_t>(request.budget, 100'000'000);
     Call out;
+    profiling_ = jit && compile_profile_ != nullptr;
+    if (profiling_) compile_profile_->clear();
     out.result = emu_.call(image_.symbols.at(entry), args, limit);
+    emu_.profile(nullptr);  // when the compilation did not end (a fault, a rejected program)
+    profiling_ = false;
     if (!out.result.fault) {
         // Like run_on_host: the memory after a run, once the program was verified.
         placed.read_report(out.report, at_mark_ != 0);

@@ -50,6 +50,10 @@ public:
     JitImageRun run(const host::RunRequest& request);
     /// Compile with jit::Options::poison_dead_upper_halves (on the M4 and on the host alike).
     void set_poison(bool on) { poison_ = on; }
+    /// Profiling aid: while set, each run() clears *hist and fills it with the PCs of the
+    /// compile step's M4 instructions (Emulator::profile), which then sum to
+    /// JitImageRun::compile_instructions. nullptr (the default): no profile.
+    void set_compile_profile(Emulator::Histogram* hist) { compile_profile_ = hist; }
     /// The interpreter compiled into the same image, on the same stack and memory addresses:
     /// the reference for JIT code whose results depend on addresses.
     host::RunReport interpret(const host::RunRequest& request);
@@ -67,6 +71,8 @@ private:
     std::uint32_t mark_ = 0, mark_compiled_ = 0;
     std::uint64_t at_mark_ = 0, at_compiled_ = 0, at_run_ = 0;
     bool poison_ = false;
+    Emulator::Histogram* compile_profile_ = nullptr;
+    bool profiling_ = false;                  ///< this call profiles its compile step
     std::optional<SeedForwarder> forwarder_;  ///< printf and clock of program images
 };
 
