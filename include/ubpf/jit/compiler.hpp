@@ -92,7 +92,11 @@ private:
     static constexpr std::uint32_t kMaxBlock = 255;                // a charge fits one modified immediate
     static constexpr unsigned kMapped = 6;                         // kMappedRegs
     static constexpr std::size_t kMaxCode = std::size_t{1} << 22;  // chain links are 22 bits
-    static constexpr std::size_t kChargeBytes = 8;                 // SUBS.W + B<c>.W
+    static constexpr std::size_t kChargeBytes = 6;                 // SUBS.W + B<c>
+    // A stub must lie within reach of its 16-bit B<c> (pc + 4 + 254). Islands of stubs are placed
+    // early enough that whatever is emitted between two checks (at most an IT block and the
+    // island's own branch) cannot push a stub out of reach.
+    static constexpr std::size_t kReach = 258, kIslandMargin = 24;
 
     /// Per eBPF instruction while compiling (at the end of the buffer).
     struct Slot {
@@ -115,7 +119,7 @@ private:
     static constexpr unsigned kGroupShift = 2, kBackShift = 5;
     static constexpr std::uint8_t kTempDead = 16;
     // What a waiting branch becomes: kind << 26 | cond << 22 | link.
-    enum class Wait : std::uint32_t { jump = 0, call = 1, past_charge = 2, stub = 3 };
+    enum class Wait : std::uint32_t { jump = 0, call = 1, past_charge = 2 };
 
     Compiler(const VerifiedProgram<C>& program, std::span<std::uint8_t> out) noexcept
         : prog_(program), code_(program.code), buf_(out.data()) {
@@ -152,6 +156,7 @@ private:
     /// flags only when no flags set earlier are still to be read (flags_live_). The flags set
     /// by one eBPF instruction's code are read within it, so they are dead between instructions.
     void put(Code c) noexcept {
+        room();
         if (it_left_ > 0) {
             --it_left_;
         } else if (c.size == 4) {
@@ -175,6 +180,7 @@ private:
     void ctx_word(thumb::Mem op, Reg r, std::int32_t offset) noexcept {
         const Code c = thumb::mem_imm(op, r, kCtx, offset);
         const Code n = thumb::detail::narrow_mem_imm(c.hw1, c.hw2);
+        room();
         if (it_left_ > 0) --it_left_;  // a load or store sets no flags, 16-bit or not
         put_raw(n.ok() ? n : c);
     }
@@ -203,6 +209,7 @@ private:
     }
     /// B<c> / B to a known code offset: 16-bit when it reaches.
     void branch(Cond c, std::size_t target) noexcept {
+        room();
         const std::int32_t off = rel(target, pos_);
         const Code narrow = c == Cond::al ? thumb::b_t2(off) : thumb::b_cond_t1(c, off);
         // Branches bypass thumb::narrow: their encodings are chosen here, and a 32-bit branch's
@@ -211,6 +218,7 @@ private:
     }
     /// A 32-bit placeholder for a branch resolved later, linked to `link` (1 + the previous one).
     void wait(Wait kind, Cond c, std::uint32_t& link) noexcept {
+        room();
         const std::uint32_t w =
             (static_cast<std::uint32_t>(kind) << 26) | (static_cast<std::uint32_t>(c) << 22) | link;
         link = static_cast<std::uint32_t>(pos_ + 1);
@@ -259,7 +267,7 @@ private:
 
     /// A slow path whose stub is still to be placed (kept below the slot table meanwhile).
     struct Pending {
-        std::uint32_t branch;  ///< code offset of the B<c>.W to the stub
+        std::uint32_t branch;  ///< code offset of the B<c> to the stub
         std::uint16_t pc;
         SiteKind kind;
         std::uint8_t aux;
@@ -269,12 +277,19 @@ private:
     [[nodiscard]] Pending& pending(std::size_t k) noexcept {
         return reinterpret_cast<Pending*>(buf_ + pending_top_)[-1 - static_cast<std::ptrdiff_t>(k)];
     }
-    /// B<c>.W to a stub emitted at the next flush_stubs(); the stub returns to just after it.
+    /// Bytes of a stub at most: BL, its data, the branch back (counted as 32-bit).
+    [[nodiscard]] static std::size_t stub_bytes(SiteKind kind) noexcept {
+        const bool wide = kind == SiteKind::budget_ja || kind == SiteKind::budget_lddw;
+        return 4 + (wide ? 8 : 4) + (kind == SiteKind::error ? 0 : 4);
+    }
+    /// B<c> (16-bit) to a stub emitted at the next flush_stubs() or island; the stub returns to
+    /// just after it.
     void slow_path(Cond c, SiteKind kind, std::uint8_t aux, std::size_t target = 0,
                    std::uint16_t lddw = 0) noexcept {
+        room();
         const auto at = static_cast<std::uint32_t>(pos_);
-        std::uint32_t none = 0;
-        wait(Wait::stub, c, none);
+        put_raw(thumb::b_cond_t1(c, 0));  // patched when the stub is placed
+        flags_live_ = false;
         if (limit_ < pos_ + sizeof(Pending)) {
             full_ = true;
             return;
@@ -283,21 +298,47 @@ private:
         pending(pending_) =
             Pending{at, static_cast<std::uint16_t>(pc_), kind, aux, static_cast<std::uint16_t>(target), lddw};
         ++pending_;
+        // The stub will start at most stub_bytes_ (the stubs before it) past the flush point.
+        const std::size_t deadline = at + kReach - stub_bytes_;
+        if (deadline < deadline_) deadline_ = deadline;
+        stub_bytes_ += stub_bytes(kind);
     }
     /// Places the stubs of the slow paths since the last call: only where control never falls
-    /// through (after an unconditional branch or a return).
+    /// through (after an unconditional branch or a return, or in an island jumped over).
     void flush_stubs() noexcept {
+        ++hold_;
         for (std::size_t k = 0; k < pending_ && !full_; ++k) {
             const Pending s = pending(k);
-            patch(s.branch, read_word(s.branch), pos_);
+            const auto cond = static_cast<Cond>((buf_[s.branch + 1]) & 15);
+            const Code to_stub = thumb::b_cond_t1(cond, rel(pos_, s.branch));
+            if (!to_stub.ok()) bad_ = true;  // the islands keep every stub in reach
+            write(s.branch, to_stub);
             put_raw(thumb::bl(rel(slow_, pos_)));
             put_raw(Code{s.pc, static_cast<std::uint16_t>(static_cast<unsigned>(s.kind) | (s.aux << 8)), 4});
             if (s.kind == SiteKind::budget_ja || s.kind == SiteKind::budget_lddw)
                 put_raw(Code{s.target, s.lddw, 4});
-            if (s.kind != SiteKind::error) branch(Cond::al, s.branch + 4);
+            if (s.kind != SiteKind::error) branch(Cond::al, s.branch + 2);
         }
         pending_ = 0;
         limit_ = pending_top_;
+        deadline_ = kNoDeadline;
+        stub_bytes_ = 0;
+        --hold_;
+    }
+    /// Before an instruction that control may fall through: when the oldest waiting stubs could
+    /// soon be out of reach, places them here behind a branch over them.
+    void room(std::size_t extra = 0) noexcept {
+        if (pos_ + kIslandMargin + extra <= deadline_ || it_left_ > 0 || hold_ > 0) return;
+        ++hold_;
+        const std::size_t at = pos_;
+        const bool wide = stub_bytes_ + 4 > 2046;
+        put_raw(wide ? thumb::b_t4(0) : thumb::b_t2(0));
+        flush_stubs();
+        const std::int32_t off = rel(pos_, at);
+        const Code over = wide ? thumb::b_t4(off) : thumb::b_t2(off);
+        if (!over.ok()) bad_ = true;
+        if (!full_) write(at, over);
+        --hold_;
     }
 
     // ---- constants and register halves ---------------------------------------------------------
@@ -1409,7 +1450,12 @@ private:
         std::size_t f = 0;
         for (pc_ = 0; pc_ < n && !full_;) {
             const isa::OpInfo& r = row(pc_);
-            if (f < prog_.function_count && prog_.function_starts[f] == pc_) {
+            // From a block's start to the end of its charge the code is one piece (merge_ja
+            // jumps past a charge): a function's prologue takes at most 70 bytes.
+            const bool function_start = f < prog_.function_count && prog_.function_starts[f] == pc_;
+            if (leader(pc_)) room(function_start ? 80 : 16);
+            ++hold_;
+            if (function_start) {
                 func_entry_[f] = static_cast<std::uint32_t>(pos_);
                 arrive(pc_);  // calls go to the prologue, jumps (backward ones only) past it
                 function_prologue();
@@ -1421,12 +1467,14 @@ private:
             if (leader(pc_)) {
                 t2_k_ = kNoConst;  // control may arrive from elsewhere
                 if (r.op == Op::ja && merge_ja()) {
+                    --hold_;
                     flush_stubs();
                     ++pc_;
                     continue;
                 }
                 charge();
             }
+            --hold_;
             flags_live_ = false;
             if (options_.poison_dead_upper_halves) poison(slots_[pc_].live);
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
@@ -1693,6 +1741,10 @@ private:
     std::size_t limit_ = 0;        // code stays below: the lowest pending stub
     std::size_t pending_top_ = 0;  // the stubs still to be placed grow down from here
     std::size_t pending_ = 0;
+    static constexpr std::size_t kNoDeadline = ~std::size_t{0};
+    std::size_t deadline_ = kNoDeadline;  // islands: the latest flush point all pending stubs reach
+    std::size_t stub_bytes_ = 0;          // bytes of the pending stubs at most
+    unsigned hold_ = 0;                   // > 0: no island here (a charge, a stub, an island)
     std::size_t pos_ = 0, slow_ = 0;
     bool full_ = false, bad_ = false, misaligned_ = false;
     Options options_{};
