@@ -88,6 +88,9 @@ def cases():
         for rt, rn, rm in ((1, 3, 2), (7, 0, 6), (8, 3, 2), (1, 9, 2), (1, 3, 12), (14, 10, 11)):
             yield "mem_reg %d %d %d %d" % (k, rt, rn, rm), "%s %s, [%s, %s]" % (m, r(rt), r(rn), r(rm))
     for load in (0, 1):
+        for rt, rn in ((0, 7), (5, 1), (7, 0)):
+            for off in (0, 4, 124):
+                yield "mem_word %d %d %d %d" % (load, rt, rn, off), "%s %s, [%s, #%d]" % ("ldr" if load else "str", r(rt), r(rn), off)
         for rt in (0, 7):
             for off in (0, 4, 1020):
                 yield "mem_sp %d %d %d" % (load, rt, off), "%s %s, [sp, #%d]" % ("ldr" if load else "str", r(rt), off)

@@ -81,6 +81,7 @@ Code encode(const std::string& call) {
     if (name == "mem_imm") return mem_imm(static_cast<Mem>(a[0]), R(1), R(2), I(3));
     if (name == "mem_reg") return mem_reg(static_cast<Mem>(a[0]), R(1), R(2), R(3));
     if (name == "mem_sp") return mem_sp(a[0] != 0, R(1), U(2));
+    if (name == "mem_word") return mem_word(a[0] != 0, R(1), R(2), U(3));
     if (name == "mem_dual") return mem_dual(a[0] != 0, R(1), R(2), R(3), I(4));
     if (name == "shift_reg") return shift_reg(static_cast<Shift>(a[0]), R(1), R(2), R(3));
     if (name == "shift_imm") return shift_imm(static_cast<Shift>(a[0]), R(1), R(2), U(3));
@@ -186,6 +187,10 @@ TEST_CASE("encoders refuse operands their encodings cannot hold", "[jit][thumb2]
     CHECK_FALSE(mem_dual(true, r0, r1, r2, 1024).ok());
     CHECK_FALSE(mem_dual(true, r0, r1, r2, 2).ok());
     CHECK_FALSE(mem_sp(true, r8, 0).ok());
+    CHECK_FALSE(mem_word(true, r8, r7, 0).ok());
+    CHECK_FALSE(mem_word(false, r0, r8, 0).ok());
+    CHECK_FALSE(mem_word(true, r0, r7, 128).ok());
+    CHECK_FALSE(mem_word(true, r0, r7, 2).ok());
     CHECK_FALSE(addw(r0, r1, 4096).ok());
     CHECK_FALSE(movw(r0, 0x10000).ok());
     CHECK_FALSE(dp_imm(DpOp::add, false, r0, r1, 0x101).ok());

@@ -7,19 +7,20 @@
 //
 // Layout of the output:   [shared routines][entry][function bodies and slow-path stubs]
 // Registers while JIT code runs:
-//   r4-r6, r8-r10  the six most used eBPF register halves (callee-saved, so helpers keep them;
-//           the heaviest in r4-r6, where 16-bit encodings reach them)
+//   r4, r5, r8-r11  the six most used eBPF register halves (callee-saved, so helpers keep them;
+//           the heaviest in r4 and r5, where 16-bit encodings reach them)
 //   ip      a seventh half in programs without calls (the slow routine keeps it)
 //   r7      the context block (context.hpp): the other halves, budget, runtime pointers (a low
 //           register, so that most of its loads and stores have 16-bit encodings)
-//   r11     the budget counter: instructions still allowed
+//   r6      the budget counter: instructions still allowed (low, so that a charge is 16-bit)
 //   r0-r3, lr  scratch
 // One pass over the program after a short analysis (block leaders, fused groups, upper-half
 // liveness, register choice). A forward branch waits in a chain threaded through the branches
 // themselves until its target is emitted. Slow paths (an access outside the inline-checked
 // region, a block the budget does not cover, call depth) branch to a stub placed after the next
-// unconditional jump: `BL slow`, then what the runtime needs to know (pc, access kind, count:
-// context.hpp's StubData), then a branch back. While compiling, the end of the buffer holds a
+// unconditional jump (or in an island jumped over, while the 16-bit branch still reaches it):
+// `BL slow`, then what the runtime needs to know (pc, access kind, count: context.hpp's
+// StubData), then a branch back. While compiling, the end of the buffer holds a
 // table of 12 bytes per eBPF instruction and, below it, the stubs still to be placed.
 #pragma once
 
@@ -86,13 +87,13 @@ private:
     using Shift = thumb::Shift;
     using Op = isa::Op;
     static constexpr Reg T0 = thumb::r0, T1 = thumb::r1, T2 = thumb::r2, T3 = thumb::r3, T4 = thumb::lr;
-    static constexpr Reg kCtx = thumb::r7, kBudget = thumb::r11;
-    static constexpr Reg kMappedRegs[] = {thumb::r4, thumb::r5, thumb::r6, thumb::r8, thumb::r9, thumb::r10};
+    static constexpr Reg kCtx = thumb::r7, kBudget = static_cast<Reg>(kBudgetRegister);
+    static constexpr Reg kMappedRegs[] = {thumb::r4, thumb::r5, thumb::r8, thumb::r9, thumb::r10, thumb::r11};
     static constexpr std::uint32_t kAllHi = 0x3ff;                 // r0-r9; r10's upper half is always 0
     static constexpr std::uint32_t kMaxBlock = 255;                // a charge fits one modified immediate
     static constexpr unsigned kMapped = 6;                         // kMappedRegs
     static constexpr std::size_t kMaxCode = std::size_t{1} << 22;  // chain links are 22 bits
-    static constexpr std::size_t kChargeBytes = 6;                 // SUBS.W + B<c>
+    static constexpr std::size_t kChargeBytes = 4;                 // SUBS + B<c>, 16-bit each
     // A stub must lie within reach of its 16-bit B<c> (pc + 4 + 254). Islands of stubs are placed
     // early enough that whatever is emitted between two checks (at most an IT block and the
     // island's own branch) cannot push a stub out of reach.
@@ -178,14 +179,29 @@ private:
     /// LDR/STR of a context word, 16-bit when the offset reaches (kCtx is a low register):
     /// chosen here, as the most frequent instruction, rather than by put()'s general narrowing.
     void ctx_word(thumb::Mem op, Reg r, std::int32_t offset) noexcept {
-        const Code c = thumb::mem_imm(op, r, kCtx, offset);
-        const Code n = thumb::detail::narrow_mem_imm(c.hw1, c.hw2);
+        if (op == thumb::Mem::ldr && holds(r, offset)) return;
+        const Code n = thumb::mem_word(op == thumb::Mem::ldr, r, kCtx, static_cast<unsigned>(offset));
+        const Code c = n.ok() ? n : thumb::mem_imm(op, r, kCtx, offset);
         room();
+        const bool conditional = it_left_ > 0;
         if (it_left_ > 0) --it_left_;  // a load or store sets no flags, 16-bit or not
-        put_raw(n.ok() ? n : c);
+        put_raw(c);
+        if (op == thumb::Mem::str && !conditional) stored(r, offset);
+    }
+    /// Store-to-load forwarding: the context words stored by the code emitted last (nothing but
+    /// such stores since), so that loading one of them again into the same register is skipped.
+    void stored(Reg r, std::int32_t offset) noexcept {
+        if (stored_count_ == 2) stored_count_ = 0;
+        stored_[stored_count_++] = Stored{offset, r};
+    }
+    [[nodiscard]] bool holds(Reg r, std::int32_t offset) const noexcept {
+        for (unsigned k = 0; k < stored_count_; ++k)
+            if (stored_[k].offset == offset && stored_[k].reg == r) return true;
+        return false;
     }
     /// Emits c as it is.
     void put_raw(Code c) noexcept {
+        stored_count_ = 0;
         if (pos_ + 4 <= limit_ && c.ok()) {  // the usual case: two halfword stores (buf_ is aligned)
             auto* at = reinterpret_cast<std::uint16_t*>(buf_ + pos_);
             at[0] = c.hw1;
@@ -247,6 +263,7 @@ private:
         }
         s.at = static_cast<std::uint32_t>(pos_);
         s.flags |= kEmitted;
+        if (s.flags & kLeader) stored_count_ = 0;  // control may arrive from elsewhere
     }
     [[nodiscard]] bool emitted(std::size_t pc) const noexcept { return (slots_[pc].flags & kEmitted) != 0; }
     void branch_to_insn(Cond c, std::size_t pc) noexcept {
@@ -384,7 +401,8 @@ private:
     /// Both halves of r: one LDRD when both live in the context (adjacent words there).
     void rd_pair(unsigned r, Reg tlo, Reg thi, Reg& lo, Reg& hi) noexcept {
         if (mapped(r, false) < 0 && mapped(r, true) < 0) {
-            put(thumb::mem_dual(true, tlo, thi, kCtx, ctx::reg(r, false)));
+            if (!holds(tlo, ctx::reg(r, false)) || !holds(thi, ctx::reg(r, true)))
+                put(thumb::mem_dual(true, tlo, thi, kCtx, ctx::reg(r, false)));
             lo = tlo;
             hi = thi;
             return;
@@ -395,7 +413,12 @@ private:
     /// Writes back both halves computed by wr(): one STRD when both live in the context.
     void wb_pair(unsigned r, Reg lo, Reg hi) noexcept {
         if (mapped(r, false) < 0 && mapped(r, true) < 0 && live(r, true) && lo != hi) {
+            const bool conditional = it_left_ > 0;
             put(thumb::mem_dual(false, lo, hi, kCtx, ctx::reg(r, false)));
+            if (!conditional) {
+                stored(lo, ctx::reg(r, false));
+                stored(hi, ctx::reg(r, true));
+            }
             return;
         }
         wb(r, false, lo);
@@ -474,8 +497,8 @@ private:
         return static_cast<Group>((slots_[pc].flags >> kGroupShift) & 3);
     }
 
-    /// Block leaders, fused groups, upper-half liveness, and the register halves kept in r4-r6, r8-r10
-    /// (and ip).
+    /// Block leaders, fused groups, upper-half liveness, and the register halves kept in r4, r5,
+    /// r8-r11 (and ip).
     void analyse() noexcept {
         const std::size_t n = code_.size();
         for (std::size_t i = 0; i < n; ++i)
@@ -495,6 +518,7 @@ private:
                 mark(t);
                 mark(pc + 1);
             }
+            if (r.op == Op::call || r.op == Op::callx) helpers_ = true;
             if (is_call(r.op) || r.op == Op::exit) {
                 mark(pc);
                 mark(pc + 1);
@@ -648,28 +672,43 @@ private:
 
     // ---- shared routines, entry ----------------------------------------------------------------
 
+    /// A 16-bit B<c> (B for Cond::al) from `at` to here, emitted there as a placeholder.
+    void land(std::size_t at, Cond c) noexcept {
+        const std::int32_t off = rel(pos_, at);
+        const Code b = c == Cond::al ? thumb::b_t2(off) : thumb::b_cond_t1(c, off);
+        if (!b.ok()) bad_ = true;
+        if (!full_) write(at, b);
+    }
+    [[nodiscard]] std::size_t placeholder() noexcept {
+        const std::size_t at = pos_;
+        put_raw(thumb::b_t2(0));
+        return at;
+    }
+
     void shared_routines() noexcept {
         using namespace thumb;
-        // common_return: r0 = status. Unwinds from any call depth.
-        common_return_ = pos_;
-        ctx_word(Mem::ldr, r1, ctx::kEntrySp);
-        put(mov_reg(sp, r1));
-        put(pop(0x8ff8));  // {r3-r11, pc}
-        fault_exit_ = pos_;
+        // After a helper call that did not return 0: 1 ends the program, 2 is an error.
+        std::size_t to_exit = 0;
+        if (helpers_) {
+            helper_status_ = pos_;
+            put(cmp_imm(r0, 1));
+            to_exit = placeholder();
+        }
+        fault_exit_ = pos_;  // r0 = 1: stopped with the context's error
         put(mov_imm(r0, 1));
-        ctx_word(Mem::str, kBudget, ctx::kBudget);
-        branch(Cond::al, common_return_);
+        const std::size_t to_return = placeholder();
         exit_ok_ = pos_;  // main's exit: R0 from its registers
         flush(0);
         exit_ctx_ = pos_;  // R0 already in the context
+        if (helpers_) land(to_exit, Cond::eq);
         put(mov_imm(r0, 0));
+        land(to_return, Cond::al);
+        // r0 = status: the budget left goes back to the context; unwinds from any call depth.
         ctx_word(Mem::str, kBudget, ctx::kBudget);
-        branch(Cond::al, common_return_);
-        helper_status_ = pos_;  // r0 = 1 (exit) or 2 (error)
-        put(cmp_imm(r0, 1));
-        branch(Cond::eq, exit_ctx_);
-        branch(Cond::al, fault_exit_);
-        // slow: every register to runtime::slow, which may change r2, r3 and r11 in the copy.
+        ctx_word(Mem::ldr, r1, ctx::kEntrySp);
+        put(mov_reg(sp, r1));
+        put(pop(0x8ff8));  // {r3-r11, pc}
+        // slow: every register to runtime::slow, which may change r2, r3 and r6 in the copy.
         slow_ = pos_;
         put(push(0x5fff));  // {r0-r12, lr}: 14 words keep SP 8-aligned
         put(mov_reg(r0, kCtx));
@@ -697,10 +736,16 @@ private:
         branch(Cond::al, exit_ok_);
     }
 
+    /// SUBS r6, #count: 16-bit (count <= kMaxBlock), as kChargeBytes assumes.
+    void subtract_budget(std::uint32_t count) noexcept {
+        const std::size_t at = pos_;
+        put(thumb::sub_imm(kBudget, kBudget, count, true));
+        if (pos_ != at + 2) bad_ = true;
+    }
     void charge() noexcept {
         std::uint16_t lddw = 0;
         const std::uint32_t count = block_length(pc_, &lddw);
-        put(thumb::sub_imm(kBudget, kBudget, count, true));
+        subtract_budget(count);
         slow_path(Cond::lo, lddw != 0 ? SiteKind::budget_lddw : SiteKind::budget,
                   static_cast<std::uint8_t>(count), 0, lddw);
     }
@@ -910,16 +955,12 @@ private:
                     return;
                 }
                 const unsigned src = insn.src();
-                if (op == Op::mov) {
-                    const Reg lo = rd(src, false, T0);
-                    if (wide) {
-                        const Reg hi = rd(src, true, T1);
-                        set(dst, false, lo);
-                        set(dst, true, hi);
-                    } else {
-                        set(dst, false, lo);
+                if (op == Op::mov) {  // a half in the context is loaded into dst's own register
+                    set(dst, false, rd(src, false, wr(dst, false, T0)));
+                    if (!wide)
                         set_imm(dst, true, 0, T1);
-                    }
+                    else if (live(dst, true))
+                        set(dst, true, rd(src, true, wr(dst, true, T1)));
                     return;
                 }
                 const Reg s = rd(src, false, T0);
@@ -1068,22 +1109,28 @@ private:
                 wb_pair(dst, lo, hi);
                 return;
             }
-            case Op::mul:
+            case Op::mul: {
+                const Reg lo = wr(dst, false, T1);
+                if (!live(dst, true)) {  // the low word of the product only
+                    put(mul(lo, alo, blo));
+                    wb(dst, false, lo);
+                    return;
+                }
                 put(mul(T4, alo, bhi));
                 put(mla(T4, ahi, blo, T4));
-                put(umull(T1, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
-                put(dp_reg(DpOp::add, false, T3, T3, T4));
-                set(dst, false, T1);
-                set(dst, true, T3);
+                put(umull(lo, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
+                const Reg hi = wr(dst, true, T3);
+                put(dp_reg(DpOp::add, false, hi, T3, T4));
+                wb_pair(dst, lo, hi);
                 return;
+            }
             case Op::div:
             case Op::mod:
             case Op::sdiv:
             case Op::smod: {
-                // a -> r0:r1, b -> r2:r3, without overwriting an input still to be read.
-                mov(T4, bhi);
+                // a -> r0:r1, b -> r2:r3: each half is already there or in an eBPF register.
                 mov(T2, blo);
-                mov(T3, T4);
+                mov(T3, bhi);
                 mov(T1, ahi);
                 mov(T0, alo);
                 const int k = op == Op::div ? 0 : op == Op::mod ? 1 : op == Op::sdiv ? 2 : 3;
@@ -1217,8 +1264,16 @@ private:
         const Op op = r.op;
         if (op != Op::add && op != Op::sub && op != Op::and_ && op != Op::or_ && op != Op::xor_) return false;
         auto v = static_cast<std::uint32_t>(insn.imm);
+        bool negative = insn.imm < 0;  // the constant's upper half is all ones
         DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
         if (op == Op::sub) lo_op = DpOp::sub, hi_op = DpOp::sbc;
+        if ((op == Op::add || op == Op::sub) && !can_encode_modified(v) && can_encode_modified(0u - v)) {
+            // x + -K = x - K (K = -imm as a 64-bit value has upper half 0; imm = INT_MIN is encodable)
+            lo_op = op == Op::add ? DpOp::sub : DpOp::add;
+            hi_op = op == Op::add ? DpOp::sbc : DpOp::adc;
+            v = 0u - v;
+            negative = !negative;
+        }
         if (op == Op::or_) lo_op = hi_op = DpOp::orr;
         if (op == Op::and_) lo_op = hi_op = DpOp::and_;
         if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
@@ -1241,7 +1296,7 @@ private:
         rd_pair(dst, T0, T1, alo, ahi);
         const Reg hi = wr(dst, true, T1);
         put(dp_imm(lo_op, op == Op::add || op == Op::sub, lo, alo, v));
-        put(dp_imm(hi_op, false, hi, ahi, insn.imm < 0 ? 0xffffffffu : 0));
+        put(dp_imm(hi_op, false, hi, ahi, negative ? 0xffffffffu : 0));
         wb_pair(dst, lo, hi);
         return true;
     }
@@ -1690,7 +1745,7 @@ private:
         std::uint16_t lddw = 0;
         const std::uint32_t count = 1 + block_length(t, &lddw);
         if (count > kMaxBlock) return false;
-        put(thumb::sub_imm(kBudget, kBudget, count, true));
+        subtract_budget(count);
         slow_path(Cond::lo, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t, lddw);
         if (emitted(t))
             branch(Cond::al, slots_[t].at + kChargeBytes);
@@ -1749,7 +1804,13 @@ private:
     bool full_ = false, bad_ = false, misaligned_ = false;
     Options options_{};
     bool flags_live_ = false;  // flags set by the code so far are still to be read
-    unsigned it_left_ = 0;     // instructions of the current IT block still to come
+    struct Stored {
+        std::int32_t offset;
+        Reg reg;
+    };
+    Stored stored_[2] = {};  // see stored()
+    unsigned stored_count_ = 0;
+    unsigned it_left_ = 0;  // instructions of the current IT block still to come
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};
@@ -1758,8 +1819,8 @@ private:
     int dead_lo_ = -1;              // a lower half being written that nothing reads: no store
     bool leaf_ = false;             // one function, no calls: ip is free for an eBPF half
     std::array<std::uint32_t, C.max_functions> func_entry_{};
-    std::size_t common_return_ = 0, fault_exit_ = 0, exit_ok_ = 0, exit_ctx_ = 0, helper_status_ = 0,
-                entry_ = 0;
+    bool helpers_ = false;  // the program calls helpers
+    std::size_t fault_exit_ = 0, exit_ok_ = 0, exit_ctx_ = 0, helper_status_ = 0, entry_ = 0;
 };
 
 }  // namespace ubpf::jit

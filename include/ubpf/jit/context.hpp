@@ -40,6 +40,10 @@ constexpr std::int32_t reg(unsigned r, bool hi) noexcept {
 }
 }  // namespace ctx
 
+/// The ARM register that holds the budget counter (instructions still allowed) while JIT code
+/// runs: a low register, so that a block's charge `SUBS r6, #count` is a 16-bit instruction.
+inline constexpr unsigned kBudgetRegister = 6;
+
 /// Memory access kinds as JIT code reports them: the permission the access needs.
 enum class AccessKind : std::uint8_t { load = 0, store = 1, atomic = 2 };
 
@@ -149,7 +153,7 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
     return false;
 }
 
-/// A block did not fit the budget: r11 (the counter) is the budget after subtracting the
+/// A block did not fit the budget: the counter (kBudgetRegister) is the budget after subtracting the
 /// block's count (wrapped). The run stops at the first instruction of the block that the budget
 /// does not cover; the instructions before it still run. So the cut-off is remembered (pending)
 /// and the block goes on: the counter is set to 0 so that the next charge stops the run, and
@@ -160,7 +164,7 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
 /// the block's first 16 instructions are lddw (two slots); later ones start a new block.
 inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint32_t count = site.aux();
-    const std::uint32_t remaining = saved[11] + count;  // what was left before the charge
+    const std::uint32_t remaining = saved[kBudgetRegister] + count;  // what was left before the charge
     if (c->pending != 0) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
         return false;
@@ -176,7 +180,7 @@ inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexc
         c->fast_count[k] = 0;
         c->stack_count[k] = 0;
     }
-    saved[11] = 0;
+    saved[kBudgetRegister] = 0;
     return true;
 }
 

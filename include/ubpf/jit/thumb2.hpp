@@ -265,6 +265,11 @@ enum class Mem : std::uint8_t { strb, strh, str, ldrb, ldrh, ldr, ldrsb, ldrsh }
         return detail::t16(kT1[k] | (unsigned{rm} << 6) | (unsigned{rn} << 3) | rt);
     return detail::t32(kT2[k] | rn, (unsigned{rt} << 12) | rm);
 }
+/// LDR/STR Rt, [Rn, #offset] (T1, 16-bit): low Rt and Rn, offset multiple of 4 up to 124.
+[[nodiscard]] constexpr Code mem_word(bool load, Reg rt, Reg rn, unsigned offset) noexcept {
+    if (!detail::low(rt) || !detail::low(rn) || offset % 4 != 0 || offset > 124) return {};
+    return detail::t16((load ? 0x6800 : 0x6000) | ((offset / 4) << 6) | (unsigned{rn} << 3) | rt);
+}
 /// LDR/STR Rt, [SP, #offset] (T2/T1 16-bit): low Rt, offset multiple of 4 up to 1020.
 [[nodiscard]] constexpr Code mem_sp(bool load, Reg rt, unsigned offset) noexcept {
     if (!detail::low(rt) || offset % 4 != 0 || offset > 1020) return {};
