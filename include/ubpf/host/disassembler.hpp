@@ -14,8 +14,11 @@ namespace ubpf::host {
 
 namespace detail {
 
+// Formatted with snprintf: GCC 12 at -O3 reports a false -Wrestrict on `"literal" + std::string`.
 inline std::string reg(unsigned r) {
-    return "%r" + std::to_string(r);
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%%r%u", r);
+    return buf;
 }
 
 /// Small values in decimal, others as 32-bit hex, so masks read naturally.
@@ -26,10 +29,14 @@ inline std::string imm(std::int32_t v) {
     return buf;
 }
 inline std::string offset(std::int64_t v) {
-    return (v < 0 ? "" : "+") + std::to_string(v);
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%+" PRId64, v);
+    return buf;
 }
 inline std::string memory(unsigned r, std::int16_t off) {
-    return "[" + reg(r) + offset(off) + "]";
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "[%%r%u%+d]", r, static_cast<int>(off));
+    return buf;
 }
 
 }  // namespace detail

@@ -519,6 +519,7 @@ private:
                 mark(pc + 1);
             }
             if (r.op == Op::call || r.op == Op::callx) helpers_ = true;
+            if (r.op == Op::call_local) local_calls_ = true;
             if (is_call(r.op) || r.op == Op::exit) {
                 mark(pc);
                 mark(pc + 1);
@@ -729,7 +730,13 @@ private:
         ctx_word(Mem::str, r1, ctx::kEntrySp);
         ctx_word(Mem::ldr, kBudget, ctx::kBudget);
         for (unsigned r = 0; r <= isa::kFramePointer; ++r) reload(r);
-        // main is called like a local function, so that a local call to it returns normally.
+        // Without local calls main is inline code whose exits jump to exit_ok (it follows here
+        // when it starts at pc 0). Otherwise main is called like a local function, so that a
+        // local call to it returns normally.
+        if (!local_calls_) {
+            if (prog_.entry != 0) branch_to_insn(Cond::al, prog_.entry);
+            return;
+        }
         std::size_t f = 0;
         while (f + 1 < prog_.function_count && prog_.function_starts[f] != prog_.entry) ++f;
         call_function(f, prog_.entry);
@@ -1476,7 +1483,6 @@ private:
         using namespace thumb;
         put(sub_sp(kSaveFrame));
         put(mem_imm(Mem::str, lr, sp, 32));
-        if (leaf_) return;  // no local calls: nothing reads R6-R9 after this function
         for (unsigned r = 6; r <= 9; ++r)
             for (bool hi : {false, true}) {
                 const Reg v = rd(r, hi, T0);
@@ -1485,7 +1491,7 @@ private:
     }
     void function_epilogue() noexcept {
         using namespace thumb;
-        for (unsigned r = 6; r <= 9 && !leaf_; ++r)
+        for (unsigned r = 6; r <= 9; ++r)
             for (bool hi : {false, true}) {
                 const Reg v = wr(r, hi, T0);
                 put(mem_imm(Mem::ldr, v, sp, static_cast<std::int32_t>(4 * (2 * (r - 6) + (hi ? 1 : 0)))));
@@ -1513,7 +1519,7 @@ private:
             if (function_start) {
                 func_entry_[f] = static_cast<std::uint32_t>(pos_);
                 arrive(pc_);  // calls go to the prologue, jumps (backward ones only) past it
-                function_prologue();
+                if (local_calls_) function_prologue();
                 slots_[pc_].at = static_cast<std::uint32_t>(pos_);
                 ++f;
             } else {
@@ -1765,7 +1771,10 @@ private:
         } else if (op == Op::call_local) {
             local_call(insn);
         } else if (op == Op::exit) {
-            function_epilogue();
+            if (local_calls_)
+                function_epilogue();
+            else
+                branch(Cond::al, exit_ok_);
         } else if (op == Op::lddw) {
             set_imm(insn.dst(), false, static_cast<std::uint32_t>(insn.imm), T0);
             set_imm(insn.dst(), true, static_cast<std::uint32_t>(code_[pc_ + 1].imm), T1);
@@ -1819,7 +1828,8 @@ private:
     int dead_lo_ = -1;              // a lower half being written that nothing reads: no store
     bool leaf_ = false;             // one function, no calls: ip is free for an eBPF half
     std::array<std::uint32_t, C.max_functions> func_entry_{};
-    bool helpers_ = false;  // the program calls helpers
+    bool helpers_ = false;      // the program calls helpers
+    bool local_calls_ = false;  // the program has local calls (else main is inline, frameless)
     std::size_t fault_exit_ = 0, exit_ok_ = 0, exit_ctx_ = 0, helper_status_ = 0, entry_ = 0;
 };
 
