@@ -41,8 +41,8 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             std::snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%02x ", insn->bytes[i]);
         std::snprintf(line, sizeof line, "    %06zx:  %-12s  ", begin, bytes);
         out << line << insn->mnemonic << ' ' << insn->op_str << '\n';
-        const bool to_slow =
-            insn->id == ARM_INS_BL && insn->detail == nullptr && insn->op_str[0] == '#' && insn->op_str + 1 == hex(slow);
+        const bool to_slow = insn->id == ARM_INS_BL && insn->detail == nullptr && insn->op_str[0] == '#' &&
+                             insn->op_str + 1 == hex(slow);
         begin += insn->size;
         cs_free(insn, n);
         if (to_slow && begin + 4 <= end) {
@@ -52,8 +52,9 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             constexpr const char* kKinds[] = {"load",        "store", "atomic", "budget",
                                               "budget (ja)", "error", "budget"};
             const unsigned k = static_cast<unsigned>(d.kind());
-            std::snprintf(line, sizeof line, "    %06zx:  data: pc %u, %s, %u", begin,
-                          static_cast<unsigned>(d.pc), k < 7 ? kKinds[k] : "?", d.aux());
+            std::snprintf(line, sizeof line, "    %06zx:  data: pc %u, %s, %u, resume at %#zx", begin,
+                          static_cast<unsigned>(d.pc), k < 7 ? kKinds[k] : "?", d.aux(),
+                          begin - 6 - 2 * d.back());
             out << line;
             if (d.kind() == jit::SiteKind::budget_ja) out << ", target " << d.target;
             if (d.lddw != 0) out << ", lddw mask " << hex(d.lddw);

@@ -19,8 +19,8 @@
 // themselves until its target is emitted. Slow paths (an access outside the inline-checked
 // region, a block the budget does not cover, call depth) branch to a stub placed after the next
 // unconditional jump (or in an island jumped over, while the 16-bit branch still reaches it):
-// `BL slow`, then what the runtime needs to know (pc, access kind, count: context.hpp's
-// StubData), then a branch back. While compiling, the end of the buffer holds a
+// `BL slow`, then what the runtime needs to know (pc, access kind, count, where to resume:
+// context.hpp's StubData). While compiling, the end of the buffer holds a
 // table of 12 bytes per eBPF instruction and, below it, the stubs still to be placed.
 #pragma once
 
@@ -90,7 +90,7 @@ private:
     static constexpr Reg kCtx = thumb::r7, kBudget = static_cast<Reg>(kBudgetRegister);
     static constexpr Reg kMappedRegs[] = {thumb::r4, thumb::r5, thumb::r8, thumb::r9, thumb::r10, thumb::r11};
     static constexpr std::uint32_t kAllHi = 0x3ff;                 // r0-r9; r10's upper half is always 0
-    static constexpr std::uint32_t kMaxBlock = 255;                // a charge fits one modified immediate
+    static constexpr std::uint32_t kMaxBlock = StubData::kMaxAux;  // a block's count is a stub's aux
     static constexpr unsigned kMapped = 6;                         // kMappedRegs
     static constexpr std::size_t kMaxCode = std::size_t{1} << 22;  // chain links are 22 bits
     static constexpr std::size_t kChargeBytes = 4;                 // SUBS + B<c>, 16-bit each
@@ -294,10 +294,10 @@ private:
     [[nodiscard]] Pending& pending(std::size_t k) noexcept {
         return reinterpret_cast<Pending*>(buf_ + pending_top_)[-1 - static_cast<std::ptrdiff_t>(k)];
     }
-    /// Bytes of a stub at most: BL, its data, the branch back (counted as 32-bit).
+    /// Bytes of a stub: BL and its data.
     [[nodiscard]] static std::size_t stub_bytes(SiteKind kind) noexcept {
         const bool wide = kind == SiteKind::budget_ja || kind == SiteKind::budget_lddw;
-        return 4 + (wide ? 8 : 4) + (kind == SiteKind::error ? 0 : 4);
+        return 4 + (wide ? 8 : 4);
     }
     /// B<c> (16-bit) to a stub emitted at the next flush_stubs() or island; the stub returns to
     /// just after it.
@@ -330,11 +330,15 @@ private:
             const Code to_stub = thumb::b_cond_t1(cond, rel(pos_, s.branch));
             if (!to_stub.ok()) bad_ = true;  // the islands keep every stub in reach
             write(s.branch, to_stub);
+            // The B<c> reaches at most 258 bytes past itself, so back fits its 7 bits.
+            const std::size_t back = (pos_ - (s.branch + 2)) / 2 - 1;
+            if (back > StubData::kMaxBack || s.aux > StubData::kMaxAux) bad_ = true;
             put_raw(thumb::bl(rel(slow_, pos_)));
-            put_raw(Code{s.pc, static_cast<std::uint16_t>(static_cast<unsigned>(s.kind) | (s.aux << 8)), 4});
+            put_raw(Code{s.pc,
+                         StubData::make_info(s.kind, s.aux, static_cast<unsigned>(back) & StubData::kMaxBack),
+                         4});
             if (s.kind == SiteKind::budget_ja || s.kind == SiteKind::budget_lddw)
                 put_raw(Code{s.target, s.lddw, 4});
-            if (s.kind != SiteKind::error) branch(Cond::al, s.branch + 2);
         }
         pending_ = 0;
         limit_ = pending_top_;
@@ -804,7 +808,7 @@ private:
         put(cmp_reg(T2, T0));
         put(dp_imm(DpOp::sbc, true, T0, hi, 0));
         const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-        slow_path(Cond::hs, static_cast<SiteKind>(kind), static_cast<std::uint8_t>(lg | (unsigned{hi} << 4)));
+        slow_path(Cond::hs, static_cast<SiteKind>(kind), static_cast<std::uint8_t>(lg | (unsigned{hi} << 2)));
         if (size == 8 || kind == AccessKind::atomic) {
             put(dp_reg(DpOp::add, false, T3, T3, T2));
             return {T3, pc, 0};

@@ -67,16 +67,25 @@ enum class SiteKind : std::uint8_t {
     budget_lddw = 6,  ///< as budget, for a block with lddw among its first 16 instructions (`lddw`)
 };
 /// What follows each `BL slow` in JIT code (halfwords): the return address points at it, so the
-/// code carries what its slow paths need and the runtime needs no bytecode.
+/// code carries what its slow paths need and the runtime needs no bytecode. The stub has no
+/// branch back: `back` says where the code resumes, just after the B<c> that went to the stub.
 struct StubData {
     std::uint16_t pc;  ///< eBPF instruction
-    std::uint16_t
-        info;  ///< SiteKind | aux << 8; accesses: aux = log2(size) | register of the upper half << 4
+    /// SiteKind | aux << 3 | back << 9. aux (6 bits): accesses log2(size) | register of the upper
+    /// half << 2, budgets the block's count, errors the ErrorCode. back (7 bits): the stub's BL
+    /// is 2 + 2 * back bytes past the resume address.
+    std::uint16_t info;
     std::uint16_t target;  ///< budget_ja only: the ja's target
     std::uint16_t lddw;    ///< budget_ja, budget_lddw: bit i set when the block's i-th instruction is lddw
-    [[nodiscard]] SiteKind kind() const noexcept { return static_cast<SiteKind>(info & 0xff); }
-    [[nodiscard]] unsigned aux() const noexcept { return info >> 8; }
-    /// Bytes of data after the BL: the stub resumes after them.
+    static constexpr unsigned kMaxAux = 63, kMaxBack = 127;
+    [[nodiscard]] static constexpr std::uint16_t make_info(SiteKind kind, unsigned aux,
+                                                           unsigned back) noexcept {
+        return static_cast<std::uint16_t>(static_cast<unsigned>(kind) | aux << 3 | back << 9);
+    }
+    [[nodiscard]] SiteKind kind() const noexcept { return static_cast<SiteKind>(info & 7); }
+    [[nodiscard]] unsigned aux() const noexcept { return (info >> 3) & kMaxAux; }
+    [[nodiscard]] unsigned back() const noexcept { return info >> 9; }
+    /// Bytes of data after the BL.
     [[nodiscard]] std::uint32_t size() const noexcept {
         return kind() == SiteKind::budget_ja || kind() == SiteKind::budget_lddw ? 8 : 4;
     }
@@ -130,7 +139,7 @@ namespace runtime {
 /// [r3, r2] that follows in the code goes there.
 inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint64_t addr =
-        (saved[2] + saved[3]) | (static_cast<std::uint64_t>(saved[site.aux() >> 4]) << 32);
+        (saved[2] + saved[3]) | (static_cast<std::uint64_t>(saved[site.aux() >> 2]) << 32);
     const std::size_t size = std::size_t{1} << (site.aux() & 3);
     const Access need = site.kind() == SiteKind::load    ? Access::read
                         : site.kind() == SiteKind::store ? Access::write
@@ -195,7 +204,7 @@ inline bool slow(Context* c, std::uint32_t* saved) noexcept {
         site.target = data[2];
         site.lddw = data[3];
     }
-    saved[13] += site.size();  // return past the data, to the branch back
+    saved[13] -= 6 + 2 * site.back();  // past the BL (Thumb bit kept) -> the resume address
     switch (site.kind()) {
         case SiteKind::load:
         case SiteKind::store:
