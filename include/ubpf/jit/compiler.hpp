@@ -110,6 +110,8 @@ private:
     };
     static constexpr std::uint16_t kNoPc = 0xffff;
     static constexpr std::uint32_t kBackTarget = 1u << 31;  // in `at` during the analysis
+    // In `live` above the upper-half bits: see known_zero_upper_halves().
+    static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
     static constexpr std::uint8_t kLeader = 1, kEmitted = 2;
     // On a memory access: its base register probably points into the stack (check that inline).
@@ -550,11 +552,16 @@ private:
         }
         // Upper halves: backward liveness to a fixed point (live sets only grow). Until the code
         // is written, `at` holds the instruction's use | def << 10.
+        // known_zero_upper_halves() finds the ZeroRule in `live` until the liveness sweeps.
         for (std::size_t pc = 0; pc < n; ++pc) {
             std::uint32_t use = 0, def = 0;
-            if (!second_slot(pc)) hi_effect(pc, use, def);
+            if (!second_slot(pc)) {
+                hi_effect(pc, use, def);
+                slots_[pc].live = static_cast<std::uint16_t>(zero_rule(pc));
+            }
             slots_[pc].at = use | def << 10 | (slots_[pc].at & kBackTarget);
         }
+        known_zero_upper_halves();
         // A sweep sees every change except one at a back-edge target, whose sources came first.
         for (bool again = true; again;) {
             again = false;
@@ -562,8 +569,8 @@ private:
                 if (second_slot(pc)) continue;
                 const std::uint32_t use = slots_[pc].at & kAllHi, def = (slots_[pc].at >> 10) & kAllHi;
                 const std::uint32_t in = (succ_live(pc) & ~def) | use;
-                if (in != slots_[pc].live) {
-                    slots_[pc].live = static_cast<std::uint16_t>(in);
+                if (in != (slots_[pc].live & kAllHi)) {
+                    slots_[pc].live = static_cast<std::uint16_t>(in | (slots_[pc].live & ~kAllHi));
                     if (slots_[pc].at & kBackTarget) again = true;
                 }
             }
@@ -608,7 +615,142 @@ private:
     [[nodiscard]] std::uint32_t succ_live(std::size_t pc) const noexcept {
         const Slot& s = slots_[pc];
         const std::uint32_t t = s.target != kNoPc ? slots_[s.target].live : 0u;
-        return t | (s.next != kNoPc ? slots_[s.next].live : 0u);
+        return (t | (s.next != kNoPc ? slots_[s.next].live : 0u)) & kAllHi;
+    }
+
+    /// How an instruction changes which upper halves are known to be 0: ALU32 results,
+    /// zero-extending loads and non-negative constants give 0; AND, OR, XOR, MOV, unsigned
+    /// shifts and divisions keep it.
+    enum class ZeroRule : std::uint8_t { same, gen, kill, copy, either, both, call, atomic };
+    [[nodiscard]] ZeroRule zero_rule(std::size_t pc) const noexcept {
+        const isa::OpInfo& r = row(pc);
+        const Insn& insn = code_[pc];
+        const Op op = r.op;
+        const bool reg = r.form == isa::Form::dst_src;
+        const bool nonneg = insn.imm >= 0;
+        if (isa::is_alu(op)) {
+            if (op == Op::le || op == Op::be || op == Op::bswap)
+                return insn.imm != 64 ? ZeroRule::gen : op == Op::le ? ZeroRule::same : ZeroRule::kill;
+            if (r.width == 32) return ZeroRule::gen;
+            switch (op) {
+                case Op::mov:
+                    return reg ? ZeroRule::copy : nonneg ? ZeroRule::gen : ZeroRule::kill;
+                case Op::and_:
+                    return reg ? ZeroRule::either : nonneg ? ZeroRule::gen : ZeroRule::same;
+                case Op::or_:
+                case Op::xor_:
+                    return reg ? ZeroRule::both : nonneg ? ZeroRule::same : ZeroRule::kill;
+                case Op::rsh:
+                    return !reg && (insn.imm & 63) >= 32 ? ZeroRule::gen : ZeroRule::same;
+                case Op::arsh:  // a non-negative value stays non-negative
+                    return ZeroRule::same;
+                case Op::div:  // unsigned (sdiv and smod are other ops): at most the dividend
+                case Op::mod:
+                    return ZeroRule::same;
+                default:
+                    return ZeroRule::kill;
+            }
+        }
+        if (op == Op::lddw) return code_[pc + 1].imm == 0 ? ZeroRule::gen : ZeroRule::kill;
+        if (op == Op::ldx) return r.width == 64 ? ZeroRule::kill : ZeroRule::gen;
+        if (op == Op::ldxs) return ZeroRule::kill;
+        if (is_call(op)) return ZeroRule::call;
+        if (isa::is_atomic(op)) return ZeroRule::atomic;
+        return ZeroRule::same;
+    }
+    /// Upper halves known to be 0 after the instruction at pc (rule: its zero_rule), given z before.
+    [[nodiscard]] std::uint32_t zero_after(std::size_t pc, ZeroRule rule, std::uint32_t z) const noexcept {
+        const Insn& insn = code_[pc];
+        const std::uint32_t d = bit(insn.dst());
+        const bool kept = (z & d) != 0, zs = (z & bit(insn.src())) != 0;
+        switch (rule) {
+            case ZeroRule::same:
+                return z;
+            case ZeroRule::gen:
+                return z | d;
+            case ZeroRule::kill:
+                return z & ~d;
+            case ZeroRule::copy:
+                return zs ? z | d : z & ~d;
+            case ZeroRule::either:
+                return kept || zs ? z | d : z & ~d;
+            case ZeroRule::both:
+                return kept && zs ? z | d : z & ~d;
+            case ZeroRule::call:
+                return z & ~0x3fu;  // R0-R5 come back changed; R6-R9 are kept
+            case ZeroRule::atomic:
+                break;
+        }
+        std::uint32_t use = 0, def = 0;
+        hi_effect(pc, use, def);
+        return row(pc).width == 32 ? z | def : z & ~def;  // 32-bit fetches zero-extend
+    }
+    /// Known-zero upper halves, forward to a fixed point (the sets only shrink; function starts
+    /// know nothing). Two uses: an instruction whose destination's upper half is 0 before and
+    /// after leaves it alone (kKeepsHi: neither written nor, for MOV/AND/OR/XOR, read), and a
+    /// 64-bit jump whose operands' upper halves are 0 compares the lower halves (kNarrowJump).
+    /// Both take the upper halves they no longer read out of the instruction's use/def in `at`.
+    void known_zero_upper_halves() noexcept {
+        const std::size_t n = code_.size();
+        constexpr unsigned kShift = 20;
+        constexpr std::uint32_t kMask = kAllHi << kShift;
+        for (std::size_t pc = 0; pc < n; ++pc) slots_[pc].at |= kMask;
+        for (std::size_t f : prog_.functions()) slots_[f].at &= ~kMask;
+        slots_[0].at &= ~kMask;
+        for (bool again = true; again;) {
+            again = false;
+            for (std::size_t pc = 0; pc < n; ++pc) {
+                if (second_slot(pc)) continue;
+                const auto rule = static_cast<ZeroRule>(slots_[pc].live);
+                const std::uint32_t out = zero_after(pc, rule, (slots_[pc].at & kMask) >> kShift) << kShift;
+                for (const std::uint16_t q : {slots_[pc].next, slots_[pc].target}) {
+                    if (q == kNoPc || (slots_[q].at & kMask & ~out) == 0) continue;
+                    slots_[q].at &= ~kMask | out;
+                    if (q <= pc) again = true;
+                }
+            }
+        }
+        for (std::size_t pc = 0; pc < n; ++pc) {
+            if (second_slot(pc)) continue;
+            std::uint32_t& at = slots_[pc].at;
+            const std::uint32_t z = (at & kMask) >> kShift;
+            const auto rule = static_cast<ZeroRule>(slots_[pc].live);
+            slots_[pc].live = 0;
+            std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
+            at &= kBackTarget;
+            const isa::OpInfo& r = row(pc);
+            const Insn& insn = code_[pc];
+            const std::uint32_t d = bit(insn.dst()), s = bit(insn.src());
+            const bool writes = isa::is_alu(r.op) || r.op == Op::lddw || r.op == Op::ldx;
+            if (writes && (def & d) && (z & d) && (zero_after(pc, rule, z) & d)) {
+                slots_[pc].live |= kKeepsHi;
+                def &= ~d;
+                if (r.width == 64 &&
+                    (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ || r.op == Op::xor_))
+                    use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
+            }
+            if (isa::is_conditional_jump(r.op) && r.width == 64 && (z & d) &&
+                (r.form == isa::Form::cond_src ? (z & s) != 0 : insn.imm >= 0)) {
+                slots_[pc].live |= kNarrowJump;
+                use &= ~(d | s);
+            }
+            at |= use | def << 10;
+        }
+    }
+    /// The destination's upper half when the instruction at pc leaves it as it is (kKeepsHi).
+    [[nodiscard]] std::uint32_t kept(std::size_t pc) const noexcept {
+        return (slots_[pc].live & kKeepsHi) ? bit(code_[pc].dst()) : 0u;
+    }
+    /// Upper halves to compute for the group of len instructions at p: those live after it,
+    /// except a destination that its first writer in the group keeps.
+    [[nodiscard]] std::uint32_t group_out(std::size_t p, std::size_t len) const noexcept {
+        std::uint32_t keep = 0, seen = 0;
+        for (std::size_t k = p; k < p + len; ++k) {
+            const std::uint32_t d = bit(code_[k].dst());
+            if ((seen & d) == 0) keep |= kept(k);
+            seen |= d;
+        }
+        return succ_live(p + len - 1) & ~keep;
     }
     static constexpr std::uint32_t bit(unsigned r) noexcept { return r < 10 ? 1u << r : 0; }
     /// Upper halves the instruction at pc reads (use) and always writes (def). Conservative:
@@ -1116,6 +1258,10 @@ private:
                 if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
                 const bool carry = op == Op::add || op == Op::sub;
                 put(dp_reg(lo_op, carry, lo, alo, blo));
+                if (!carry && !live(dst, true)) {  // halves apart: nothing to compute for a dead one
+                    wb(dst, false, lo);
+                    return;
+                }
                 put(dp_reg(hi_op, false, hi, ahi, bhi));
                 wb_pair(dst, lo, hi);
                 return;
@@ -1314,12 +1460,22 @@ private:
 
     // ---- jumps and calls ------------------------------------------------------------------------
 
-    void jump(const Insn& insn, const isa::OpInfo& r) noexcept {
+    void jump(const Insn& insn, const isa::OpInfo& row64) noexcept {
         using namespace thumb;
-        const std::size_t target = jump_target(pc_, r);
-        if (r.op == Op::ja) {
+        const std::size_t target = jump_target(pc_, row64);
+        if (row64.op == Op::ja) {
             branch_to_insn(Cond::al, target);
             return;
+        }
+        // Operands below 2^32 (kNarrowJump): their lower halves compare alike, signed or not.
+        isa::OpInfo r = row64;
+        if (slots_[pc_].live & kNarrowJump) {
+            r.width = 32;
+            r.op = r.op == Op::jsgt   ? Op::jgt
+                   : r.op == Op::jsge ? Op::jge
+                   : r.op == Op::jslt ? Op::jlt
+                   : r.op == Op::jsle ? Op::jle
+                                      : r.op;
         }
         if (r.width == 64 && r.form == isa::Form::cond_imm && insn.imm == 0 &&
             (r.op == Op::jeq || r.op == Op::jne)) {
@@ -1541,9 +1697,9 @@ private:
             }
             --hold_;
             flags_live_ = false;
-            if (options_.poison_dead_upper_halves) poison(slots_[pc_].live);
+            if (options_.poison_dead_upper_halves) poison(slots_[pc_].live & kAllHi);
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
-            hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_);
+            hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_) & ~kept(pc_);
             const std::size_t fused = fuse();
             if (fused == 0) emit(code_[pc_], r);
             // Instructions folded into the first one are never jump targets (not leaders).
@@ -1671,7 +1827,7 @@ private:
         if (g == Group::none) return zero_extend(p);
         if (g == Group::load_op) {
             const unsigned a = code_[p].dst();
-            hi_out_ = succ_live(p + 1);
+            hi_out_ = group_out(p, 2);
             dead_lo_ = static_cast<int>(a);
             load(code_[p], row(p));
             dead_lo_ = -1;
@@ -1682,7 +1838,7 @@ private:
         const unsigned a = code_[p].dst(), b = code_[p].src();
         const Insn& i1 = code_[p + 1];
         if (g == Group::mod) {
-            hi_out_ = succ_live(p + 3);
+            hi_out_ = group_out(p, 4);
             if (k_prev != i1.imm) load_imm(T2, static_cast<std::uint32_t>(i1.imm));
             t2_k_ = i1.imm;
             const Reg vb = rd(b, false, T0);
@@ -1700,7 +1856,7 @@ private:
             return 4;
         }
         const isa::OpInfo& row1 = row(p + 1);
-        hi_out_ = succ_live(p + 1);
+        hi_out_ = group_out(p, 2);
         const auto v = static_cast<std::uint32_t>(i1.imm);
         const Op op = row1.op;
         if (row1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v)) {
@@ -1740,18 +1896,20 @@ private:
             !is(p + 1, Op::rsh, 64, isa::Form::dst_imm) || code_[p + 1].imm != 32 ||
             code_[p + 1].dst() != i0.dst())
             return 0;
-        hi_out_ = succ_live(p + 1);
+        hi_out_ = group_out(p, 2);
         set_imm(i0.dst(), true, 0, T1);
         return 2;
     }
 
     /// A block that is only `ja T` charges itself and T's block at once and jumps past T's
     /// charge, saving a charge per loop iteration. runtime::budget follows the ja when it cuts
-    /// such a block. Not when T is itself a lone ja (its charge would cover a third block) or
-    /// the sum does not fit one charge.
+    /// such a block. Not when T is itself a lone ja (its charge would cover a third block), the
+    /// sum does not fit one charge, or T is a call or an exit: past a cut-off in the merged
+    /// block only stores are refused (runtime::budget), so T's own charge must stop the run.
     bool merge_ja() noexcept {
         const std::size_t t = jump_target(pc_, row(pc_));
-        if (t == pc_ || row(t).op == Op::ja) return false;
+        const Op target_op = row(t).op;
+        if (t == pc_ || target_op == Op::ja || target_op == Op::exit || is_call(target_op)) return false;
         std::uint16_t lddw = 0;
         const std::uint32_t count = 1 + block_length(t, &lddw);
         if (count > kMaxBlock) return false;
