@@ -450,9 +450,9 @@ private:
             if (mapped(r, hi) >= 0)
                 ctx_word(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
     }
-    void reload(unsigned r) noexcept {
+    void reload(unsigned r, bool upper_too = true) noexcept {
         for (bool hi : {false, true})
-            if (mapped(r, hi) >= 0)
+            if (mapped(r, hi) >= 0 && (upper_too || !hi))
                 ctx_word(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
     }
 
@@ -875,7 +875,9 @@ private:
         put(mov_reg(r1, sp));
         ctx_word(Mem::str, r1, ctx::kEntrySp);
         ctx_word(Mem::ldr, kBudget, ctx::kBudget);
-        for (unsigned r = 0; r <= isa::kFramePointer; ++r) reload(r);
+        // Upper halves dead where main starts are never read before being written.
+        const std::uint32_t live_hi = slots_[prog_.entry].live & kAllHi;
+        for (unsigned r = 0; r <= isa::kFramePointer; ++r) reload(r, ((live_hi >> r) & 1) != 0);
         // Without local calls main is inline code whose exits jump to exit_ok (it follows here
         // when it starts at pc 0). Otherwise main is called like a local function, so that a
         // local call to it returns normally.
@@ -1103,8 +1105,17 @@ private:
             case Op::mov:
             case Op::movsx: {
                 if (r.form == isa::Form::dst_imm) {
-                    set_imm(dst, false, static_cast<std::uint32_t>(insn.imm), T0);
-                    set_imm(dst, true, wide && insn.imm < 0 ? 0xffffffffu : 0, T1);
+                    const auto lo = static_cast<std::uint32_t>(insn.imm);
+                    const std::uint32_t hi = wide && insn.imm < 0 ? 0xffffffffu : 0;
+                    if (lo == hi && live(dst, true)) {  // 0 or -1: both halves from one register
+                        const Reg v = wr(dst, false, T0);
+                        load_imm(v, lo);
+                        wb(dst, false, v);
+                        set(dst, true, v);
+                        return;
+                    }
+                    set_imm(dst, false, lo, T0);
+                    set_imm(dst, true, hi, T1);
                     return;
                 }
                 const unsigned src = insn.src();
