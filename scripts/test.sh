@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: format check, an ASan+UBSan build with every ctest (unit tests, the
+# The whole test suite: format check, the optimised build of scripts/build.sh (optimisers find
+# other warnings), an ASan+UBSan build with every ctest (unit tests, the
 # .data corpus, the public bpf_conformance suite, the CLI, the Cortex-M4 build, packaging),
 # and a bounded libFuzzer run. Fails loudly on the first problem.
 set -euo pipefail
@@ -9,6 +10,9 @@ jobs=$(nproc)
 echo "== clang-format"
 files=$(git ls-files '*.hpp' '*.cpp')
 clang-format --dry-run --Werror $files
+
+echo "== build (the README's first command: RelWithDebInfo, warnings are errors)"
+scripts/build.sh
 
 echo "== build with ASan and UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DUBPF_SANITIZE=ON -DUBPF_BUILD_BENCH=ON
