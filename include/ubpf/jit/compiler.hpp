@@ -186,15 +186,25 @@ private:
         const Code c = n.ok() ? n : thumb::mem_imm(op, r, kCtx, offset);
         room();
         const bool conditional = it_left_ > 0;
-        if (it_left_ > 0) --it_left_;  // a load or store sets no flags, 16-bit or not
+        if (it_left_ > 0) --it_left_;         // a load or store sets no flags, 16-bit or not
+        const unsigned kept = stored_count_;  // a store changes no register: earlier ones still hold
         put_raw(c);
-        if (op == thumb::Mem::str && !conditional) stored(r, offset);
+        if (op == thumb::Mem::str && !conditional) {
+            stored_count_ = kept;
+            stored(r, offset);
+        }
     }
     /// Store-to-load forwarding: the context words stored by the code emitted last (nothing but
     /// such stores since), so that loading one of them again into the same register is skipped.
     void stored(Reg r, std::int32_t offset) noexcept {
-        if (stored_count_ == 2) stored_count_ = 0;
-        stored_[stored_count_++] = Stored{offset, r};
+        unsigned k = 0;  // the word's older entry, else the older of two
+        while (k < stored_count_ && stored_[k].offset != offset) ++k;
+        if (k == 2) {
+            stored_[0] = stored_[1];
+            k = 1;
+        }
+        stored_[k] = Stored{offset, r};
+        if (k == stored_count_) ++stored_count_;
     }
     [[nodiscard]] bool holds(Reg r, std::int32_t offset) const noexcept {
         for (unsigned k = 0; k < stored_count_; ++k)
