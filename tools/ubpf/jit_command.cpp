@@ -54,7 +54,7 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             const unsigned k = static_cast<unsigned>(d.kind());
             std::snprintf(line, sizeof line, "    %06zx:  data: pc %u, %s, %u, resume at %#zx", begin,
                           static_cast<unsigned>(d.pc), k < 7 ? kKinds[k] : "?", d.aux(),
-                          begin - 6 - 2 * d.back());
+                          static_cast<std::size_t>(d.resume(begin)));
             out << line;
             if (d.kind() == jit::SiteKind::budget_ja) out << ", target " << d.target;
             if (d.lddw != 0) out << ", lddw mask " << hex(d.lddw);

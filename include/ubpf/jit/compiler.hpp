@@ -343,7 +343,7 @@ private:
             if (!to_stub.ok()) bad_ = true;  // the islands keep every stub in reach
             write(s.branch, to_stub);
             // The B<c> reaches at most 258 bytes past itself, so back fits its 7 bits.
-            const std::size_t back = (pos_ - (s.branch + 2)) / 2 - 1;
+            const std::size_t back = StubData::back_for(pos_, s.branch + 2);
             if (back > StubData::kMaxBack || s.aux > StubData::kMaxAux) bad_ = true;
             put_raw(thumb::bl(rel(slow_, pos_)));
             put_raw(Code{s.pc,
@@ -653,8 +653,7 @@ private:
                 case Op::rsh:
                     return !reg && (insn.imm & 63) >= 32 ? ZeroRule::gen : ZeroRule::same;
                 case Op::arsh:  // a non-negative value stays non-negative
-                    return ZeroRule::same;
-                case Op::div:  // unsigned (sdiv and smod are other ops): at most the dividend
+                case Op::div:   // unsigned (sdiv and smod are other ops): at most the dividend
                 case Op::mod:
                     return ZeroRule::same;
                 default:
@@ -705,8 +704,7 @@ private:
         constexpr unsigned kShift = 20;
         constexpr std::uint32_t kMask = kAllHi << kShift;
         for (std::size_t pc = 0; pc < n; ++pc) slots_[pc].at |= kMask;
-        for (std::size_t f : prog_.functions()) slots_[f].at &= ~kMask;
-        slots_[0].at &= ~kMask;
+        for (std::size_t f : prog_.functions()) slots_[f].at &= ~kMask;  // function_starts[0] is 0
         for (bool again = true; again;) {
             again = false;
             for (std::size_t pc = 0; pc < n; ++pc) {
@@ -1108,9 +1106,7 @@ private:
         using namespace thumb;
         const unsigned dst = insn.dst();
         const bool wide = r.width == 64;
-        Op op = r.op;
-        if (op == Op::div && insn.off == 1) op = Op::sdiv;
-        if (op == Op::mod && insn.off == 1) op = Op::smod;
+        const Op op = r.op;
         switch (op) {
             case Op::mov:
             case Op::movsx: {

@@ -85,6 +85,12 @@ struct StubData {
     [[nodiscard]] SiteKind kind() const noexcept { return static_cast<SiteKind>(info & 7); }
     [[nodiscard]] unsigned aux() const noexcept { return (info >> 3) & kMaxAux; }
     [[nodiscard]] unsigned back() const noexcept { return info >> 9; }
+    /// `back` for a stub whose BL is at `bl` and whose code resumes at `resume`.
+    [[nodiscard]] static constexpr std::size_t back_for(std::size_t bl, std::size_t resume) noexcept {
+        return (bl - resume) / 2 - 1;
+    }
+    /// Where the code resumes, from the address of this data (just past the BL).
+    [[nodiscard]] std::uintptr_t resume(std::uintptr_t data) const noexcept { return data - 6 - 2 * back(); }
     /// Bytes of data after the BL.
     [[nodiscard]] std::uint32_t size() const noexcept {
         return kind() == SiteKind::budget_ja || kind() == SiteKind::budget_lddw ? 8 : 4;
@@ -204,7 +210,7 @@ inline bool slow(Context* c, std::uint32_t* saved) noexcept {
         site.target = data[2];
         site.lddw = data[3];
     }
-    saved[13] -= 6 + 2 * site.back();  // past the BL (Thumb bit kept) -> the resume address
+    saved[13] = static_cast<std::uint32_t>(site.resume(saved[13]));  // even offsets: Thumb bit kept
     switch (site.kind()) {
         case SiteKind::load:
         case SiteKind::store:
