@@ -2,7 +2,7 @@
 // The JIT compiler's contract with its buffer (host side, no code runs): every buffer too small
 // gives jit_buffer_too_small and nothing is written outside it; an odd start address gives
 // jit_buffer_misaligned; the smallest buffer that works gives the same bytes as a large one;
-// the offsets span maps every instruction into the code.
+// the offsets span maps every instruction into the code. Also the budget runtime (host-side).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -84,4 +84,39 @@ TEST_CASE("JIT offsets: every instruction maps into the code, in order", "[jit]"
     }
     CHECK(r->entry < offsets[0]);  // the entry routine comes before the program
     CHECK(r->slow < r->entry);     // and the shared routines before it
+}
+
+// The budget counter in r6 is signed (a charge that makes it negative goes to the slow path);
+// runtime::budget hands out budgets above 2^31 - 1 from the reserve. Host-side: the runtime
+// function is plain C++, called here with the registers the slow routine would pass.
+TEST_CASE("JIT runtime: the budget counter is refilled from the reserve", "[jit][budget]") {
+    using namespace ubpf::jit;
+    Context c{};
+    std::uint32_t saved[14] = {};
+    StubData site{};
+    site.pc = 10;
+    site.info = StubData::make_info(SiteKind::budget, 5, 0);
+    // Counter 2, a block of 5: 2 - 5 = -3 after the SUBS; the reserve holds 100 more.
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
+    c.reserve = 100;
+    REQUIRE(runtime::budget(&c, site, saved));
+    CHECK(saved[kBudgetRegister] == 97);  // 2 + 100 - 5
+    CHECK(c.reserve == 0);
+    CHECK(c.pending == 0);
+    // The largest budget: the counter takes 2^31 - 1 at most, the rest stays in the reserve.
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
+    c.reserve = 0x7fffffff;
+    REQUIRE(runtime::budget(&c, site, saved));
+    CHECK(saved[kBudgetRegister] == 0x7fffffffu - 5);
+    CHECK(c.reserve == 2);
+    // Without a reserve the block is cut after its 2nd instruction: pc 12 cannot run.
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
+    c.reserve = 0;
+    REQUIRE(runtime::budget(&c, site, saved));
+    CHECK(c.pending == 13);
+    CHECK(saved[kBudgetRegister] == static_cast<std::uint32_t>(-3));
+    // The next charge finds the counter negative: the run stops at the cut-off.
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(-3 - 5);
+    CHECK_FALSE(runtime::budget(&c, site, saved));
+    CHECK(c.error == error_word(ubpf::ErrorCode::budget_exhausted, 12));
 }

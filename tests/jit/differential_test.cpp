@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <ubpf/host/assembler.hpp>
 #include <ubpf/host/disassembler.hpp>
 #include <ubpf/host/environment.hpp>
 #include <ubpf/isa.hpp>
@@ -235,25 +236,89 @@ TEST_CASE("random programs: interpreter and Cortex-M4 JIT code agree", "[jit][di
         if (i < g_from) continue;
         // The reference interpreter runs in the same image, so that pointer values (r1, r3, r10)
         // and everything computed from them are the same for both engines.
-        const ubpf::host::RunReport want = session.interpret(request);
+        const auto compare = [&](const ubpf::host::RunRequest& req) {
+            const ubpf::host::RunReport want = session.interpret(req);
+            const ubpf::m4::JitImageRun got = session.run(req);
+            INFO("program " << i << " (seed " << g_seed << "), budget " << req.budget << ":\n"
+                            << ubpf::host::disassemble(code));
+            REQUIRE_FALSE(got.fault.has_value());
+            REQUIRE(got.mismatch.empty());
+            REQUIRE(describe(got.report) == describe(want));
+            INFO("result: " << describe(want));
+            REQUIRE(got.report.mem_after == want.mem_after);
+            return want;
+        };
         // Every other program with poisoned dead upper halves: a liveness mistake shows.
         session.set_poison(i % 2 == 1);
-        const ubpf::m4::JitImageRun got = session.run(request);
-        INFO("program " << i << " (seed " << g_seed << "), budget " << request.budget << ":\n"
-                        << ubpf::host::disassemble(code));
-        REQUIRE_FALSE(got.fault.has_value());
-        REQUIRE(got.mismatch.empty());
+        const ubpf::host::RunReport want = compare(request);
         if (want.error.code >= ubpf::ErrorCode::stack_too_small || want.ok) ++verified;
         if (!want.ok) ++errors;
-        REQUIRE(describe(got.report) == describe(want));
-        INFO("result: " << describe(want));
-        REQUIRE(got.report.mem_after == want.mem_after);
+        // Again with the budget running out at a random instruction of that run: the cut-off
+        // (inside a block the JIT charges at once), its error and the memory left must match.
+        if (want.instructions > 0) {
+            std::mt19937 cut(g_seed * 7919u + static_cast<unsigned>(i));  // --from K reruns it alike
+            request.budget = std::uniform_int_distribution<std::uint64_t>(0, want.instructions - 1)(cut);
+            compare(request);
+        }
     }
     // The generator must mostly make programs the verifier accepts, and runs of both kinds
     // (over enough of them: --from may leave a single one).
     if (const int ran = g_programs - g_from; ran >= 100) {
         CHECK(verified > ran / 2);
         CHECK(errors < ran);
+    }
+}
+
+// A forward conditional jump's fall-through stays in the jump's block: the block is charged at
+// once and the taken edge gives back what it skips. Expected values by hand from the
+// interpreter's rule (the budget-th instruction executed is the last to run), also checked
+// against the interpreter itself.
+TEST_CASE("budget cut-offs in a block that goes on past a forward jump", "[jit][budget]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    struct Case {
+        const char* what;
+        const char* source;
+        std::uint64_t budget;
+        std::uint32_t error_pc;  // every case runs out of budget
+        std::uint8_t mem0, mem1;
+    };
+    // Blocks: {0-3} (2 and 3 fall through from the jeq), the exit at 4, {5} and the exit at 6.
+    const char* fall = "mov %r0, 0\njeq %r0, 1, +3\nstxb [%r1+0], %r0\nstxb [%r1+1], %r0\nexit\n"
+                       "stxb [%r1+2], %r0\nexit";
+    // The same with the jump taken (r0 = 1): 0, 1, 5, 6 run.
+    const char* taken = "mov %r0, 1\njeq %r0, 1, +3\nstxb [%r1+0], %r0\nstxb [%r1+1], %r0\nexit\n"
+                        "stxb [%r1+0], %r0\nexit";
+    const Case cases[] = {
+        // Instructions 0, 1, 2 run: the first store happens, the second (pc 3) is past the cut.
+        {"fall-through, cut between the stores", fall, 3, 3, 0x00, 0xbb},
+        {"fall-through, cut at the first store", fall, 2, 2, 0xaa, 0xbb},
+        {"fall-through, cut at the jump", fall, 1, 1, 0xaa, 0xbb},
+        // Taken: the block's charge (4) failed with 2 or 3 left, the jump gives back 2; the
+        // store at pc 5 runs (it lies past the cut-off the failed charge remembered, pc 2 or 3,
+        // but on the other path) and the exit at 6 is the instruction that cannot run.
+        {"taken after a charge that did not fit, store past the old cut-off", taken, 3, 6, 0x01, 0xbb},
+        {"taken, the target's own charge fails", taken, 2, 5, 0xaa, 0xbb},
+        {"taken, cut at the jump", taken, 1, 1, 0xaa, 0xbb},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what << ", budget " << c.budget);
+        const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(c.source);
+        REQUIRE(assembled.error.empty());
+        ubpf::host::RunRequest request;
+        request.code = assembled.code;
+        request.mem = {0xaa, 0xbb, 0xcc, 0xdd};
+        request.budget = c.budget;
+        const ubpf::host::RunReport want = session.interpret(request);
+        const ubpf::m4::JitImageRun got = session.run(request);
+        REQUIRE_FALSE(got.fault.has_value());
+        for (const ubpf::host::RunReport* r : {&want, &got.report}) {
+            REQUIRE_FALSE(r->ok);
+            CHECK(r->error.code == ubpf::ErrorCode::budget_exhausted);
+            CHECK(r->error.pc == c.error_pc);
+            REQUIRE(r->mem_after.size() == 4);
+            CHECK(r->mem_after[0] == c.mem0);
+            CHECK(r->mem_after[1] == c.mem1);
+        }
     }
 }
 

@@ -522,6 +522,12 @@ private:
         leaf_ = prog_.function_count == 1;
         for (std::size_t f : prog_.functions()) mark(f);
         std::uint32_t stack_regs = 1u << isa::kFramePointer;
+        constexpr unsigned kMaxEdges = 16;
+        struct Edge {
+            std::uint16_t from, to;
+        } back_edges[kMaxEdges];
+        std::uint16_t over_ja[kMaxEdges];
+        unsigned edges = 0, overs = 0;
         for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
             const std::size_t next = pc + isa::slots(r.op);
@@ -532,7 +538,22 @@ private:
                 slots_[pc].target = static_cast<std::uint16_t>(t);
                 if (t <= pc) slots_[t].at |= kBackTarget;
                 mark(t);
-                mark(pc + 1);
+                // What a forward conditional jump falls through to stays in its block unless
+                // something else makes it a leader: the block is charged as a whole and the
+                // taken edge gives back what it skips (exit_block()). Not where the taken edge
+                // is probably the hot one: a backward jump, or (below) a forward one over a
+                // `ja` that leaves the innermost loop.
+                if (t <= pc) {
+                    if (edges < kMaxEdges) back_edges[edges] = {static_cast<std::uint16_t>(pc),
+                                                                static_cast<std::uint16_t>(t)};
+                    ++edges;
+                }
+                if (r.op == Op::ja || t <= pc) {
+                    mark(pc + 1);
+                } else if (pc + 1 < n && row(pc + 1).op == Op::ja) {
+                    if (overs < kMaxEdges) over_ja[overs] = static_cast<std::uint16_t>(pc);
+                    ++overs;
+                }
             }
             if (r.op == Op::call || r.op == Op::callx) helpers_ = true;
             if (r.op == Op::call_local) local_calls_ = true;
@@ -545,6 +566,19 @@ private:
                 (isa::is_alu(r.op) && r.width == 64 &&
                  (r.op == Op::div || r.op == Op::mod || r.op == Op::sdiv || r.op == Op::smod)))
                 leaf_ = false;  // these call out, clobbering ip
+        }
+        // `jcc +1; ja L`: the ja's block is charged with the jump's when the ja goes back to the
+        // head of the innermost loop around them (the taken edge leaves the loop), and charged
+        // with L's block (merge_ja) when it leaves that loop (the taken edge stays in it).
+        // (More than kMaxEdges of either: the ones not recorded stay charged with the jump.)
+        for (unsigned k = 0; k < overs && k < kMaxEdges; ++k) {
+            const std::size_t pc = over_ja[k];
+            std::size_t head = kNoPc;
+            for (unsigned e = 0; e < edges && e < kMaxEdges; ++e)
+                if (back_edges[e].to <= pc && pc < back_edges[e].from &&
+                    (head == kNoPc || back_edges[e].to > head))
+                    head = back_edges[e].to;
+            if (edges > kMaxEdges || slots_[pc + 1].target != head) mark(pc + 1);
         }
         // Blocks longer than one charge immediate are split; groups are found inside blocks.
         std::uint32_t run = 0;
@@ -909,8 +943,24 @@ private:
         std::uint16_t lddw = 0;
         const std::uint32_t count = block_length(pc_, &lddw);
         subtract_budget(count);
-        slow_path(Cond::lo, lddw != 0 ? SiteKind::budget_lddw : SiteKind::budget,
+        slow_path(Cond::mi, lddw != 0 ? SiteKind::budget_lddw : SiteKind::budget,
                   static_cast<std::uint8_t>(count), 0, lddw);
+        block_left_ = count;
+    }
+    /// A conditional branch to the instruction at pc that ends the current eBPF instruction. When
+    /// instructions of the block follow (a forward jump's fall-through stays in the block), the
+    /// taken edge gives back their charge: `IT c; ADD r6, #n; B` (inside the IT block the ADD
+    /// leaves the compare's flags for the branch).
+    void exit_block(Cond c, std::size_t pc) noexcept {
+        const std::uint32_t skipped = block_left_ - 1;
+        if (skipped == 0) {
+            branch_to_insn(c, pc);
+            return;
+        }
+        put(thumb::it_then(c, 2));
+        put(thumb::narrow(thumb::add_imm(kBudget, kBudget, skipped, true), true));
+        branch_to_insn(Cond::al, pc);  // the last instruction of the IT block
+        it_left_ = 0;
     }
 
     // ---- memory ---------------------------------------------------------------------------------
@@ -1500,7 +1550,7 @@ private:
             Reg lo = T0, hi = T1;
             rd_pair(insn.dst(), T0, T1, lo, hi);
             put(dp_reg(DpOp::orr, true, T4, lo, hi));
-            branch_to_insn(r.op == Op::jeq ? Cond::eq : Cond::ne, target);
+            exit_block(r.op == Op::jeq ? Cond::eq : Cond::ne, target);
             return;
         }
         // A 32-bit comparison with a constant that fits the instruction needs no register.
@@ -1552,7 +1602,7 @@ private:
                 default:
                     break;
             }
-            branch_to_insn(c, target);
+            exit_block(c, target);
             return;
         }
         const Reg ahi = rd(insn.dst(), true, T1);
@@ -1611,7 +1661,7 @@ private:
                 break;
             }
         }
-        branch_to_insn(c, target);
+        exit_block(c, target);
     }
 
     void helper_call(const Insn& insn, const isa::OpInfo& r) noexcept {
@@ -1725,6 +1775,7 @@ private:
                 slots_[pc_ + k].flags |= kEmitted;
             }
             if (r.op == Op::ja || r.op == Op::exit) flush_stubs();
+            block_left_ -= fused > 0 ? static_cast<std::uint32_t>(fused) : 1u;
             pc_ += fused > 0 ? fused : isa::slots(r.op);
         }
         flush_stubs();
@@ -1931,7 +1982,7 @@ private:
         const std::uint32_t count = 1 + block_length(t, &lddw);
         if (count > kMaxBlock) return false;
         subtract_budget(count);
-        slow_path(Cond::lo, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t, lddw);
+        slow_path(Cond::mi, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t, lddw);
         if (emitted(t))
             branch(Cond::al, slots_[t].at + kChargeBytes);
         else
@@ -1999,6 +2050,7 @@ private:
     Stored stored_[2] = {};  // see stored()
     unsigned stored_count_ = 0;
     unsigned it_left_ = 0;  // instructions of the current IT block still to come
+    std::uint32_t block_left_ = 0;  // instructions of the charged block not yet emitted
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};

@@ -41,8 +41,11 @@ constexpr std::int32_t reg(unsigned r, bool hi) noexcept {
 }  // namespace ctx
 
 /// The ARM register that holds the budget counter (instructions still allowed) while JIT code
-/// runs: a low register, so that a block's charge `SUBS r6, #count` is a 16-bit instruction.
+/// runs: a low register, so that a block's charge `SUBS r6, #count` is a 16-bit instruction. The
+/// counter is signed (a charge that makes it negative goes to the slow path), so it holds at
+/// most kMaxCounter; runtime::budget refills it from Context::reserve.
 inline constexpr unsigned kBudgetRegister = 6;
+inline constexpr std::uint32_t kMaxCounter = 0x7fffffff;
 
 /// Memory access kinds as JIT code reports them: the permission the access needs.
 enum class AccessKind : std::uint8_t { load = 0, store = 1, atomic = 2 };
@@ -118,6 +121,7 @@ struct Context {
     std::uint32_t pending;
     std::uint32_t stack_count[12];
     // Runtime only.
+    std::uint32_t reserve;  ///< budget not yet in the counter (which holds at most kMaxCounter)
     std::span<const Helper> helpers;
     HelperPolicy policy;
     const MemoryMap* memory;
@@ -139,6 +143,12 @@ static_assert(offsetof(Context, helpers) >= ctx::kSize);
 /// What JIT code calls: AAPCS functions.
 namespace runtime {
 
+/// The counter (kBudgetRegister, signed) is negative from a block whose charge did not fit until
+/// the run stops, or until a jump leaves that block before its cut-off (see budget()).
+inline bool budget_overdrawn(const std::uint32_t* saved) noexcept {
+    return static_cast<std::int32_t>(saved[kBudgetRegister]) < 0;
+}
+
 /// An access failed its inline check. The address is r2 + r3 (offset in the inline region and
 /// its start) with its upper half in the register the site names: the interpreter's full check
 /// (every region with its permissions). On success r3 = host address and r2 = 0, so the access
@@ -151,7 +161,7 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
                         : site.kind() == SiteKind::store ? Access::write
                                                          : Access::read_write;
     // An instruction past the budget cut-off of this block never runs: the budget ran out first.
-    if (c->pending != 0 && c->pending - 1 <= site.pc) {
+    if (budget_overdrawn(saved) && c->pending - 1 <= site.pc) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
         return false;
     }
@@ -168,24 +178,38 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
     return false;
 }
 
-/// A block did not fit the budget: the counter (kBudgetRegister) is the budget after subtracting the
-/// block's count (wrapped). The run stops at the first instruction of the block that the budget
-/// does not cover; the instructions before it still run. So the cut-off is remembered (pending)
-/// and the block goes on: the counter is set to 0 so that the next charge stops the run, and
-/// every store and atomic from now on takes the full check, which refuses those past the
-/// cut-off, so memory is left as the interpreter leaves it (loads and register writes there are
-/// harmless; stores at a constant frame offset are unchecked, and the stack is not visible after
-/// a failed run). A fault before the cut-off keeps its own error. The stub data says which of
-/// the block's first 16 instructions are lddw (two slots); later ones start a new block.
+/// A block's charge did not fit: the counter (kBudgetRegister) is the budget after subtracting
+/// the block's count. The run stops at the first instruction of the block that the budget does
+/// not cover; the instructions before it still run. A block may go on past forward conditional
+/// jumps: its charge counts the instructions along its fall-through path, and a jump taken out
+/// of it adds back those it skips. So the counter is left negative (budget minus count), the
+/// cut-off remembered (pending), and the block goes on: while the counter is negative, every
+/// store and atomic takes the full check (runtime::memory), which refuses those past the cut-off,
+/// so memory is left as the interpreter leaves it (loads and register writes there are harmless;
+/// stores at a constant frame offset are unchecked, and the stack is not visible after a failed
+/// run). A jump out of the block before the cut-off makes the counter the true budget again;
+/// otherwise the next charge finds it negative and stops the run. A fault before the cut-off keeps
+/// its own error. The stub data says which of the block's first 16 instructions are lddw (two
+/// slots); later ones start a new block. Budgets above 2^31 - 1 are handed out in parts from
+/// Context::reserve.
 inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint32_t count = site.aux();
-    const std::uint32_t remaining = saved[kBudgetRegister] + count;  // what was left before the charge
-    if (c->pending != 0) {
+    const auto before = static_cast<std::int32_t>(saved[kBudgetRegister] + count);  // before the charge
+    if (before < 0) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
         return false;
     }
-    std::uint32_t cut = site.nth(site.pc, remaining);
-    if (site.kind() == SiteKind::budget_ja && remaining > 0) cut = site.nth(site.target, remaining - 1);
+    std::uint64_t remaining = static_cast<std::uint64_t>(before) + c->reserve;
+    if (remaining >= count) {  // the reserve covers it
+        const std::uint64_t kept = remaining < kMaxCounter ? remaining : kMaxCounter;
+        c->reserve = static_cast<std::uint32_t>(remaining - kept);
+        saved[kBudgetRegister] = static_cast<std::uint32_t>(kept - count);
+        return true;
+    }
+    c->reserve = 0;
+    std::uint32_t cut = site.nth(site.pc, static_cast<std::uint32_t>(remaining));
+    if (site.kind() == SiteKind::budget_ja && remaining > 0)
+        cut = site.nth(site.target, static_cast<std::uint32_t>(remaining) - 1);
     if (remaining == 0) {
         c->error = error_word(ErrorCode::budget_exhausted, cut);
         return false;
@@ -195,7 +219,7 @@ inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexc
         c->fast_count[k] = 0;
         c->stack_count[k] = 0;
     }
-    saved[kBudgetRegister] = 0;
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(remaining) - count;
     return true;
 }
 

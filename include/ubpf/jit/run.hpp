@@ -23,8 +23,11 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
     c.policy = policy;
     c.memory = &memory;
     c.helper_context = &helpers;
-    // A 32-bit counter, capped like the interpreter's on a 32-bit target.
-    c.budget = budget < 0xfffffffeu ? static_cast<std::uint32_t>(budget) : 0xfffffffeu;
+    // Capped like the interpreter's 32-bit counter on a 32-bit target; the JIT's counter is
+    // signed, so what does not fit it waits in the reserve.
+    const std::uint32_t total = budget < 0xfffffffeu ? static_cast<std::uint32_t>(budget) : 0xfffffffeu;
+    c.budget = total < kMaxCounter ? total : kMaxCounter;
+    c.reserve = total - c.budget;
     c.stack_base = static_cast<std::uint32_t>(memory.stack().start);
     c.fast_start = static_cast<std::uint32_t>(fast.start);
     const Region stack = memory.stack();
@@ -68,11 +71,11 @@ template <Config C>
     c.fn_divide[3] = reinterpret_cast<std::uintptr_t>(&runtime::smod64);
     for (std::size_t i = 0; i < exec.args.size(); ++i) c.set_reg(static_cast<unsigned>(1 + i), exec.args[i]);
     c.set_reg(isa::kFramePointer, reinterpret_cast<std::uintptr_t>(exec.stack.data()) + C.stack_size());
-    const std::uint32_t start = c.budget;
+    const std::uint32_t start = c.budget + c.reserve;
     using Entry = int (*)(Context*);
     const auto entry = reinterpret_cast<Entry>(reinterpret_cast<std::uintptr_t>(code + compiled.entry) | 1u);
     if (entry(&c) != 0) return Error{static_cast<ErrorCode>(c.error >> 16), c.error & 0xffff};
-    return Outcome{c.reg(0), start - c.budget};
+    return Outcome{c.reg(0), start - (c.budget + c.reserve)};
 }
 
 #endif
