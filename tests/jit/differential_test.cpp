@@ -283,11 +283,13 @@ TEST_CASE("budget cut-offs in a block that goes on past a forward jump", "[jit][
         std::uint8_t mem0, mem1;
     };
     // Blocks: {0-3} (2 and 3 fall through from the jeq), the exit at 4, {5} and the exit at 6.
-    const char* fall = "mov %r0, 0\njeq %r0, 1, +3\nstxb [%r1+0], %r0\nstxb [%r1+1], %r0\nexit\n"
-                       "stxb [%r1+2], %r0\nexit";
+    const char* fall =
+        "mov %r0, 0\njeq %r0, 1, +3\nstxb [%r1+0], %r0\nstxb [%r1+1], %r0\nexit\n"
+        "stxb [%r1+2], %r0\nexit";
     // The same with the jump taken (r0 = 1): 0, 1, 5, 6 run.
-    const char* taken = "mov %r0, 1\njeq %r0, 1, +3\nstxb [%r1+0], %r0\nstxb [%r1+1], %r0\nexit\n"
-                        "stxb [%r1+0], %r0\nexit";
+    const char* taken =
+        "mov %r0, 1\njeq %r0, 1, +3\nstxb [%r1+0], %r0\nstxb [%r1+1], %r0\nexit\n"
+        "stxb [%r1+0], %r0\nexit";
     const Case cases[] = {
         // Instructions 0, 1, 2 run: the first store happens, the second (pc 3) is past the cut.
         {"fall-through, cut between the stores", fall, 3, 3, 0x00, 0xbb},

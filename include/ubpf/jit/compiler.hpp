@@ -544,8 +544,8 @@ private:
                 // is probably the hot one: a backward jump, or (below) a forward one over a
                 // `ja` that leaves the innermost loop.
                 if (t <= pc) {
-                    if (edges < kMaxEdges) back_edges[edges] = {static_cast<std::uint16_t>(pc),
-                                                                static_cast<std::uint16_t>(t)};
+                    if (edges < kMaxEdges)
+                        back_edges[edges] = {static_cast<std::uint16_t>(pc), static_cast<std::uint16_t>(t)};
                     ++edges;
                 }
                 if (r.op == Op::ja || t <= pc) {
@@ -2049,7 +2049,7 @@ private:
     };
     Stored stored_[2] = {};  // see stored()
     unsigned stored_count_ = 0;
-    unsigned it_left_ = 0;  // instructions of the current IT block still to come
+    unsigned it_left_ = 0;          // instructions of the current IT block still to come
     std::uint32_t block_left_ = 0;  // instructions of the charged block not yet emitted
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
