@@ -4,6 +4,7 @@
 #include <capstone/capstone.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -42,7 +43,7 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
         std::snprintf(line, sizeof line, "    %06zx:  %-12s  ", begin, bytes);
         out << line << insn->mnemonic << ' ' << insn->op_str << '\n';
         const bool to_slow = insn->id == ARM_INS_BL && insn->detail == nullptr && insn->op_str[0] == '#' &&
-                             insn->op_str + 1 == hex(slow);
+                             std::strtoul(insn->op_str + 1, nullptr, 0) == slow;
         begin += insn->size;
         cs_free(insn, n);
         if (to_slow && begin + 4 <= end) {

@@ -460,9 +460,9 @@ private:
             if (mapped(r, hi) >= 0)
                 ctx_word(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
     }
-    void reload(unsigned r, bool upper_too = true) noexcept {
+    void reload(unsigned r, bool lower = true, bool upper = true) noexcept {
         for (bool hi : {false, true})
-            if (mapped(r, hi) >= 0 && (upper_too || !hi))
+            if (mapped(r, hi) >= 0 && (hi ? upper : lower))
                 ctx_word(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
     }
 
@@ -814,7 +814,8 @@ private:
             }
             def = bit(dst);
             if (r.width != 64 || op == Op::movsx) return;
-            if (op != Op::mov) use = bit(dst);
+            const bool from_lo_only = op == Op::lsh && !reg_form && (insn.imm & 63) >= 32;
+            if (op != Op::mov && !from_lo_only) use = bit(dst);
             if (reg_form && op != Op::lsh && op != Op::rsh && op != Op::arsh) use |= bit(src);
         } else if (isa::is_conditional_jump(op)) {
             if (r.width == 64) use = bit(dst) | (reg_form ? bit(src) : 0);
@@ -876,6 +877,14 @@ private:
 
     void shared_routines() noexcept {
         using namespace thumb;
+        // Without local calls every exit finds SP where the entry left it, or 14 words below
+        // when the slow routine fails (dropped on the way to fault_exit, with r0 = 0, which
+        // the helper-status test passes on), so the entry's SP is not kept in the context.
+        if (!local_calls_) {
+            const std::size_t fail = slow_routine();
+            if (!full_) write(fail, cbz(r0, rel(pos_, fail)));
+            put(add_sp(14 * 4));
+        }
         // After a helper call that did not return 0: 1 ends the program, 2 is an error.
         std::size_t to_exit = 0;
         if (helpers_) {
@@ -894,19 +903,30 @@ private:
         land(to_return, Cond::al);
         // r0 = status: the budget left goes back to the context; unwinds from any call depth.
         ctx_word(Mem::str, kBudget, ctx::kBudget);
-        ctx_word(Mem::ldr, r1, ctx::kEntrySp);
-        put(mov_reg(sp, r1));
+        if (local_calls_) {
+            ctx_word(Mem::ldr, r1, ctx::kEntrySp);
+            put(mov_reg(sp, r1));
+        }
         put(pop(0x8ff8));  // {r3-r11, pc}
-        // slow: every register to runtime::slow, which may change r2, r3 and r6 in the copy.
+        if (local_calls_) {
+            const std::size_t fail = slow_routine();
+            if (!full_) write(fail, b_cond_t1(Cond::eq, rel(fault_exit_, fail)));
+        }
+    }
+    /// slow: every register to runtime::slow, which may change r2, r3 and r6 in the copy.
+    /// Returns the offset of the 16-bit branch taken when runtime::slow fails (to be patched).
+    std::size_t slow_routine() noexcept {
+        using namespace thumb;
         slow_ = pos_;
         put(push(0x5fff));  // {r0-r12, lr}: 14 words keep SP 8-aligned
         put(mov_reg(r0, kCtx));
         put(mov_reg(r1, sp));
         ctx_word(Mem::ldr, r2, ctx::kFnSlow);
         put(blx(r2));
-        put(cmp_imm(r0, 0));
-        branch(Cond::eq, fault_exit_);
+        if (local_calls_) put(cmp_imm(r0, 0));
+        const std::size_t fail = placeholder();
         put(pop(0x9fff));  // {r0-r12, pc}
+        return fail;
     }
 
     void entry() noexcept {
@@ -914,12 +934,18 @@ private:
         entry_ = pos_;
         put(push(0x4ff8));  // {r3-r11, lr}: 10 words keep SP 8-aligned
         put(mov_reg(kCtx, r0));
-        put(mov_reg(r1, sp));
-        ctx_word(Mem::str, r1, ctx::kEntrySp);
+        if (local_calls_) {  // exits unwind from any call depth
+            put(mov_reg(r1, sp));
+            ctx_word(Mem::str, r1, ctx::kEntrySp);
+        }
         ctx_word(Mem::ldr, kBudget, ctx::kBudget);
-        // Upper halves dead where main starts are never read before being written.
+        // Halves dead where main starts are never read before being written (lower halves: a
+        // short look-ahead, when main is inline).
         const std::uint32_t live_hi = slots_[prog_.entry].live & kAllHi;
-        for (unsigned r = 0; r <= isa::kFramePointer; ++r) reload(r, ((live_hi >> r) & 1) != 0);
+        for (unsigned r = 0; r <= isa::kFramePointer; ++r) {
+            unsigned steps = 24;
+            reload(r, local_calls_ || !lo_dead(prog_.entry, r, steps), ((live_hi >> r) & 1) != 0);
+        }
         // Without local calls main is inline code whose exits jump to exit_ok (it follows here
         // when it starts at pc 0). Otherwise main is called like a local function, so that a
         // local call to it returns normally.
@@ -1430,8 +1456,9 @@ private:
             set_imm(dst, true, 0, T1);
             return true;
         }
-        const Reg ahi = rd(dst, true, T1);
         if (n == 0) return true;
+        // A left shift by 32 or more does not read the upper half (hi_effect() agrees).
+        const Reg ahi = r.op == Op::lsh && n >= 32 ? T1 : rd(dst, true, T1);
         const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
         if (r.op == Op::lsh) {
             if (n < 32) {
