@@ -71,15 +71,27 @@ public:
                                                   std::span<std::uint8_t> out,
                                                   std::span<std::uint32_t> offsets = {},
                                                   Options options = {}) noexcept {
+        bool missed = false;
+        Result<Compiled> r = attempt(program, out, offsets, options, true, missed);
+        // A 16-bit forward branch that did not reach its target: once more with 32-bit ones.
+        if (missed) r = attempt(program, out, offsets, options, false, missed);
+        return r;
+    }
+
+private:
+    static Result<Compiled> attempt(const VerifiedProgram<C>& program, std::span<std::uint8_t> out,
+                                    std::span<std::uint32_t> offsets, Options options, bool short_branches,
+                                    bool& missed) noexcept {
         Compiler c(program, out);
         c.options_ = options;
+        c.short_branches_ = short_branches;
         Result<Compiled> r = c.run();
+        missed = c.short_missed_ && !c.full_;
         if (r && offsets.size() >= program.code.size())
             for (std::size_t i = 0; i < program.code.size(); ++i) offsets[i] = c.slots_[i].at;
         return r;
     }
 
-private:
     using Reg = thumb::Reg;
     using Cond = thumb::Cond;
     using Code = thumb::Code;
@@ -110,6 +122,7 @@ private:
     };
     static constexpr std::uint16_t kNoPc = 0xffff;
     static constexpr std::uint32_t kBackTarget = 1u << 31;  // in `at` during the analysis
+    static constexpr std::uint32_t kShortWaits = 1u << 30;  // in `at` before emission: see wait_short()
     // In `live` above the upper-half bits: see known_zero_upper_halves().
     static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
@@ -189,13 +202,20 @@ private:
         if (it_left_ > 0) --it_left_;         // a load or store sets no flags, 16-bit or not
         const unsigned kept = stored_count_;  // a store changes no register: earlier ones still hold
         put_raw(c);
-        if (op == thumb::Mem::str && !conditional) {
-            stored_count_ = kept;
-            stored(r, offset);
-        }
+        if (conditional) return;
+        stored_count_ = kept;
+        if (op == thumb::Mem::ldr) forget(r);  // a load changes r only
+        stored(r, offset);
     }
-    /// Store-to-load forwarding: the context words stored by the code emitted last (nothing but
-    /// such stores since), so that loading one of them again into the same register is skipped.
+    void forget(Reg r) noexcept {
+        unsigned k = 0;
+        for (unsigned j = 0; j < stored_count_; ++j)
+            if (stored_[j].reg != r) stored_[k++] = stored_[j];
+        stored_count_ = k;
+    }
+    /// Forwarding: the context words loaded or stored by the code emitted last (nothing but
+    /// context stores and stores to eBPF memory since), so that loading one of them again into
+    /// the same register is skipped.
     void stored(Reg r, std::int32_t offset) noexcept {
         unsigned k = 0;  // the word's older entry, else the older of two
         while (k < stored_count_ && stored_[k].offset != offset) ++k;
@@ -247,9 +267,9 @@ private:
     /// A 32-bit placeholder for a branch resolved later, linked to `link` (1 + the previous one).
     void wait(Wait kind, Cond c, std::uint32_t& link) noexcept {
         room();
-        const std::uint32_t w =
-            (static_cast<std::uint32_t>(kind) << 26) | (static_cast<std::uint32_t>(c) << 22) | link;
-        link = static_cast<std::uint32_t>(pos_ + 1);
+        const std::uint32_t w = (static_cast<std::uint32_t>(kind) << 26) |
+                                (static_cast<std::uint32_t>(c) << 22) | (link & (kMaxCode - 1));
+        link = (link & kShortWaits) | static_cast<std::uint32_t>(pos_ + 1);
         put_raw(Code{static_cast<std::uint16_t>(w), static_cast<std::uint16_t>(w >> 16), 4});
         flags_live_ = false;
     }
@@ -267,7 +287,8 @@ private:
     /// Instruction pc starts here: the branches waiting for it go here (past its charge if asked).
     void arrive(std::size_t pc) noexcept {
         Slot& s = slots_[pc];
-        for (std::uint32_t link = s.at; link != 0 && !full_;) {
+        if (s.at & kShortWaits) land_short(pc);
+        for (std::uint32_t link = s.at & (kMaxCode - 1); link != 0 && !full_;) {
             const std::size_t at = link - 1;
             const std::uint32_t w = read_word(at);
             link = w & (kMaxCode - 1);
@@ -281,8 +302,38 @@ private:
     void branch_to_insn(Cond c, std::size_t pc) noexcept {
         if (emitted(pc))
             branch(c, slots_[pc].at);
-        else
+        else if (!wait_short(c, pc))
             wait(Wait::jump, c, slots_[pc].at);
+    }
+    /// A forward branch to a near instruction as a 16-bit B<c> (B): kept in short_ until the
+    /// instruction is emitted. If it then does not reach (stubs placed in between can push the
+    /// target away), compile() starts again with 32-bit forward branches.
+    bool wait_short(Cond c, std::size_t pc) noexcept {
+        const std::size_t near = c == Cond::al ? 64 : 8;  // instructions, of ~12 bytes on average
+        if (!short_branches_ || short_count_ == kMaxShort || pc - pc_ > near) return false;
+        room();
+        short_[short_count_++] =
+            ShortWait{static_cast<std::uint32_t>(pos_), static_cast<std::uint16_t>(pc), c};
+        put_raw(c == Cond::al ? thumb::b_t2(0) : thumb::b_cond_t1(c, 0));
+        flags_live_ = false;
+        slots_[pc].at |= kShortWaits;
+        return true;
+    }
+    void land_short(std::size_t pc) noexcept {
+        for (unsigned k = 0; k < short_count_;) {
+            const ShortWait w = short_[k];
+            if (w.target != pc) {
+                ++k;
+                continue;
+            }
+            const std::int32_t off = rel(pos_, w.at);
+            const Code b = w.cond == Cond::al ? thumb::b_t2(off) : thumb::b_cond_t1(w.cond, off);
+            if (!b.ok())
+                short_missed_ = bad_ = true;  // never code with a branch left unresolved
+            else if (!full_)
+                write(w.at, b);
+            short_[k] = short_[--short_count_];
+        }
     }
     /// BL to the function starting at pc (function index f).
     void call_function(std::size_t f, std::size_t pc) noexcept {
@@ -417,8 +468,14 @@ private:
     /// Both halves of r: one LDRD when both live in the context (adjacent words there).
     void rd_pair(unsigned r, Reg tlo, Reg thi, Reg& lo, Reg& hi) noexcept {
         if (mapped(r, false) < 0 && mapped(r, true) < 0) {
-            if (!holds(tlo, ctx::reg(r, false)) || !holds(thi, ctx::reg(r, true)))
+            if (!holds(tlo, ctx::reg(r, false)) || !holds(thi, ctx::reg(r, true))) {
+                const bool conditional = it_left_ > 0;
                 put(thumb::mem_dual(true, tlo, thi, kCtx, ctx::reg(r, false)));
+                if (!conditional) {
+                    stored(tlo, ctx::reg(r, false));
+                    stored(thi, ctx::reg(r, true));
+                }
+            }
             lo = tlo;
             hi = thi;
             return;
@@ -1099,8 +1156,10 @@ private:
             if (size == 8) hi = rd(insn.src(), true, T2);
         }
         const Mem m = size == 1 ? Mem::strb : size == 2 ? Mem::strh : Mem::str;
+        const unsigned kept = stored_count_;  // a store changes no register and no context word
         access(m, lo, a);
         if (size == 8) access(Mem::str, hi, a, 4);
+        stored_count_ = kept;
     }
 
     void atomic(const Insn& insn, const isa::OpInfo& r) noexcept {
@@ -2076,7 +2135,17 @@ private:
     };
     Stored stored_[2] = {};  // see stored()
     unsigned stored_count_ = 0;
-    unsigned it_left_ = 0;          // instructions of the current IT block still to come
+    unsigned it_left_ = 0;  // instructions of the current IT block still to come
+    // 16-bit forward branches waiting for their target (see wait_short()).
+    struct ShortWait {
+        std::uint32_t at;
+        std::uint16_t target;
+        Cond cond;
+    };
+    static constexpr unsigned kMaxShort = 16;
+    ShortWait short_[kMaxShort] = {};
+    unsigned short_count_ = 0;
+    bool short_branches_ = true, short_missed_ = false;
     std::uint32_t block_left_ = 0;  // instructions of the charged block not yet emitted
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted

@@ -23,11 +23,11 @@ namespace ubpf::jit {
 namespace ctx {
 inline constexpr std::int32_t kRegs = 0;          ///< r0..r10, {lo, hi} words each
 inline constexpr std::int32_t kBudget = 88;       ///< instructions still allowed (in and out)
-inline constexpr std::int32_t kEntrySp = 92;      ///< native SP at entry, to unwind from any depth
+inline constexpr std::int32_t kFnSlow = 92;       ///< runtime::slow (below 128: a 16-bit LDR reaches)
 inline constexpr std::int32_t kStackBase = 96;    ///< lowest address of the eBPF stack
 inline constexpr std::int32_t kFastStart = 100;   ///< the region checked inline
 inline constexpr std::int32_t kFastCount = 104;   ///< [kind][size]: valid start offsets in it (12 words)
-inline constexpr std::int32_t kFnSlow = 152;      ///< runtime::slow
+inline constexpr std::int32_t kEntrySp = 152;     ///< native SP at entry (with local calls: to unwind)
 inline constexpr std::int32_t kFnHelper = 156;    ///< runtime::helper
 inline constexpr std::int32_t kFnDivide = 160;    ///< 4 words: 64-bit div, mod, sdiv, smod
 inline constexpr std::int32_t kError = 176;       ///< code << 16 | pc
@@ -110,11 +110,11 @@ struct StubData {
 struct Context {
     std::uint32_t regs[22];
     std::uint32_t budget;
-    std::uint32_t entry_sp;
+    std::uint32_t fn_slow;
     std::uint32_t stack_base;
     std::uint32_t fast_start;
     std::uint32_t fast_count[12];
-    std::uint32_t fn_slow;
+    std::uint32_t entry_sp;
     std::uint32_t fn_helper;
     std::uint32_t fn_divide[4];
     std::uint32_t error;
@@ -138,6 +138,7 @@ struct Context {
 static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fast_count) == ctx::kFastCount);
 static_assert(offsetof(Context, fn_divide) == ctx::kFnDivide && offsetof(Context, pending) == ctx::kPending);
 static_assert(offsetof(Context, stack_count) == ctx::kStackCount);
+static_assert(offsetof(Context, fn_slow) == ctx::kFnSlow && offsetof(Context, entry_sp) == ctx::kEntrySp);
 static_assert(offsetof(Context, helpers) >= ctx::kSize);
 
 /// What JIT code calls: AAPCS functions.
