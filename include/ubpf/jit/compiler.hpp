@@ -1937,6 +1937,14 @@ private:
                        !(r1.form == isa::Form::dst_src && i1.src() == a)) {
                 g = Group::mov_op;
             }
+        } else if (r0.op == Op::mov && r0.width == 64 && r0.form == isa::Form::dst_src) {
+            const Insn& i1 = code_[p + 1];
+            const isa::OpInfo& r1 = row(p + 1);
+            const Op op = r1.op;
+            if (code_[p].src() != a && !leader(p + 1) && i1.dst() == a && r1.width == 64 &&
+                r1.form == isa::Form::dst_src && i1.src() != a &&
+                (op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_))
+                g = Group::mov_op;
         }
         if (g == Group::none) return 0;
         slots_[p].flags |= static_cast<std::uint8_t>(static_cast<unsigned>(g) << kGroupShift);
@@ -1971,6 +1979,7 @@ private:
     ///   wA = *(..); wC op= wA            ->  the loaded value stays in a scratch register
     ///   wA = wB; wA /= K; wA *= K; wB -= wA   ->  udiv + mls (wB %= K, as LLVM writes it)
     ///   wA = wB; wA op= X                     ->  one 3-operand instruction
+    ///   A = B; A op= C (64-bit add, sub, and, or, xor)  ->  computed from B and C into A
     std::size_t fuse() noexcept {
         using namespace thumb;
         const std::size_t p = pc_;
@@ -2010,6 +2019,17 @@ private:
             return 4;
         }
         const isa::OpInfo& row1 = row(p + 1);
+        if (row(p).width == 64) {
+            // Computed from B into A at once. Not when the known-zero analysis took upper halves
+            // out of either instruction (their halves may then be stale).
+            if (((slots_[p].live | slots_[p + 1].live) & kKeepsHi) != 0) return 0;
+            hi_out_ = succ_live(p + 1);
+            Reg blo = T2, bhi = T3, alo = T0, ahi = T1;
+            operand_b(i1, row1, blo, bhi);
+            rd_pair(b, T0, T1, alo, ahi);
+            alu64(row1.op, a, alo, ahi, blo, bhi);
+            return 2;
+        }
         hi_out_ = group_out(p, 2);
         const auto v = static_cast<std::uint32_t>(i1.imm);
         const Op op = row1.op;
