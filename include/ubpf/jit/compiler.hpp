@@ -513,14 +513,24 @@ private:
         wb(r, hi, d);
     }
     void flush(unsigned r) noexcept {
+        if (pair_transfer(false, r)) return;
         for (bool hi : {false, true})
             if (mapped(r, hi) >= 0)
                 ctx_word(thumb::Mem::str, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
     }
     void reload(unsigned r, bool lower = true, bool upper = true) noexcept {
+        if (lower && upper && pair_transfer(true, r)) return;
         for (bool hi : {false, true})
             if (mapped(r, hi) >= 0 && (hi ? upper : lower))
                 ctx_word(thumb::Mem::ldr, static_cast<Reg>(mapped(r, hi)), ctx::reg(r, hi));
+    }
+    /// LDRD/STRD of both halves of r between their registers and the context, when that is
+    /// shorter than two LDR/STR (a high register makes those 32-bit).
+    bool pair_transfer(bool load, unsigned r) noexcept {
+        const int lo = mapped(r, false), hi = mapped(r, true);
+        if (lo < 0 || hi < 0 || (lo < 8 && hi < 8)) return false;
+        put(thumb::mem_dual(load, static_cast<Reg>(lo), static_cast<Reg>(hi), kCtx, ctx::reg(r, false)));
+        return true;
     }
 
     // ---- analysis ---------------------------------------------------------------------------
@@ -1495,13 +1505,14 @@ private:
     }
 
     /// 64-bit shifts by a constant, which need no temporaries.
-    bool shift_const(const Insn& insn, const isa::OpInfo& r) noexcept {
+    /// dst = from (dst unless fused with a mov) shifted by the constant.
+    bool shift_const(const Insn& insn, const isa::OpInfo& r, unsigned from) noexcept {
         using namespace thumb;
         if (r.form != isa::Form::dst_imm || (r.op != Op::lsh && r.op != Op::rsh && r.op != Op::arsh))
             return false;
         const unsigned dst = insn.dst();
         const unsigned n = static_cast<unsigned>(insn.imm) & (r.width - 1);
-        const Reg alo = rd(dst, false, T0);
+        const Reg alo = rd(from, false, T0);
         if (r.width == 32) {
             const Reg lo = wr(dst, false, T0);
             if (n == 0)
@@ -1517,7 +1528,7 @@ private:
         }
         if (n == 0) return true;
         // A left shift by 32 or more does not read the upper half (hi_effect() agrees).
-        const Reg ahi = r.op == Op::lsh && n >= 32 ? T1 : rd(dst, true, T1);
+        const Reg ahi = r.op == Op::lsh && n >= 32 ? T1 : rd(from, true, T1);
         const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
         if (r.op == Op::lsh) {
             if (n < 32) {
@@ -1568,7 +1579,8 @@ private:
         wb(dst, false, lo);
     }
     /// ADD/SUB/AND/OR/XOR with a constant that fits a modified immediate.
-    bool alu_const(const Insn& insn, const isa::OpInfo& r) noexcept {
+    /// dst = from (dst unless fused with a mov) op the constant.
+    bool alu_const(const Insn& insn, const isa::OpInfo& r, unsigned from) noexcept {
         using namespace thumb;
         if (r.form != isa::Form::dst_imm) return false;
         const Op op = r.op;
@@ -1594,16 +1606,18 @@ private:
         if (!wide || (logic && (insn.imm >= 0 || op != Op::xor_))) {
             // The upper half becomes 0 (ALU32; AND with a constant >= 0), all ones (OR with one
             // < 0) or stays (OR/XOR with one >= 0, AND with one < 0): no work on it.
-            alu32_imm(lo_op, dst, rd(dst, false, T0), v);
+            alu32_imm(lo_op, dst, rd(from, false, T0), v);
             if (!wide || (op == Op::and_ && insn.imm >= 0))
                 set_imm(dst, true, 0, T1);
             else if (op == Op::or_ && insn.imm < 0)
                 set_imm(dst, true, 0xffffffffu, T1);
+            else if (from != dst && live(dst, true))  // the upper half stays: from's
+                set(dst, true, rd(from, true, wr(dst, true, T1)));
             return true;
         }
         const Reg lo = wr(dst, false, T0);
         Reg alo = T0, ahi = T1;
-        rd_pair(dst, T0, T1, alo, ahi);
+        rd_pair(from, T0, T1, alo, ahi);
         const Reg hi = wr(dst, true, T1);
         put(dp_imm(lo_op, op == Op::add || op == Op::sub, lo, alo, v));
         put(dp_imm(hi_op, false, hi, ahi, negative ? 0xffffffffu : 0));
@@ -1931,9 +1945,11 @@ private:
                 steps = 24;
                 temp_dead = lo_dead(p + 4, a, steps);
             } else if (!leader(p + 1) && i1.dst() == a && r1.width == 32 &&
-                       (r1.form == isa::Form::dst_src || r1.form == isa::Form::dst_imm) &&
-                       (op == Op::add || op == Op::sub || op == Op::mul || op == Op::or_ || op == Op::and_ ||
-                        op == Op::xor_) &&
+                       (((r1.form == isa::Form::dst_src || r1.form == isa::Form::dst_imm) &&
+                         (op == Op::add || op == Op::sub || op == Op::mul || op == Op::or_ ||
+                          op == Op::and_ || op == Op::xor_)) ||
+                        (r1.form == isa::Form::dst_imm &&
+                         (op == Op::lsh || op == Op::rsh || op == Op::arsh))) &&
                        !(r1.form == isa::Form::dst_src && i1.src() == a)) {
                 g = Group::mov_op;
             }
@@ -1941,9 +1957,17 @@ private:
             const Insn& i1 = code_[p + 1];
             const isa::OpInfo& r1 = row(p + 1);
             const Op op = r1.op;
-            if (code_[p].src() != a && !leader(p + 1) && i1.dst() == a && r1.width == 64 &&
+            const bool by_register =
                 r1.form == isa::Form::dst_src && i1.src() != a &&
-                (op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_))
+                (op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_ ||
+                 op == Op::mul || op == Op::lsh || op == Op::rsh || op == Op::arsh || op == Op::div ||
+                 op == Op::mod || op == Op::sdiv || op == Op::smod);
+            const bool by_constant =
+                r1.form == isa::Form::dst_imm &&
+                (((op == Op::rsh || op == Op::arsh) && (i1.imm & 63) != 0) || op == Op::add ||
+                 op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_);
+            if (code_[p].src() != a && !leader(p + 1) && i1.dst() == a && r1.width == 64 &&
+                (by_register || by_constant))
                 g = Group::mov_op;
         }
         if (g == Group::none) return 0;
@@ -1978,8 +2002,8 @@ private:
     /// took (0: none).
     ///   wA = *(..); wC op= wA            ->  the loaded value stays in a scratch register
     ///   wA = wB; wA /= K; wA *= K; wB -= wA   ->  udiv + mls (wB %= K, as LLVM writes it)
-    ///   wA = wB; wA op= X                     ->  one 3-operand instruction
-    ///   A = B; A op= C (64-bit add, sub, and, or, xor)  ->  computed from B and C into A
+    ///   wA = wB; wA op= X (or <<, >> K)       ->  one 3-operand instruction
+    ///   A = B; A op= C (64-bit; C a register or a constant)  ->  computed from B and C into A
     std::size_t fuse() noexcept {
         using namespace thumb;
         const std::size_t p = pc_;
@@ -2024,6 +2048,8 @@ private:
             // out of either instruction (their halves may then be stale).
             if (((slots_[p].live | slots_[p + 1].live) & kKeepsHi) != 0) return 0;
             hi_out_ = succ_live(p + 1);
+            if (row1.form == isa::Form::dst_imm)  // nothing emitted when it cannot fuse
+                return shift_const(i1, row1, b) || alu_const(i1, row1, b) ? 2 : 0;
             Reg blo = T2, bhi = T3, alo = T0, ahi = T1;
             operand_b(i1, row1, blo, bhi);
             rd_pair(b, T0, T1, alo, ahi);
@@ -2033,6 +2059,7 @@ private:
         hi_out_ = group_out(p, 2);
         const auto v = static_cast<std::uint32_t>(i1.imm);
         const Op op = row1.op;
+        if (op == Op::lsh || op == Op::rsh || op == Op::arsh) return shift_const(i1, row1, b) ? 2 : 0;
         if (row1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v)) {
             alu32_imm(op == Op::add    ? DpOp::add
                       : op == Op::sub  ? DpOp::sub
@@ -2099,7 +2126,7 @@ private:
     void emit(const Insn& insn, const isa::OpInfo& r) noexcept {
         const Op op = r.op;
         if (isa::is_alu(op)) {
-            if (!shift_const(insn, r) && !alu_const(insn, r)) alu(insn, r);
+            if (!shift_const(insn, r, insn.dst()) && !alu_const(insn, r, insn.dst())) alu(insn, r);
         } else if (is_jump(op)) {
             jump(insn, r);
         } else if (op == Op::call || op == Op::callx) {
