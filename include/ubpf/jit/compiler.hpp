@@ -1009,10 +1009,12 @@ private:
         // Halves dead where main starts are never read before being written (lower halves: a
         // short look-ahead, when main is inline).
         const std::uint32_t live_hi = slots_[prog_.entry].live & kAllHi;
-        for (unsigned r = 0; r <= isa::kFramePointer; ++r) {
-            unsigned steps = 24;
-            reload(r, local_calls_ || !lo_dead(prog_.entry, r, steps), ((live_hi >> r) & 1) != 0);
-        }
+        std::uint32_t mapped_lo = 0;
+        for (unsigned r = 0; r <= isa::kFramePointer; ++r) mapped_lo |= mapped(r, false) >= 0 ? 1u << r : 0u;
+        unsigned steps = 48;
+        const std::uint32_t live_lo = local_calls_ ? mapped_lo : lo_read(prog_.entry, mapped_lo, steps);
+        for (unsigned r = 0; r <= isa::kFramePointer; ++r)
+            reload(r, ((live_lo >> r) & 1) != 0, ((live_hi >> r) & 1) != 0);
         // Without local calls main is inline code whose exits jump to exit_ok (it follows here
         // when it starts at pc 0). Otherwise main is called like a local function, so that a
         // local call to it returns normally.
@@ -1881,39 +1883,54 @@ private:
         flush_stubs();
     }
 
-    /// True when the lower half of r is redefined before any read on every path from q (a short,
-    /// bounded look-ahead; anything it cannot see counts as a read).
-    [[nodiscard]] bool lo_dead(std::size_t q, unsigned r, unsigned& steps) const noexcept {
+    /// Of the lower halves in `wanted`, those that some path from q may read before redefining
+    /// them (a short, bounded look-ahead; anything it cannot see counts as a read).
+    [[nodiscard]] std::uint32_t lo_read(std::size_t q, std::uint32_t wanted, unsigned& steps) const noexcept {
         const std::size_t n = code_.size();
-        while (q < n) {
-            if (steps == 0) return false;
+        std::uint32_t read = 0, open = wanted;  // open: neither read nor redefined yet
+        const auto reads = [&](std::uint32_t m) {
+            read |= m & open;
+            open &= ~m;
+        };
+        while (q < n && open != 0) {
+            if (steps == 0) break;
             --steps;
             const isa::OpInfo& ri = row(q);
             const Insn& insn = code_[q];
             const Op op = ri.op;
-            if (op == Op::call_local) return false;
-            if (op == Op::exit) return r != 0 && (prog_.function_count == 1 || r > 5);
+            if (op == Op::call_local) break;
+            if (op == Op::exit) {  // R0; a local function's caller also sees R1-R5
+                reads(prog_.function_count == 1 ? 1u : 0x3fu);
+                return read;
+            }
             if (op == Op::call || op == Op::callx) {
-                if ((r >= 1 && r <= 5) || (op == Op::callx && insn.dst() == r)) return false;
-                if (r == 0) return true;
+                reads(0x3eu | (op == Op::callx ? 1u << insn.dst() : 0u));
+                open &= ~1u;  // R0 is the result
                 ++q;
                 continue;
             }
-            if (isa::is_atomic(op) && r == 0) return false;  // cmpxchg reads R0
+            if (isa::is_atomic(op)) reads(1);  // cmpxchg reads R0
             const bool defines =
                 op == Op::mov || op == Op::movsx || op == Op::lddw || op == Op::ldx || op == Op::ldxs;
-            if (((ri.fields & isa::kSrc) && insn.src() == r) ||
-                ((ri.fields & isa::kDst) && insn.dst() == r && !defines))
-                return false;
-            if ((isa::is_alu(op) || defines) && (ri.fields & isa::kDst) && insn.dst() == r) return true;
+            if (ri.fields & isa::kSrc) reads(1u << insn.src());
+            if ((ri.fields & isa::kDst) && !defines) reads(1u << insn.dst());
+            if ((isa::is_alu(op) || defines) && (ri.fields & isa::kDst)) open &= ~(1u << insn.dst());
             if (op == Op::ja) {
                 q = jump_target(q, ri);
                 continue;
             }
-            if (isa::is_conditional_jump(op) && !lo_dead(jump_target(q, ri), r, steps)) return false;
+            if (isa::is_conditional_jump(op)) {  // the taken path looks half as far ahead
+                unsigned half = steps / 2;
+                const std::uint32_t taken = lo_read(jump_target(q, ri), open, half);
+                read |= taken;
+                open &= ~taken;
+            }
             q += isa::slots(op);
         }
-        return false;
+        return read | open;
+    }
+    [[nodiscard]] bool lo_dead(std::size_t q, unsigned r, unsigned& steps) const noexcept {
+        return lo_read(q, 1u << r, steps) == 0;
     }
     [[nodiscard]] bool is(std::size_t q, Op op, unsigned width, isa::Form form) const noexcept {
         if (q >= code_.size() || leader(q)) return false;
