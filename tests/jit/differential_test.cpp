@@ -324,6 +324,29 @@ TEST_CASE("budget cut-offs in a block that goes on past a forward jump", "[jit][
     }
 }
 
+// Budgets above what the JIT's signed counter holds (2^31 - 1) wait in a reserve; the executed
+// count comes out the same. The loop runs 3 * 1000 + 3 instructions (hand count: mov, mov,
+// then add, sub, jne 1000 times, exit).
+TEST_CASE("a budget above 2^31 runs and counts like the interpreter's", "[jit][budget]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(
+        "mov %r1, 1000\nmov %r0, 0\nloop:\nadd %r0, %r1\nsub %r1, 1\njne %r1, 0, loop\nexit");
+    REQUIRE(assembled.error.empty());
+    for (const std::uint64_t budget : {std::uint64_t{3003}, std::uint64_t{0x80000000},
+                                       std::uint64_t{0xfffffffe}, std::uint64_t{1} << 40}) {
+        INFO("budget " << budget);
+        ubpf::host::RunRequest request;
+        request.code = assembled.code;
+        request.budget = budget;
+        const ubpf::m4::JitImageRun got = session.run(request);
+        REQUIRE_FALSE(got.fault.has_value());
+        REQUIRE(got.report.ok);
+        CHECK(got.report.r0 == 500500);  // 1000 + 999 + ... + 1
+        CHECK(got.report.instructions == 3003);
+        CHECK(describe(got.report) == describe(session.interpret(request)));
+    }
+}
+
 int main(int argc, char** argv) {
     Catch::Session session;
     using Catch::clara::Opt;
