@@ -326,12 +326,7 @@ private:
                 ++k;
                 continue;
             }
-            const std::int32_t off = rel(pos_, w.at);
-            const Code b = w.cond == Cond::al ? thumb::b_t2(off) : thumb::b_cond_t1(w.cond, off);
-            if (!b.ok())
-                short_missed_ = bad_ = true;  // never code with a branch left unresolved
-            else if (!full_)
-                write(w.at, b);
+            if (!land(w.at, w.cond)) short_missed_ = true;
             short_[k] = short_[--short_count_];
         }
     }
@@ -543,6 +538,11 @@ private:
                                         (r.form == isa::Form::jump_long ? code_[pc].imm : code_[pc].off));
     }
     [[nodiscard]] static bool is_jump(Op op) noexcept { return op == Op::ja || isa::is_conditional_jump(op); }
+    /// The operations a single data-processing instruction does (with a register or a modified
+    /// immediate), which the fused groups and alu_const() handle.
+    [[nodiscard]] static bool add_sub_logic(Op op) noexcept {
+        return op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_;
+    }
     [[nodiscard]] static bool is_call(Op op) noexcept {
         return op == Op::call || op == Op::call_local || op == Op::callx;
     }
@@ -930,11 +930,15 @@ private:
     // ---- shared routines, entry ----------------------------------------------------------------
 
     /// A 16-bit B<c> (B for Cond::al) from `at` to here, emitted there as a placeholder.
-    void land(std::size_t at, Cond c) noexcept {
+    bool land(std::size_t at, Cond c) noexcept {
         const std::int32_t off = rel(pos_, at);
         const Code b = c == Cond::al ? thumb::b_t2(off) : thumb::b_cond_t1(c, off);
-        if (!b.ok()) bad_ = true;
+        if (!b.ok()) {
+            bad_ = true;  // never code with a branch left unresolved
+            return false;
+        }
         if (!full_) write(at, b);
+        return true;
     }
     [[nodiscard]] std::size_t placeholder() noexcept {
         const std::size_t at = pos_;
@@ -1586,7 +1590,7 @@ private:
         using namespace thumb;
         if (r.form != isa::Form::dst_imm) return false;
         const Op op = r.op;
-        if (op != Op::add && op != Op::sub && op != Op::and_ && op != Op::or_ && op != Op::xor_) return false;
+        if (!add_sub_logic(op)) return false;
         auto v = static_cast<std::uint32_t>(insn.imm);
         bool negative = insn.imm < 0;  // the constant's upper half is all ones
         DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
@@ -1943,6 +1947,9 @@ private:
         if (p + 1 >= code_.size()) return 0;
         const isa::OpInfo& r0 = row(p);
         const unsigned a = code_[p].dst();
+        const Insn& i1 = code_[p + 1];
+        const isa::OpInfo& r1 = row(p + 1);
+        const Op op = r1.op;
         Group g = Group::none;
         std::size_t len = 2;
         bool temp_dead = false;
@@ -1952,9 +1959,6 @@ private:
             temp_dead = true;
         } else if (r0.op == Op::mov && r0.width == 32 && r0.form == isa::Form::dst_src) {
             const unsigned b = code_[p].src();
-            const Insn& i1 = code_[p + 1];
-            const isa::OpInfo& r1 = row(p + 1);
-            const Op op = r1.op;
             if (a == b) return 0;
             if (mod_idiom(p)) {
                 g = Group::mod;
@@ -1963,26 +1967,20 @@ private:
                 temp_dead = lo_dead(p + 4, a, steps);
             } else if (!leader(p + 1) && i1.dst() == a && r1.width == 32 &&
                        (((r1.form == isa::Form::dst_src || r1.form == isa::Form::dst_imm) &&
-                         (op == Op::add || op == Op::sub || op == Op::mul || op == Op::or_ ||
-                          op == Op::and_ || op == Op::xor_)) ||
+                         (add_sub_logic(op) || op == Op::mul)) ||
                         (r1.form == isa::Form::dst_imm &&
                          (op == Op::lsh || op == Op::rsh || op == Op::arsh))) &&
                        !(r1.form == isa::Form::dst_src && i1.src() == a)) {
                 g = Group::mov_op;
             }
         } else if (r0.op == Op::mov && r0.width == 64 && r0.form == isa::Form::dst_src) {
-            const Insn& i1 = code_[p + 1];
-            const isa::OpInfo& r1 = row(p + 1);
-            const Op op = r1.op;
             const bool by_register =
                 r1.form == isa::Form::dst_src && i1.src() != a &&
-                (op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_ ||
-                 op == Op::mul || op == Op::lsh || op == Op::rsh || op == Op::arsh || op == Op::div ||
-                 op == Op::mod || op == Op::sdiv || op == Op::smod);
+                (add_sub_logic(op) || op == Op::mul || op == Op::lsh || op == Op::rsh || op == Op::arsh ||
+                 op == Op::div || op == Op::mod || op == Op::sdiv || op == Op::smod);
             const bool by_constant =
                 r1.form == isa::Form::dst_imm &&
-                (((op == Op::rsh || op == Op::arsh) && (i1.imm & 63) != 0) || op == Op::add ||
-                 op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_);
+                (add_sub_logic(op) || ((op == Op::rsh || op == Op::arsh) && (i1.imm & 63) != 0));
             if (code_[p].src() != a && !leader(p + 1) && i1.dst() == a && r1.width == 64 &&
                 (by_register || by_constant))
                 g = Group::mov_op;
@@ -2012,8 +2010,7 @@ private:
         const unsigned a = code_[p].dst();
         const Op op = r1.op;
         return r1.width == 32 && r1.form == isa::Form::dst_src && i1.src() == a && i1.dst() != a &&
-               (op == Op::add || op == Op::sub || op == Op::mul || op == Op::or_ || op == Op::and_ ||
-                op == Op::xor_);
+               (add_sub_logic(op) || op == Op::mul);
     }
     /// Emits the group found at pc_ by the analysis as one, and returns how many instructions it
     /// took (0: none).
