@@ -8,7 +8,9 @@
 //                                                  (bench/workloads/NAME.c) spends its instructions:
 //                                                  the total (= "compile M4 insns"), then the top
 //                                                  source lines and the functions, innermost inlined
-//                                                  frame first (PCs mapped by arm-none-eabi-addr2line
+//                                                  frame first, the functions as compiled (inlined
+//                                                  callees in their caller) and the lines of the
+//                                                  four largest (PCs mapped by arm-none-eabi-addr2line
 //                                                  on m4_jit.elf, which is built with -g)
 #include <algorithm>
 #include <cinttypes>
@@ -264,7 +266,8 @@ std::string fmt(const char* format, double a) {
 /// Where a PC is in the source: the innermost (inlined) frame that addr2line reports.
 struct Location {
     std::string function;
-    std::string line;  ///< file basename:line
+    std::string line;    ///< file basename:line
+    std::string symbol;  ///< the outermost frame: the function the code was compiled into
 };
 
 /// A demangled name made readable: without the ubpf:: and ubpf::jit:: qualifiers, and with
@@ -311,6 +314,14 @@ std::vector<Location> locate(const std::string& elf, const Emulator::Histogram& 
         std::getline(lines, at.line);
         at.line = at.line.substr(0, at.line.find(" ("));  // drop " (discriminator N)"
         at.line = at.line.substr(at.line.find_last_of('/') + 1);
+        at.symbol = at.function;
+        // Outer frames (function, file:line) follow until the next address.
+        while (lines.peek() != EOF && lines.peek() != '0') {
+            std::string outer, file_line;
+            std::getline(lines, outer);
+            std::getline(lines, file_line);
+            at.symbol = shorten(outer);
+        }
         out.push_back(at);
     }
     if (out.size() != hist.size()) throw std::runtime_error("arm-none-eabi-addr2line failed: " + command);
@@ -359,17 +370,34 @@ int profile_compile(const std::string& name) {
                 code.size(), total, hist.size(), elf.c_str());
 
     const std::vector<Location> where = locate(elf, hist);
-    std::map<std::string, std::uint64_t> by_line, by_function;
+    std::map<std::string, std::uint64_t> by_line, by_function, by_symbol;
+    std::map<std::string, std::map<std::string, std::uint64_t>> lines_of;  // by symbol
+    std::map<std::string, std::uint64_t> calls;  // the count at a symbol's lowest PC: its entry
     std::size_t i = 0;
     for (const auto& entry : hist) {
         by_line[where[i].line + "  " + where[i].function] += entry.second;
         by_function[where[i].function] += entry.second;
+        by_symbol[where[i].symbol] += entry.second;
+        calls.try_emplace(where[i].symbol, entry.second);  // the histogram is sorted by PC
+        lines_of[where[i].symbol][where[i].line + "  " + where[i].function] += entry.second;
         ++i;
     }
     std::printf("\nby source line (file:line  innermost inlined function; ubpf:: left out):\n");
     print_top(by_line, total, 40);
     std::printf("\nby function (innermost inlined):\n");
     print_top(by_function, total, by_function.size());
+    std::printf("\nby function compiled (outermost frame: inlined callees counted in their caller):\n");
+    std::map<std::string, std::uint64_t> with_calls;
+    for (const auto& [symbol, count] : by_symbol)
+        with_calls[symbol + "  (" + std::to_string(calls[symbol]) + " calls)"] = count;
+    print_top(with_calls, total, with_calls.size());
+    std::vector<std::pair<std::uint64_t, std::string>> biggest;
+    for (const auto& [symbol, count] : by_symbol) biggest.emplace_back(count, symbol);
+    std::sort(biggest.rbegin(), biggest.rend());
+    for (std::size_t k = 0; k < biggest.size() && k < 4; ++k) {
+        std::printf("\nsource lines of %s:\n", biggest[k].second.c_str());
+        print_top(lines_of[biggest[k].second], total, 200);
+    }
     return 0;
 }
 

@@ -121,8 +121,10 @@ private:
         std::uint8_t flags;
     };
     static constexpr std::uint16_t kNoPc = 0xffff;
-    static constexpr std::uint32_t kBackTarget = 1u << 31;  // in `at` during the analysis
-    static constexpr std::uint32_t kShortWaits = 1u << 30;  // in `at` before emission: see wait_short()
+    static constexpr std::uint32_t kBackTarget = 1u << 31;    // in `at` during the analysis
+    static constexpr std::uint32_t kShortWaits = 1u << 30;    // in `at` before emission: see wait_short()
+    static constexpr std::uint32_t kDirty = 1u << 30;         // in `at` during the analysis
+    static constexpr std::uint32_t kZeroMask = kAllHi << 20;  // known_zero_upper_halves()
     // In `live` above the upper-half bits: see known_zero_upper_halves().
     static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
@@ -159,7 +161,7 @@ private:
     void write(std::size_t at, Code c) noexcept {
         buf_[at] = static_cast<std::uint8_t>(c.hw1);
         buf_[at + 1] = static_cast<std::uint8_t>(c.hw1 >> 8);
-        if (c.size == 4) {
+        if (c.size() == 4) {
             buf_[at + 2] = static_cast<std::uint8_t>(c.hw2);
             buf_[at + 3] = static_cast<std::uint8_t>(c.hw2 >> 8);
         }
@@ -175,7 +177,7 @@ private:
         room();
         if (it_left_ > 0) {
             --it_left_;
-        } else if (c.size == 4) {
+        } else if (c.size() == 4) {
             // Data-processing forms (register, modified immediate): S, and ADC/SBC reading carry.
             const bool dp = (c.hw1 & 0xfe00) == 0xea00 || ((c.hw1 & 0xfa00) == 0xf000 && !(c.hw2 & 0x8000));
             const unsigned op = (c.hw1 >> 5) & 15;
@@ -238,18 +240,30 @@ private:
             auto* at = reinterpret_cast<std::uint16_t*>(buf_ + pos_);
             at[0] = c.hw1;
             at[1] = c.hw2;  // for a 16-bit instruction, overwritten by the next one (or padding)
-            pos_ += c.size;
+            pos_ += c.size();
             return;
         }
         if (!c.ok()) {
             bad_ = true;
             return;
         }
-        if (pos_ + c.size > limit_)
+        put_word(c.hw1, c.hw2, c.size());
+    }
+    /// Emits `size` bytes (2 or 4) of hw1, hw2 as they are: code or data.
+    void put_word(std::uint16_t hw1, std::uint16_t hw2, unsigned size = 4) noexcept {
+        stored_count_ = 0;
+        if (pos_ + size > limit_) {
             full_ = true;
-        else
-            write(pos_, c);
-        pos_ += c.size;
+        } else {
+            auto* at = buf_ + pos_;
+            at[0] = static_cast<std::uint8_t>(hw1);
+            at[1] = static_cast<std::uint8_t>(hw1 >> 8);
+            if (size == 4) {
+                at[2] = static_cast<std::uint8_t>(hw2);
+                at[3] = static_cast<std::uint8_t>(hw2 >> 8);
+            }
+        }
+        pos_ += size;
     }
     [[nodiscard]] static std::int32_t rel(std::size_t target, std::size_t from) noexcept {
         return static_cast<std::int32_t>(static_cast<std::int64_t>(target) -
@@ -270,7 +284,7 @@ private:
         const std::uint32_t w = (static_cast<std::uint32_t>(kind) << 26) |
                                 (static_cast<std::uint32_t>(c) << 22) | (link & (kMaxCode - 1));
         link = (link & kShortWaits) | static_cast<std::uint32_t>(pos_ + 1);
-        put_raw(Code{static_cast<std::uint16_t>(w), static_cast<std::uint16_t>(w >> 16), 4});
+        put_word(static_cast<std::uint16_t>(w), static_cast<std::uint16_t>(w >> 16));
         flags_live_ = false;
     }
     /// Resolves the placeholder at `at` to a branch to `target`.
@@ -392,11 +406,9 @@ private:
             const std::size_t back = StubData::back_for(pos_, s.branch + 2);
             if (back > StubData::kMaxBack || s.aux > StubData::kMaxAux) bad_ = true;
             put_raw(thumb::bl(rel(slow_, pos_)));
-            put_raw(Code{s.pc,
-                         StubData::make_info(s.kind, s.aux, static_cast<unsigned>(back) & StubData::kMaxBack),
-                         4});
-            if (s.kind == SiteKind::budget_ja || s.kind == SiteKind::budget_lddw)
-                put_raw(Code{s.target, s.lddw, 4});
+            put_word(s.pc,
+                     StubData::make_info(s.kind, s.aux, static_cast<unsigned>(back) & StubData::kMaxBack));
+            if (s.kind == SiteKind::budget_ja || s.kind == SiteKind::budget_lddw) put_word(s.target, s.lddw);
         }
         pending_ = 0;
         limit_ = pending_top_;
@@ -407,7 +419,9 @@ private:
     /// Before an instruction that control may fall through: when the oldest waiting stubs could
     /// soon be out of reach, places them here behind a branch over them.
     void room(std::size_t extra = 0) noexcept {
-        if (pos_ + kIslandMargin + extra <= deadline_ || it_left_ > 0 || hold_ > 0) return;
+        if (pos_ + kIslandMargin + extra > deadline_ && it_left_ == 0 && hold_ == 0) island();
+    }
+    void island() noexcept {
         ++hold_;
         const std::size_t at = pos_;
         const bool wide = stub_bytes_ + 4 > 2046;
@@ -595,8 +609,15 @@ private:
         } back_edges[kMaxEdges];
         std::uint16_t over_ja[kMaxEdges];
         unsigned edges = 0, overs = 0;
+        // Upper halves: `at` holds the instruction's use | def << 10 (until the code is written),
+        // and known-zero upper halves (see known_zero_upper_halves()) start as all; `live`
+        // holds its zero rule until the liveness sweeps.
         for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
+            std::uint32_t use = 0, def = 0;
+            hi_effect(pc, use, def);
+            slots_[pc].at = use | def << 10 | kZeroMask | kDirty | (slots_[pc].at & kBackTarget);
+            slots_[pc].live = zero_rule(pc);
             const std::size_t next = pc + isa::slots(r.op);
             if (next < n && r.op != Op::ja && r.op != Op::exit)
                 slots_[pc].next = static_cast<std::uint16_t>(next);
@@ -661,28 +682,38 @@ private:
             run += static_cast<std::uint32_t>(len == 2 && row(pc).op == Op::lddw ? 1 : len);
             pc += len;
         }
-        // Upper halves: backward liveness to a fixed point (live sets only grow). Until the code
-        // is written, `at` holds the instruction's use | def << 10.
-        // known_zero_upper_halves() finds the ZeroRule in `live` until the liveness sweeps.
-        for (std::size_t pc = 0; pc < n; ++pc) {
-            std::uint32_t use = 0, def = 0;
-            if (!second_slot(pc)) {
-                hi_effect(pc, use, def);
-                slots_[pc].live = static_cast<std::uint16_t>(zero_rule(pc));
-            }
-            slots_[pc].at = use | def << 10 | (slots_[pc].at & kBackTarget);
-        }
         known_zero_upper_halves();
-        // A sweep sees every change except one at a back-edge target, whose sources came first.
-        for (bool again = true; again;) {
+        // Upper halves: backward liveness to a fixed point (live sets only grow). A sweep sees
+        // every change except one at a back-edge target, whose sources came first. kDirty marks
+        // an instruction whose set changed when last visited: after the first sweep (which also
+        // applies the known-zero results), only instructions with such a successor are visited.
+        bool first = true;
+        for (bool again = true; again; first = false) {
             again = false;
             for (std::size_t pc = n; pc-- > 0;) {
-                if (second_slot(pc)) continue;
-                const std::uint32_t use = slots_[pc].at & kAllHi, def = (slots_[pc].at >> 10) & kAllHi;
-                const std::uint32_t in = (succ_live(pc) & ~def) | use;
-                if (in != (slots_[pc].live & kAllHi)) {
-                    slots_[pc].live = static_cast<std::uint16_t>(in | (slots_[pc].live & ~kAllHi));
-                    if (slots_[pc].at & kBackTarget) again = true;
+                Slot& s = slots_[pc];
+                if (first) {
+                    if (second_slot(pc)) continue;
+                    keep_zero_upper_halves(pc);
+                } else if (!((s.next != kNoPc && (slots_[s.next].at & kDirty)) ||
+                             (s.target != kNoPc && (slots_[s.target].at & kDirty)))) {
+                    s.at &= ~kDirty;
+                    continue;
+                }
+                const std::uint32_t use = s.at & kAllHi, def = (s.at >> 10) & kAllHi;
+                // (In the first sweep a back-edge target's `live` still holds its zero rule:
+                // its set is empty so far.)
+                const std::uint32_t succ =
+                    first ? (s.next != kNoPc ? slots_[s.next].live : 0u) |
+                                (s.target != kNoPc && s.target > pc ? slots_[s.target].live : 0u)
+                          : succ_live(pc);
+                const std::uint32_t in = (succ & kAllHi & ~def) | use;
+                if (in != (s.live & kAllHi)) {
+                    s.live = static_cast<std::uint16_t>(in | (s.live & ~kAllHi));
+                    s.at |= kDirty;
+                    if (s.at & kBackTarget) again = true;
+                } else {
+                    s.at &= ~kDirty;
                 }
             }
         }
@@ -691,11 +722,13 @@ private:
         std::uint32_t weight[22] = {};
         std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
         for (std::size_t pc = n; pc-- > 0;) {
+            const std::uint32_t at = slots_[pc].at;
+            slots_[pc].at = 0;  // for the code offset
             if (second_slot(pc)) continue;
             const isa::OpInfo& r = row(pc);
             const std::size_t t = slots_[pc].target;
             if (t <= pc && t < loop_start) loop_start = t;
-            const std::uint32_t use = slots_[pc].at & kAllHi, def = (slots_[pc].at >> 10) & kAllHi;
+            const std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
             const std::uint32_t w = loop_start <= pc ? 16 : 1;
             for (std::uint32_t m = use | (def & succ_live(pc)); m != 0; m &= m - 1)
                 weight[half(static_cast<unsigned>(std::countr_zero(m)), true)] += w;
@@ -706,7 +739,6 @@ private:
             if ((r.fields & isa::kDst) && insn.dst() != tmp) weight[half(insn.dst(), false)] += w;
             if ((r.fields & isa::kSrc) && insn.src() != tmp) weight[half(insn.src(), false)] += w;
         }
-        for (std::size_t pc = 0; pc < n; ++pc) slots_[pc].at = 0;
         // The heaviest halves, best first (ties: the lower half number), get r4.., then ip.
         const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
         std::uint8_t best[kMapped + 1] = {};
@@ -733,7 +765,20 @@ private:
     /// zero-extending loads and non-negative constants give 0; AND, OR, XOR, MOV, unsigned
     /// shifts and divisions keep it.
     enum class ZeroRule : std::uint8_t { same, gen, kill, copy, either, both, call, atomic };
-    [[nodiscard]] ZeroRule zero_rule(std::size_t pc) const noexcept {
+    /// The instruction's ZeroRule with its destination and source: rule | dst << 4 | src << 8,
+    /// and what keep_zero_upper_halves() looks at: kRuleWrites (an ALU operation or a load
+    /// writing dst), kRuleJump64 (a 64-bit conditional jump).
+    static constexpr std::uint16_t kRuleWrites = 1u << 12, kRuleJump64 = 1u << 13;
+    [[nodiscard]] std::uint16_t zero_rule(std::size_t pc) const noexcept {
+        const Insn& insn = code_[pc];
+        const isa::OpInfo& r = row(pc);
+        const bool writes = isa::is_alu(r.op) || r.op == Op::lddw || r.op == Op::ldx;
+        const bool jump64 = isa::is_conditional_jump(r.op) && r.width == 64;
+        return static_cast<std::uint16_t>(static_cast<unsigned>(zero_rule_of(pc)) | insn.dst() << 4 |
+                                          insn.src() << 8 | (writes ? kRuleWrites : 0u) |
+                                          (jump64 ? kRuleJump64 : 0u));
+    }
+    [[nodiscard]] ZeroRule zero_rule_of(std::size_t pc) const noexcept {
         const isa::OpInfo& r = row(pc);
         const Insn& insn = code_[pc];
         const Op op = r.op;
@@ -768,12 +813,12 @@ private:
         if (isa::is_atomic(op)) return ZeroRule::atomic;
         return ZeroRule::same;
     }
-    /// Upper halves known to be 0 after the instruction at pc (rule: its zero_rule), given z before.
-    [[nodiscard]] std::uint32_t zero_after(std::size_t pc, ZeroRule rule, std::uint32_t z) const noexcept {
-        const Insn& insn = code_[pc];
-        const std::uint32_t d = bit(insn.dst());
-        const bool kept = (z & d) != 0, zs = (z & bit(insn.src())) != 0;
-        switch (rule) {
+    /// Upper halves known to be 0 after the instruction at pc (rule: its zero_rule()), given z before.
+    [[nodiscard]] std::uint32_t zero_after(std::size_t pc, std::uint32_t rule,
+                                           std::uint32_t z) const noexcept {
+        const std::uint32_t d = bit((rule >> 4) & 15);
+        const bool kept = (z & d) != 0, zs = (z & bit((rule >> 8) & 15)) != 0;
+        switch (static_cast<ZeroRule>(rule & 15)) {
             case ZeroRule::same:
                 return z;
             case ZeroRule::gen:
@@ -803,48 +848,48 @@ private:
     void known_zero_upper_halves() noexcept {
         const std::size_t n = code_.size();
         constexpr unsigned kShift = 20;
-        constexpr std::uint32_t kMask = kAllHi << kShift;
-        for (std::size_t pc = 0; pc < n; ++pc) slots_[pc].at |= kMask;
+        constexpr std::uint32_t kMask = kZeroMask;
         for (std::size_t f : prog_.functions()) slots_[f].at &= ~kMask;  // function_starts[0] is 0
+        // Sweeps in program order, each visiting the instructions whose input changed (kDirty;
+        // the first sweep all): only a change at a back-edge target needs another sweep.
         for (bool again = true; again;) {
             again = false;
             for (std::size_t pc = 0; pc < n; ++pc) {
-                if (second_slot(pc)) continue;
-                const auto rule = static_cast<ZeroRule>(slots_[pc].live);
-                const std::uint32_t out = zero_after(pc, rule, (slots_[pc].at & kMask) >> kShift) << kShift;
+                if ((slots_[pc].at & kDirty) == 0) continue;  // second slots are never dirty
+                slots_[pc].at &= ~kDirty;
+                const std::uint32_t out = zero_after(pc, slots_[pc].live, (slots_[pc].at & kMask) >> kShift)
+                                          << kShift;
                 for (const std::uint16_t q : {slots_[pc].next, slots_[pc].target}) {
                     if (q == kNoPc || (slots_[q].at & kMask & ~out) == 0) continue;
-                    slots_[q].at &= ~kMask | out;
+                    slots_[q].at = (slots_[q].at & (~kMask | out)) | kDirty;
                     if (q <= pc) again = true;
                 }
             }
         }
-        for (std::size_t pc = 0; pc < n; ++pc) {
-            if (second_slot(pc)) continue;
-            std::uint32_t& at = slots_[pc].at;
-            const std::uint32_t z = (at & kMask) >> kShift;
-            const auto rule = static_cast<ZeroRule>(slots_[pc].live);
-            slots_[pc].live = 0;
-            std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
-            at &= kBackTarget;
-            const isa::OpInfo& r = row(pc);
-            const Insn& insn = code_[pc];
-            const std::uint32_t d = bit(insn.dst()), s = bit(insn.src());
-            const bool writes = isa::is_alu(r.op) || r.op == Op::lddw || r.op == Op::ldx;
-            if (writes && (def & d) && (z & d) && (zero_after(pc, rule, z) & d)) {
-                slots_[pc].live |= kKeepsHi;
-                def &= ~d;
-                if (r.width == 64 &&
-                    (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ || r.op == Op::xor_))
-                    use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
-            }
-            if (isa::is_conditional_jump(r.op) && r.width == 64 && (z & d) &&
-                (r.form == isa::Form::cond_src ? (z & s) != 0 : insn.imm >= 0)) {
-                slots_[pc].live |= kNarrowJump;
-                use &= ~(d | s);
-            }
-            at |= use | def << 10;
+    }
+    /// Applies the known-zero upper halves at pc (analyse() calls it once per instruction).
+    void keep_zero_upper_halves(std::size_t pc) noexcept {
+        std::uint32_t& at = slots_[pc].at;
+        const std::uint32_t z = (at & kZeroMask) >> 20;
+        const std::uint32_t rule = slots_[pc].live;
+        slots_[pc].live = 0;
+        at &= kBackTarget | 0xfffff;  // use and def stay
+        const std::uint32_t d = bit((rule >> 4) & 15), s = bit((rule >> 8) & 15);
+        if ((rule & (kRuleWrites | kRuleJump64)) == 0 || (z & d) == 0) return;
+        std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
+        const isa::OpInfo& r = row(pc);
+        if (rule & kRuleJump64) {
+            if (r.form == isa::Form::cond_src ? (z & s) == 0 : code_[pc].imm < 0) return;
+            slots_[pc].live |= kNarrowJump;
+            use &= ~(d | s);
+        } else {
+            if ((def & d) == 0 || (zero_after(pc, rule, z) & d) == 0) return;
+            slots_[pc].live |= kKeepsHi;
+            def &= ~d;
+            if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ || r.op == Op::xor_))
+                use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
         }
+        at = (at & kBackTarget) | use | def << 10;
     }
     /// The destination's upper half when the instruction at pc leaves it as it is (kKeepsHi).
     [[nodiscard]] std::uint32_t kept(std::size_t pc) const noexcept {
@@ -861,7 +906,7 @@ private:
         }
         return succ_live(p + len - 1) & ~keep;
     }
-    static constexpr std::uint32_t bit(unsigned r) noexcept { return r < 10 ? 1u << r : 0; }
+    static constexpr std::uint32_t bit(unsigned r) noexcept { return (1u << r) & kAllHi; }  // r < 16
     /// Upper halves the instruction at pc reads (use) and always writes (def). Conservative:
     /// anything the emitted code may read counts as a use.
     void hi_effect(std::size_t pc, std::uint32_t& use, std::uint32_t& def) const noexcept {
@@ -1887,6 +1932,34 @@ private:
         flush_stubs();
     }
 
+    /// What lo_read() needs of each instruction, one byte per isa::Id: how it goes on (LoNext)
+    /// and which lower halves it reads and defines.
+    enum LoNext : std::uint8_t { lo_on, lo_exit, lo_helper, lo_local, lo_ja, lo_branch };
+    static constexpr std::uint8_t kLoReadsSrc = 8, kLoReadsDst = 16, kLoDefinesDst = 32, kLoReadsR0 = 64,
+                                  kLoTwoSlots = 128;
+    static constexpr std::array<std::uint8_t, isa::kOpCount + 1> kLoFacts = [] {
+        std::array<std::uint8_t, isa::kOpCount + 1> t{};
+        for (std::size_t i = 0; i < isa::kOpCount; ++i) {
+            const isa::OpInfo& r = isa::kOps[i];
+            const Op op = r.op;
+            const bool defines =
+                op == Op::mov || op == Op::movsx || op == Op::lddw || op == Op::ldx || op == Op::ldxs;
+            const bool dst = (r.fields & isa::kDst) != 0;
+            unsigned f = op == Op::exit                      ? lo_exit
+                         : op == Op::call || op == Op::callx ? lo_helper
+                         : op == Op::call_local              ? lo_local
+                         : op == Op::ja                      ? lo_ja
+                         : isa::is_conditional_jump(op)      ? lo_branch
+                                                             : lo_on;
+            if (r.fields & isa::kSrc) f |= kLoReadsSrc;
+            if (dst && !defines) f |= kLoReadsDst;
+            if (dst && (isa::is_alu(op) || defines)) f |= kLoDefinesDst;
+            if (isa::is_atomic(op)) f |= kLoReadsR0;  // cmpxchg
+            if (isa::slots(op) == 2) f |= kLoTwoSlots;
+            t[i] = static_cast<std::uint8_t>(f);
+        }
+        return t;
+    }();
     /// Of the lower halves in `wanted`, those that some path from q may read before redefining
     /// them (a short, bounded look-ahead; anything it cannot see counts as a read).
     [[nodiscard]] std::uint32_t lo_read(std::size_t q, std::uint32_t wanted, unsigned& steps) const noexcept {
@@ -1899,37 +1972,35 @@ private:
         while (q < n && open != 0) {
             if (steps == 0) break;
             --steps;
-            const isa::OpInfo& ri = row(q);
+            const unsigned f = kLoFacts[slots_[q].id];
             const Insn& insn = code_[q];
-            const Op op = ri.op;
-            if (op == Op::call_local) break;
-            if (op == Op::exit) {  // R0; a local function's caller also sees R1-R5
+            const auto next = static_cast<LoNext>(f & 7);
+            if (next == lo_local) break;
+            if (next == lo_exit) {  // R0; a local function's caller also sees R1-R5
                 reads(prog_.function_count == 1 ? 1u : 0x3fu);
                 return read;
             }
-            if (op == Op::call || op == Op::callx) {
-                reads(0x3eu | (op == Op::callx ? 1u << insn.dst() : 0u));
-                open &= ~1u;  // R0 is the result
+            if (next == lo_helper) {
+                reads(0x3eu | ((f & kLoReadsDst) ? 1u << insn.dst() : 0u));  // callx: its dst
+                open &= ~1u;                                                 // R0 is the result
                 ++q;
                 continue;
             }
-            if (isa::is_atomic(op)) reads(1);  // cmpxchg reads R0
-            const bool defines =
-                op == Op::mov || op == Op::movsx || op == Op::lddw || op == Op::ldx || op == Op::ldxs;
-            if (ri.fields & isa::kSrc) reads(1u << insn.src());
-            if ((ri.fields & isa::kDst) && !defines) reads(1u << insn.dst());
-            if ((isa::is_alu(op) || defines) && (ri.fields & isa::kDst)) open &= ~(1u << insn.dst());
-            if (op == Op::ja) {
-                q = jump_target(q, ri);
+            if (f & kLoReadsR0) reads(1);
+            if (f & kLoReadsSrc) reads(1u << insn.src());
+            if (f & kLoReadsDst) reads(1u << insn.dst());
+            if (f & kLoDefinesDst) open &= ~(1u << insn.dst());
+            if (next == lo_ja) {
+                q = slots_[q].target;
                 continue;
             }
-            if (isa::is_conditional_jump(op)) {  // the taken path looks half as far ahead
+            if (next == lo_branch) {  // the taken path looks half as far ahead
                 unsigned half = steps / 2;
-                const std::uint32_t taken = lo_read(jump_target(q, ri), open, half);
+                const std::uint32_t taken = lo_read(slots_[q].target, open, half);
                 read |= taken;
                 open &= ~taken;
             }
-            q += isa::slots(op);
+            q += (f & kLoTwoSlots) ? 2 : 1;
         }
         return read | open;
     }

@@ -25,22 +25,27 @@ enum class Cond : std::uint8_t { eq, ne, hs, lo, mi, pl, vs, vc, hi, ls, ge, lt,
     return static_cast<Cond>(static_cast<unsigned>(c) ^ 1u);
 }
 
-/// One encoded instruction: 1 halfword (16-bit encoding) or 2 (32-bit, hw1 first in memory).
+/// One encoded instruction: 1 halfword (16-bit encoding; hw2 is 0) or 2 (32-bit, hw1 first in
+/// memory). The size follows from hw1 as for the CPU (A5.1); the empty Code (operands that
+/// cannot be encoded) is 0xffff 0xffff, a permanently undefined encoding. Four bytes, so that
+/// encoders return it in a register.
 struct Code {
-    std::uint16_t hw1 = 0;
-    std::uint16_t hw2 = 0;
-    std::uint8_t size = 0;  ///< bytes: 2, 4, or 0 when the operands cannot be encoded
+    std::uint16_t hw1 = 0xffff;
+    std::uint16_t hw2 = 0xffff;
 
-    [[nodiscard]] constexpr bool ok() const noexcept { return size != 0; }
+    /// Bytes: 2 or 4 (4 for the empty Code).
+    [[nodiscard]] constexpr unsigned size() const noexcept { return hw1 >= 0xe800 ? 4 : 2; }
+    [[nodiscard]] constexpr bool ok() const noexcept { return (hw1 & hw2) != 0xffff; }
     friend constexpr bool operator==(const Code&, const Code&) = default;
 };
+static_assert(sizeof(Code) == 4);
 
 namespace detail {
 constexpr Code t16(unsigned hw) noexcept {
-    return {static_cast<std::uint16_t>(hw), 0, 2};
+    return {static_cast<std::uint16_t>(hw), 0};
 }
 constexpr Code t32(unsigned hw1, unsigned hw2) noexcept {
-    return {static_cast<std::uint16_t>(hw1), static_cast<std::uint16_t>(hw2), 4};
+    return {static_cast<std::uint16_t>(hw1), static_cast<std::uint16_t>(hw2)};
 }
 constexpr bool low(Reg r) noexcept {
     return r < 8;
@@ -567,7 +572,7 @@ constexpr Code narrow32(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
 /// `may_set_flags` (the caller knows they are dead). Only for code outside IT blocks: there
 /// the 16-bit data-processing forms set flags.
 [[nodiscard]] constexpr Code narrow(Code c, bool may_set_flags) noexcept {
-    if (c.size != 4) return c;
+    if (c.size() != 4 || !c.ok()) return c;
     const Code n = detail::narrow32(c.hw1, c.hw2, may_set_flags);
     return n.ok() ? n : c;
 }
