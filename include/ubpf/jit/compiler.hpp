@@ -121,10 +121,12 @@ private:
         std::uint8_t flags;
     };
     static constexpr std::uint16_t kNoPc = 0xffff;
-    static constexpr std::uint32_t kBackTarget = 1u << 31;    // in `at` during the analysis
-    static constexpr std::uint32_t kShortWaits = 1u << 30;    // in `at` before emission: see wait_short()
-    static constexpr std::uint32_t kDirty = 1u << 30;         // in `at` during the analysis
-    static constexpr std::uint32_t kZeroMask = kAllHi << 20;  // known_zero_upper_halves()
+    static constexpr std::uint32_t kBackTarget = 1u << 31;  // in `at` during the analysis
+    static constexpr std::uint32_t kShortWaits = 1u << 30;  // in `at` before emission: see wait_short()
+    static constexpr std::uint32_t kDirty = 1u << 30;       // in `at` during the analysis
+    static constexpr unsigned kZeroShift = 20;              // known_zero_upper_halves()
+    static constexpr std::uint32_t kZeroMask = kAllHi << kZeroShift;  // in `at` during the analysis
+    static constexpr std::uint32_t kUseDef = (1u << kZeroShift) - 1;  // in `at`: use | def << 10
     // In `live` above the upper-half bits: see known_zero_upper_halves().
     static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
@@ -158,12 +160,14 @@ private:
 
     // ---- output ----------------------------------------------------------------------------
 
-    void write(std::size_t at, Code c) noexcept {
-        buf_[at] = static_cast<std::uint8_t>(c.hw1);
-        buf_[at + 1] = static_cast<std::uint8_t>(c.hw1 >> 8);
-        if (c.size() == 4) {
-            buf_[at + 2] = static_cast<std::uint8_t>(c.hw2);
-            buf_[at + 3] = static_cast<std::uint8_t>(c.hw2 >> 8);
+    void write(std::size_t at, Code c) noexcept { write(at, c.hw1, c.hw2, c.size()); }
+    /// `size` bytes (2 or 4) of hw1, hw2 at `at`: code or data.
+    void write(std::size_t at, std::uint16_t hw1, std::uint16_t hw2, unsigned size) noexcept {
+        buf_[at] = static_cast<std::uint8_t>(hw1);
+        buf_[at + 1] = static_cast<std::uint8_t>(hw1 >> 8);
+        if (size == 4) {
+            buf_[at + 2] = static_cast<std::uint8_t>(hw2);
+            buf_[at + 3] = static_cast<std::uint8_t>(hw2 >> 8);
         }
     }
     [[nodiscard]] std::uint32_t read_word(std::size_t at) const noexcept {
@@ -252,17 +256,10 @@ private:
     /// Emits `size` bytes (2 or 4) of hw1, hw2 as they are: code or data.
     void put_word(std::uint16_t hw1, std::uint16_t hw2, unsigned size = 4) noexcept {
         stored_count_ = 0;
-        if (pos_ + size > limit_) {
+        if (pos_ + size > limit_)
             full_ = true;
-        } else {
-            auto* at = buf_ + pos_;
-            at[0] = static_cast<std::uint8_t>(hw1);
-            at[1] = static_cast<std::uint8_t>(hw1 >> 8);
-            if (size == 4) {
-                at[2] = static_cast<std::uint8_t>(hw2);
-                at[3] = static_cast<std::uint8_t>(hw2 >> 8);
-            }
-        }
+        else
+            write(pos_, hw1, hw2, size);
         pos_ += size;
     }
     [[nodiscard]] static std::int32_t rel(std::size_t target, std::size_t from) noexcept {
@@ -847,9 +844,7 @@ private:
     /// Both take the upper halves they no longer read out of the instruction's use/def in `at`.
     void known_zero_upper_halves() noexcept {
         const std::size_t n = code_.size();
-        constexpr unsigned kShift = 20;
-        constexpr std::uint32_t kMask = kZeroMask;
-        for (std::size_t f : prog_.functions()) slots_[f].at &= ~kMask;  // function_starts[0] is 0
+        for (std::size_t f : prog_.functions()) slots_[f].at &= ~kZeroMask;  // function_starts[0] is 0
         // Sweeps in program order, each visiting the instructions whose input changed (kDirty;
         // the first sweep all): only a change at a back-edge target needs another sweep.
         for (bool again = true; again;) {
@@ -857,11 +852,11 @@ private:
             for (std::size_t pc = 0; pc < n; ++pc) {
                 if ((slots_[pc].at & kDirty) == 0) continue;  // second slots are never dirty
                 slots_[pc].at &= ~kDirty;
-                const std::uint32_t out = zero_after(pc, slots_[pc].live, (slots_[pc].at & kMask) >> kShift)
-                                          << kShift;
+                const std::uint32_t out =
+                    zero_after(pc, slots_[pc].live, (slots_[pc].at & kZeroMask) >> kZeroShift) << kZeroShift;
                 for (const std::uint16_t q : {slots_[pc].next, slots_[pc].target}) {
-                    if (q == kNoPc || (slots_[q].at & kMask & ~out) == 0) continue;
-                    slots_[q].at = (slots_[q].at & (~kMask | out)) | kDirty;
+                    if (q == kNoPc || (slots_[q].at & kZeroMask & ~out) == 0) continue;
+                    slots_[q].at = (slots_[q].at & (~kZeroMask | out)) | kDirty;
                     if (q <= pc) again = true;
                 }
             }
@@ -870,10 +865,10 @@ private:
     /// Applies the known-zero upper halves at pc (analyse() calls it once per instruction).
     void keep_zero_upper_halves(std::size_t pc) noexcept {
         std::uint32_t& at = slots_[pc].at;
-        const std::uint32_t z = (at & kZeroMask) >> 20;
+        const std::uint32_t z = (at & kZeroMask) >> kZeroShift;
         const std::uint32_t rule = slots_[pc].live;
         slots_[pc].live = 0;
-        at &= kBackTarget | 0xfffff;  // use and def stay
+        at &= kBackTarget | kUseDef;
         const std::uint32_t d = bit((rule >> 4) & 15), s = bit((rule >> 8) & 15);
         if ((rule & (kRuleWrites | kRuleJump64)) == 0 || (z & d) == 0) return;
         std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
