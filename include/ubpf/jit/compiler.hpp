@@ -187,7 +187,8 @@ private:
             const unsigned op = (c.hw1 >> 5) & 15;
             const bool consumer = dp && (op == 10 || op == 11);
             const bool sets = dp && (c.hw1 & 0x10);
-            c = thumb::narrow(c, !flags_live_ || consumer);
+            // thumb::narrow() without its tests (size above; the empty Code stays empty)
+            if (const Code n = thumb::detail::narrow32(c.hw1, c.hw2, !flags_live_ || consumer); n.ok()) c = n;
             if (sets)
                 flags_live_ = true;
             else if (consumer)
@@ -564,7 +565,8 @@ private:
     }
     /// Which registers hold stack addresses, followed in program order (a guess at joins: it
     /// only picks which region an access checks inline; every access is checked all the same).
-    void stack_hint(std::size_t pc, const isa::OpInfo& r, std::uint32_t& stack) noexcept {
+    [[gnu::always_inline]] void stack_hint(std::size_t pc, const isa::OpInfo& r,
+                                           std::uint32_t& stack) noexcept {
         const Insn& insn = code_[pc];
         const std::uint32_t d = 1u << insn.dst(), sbit = 1u << insn.src();
         const Op op = r.op;
@@ -766,7 +768,7 @@ private:
     /// and what keep_zero_upper_halves() looks at: kRuleWrites (an ALU operation or a load
     /// writing dst), kRuleJump64 (a 64-bit conditional jump).
     static constexpr std::uint16_t kRuleWrites = 1u << 12, kRuleJump64 = 1u << 13;
-    [[nodiscard]] std::uint16_t zero_rule(std::size_t pc) const noexcept {
+    [[nodiscard, gnu::always_inline]] std::uint16_t zero_rule(std::size_t pc) const noexcept {
         const Insn& insn = code_[pc];
         const isa::OpInfo& r = row(pc);
         const bool writes = isa::is_alu(r.op) || r.op == Op::lddw || r.op == Op::ldx;
@@ -775,7 +777,7 @@ private:
                                           insn.src() << 8 | (writes ? kRuleWrites : 0u) |
                                           (jump64 ? kRuleJump64 : 0u));
     }
-    [[nodiscard]] ZeroRule zero_rule_of(std::size_t pc) const noexcept {
+    [[nodiscard, gnu::always_inline]] ZeroRule zero_rule_of(std::size_t pc) const noexcept {
         const isa::OpInfo& r = row(pc);
         const Insn& insn = code_[pc];
         const Op op = r.op;
@@ -847,23 +849,30 @@ private:
         for (std::size_t f : prog_.functions()) slots_[f].at &= ~kZeroMask;  // function_starts[0] is 0
         // Sweeps in program order, each visiting the instructions whose input changed (kDirty;
         // the first sweep all): only a change at a back-edge target needs another sweep.
+        Slot* const slots = slots_;
+        // The successor q's input meets `out`; true when q changed and comes at or before pc.
+        const auto meet = [slots](std::size_t q, std::size_t pc, std::uint32_t out) {
+            if (q == kNoPc) return false;
+            const std::uint32_t at = slots[q].at;
+            if ((at & kZeroMask & ~out) == 0) return false;
+            slots[q].at = (at & (~kZeroMask | out)) | kDirty;
+            return q <= pc;
+        };
         for (bool again = true; again;) {
             again = false;
             for (std::size_t pc = 0; pc < n; ++pc) {
-                if ((slots_[pc].at & kDirty) == 0) continue;  // second slots are never dirty
-                slots_[pc].at &= ~kDirty;
-                const std::uint32_t out =
-                    zero_after(pc, slots_[pc].live, (slots_[pc].at & kZeroMask) >> kZeroShift) << kZeroShift;
-                for (const std::uint16_t q : {slots_[pc].next, slots_[pc].target}) {
-                    if (q == kNoPc || (slots_[q].at & kZeroMask & ~out) == 0) continue;
-                    slots_[q].at = (slots_[q].at & (~kZeroMask | out)) | kDirty;
-                    if (q <= pc) again = true;
-                }
+                Slot& s = slots[pc];
+                if ((s.at & kDirty) == 0) continue;  // second slots are never dirty
+                s.at &= ~kDirty;
+                const std::uint32_t out = zero_after(pc, s.live, (s.at & kZeroMask) >> kZeroShift)
+                                          << kZeroShift;
+                again |= meet(s.next, pc, out);
+                again |= meet(s.target, pc, out);
             }
         }
     }
     /// Applies the known-zero upper halves at pc (analyse() calls it once per instruction).
-    void keep_zero_upper_halves(std::size_t pc) noexcept {
+    [[gnu::always_inline]] void keep_zero_upper_halves(std::size_t pc) noexcept {
         std::uint32_t& at = slots_[pc].at;
         const std::uint32_t z = (at & kZeroMask) >> kZeroShift;
         const std::uint32_t rule = slots_[pc].live;
@@ -1078,7 +1087,7 @@ private:
         put(thumb::sub_imm(kBudget, kBudget, count, true));
         if (pos_ != at + 2) bad_ = true;
     }
-    void charge() noexcept {
+    [[gnu::always_inline]] void charge() noexcept {
         std::uint16_t lddw = 0;
         const std::uint32_t count = block_length(pc_, &lddw);
         subtract_budget(count);
@@ -1097,7 +1106,8 @@ private:
             return;
         }
         put(thumb::it_then(c, 2));
-        put(thumb::narrow(thumb::add_imm(kBudget, kBudget, skipped, true), true));
+        // ADDS r6, #n (16-bit: n <= kMaxBlock)
+        put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, skipped, true));
         branch_to_insn(Cond::al, pc);  // the last instruction of the IT block
         it_left_ = 0;
     }
@@ -1199,7 +1209,7 @@ private:
         wb(r, true, h);
     }
 
-    void store(const Insn& insn, const isa::OpInfo& r) noexcept {
+    [[gnu::always_inline]] void store(const Insn& insn, const isa::OpInfo& r) noexcept {
         using thumb::Mem;
         const unsigned size = r.width / 8;
         const Address a = address(insn.dst(), insn.off, size, AccessKind::store);
@@ -1293,7 +1303,7 @@ private:
         }
     }
 
-    void alu(const Insn& insn, const isa::OpInfo& r) noexcept {
+    [[gnu::always_inline]] void alu(const Insn& insn, const isa::OpInfo& r) noexcept {
         using namespace thumb;
         const unsigned dst = insn.dst();
         const bool wide = r.width == 64;
@@ -1673,7 +1683,7 @@ private:
 
     // ---- jumps and calls ------------------------------------------------------------------------
 
-    void jump(const Insn& insn, const isa::OpInfo& row64) noexcept {
+    [[gnu::always_inline]] void jump(const Insn& insn, const isa::OpInfo& row64) noexcept {
         using namespace thumb;
         const std::size_t target = jump_target(pc_, row64);
         if (row64.op == Op::ja) {
@@ -2009,7 +2019,7 @@ private:
     }
     /// Finds a group starting at p (see fuse()), records it in the slots and returns its length
     /// (0: none).
-    std::size_t find_group(std::size_t p) noexcept {
+    [[gnu::always_inline]] std::size_t find_group(std::size_t p) noexcept {
         if (p + 1 >= code_.size()) return 0;
         const isa::OpInfo& r0 = row(p);
         const unsigned a = code_[p].dst();
@@ -2057,7 +2067,7 @@ private:
             slots_[p + k].flags |= static_cast<std::uint8_t>((temp_dead ? kTempDead : 0) | (k << kBackShift));
         return len;
     }
-    [[nodiscard]] bool mod_idiom(std::size_t p) const noexcept {
+    [[nodiscard, gnu::always_inline]] bool mod_idiom(std::size_t p) const noexcept {
         const unsigned a = code_[p].dst(), b = code_[p].src();
         if (a == b || p + 3 >= code_.size()) return false;
         const Insn& i1 = code_[p + 1];
@@ -2067,7 +2077,7 @@ private:
                code_[p + 3].dst() == b && code_[p + 3].src() == a;
     }
     /// wA = *(B/H/W *)(..); wC op= wA (C != A), for the caller to check that A is dead after.
-    [[nodiscard]] bool load_op(std::size_t p) const noexcept {
+    [[nodiscard, gnu::always_inline]] bool load_op(std::size_t p) const noexcept {
         if (p + 1 >= code_.size() || leader(p + 1)) return false;
         const isa::OpInfo& r0 = row(p);
         if (r0.op != Op::ldx || r0.width == 64) return false;
@@ -2084,7 +2094,7 @@ private:
     ///   wA = wB; wA /= K; wA *= K; wB -= wA   ->  udiv + mls (wB %= K, as LLVM writes it)
     ///   wA = wB; wA op= X (or <<, >> K)       ->  one 3-operand instruction
     ///   A = B; A op= C (64-bit; C a register or a constant)  ->  computed from B and C into A
-    std::size_t fuse() noexcept {
+    [[gnu::always_inline]] std::size_t fuse() noexcept {
         using namespace thumb;
         const std::size_t p = pc_;
         // T2 still holds the divisor of the previous group if only such a group came between.
@@ -2170,7 +2180,7 @@ private:
     }
 
     /// `r <<= 32; r >>= 32` (how LLVM zero-extends a 32-bit value): the upper half becomes 0.
-    std::size_t zero_extend(std::size_t p) noexcept {
+    [[gnu::always_inline]] std::size_t zero_extend(std::size_t p) noexcept {
         const Insn& i0 = code_[p];
         const isa::OpInfo& r0 = row(p);
         if (r0.op != Op::lsh || r0.width != 64 || r0.form != isa::Form::dst_imm || i0.imm != 32 ||
@@ -2187,7 +2197,7 @@ private:
     /// such a block. Not when T is itself a lone ja (its charge would cover a third block), the
     /// sum does not fit one charge, or T is a call or an exit: past a cut-off in the merged
     /// block only stores are refused (runtime::budget), so T's own charge must stop the run.
-    bool merge_ja() noexcept {
+    [[gnu::always_inline]] bool merge_ja() noexcept {
         const std::size_t t = jump_target(pc_, row(pc_));
         const Op target_op = row(t).op;
         if (t == pc_ || target_op == Op::ja || target_op == Op::exit || is_call(target_op)) return false;
@@ -2203,7 +2213,7 @@ private:
         return true;
     }
 
-    void emit(const Insn& insn, const isa::OpInfo& r) noexcept {
+    [[gnu::always_inline]] void emit(const Insn& insn, const isa::OpInfo& r) noexcept {
         const Op op = r.op;
         if (isa::is_alu(op)) {
             if (!shift_const(insn, r, insn.dst()) && !alu_const(insn, r, insn.dst())) alu(insn, r);

@@ -405,7 +405,7 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
 }
 
 // <op>{S}.W Rd, Rn, #value (dp_imm: modified immediate).
-constexpr Code narrow_dp_imm(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+[[gnu::always_inline]] constexpr Code narrow_dp_imm(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
     const auto op = static_cast<DpOp>((h1 >> 5) & 15);
     const bool s = (h1 & 0x10) != 0;
     const unsigned rn = h1 & 15, rd = (h2 >> 8) & 15;
@@ -430,7 +430,7 @@ constexpr Code narrow_dp_imm(unsigned h1, unsigned h2, bool may_set_flags) noexc
 }
 
 // <op>{S}.W Rd, Rn, Rm{, shift} (dp_reg, shift_imm, cmp_reg, tst_reg).
-constexpr Code narrow_dp_reg(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+[[gnu::always_inline]] constexpr Code narrow_dp_reg(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
     const auto op = static_cast<DpOp>((h1 >> 5) & 15);
     const bool s = (h1 & 0x10) != 0, flags_ok = s || may_set_flags;
     const unsigned rn = h1 & 15, rd = (h2 >> 8) & 15, rm = h2 & 15;
@@ -511,7 +511,7 @@ constexpr Code narrow_dp_reg(unsigned h1, unsigned h2, bool may_set_flags) noexc
 
 // LDR/STR{B,H}.W Rt, [Rn, #imm12] (mem_imm T2/T3; the signed loads have no 16-bit immediate
 // form, and negative offsets none at all).
-constexpr Code narrow_mem_imm(unsigned h1, unsigned h2) noexcept {
+[[gnu::always_inline]] constexpr Code narrow_mem_imm(unsigned h1, unsigned h2) noexcept {
     const unsigned size = (h1 >> 5) & 3, load = (h1 >> 4) & 1, rn = h1 & 15;
     const unsigned rt = h2 >> 12, imm = h2 & 0xfff;
     if (size == 3 || rt >= 8) return {};
@@ -526,7 +526,7 @@ constexpr Code narrow_mem_imm(unsigned h1, unsigned h2) noexcept {
     return t16(kT1[size] | (load << 11) | ((imm / scale) << 6) | (rn << 3) | rt);
 }
 
-constexpr Code narrow32(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+[[gnu::always_inline]] constexpr Code narrow32(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
     if ((h1 & 0xfa00) == 0xf000 && (h2 & 0x8000) == 0) return narrow_dp_imm(h1, h2, may_set_flags);
     const unsigned wide_op = h1 & 0xfbf0;
     if ((wide_op == 0xf200 || wide_op == 0xf2a0) && (h2 & 0x8000) == 0) {  // ADDW/SUBW: no flags
@@ -563,6 +563,8 @@ constexpr Code narrow32(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
     }
     return {};
 }
+// The empty Code has no 16-bit form (put() narrows without testing ok() first).
+static_assert(!narrow32(0xffff, 0xffff, true).ok());
 }  // namespace detail
 
 /// The 16-bit encoding of a 32-bit instruction from the encoders above, or `c` itself when
