@@ -763,7 +763,7 @@ private:
     /// How an instruction changes which upper halves are known to be 0: ALU32 results,
     /// zero-extending loads and non-negative constants give 0; AND, OR, XOR, MOV, unsigned
     /// shifts and divisions keep it.
-    enum class ZeroRule : std::uint8_t { same, gen, kill, copy, either, both, call, atomic };
+    enum class ZeroRule : std::uint8_t { same, gen, kill, copy, either, both, call, atomic32, atomic64 };
     /// The instruction's ZeroRule with its destination and source: rule | dst << 4 | src << 8,
     /// and what keep_zero_upper_halves() looks at: kRuleWrites (an ALU operation or a load
     /// writing dst), kRuleJump64 (a 64-bit conditional jump).
@@ -809,12 +809,13 @@ private:
         if (op == Op::ldx) return r.width == 64 ? ZeroRule::kill : ZeroRule::gen;
         if (op == Op::ldxs) return ZeroRule::kill;
         if (is_call(op)) return ZeroRule::call;
-        if (isa::is_atomic(op)) return ZeroRule::atomic;
+        if (isa::is_atomic(op)) return r.width == 32 ? ZeroRule::atomic32 : ZeroRule::atomic64;
         return ZeroRule::same;
     }
     /// Upper halves known to be 0 after the instruction at pc (rule: its zero_rule()), given z before.
-    [[nodiscard]] std::uint32_t zero_after(std::size_t pc, std::uint32_t rule,
-                                           std::uint32_t z) const noexcept {
+    /// (def: the instruction's upper-half def, from hi_effect()).
+    [[nodiscard]] static std::uint32_t zero_after(std::uint32_t rule, std::uint32_t z,
+                                                  std::uint32_t def) noexcept {
         const std::uint32_t d = bit((rule >> 4) & 15);
         const bool kept = (z & d) != 0, zs = (z & bit((rule >> 8) & 15)) != 0;
         switch (static_cast<ZeroRule>(rule & 15)) {
@@ -831,13 +832,13 @@ private:
             case ZeroRule::both:
                 return kept && zs ? z | d : z & ~d;
             case ZeroRule::call:
-                return z & ~0x3fu;  // R0-R5 come back changed; R6-R9 are kept
-            case ZeroRule::atomic:
+                return z & ~0x3fu;    // R0-R5 come back changed; R6-R9 are kept
+            case ZeroRule::atomic32:  // 32-bit fetches zero-extend
+                return z | def;
+            case ZeroRule::atomic64:
                 break;
         }
-        std::uint32_t use = 0, def = 0;
-        hi_effect(pc, use, def);
-        return row(pc).width == 32 ? z | def : z & ~def;  // 32-bit fetches zero-extend
+        return z & ~def;
     }
     /// Known-zero upper halves, forward to a fixed point (the sets only shrink; function starts
     /// know nothing). Two uses: an instruction whose destination's upper half is 0 before and
@@ -864,8 +865,8 @@ private:
                 Slot& s = slots[pc];
                 if ((s.at & kDirty) == 0) continue;  // second slots are never dirty
                 s.at &= ~kDirty;
-                const std::uint32_t out = zero_after(pc, s.live, (s.at & kZeroMask) >> kZeroShift)
-                                          << kZeroShift;
+                const std::uint32_t out =
+                    zero_after(s.live, (s.at & kZeroMask) >> kZeroShift, (s.at >> 10) & kAllHi) << kZeroShift;
                 again |= meet(s.next, pc, out);
                 again |= meet(s.target, pc, out);
             }
@@ -887,7 +888,7 @@ private:
             slots_[pc].live |= kNarrowJump;
             use &= ~(d | s);
         } else {
-            if ((def & d) == 0 || (zero_after(pc, rule, z) & d) == 0) return;
+            if ((def & d) == 0 || (zero_after(rule, z, def) & d) == 0) return;
             slots_[pc].live |= kKeepsHi;
             def &= ~d;
             if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ || r.op == Op::xor_))
@@ -913,7 +914,8 @@ private:
     static constexpr std::uint32_t bit(unsigned r) noexcept { return (1u << r) & kAllHi; }  // r < 16
     /// Upper halves the instruction at pc reads (use) and always writes (def). Conservative:
     /// anything the emitted code may read counts as a use.
-    void hi_effect(std::size_t pc, std::uint32_t& use, std::uint32_t& def) const noexcept {
+    [[gnu::always_inline]] void hi_effect(std::size_t pc, std::uint32_t& use,
+                                          std::uint32_t& def) const noexcept {
         const isa::OpInfo& r = row(pc);
         const Insn& insn = code_[pc];
         const Op op = r.op;
