@@ -1089,7 +1089,7 @@ private:
         put(thumb::sub_imm(kBudget, kBudget, count, true));
         if (pos_ != at + 2) bad_ = true;
     }
-    [[gnu::always_inline]] void charge() noexcept {
+    void charge() noexcept {
         std::uint16_t lddw = 0;
         const std::uint32_t count = block_length(pc_, &lddw);
         subtract_budget(count);
@@ -1211,7 +1211,7 @@ private:
         wb(r, true, h);
     }
 
-    [[gnu::always_inline]] void store(const Insn& insn, const isa::OpInfo& r) noexcept {
+    void store(const Insn& insn, const isa::OpInfo& r) noexcept {
         using thumb::Mem;
         const unsigned size = r.width / 8;
         const Address a = address(insn.dst(), insn.off, size, AccessKind::store);
@@ -1685,7 +1685,7 @@ private:
 
     // ---- jumps and calls ------------------------------------------------------------------------
 
-    [[gnu::always_inline]] void jump(const Insn& insn, const isa::OpInfo& row64) noexcept {
+    void jump(const Insn& insn, const isa::OpInfo& row64) noexcept {
         using namespace thumb;
         const std::size_t target = jump_target(pc_, row64);
         if (row64.op == Op::ja) {
@@ -2069,7 +2069,7 @@ private:
             slots_[p + k].flags |= static_cast<std::uint8_t>((temp_dead ? kTempDead : 0) | (k << kBackShift));
         return len;
     }
-    [[nodiscard, gnu::always_inline]] bool mod_idiom(std::size_t p) const noexcept {
+    [[nodiscard]] bool mod_idiom(std::size_t p) const noexcept {
         const unsigned a = code_[p].dst(), b = code_[p].src();
         if (a == b || p + 3 >= code_.size()) return false;
         const Insn& i1 = code_[p + 1];
@@ -2079,7 +2079,7 @@ private:
                code_[p + 3].dst() == b && code_[p + 3].src() == a;
     }
     /// wA = *(B/H/W *)(..); wC op= wA (C != A), for the caller to check that A is dead after.
-    [[nodiscard, gnu::always_inline]] bool load_op(std::size_t p) const noexcept {
+    [[nodiscard]] bool load_op(std::size_t p) const noexcept {
         if (p + 1 >= code_.size() || leader(p + 1)) return false;
         const isa::OpInfo& r0 = row(p);
         if (r0.op != Op::ldx || r0.width == 64) return false;
