@@ -248,27 +248,30 @@ constexpr Code b_long(std::int32_t offset, unsigned hw2_bits) noexcept {
 
 /// LDR/STR family with an immediate offset.
 enum class Mem : std::uint8_t { strb, strh, str, ldrb, ldrh, ldr, ldrsb, ldrsh };
+namespace detail {
+// Tables at namespace scope: a local array in a function is copied to the stack on every call.
+// First halfword of <op>.W Rt, [Rn, Rm] and of the imm8 form, by Mem (| 0x80: the imm12 form).
+inline constexpr std::uint16_t kMemWide[] = {0xf800, 0xf820, 0xf840, 0xf810, 0xf830, 0xf850, 0xf910, 0xf930};
+// <op> Rt, [Rn, Rm] (T1), by Mem.
+inline constexpr std::uint16_t kMemRegT1[] = {0x5400, 0x5200, 0x5000, 0x5c00, 0x5a00, 0x5800, 0x5600, 0x5e00};
+}  // namespace detail
 /// <op>.W Rt, [Rn, #offset]: offset 0..4095 (T3/T2 imm12) or -255..-1 (T4 imm8, P=1 U=0 W=0).
 [[nodiscard]] constexpr Code mem_imm(Mem op, Reg rt, Reg rn, std::int32_t offset) noexcept {
-    constexpr unsigned kImm12[] = {0xf880, 0xf8a0, 0xf8c0, 0xf890, 0xf8b0, 0xf8d0, 0xf990, 0xf9b0};
-    constexpr unsigned kImm8[] = {0xf800, 0xf820, 0xf840, 0xf810, 0xf830, 0xf850, 0xf910, 0xf930};
-    const auto k = static_cast<unsigned>(op);
+    const unsigned wide = detail::kMemWide[static_cast<unsigned>(op)];
     if (rn == pc) return {};
     if (offset >= 0 && offset <= 4095)
-        return detail::t32(kImm12[k] | rn, (unsigned{rt} << 12) | unsigned(offset));
+        return detail::t32(wide | 0x80 | rn, (unsigned{rt} << 12) | unsigned(offset));
     if (offset < 0 && offset >= -255)
-        return detail::t32(kImm8[k] | rn, (unsigned{rt} << 12) | 0xc00 | unsigned(-offset));
+        return detail::t32(wide | rn, (unsigned{rt} << 12) | 0xc00 | unsigned(-offset));
     return {};
 }
 /// <op> Rt, [Rn, Rm]: 16-bit (T1) when all three are low registers, else <op>.W (T2, no shift).
 [[nodiscard]] constexpr Code mem_reg(Mem op, Reg rt, Reg rn, Reg rm) noexcept {
-    constexpr unsigned kT1[] = {0x5400, 0x5200, 0x5000, 0x5c00, 0x5a00, 0x5800, 0x5600, 0x5e00};
-    constexpr unsigned kT2[] = {0xf800, 0xf820, 0xf840, 0xf810, 0xf830, 0xf850, 0xf910, 0xf930};
     const auto k = static_cast<unsigned>(op);
     if (rn == pc || rm == sp || rm == pc) return {};
     if (detail::low(rt) && detail::low(rn) && detail::low(rm))
-        return detail::t16(kT1[k] | (unsigned{rm} << 6) | (unsigned{rn} << 3) | rt);
-    return detail::t32(kT2[k] | rn, (unsigned{rt} << 12) | rm);
+        return detail::t16(detail::kMemRegT1[k] | (unsigned{rm} << 6) | (unsigned{rn} << 3) | rt);
+    return detail::t32(detail::kMemWide[k] | rn, (unsigned{rt} << 12) | rm);
 }
 /// LDR/STR Rt, [Rn, #offset] (T1, 16-bit): low Rt and Rn, offset multiple of 4 up to 124.
 [[nodiscard]] constexpr Code mem_word(bool load, Reg rt, Reg rn, unsigned offset) noexcept {
@@ -509,6 +512,10 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
     return {};
 }
 
+inline constexpr std::uint16_t kMemImmT1[] = {0x7000, 0x8000, 0x6000};  // STRB, STRH, STR; loads add 0x800
+inline constexpr std::uint16_t kShiftRegT1[] = {0x4080, 0x40c0, 0x4100,
+                                                0x41c0};  // LSLS, LSRS, ASRS, RORS Rdn, Rm
+
 // LDR/STR{B,H}.W Rt, [Rn, #imm12] (mem_imm T2/T3; the signed loads have no 16-bit immediate
 // form, and negative offsets none at all).
 [[gnu::always_inline]] constexpr Code narrow_mem_imm(unsigned h1, unsigned h2) noexcept {
@@ -522,8 +529,7 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
     }
     const unsigned scale = 1u << size;
     if (rn >= 8 || imm % scale != 0 || imm / scale > 31) return {};
-    constexpr unsigned kT1[] = {0x7000, 0x8000, 0x6000};  // STRB, STRH, STR; loads add 0x800
-    return t16(kT1[size] | (load << 11) | ((imm / scale) << 6) | (rn << 3) | rt);
+    return t16(kMemImmT1[size] | (load << 11) | ((imm / scale) << 6) | (rn << 3) | rt);
 }
 
 [[gnu::always_inline]] constexpr Code narrow32(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
@@ -540,9 +546,8 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
     const unsigned rd = (h2 >> 8) & 15, rm = h2 & 15, rn = h1 & 15;
     // LSL/LSR/ASR/ROR{S}.W Rd, Rn, Rm -> LSLS/LSRS/ASRS/RORS Rdn, Rm (N, Z, C as the S form).
     if ((h1 & 0xff80) == 0xfa00 && (h2 & 0xf0f0) == 0xf000) {
-        constexpr unsigned kOps[] = {0x4080, 0x40c0, 0x4100, 0x41c0};
         if (rd != rn || rd >= 8 || rm >= 8 || !((h1 & 0x10) != 0 || may_set_flags)) return {};
-        return t16(kOps[(h1 >> 5) & 3] | (rm << 3) | rd);
+        return t16(kShiftRegT1[(h1 >> 5) & 3] | (rm << 3) | rd);
     }
     // MUL Rd, Rn, Rm -> MULS Rdm, Rn, Rdm: sets N, Z (C, V kept on ARMv7-M) where MUL sets none.
     if ((h1 & 0xfff0) == 0xfb00 && (h2 & 0xf0f0) == 0xf000) {
