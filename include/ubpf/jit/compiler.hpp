@@ -2022,8 +2022,8 @@ private:
     /// Finds a group starting at p (see fuse()), records it in the slots and returns its length
     /// (0: none).
     [[gnu::always_inline]] std::size_t find_group(std::size_t p) noexcept {
-        if (p + 1 >= code_.size()) return 0;
         const isa::OpInfo& r0 = row(p);
+        if ((r0.op != Op::ldx && r0.op != Op::mov) || p + 1 >= code_.size()) return 0;  // no group starts
         const unsigned a = code_[p].dst();
         const Insn& i1 = code_[p + 1];
         const isa::OpInfo& r1 = row(p + 1);
