@@ -716,8 +716,12 @@ private:
                 }
             }
         }
-        // Weights from the accesses that remain, so that ALU32 values cost one ARM register;
-        // accesses inside loops count 16.
+        choose_registers();
+    }
+    /// The register halves kept in r4, r5, r8-r11 (and ip): weights from the accesses that
+    /// remain, so that ALU32 values cost one ARM register; accesses inside loops count 16.
+    void choose_registers() noexcept {
+        const std::size_t n = code_.size();
         std::uint32_t weight[22] = {};
         std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
         for (std::size_t pc = n; pc-- > 0;) {
