@@ -184,19 +184,65 @@ private:
         } else if (c.size() == 4) {
             // Data-processing forms (register, modified immediate): S, and ADC/SBC reading carry.
             const bool dp = (c.hw1 & 0xfe00) == 0xea00 || ((c.hw1 & 0xfa00) == 0xf000 && !(c.hw2 & 0x8000));
-            const unsigned op = (c.hw1 >> 5) & 15;
-            const bool consumer = dp && (op == 10 || op == 11);
-            const bool sets = dp && (c.hw1 & 0x10);
+            const auto op = static_cast<DpOp>((c.hw1 >> 5) & 15);
+            const bool consumer = dp && reads_carry(op), sets = dp && (c.hw1 & 0x10);
             // thumb::narrow() without its tests (size above; the empty Code stays empty)
             if (const Code n = thumb::detail::narrow32(c.hw1, c.hw2, !flags_live_ || consumer); n.ok()) c = n;
-            if (sets)
-                flags_live_ = true;
-            else if (consumer)
-                flags_live_ = false;
+            track_flags(sets, consumer);
         } else if ((c.hw1 & 0xff00) == 0xbf00 && (c.hw1 & 15) != 0) {  // IT: 1-4 instructions follow
             it_left_ = 4 - static_cast<unsigned>(std::countr_zero(static_cast<unsigned>(c.hw1 & 15)));
         }
         put_raw(c);
+    }
+    /// put(thumb::dp_imm(...)), with the 16-bit form chosen from the fields (without encoding
+    /// the 32-bit form and decoding it again).
+    void put_dp_imm(DpOp op, bool s, Reg rd, Reg rn, std::uint32_t value) noexcept {
+        room();
+        Code c{};
+        if (it_left_ > 0) {
+            --it_left_;
+        } else {
+            const bool consumer = reads_carry(op);
+            c = thumb::detail::narrow_dp_imm_fields(op, s, rd, rn, value, !flags_live_ || consumer);
+            track_flags(s, consumer);
+        }
+        put_raw(c.ok() ? c : thumb::dp_imm(op, s, rd, rn, value));
+    }
+    /// put(thumb::dp_reg(...)) in the same way.
+    void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift = Shift::lsl, unsigned amount = 0) noexcept {
+        room();
+        Code c{};
+        if (it_left_ > 0) {
+            --it_left_;
+        } else {
+            const bool consumer = reads_carry(op);
+            if (amount < 32 || (amount == 32 && (shift == Shift::lsr || shift == Shift::asr)))  // else no encoding
+                c = thumb::detail::narrow_dp_reg_fields(op, s, rd, rn, rm, static_cast<unsigned>(shift), amount & 31,
+                                                        !flags_live_ || consumer);
+            track_flags(s, consumer);
+        }
+        put_raw(c.ok() ? c : thumb::dp_reg(op, s, rd, rn, rm, shift, amount));
+    }
+    // The wrappers of thumb2.hpp that the compiler emits most, through put_dp_imm/put_dp_reg.
+    void put_mov_imm(Reg rd, std::uint32_t v) noexcept { put_dp_imm(DpOp::orr, false, rd, thumb::pc, v); }
+    void put_cmp_imm(Reg rn, std::uint32_t v) noexcept { put_dp_imm(DpOp::sub, true, thumb::pc, rn, v); }
+    void put_tst_imm(Reg rn, std::uint32_t v) noexcept { put_dp_imm(DpOp::and_, true, thumb::pc, rn, v); }
+    void put_cmp_reg(Reg rn, Reg rm) noexcept { put_dp_reg(DpOp::sub, true, thumb::pc, rn, rm); }
+    void put_tst_reg(Reg rn, Reg rm) noexcept { put_dp_reg(DpOp::and_, true, thumb::pc, rn, rm); }
+    /// thumb::shift_imm: n 1..31 for lsl, 1..32 for lsr/asr.
+    void put_shift_imm(Shift type, Reg rd, Reg rm, unsigned n) noexcept {
+        if (n == 0 || type == Shift::ror)
+            put_shift_imm(type, rd, rm, n);  // no encoding: the compilation fails
+        else
+            put_dp_reg(DpOp::orr, false, rd, thumb::pc, rm, type, n);
+    }
+    [[nodiscard]] static bool reads_carry(DpOp op) noexcept { return op == DpOp::adc || op == DpOp::sbc; }
+    /// After an instruction outside IT blocks: flags it sets are live, a carry it reads is not.
+    void track_flags(bool sets, bool consumer) noexcept {
+        if (sets)
+            flags_live_ = true;
+        else if (consumer)
+            flags_live_ = false;
     }
     /// LDR/STR of a context word, 16-bit when the offset reaches (kCtx is a low register):
     /// chosen here, as the most frequent instruction, rather than by put()'s general narrowing.
@@ -436,9 +482,9 @@ private:
 
     void load_imm(Reg rd, std::uint32_t v) noexcept {
         if (thumb::can_encode_modified(v))
-            put(thumb::mov_imm(rd, v));
+            put_mov_imm(rd, v);
         else if (thumb::can_encode_modified(~v))
-            put(thumb::mvn_imm(rd, ~v));
+            put_dp_imm(DpOp::orn, false, rd, thumb::pc, ~v);  // MVN
         else {
             put(thumb::movw(rd, v & 0xffff));
             if (v >> 16) put(thumb::movt(rd, v >> 16));
@@ -1015,17 +1061,17 @@ private:
         std::size_t to_exit = 0;
         if (helpers_) {
             helper_status_ = pos_;
-            put(cmp_imm(r0, 1));
+            put_cmp_imm(r0, 1);
             to_exit = placeholder();
         }
         fault_exit_ = pos_;  // r0 = 1: stopped with the context's error
-        put(mov_imm(r0, 1));
+        put_mov_imm(r0, 1);
         const std::size_t to_return = placeholder();
         exit_ok_ = pos_;  // main's exit: R0 from its registers
         flush(0);
         exit_ctx_ = pos_;  // R0 already in the context
         if (helpers_) land(to_exit, Cond::eq);
-        put(mov_imm(r0, 0));
+        put_mov_imm(r0, 0);
         land(to_return, Cond::al);
         // r0 = status: the budget left goes back to the context; unwinds from any call depth.
         ctx_word(Mem::str, kBudget, ctx::kBudget);
@@ -1049,7 +1095,7 @@ private:
         put(mov_reg(r1, sp));
         ctx_word(Mem::ldr, r2, ctx::kFnSlow);
         put(blx(r2));
-        if (local_calls_) put(cmp_imm(r0, 0));
+        if (local_calls_) put_cmp_imm(r0, 0);
         const std::size_t fail = placeholder();
         put(pop(0x9fff));  // {r0-r12, pc}
         return fail;
@@ -1147,27 +1193,27 @@ private:
             const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
             const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
             if (can_encode_modified(mag)) {
-                put(dp_imm(lo_op, true, T0, lo, mag));
+                put_dp_imm(lo_op, true, T0, lo, mag);
             } else {
                 put(movw(T2, mag));
-                put(dp_reg(lo_op, true, T0, lo, T2));
+                put_dp_reg(lo_op, true, T0, lo, T2);
             }
-            put(dp_imm(off < 0 ? DpOp::sbc : DpOp::adc, false, T1, hi, 0));
+            put_dp_imm(off < 0 ? DpOp::sbc : DpOp::adc, false, T1, hi, 0);
             lo = T0;
             hi = T1;
         }
         // offset = address - start must be below the count of valid starts, the upper half 0.
         const bool stack = (slots_[pc_].flags & kStackAccess) != 0;
         ctx_word(Mem::ldr, T3, stack ? ctx::kStackBase : ctx::kFastStart);
-        put(dp_reg(DpOp::sub, false, T2, lo, T3));
+        put_dp_reg(DpOp::sub, false, T2, lo, T3);
         ctx_word(Mem::ldr, T0,
                  (stack ? ctx::kStackCount - ctx::kFastCount : 0) + fast_count_offset(kind, size));
-        put(cmp_reg(T2, T0));
-        put(dp_imm(DpOp::sbc, true, T0, hi, 0));
+        put_cmp_reg(T2, T0);
+        put_dp_imm(DpOp::sbc, true, T0, hi, 0);
         const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
         slow_path(Cond::hs, static_cast<SiteKind>(kind), static_cast<std::uint8_t>(lg | (unsigned{hi} << 2)));
         if (size == 8 || kind == AccessKind::atomic) {
-            put(dp_reg(DpOp::add, false, T3, T3, T2));
+            put_dp_reg(DpOp::add, false, T3, T3, T2);
             return {T3, pc, 0};
         }
         return {T3, T2, 0};
@@ -1211,7 +1257,7 @@ private:
     /// hi of r = the sign of lo (in register `lo`).
     void sign_hi(unsigned r, Reg lo) noexcept {
         const Reg h = wr(r, true, T2);
-        put(thumb::shift_imm(Shift::asr, h, lo, 31));
+        put_shift_imm(Shift::asr, h, lo, 31);
         wb(r, true, h);
     }
 
@@ -1249,11 +1295,11 @@ private:
         const Op op = r.op;
         if (op == Op::atomic_cmpxchg) {
             const Reg r0lo = rd(0, false, T3);
-            put(cmp_reg(T1, r0lo));
+            put_cmp_reg(T1, r0lo);
             if (wide) {
                 const Reg r0hi = rd(0, true, T4);
                 put(it(Cond::eq, 0x8));
-                put(cmp_reg(T2, r0hi));
+                put_cmp_reg(T2, r0hi);
             }
             const Reg vlo = rd(src, false, T3);  // loads keep the flags
             const Reg vhi = wide ? rd(src, true, T4) : vlo;
@@ -1277,8 +1323,8 @@ private:
             if (op == Op::atomic_or || op == Op::atomic_fetch_or) lo_op = hi_op = DpOp::orr;
             if (op == Op::atomic_and || op == Op::atomic_fetch_and) lo_op = hi_op = DpOp::and_;
             if (op == Op::atomic_xor || op == Op::atomic_fetch_xor) lo_op = hi_op = DpOp::eor;
-            put(dp_reg(lo_op, wide && lo_op == DpOp::add, T3, T1, vlo));
-            if (wide) put(dp_reg(hi_op, false, T4, T2, vhi));
+            put_dp_reg(lo_op, wide && lo_op == DpOp::add, T3, T1, vlo);
+            if (wide) put_dp_reg(hi_op, false, T4, T2, vhi);
             put(mem_imm(Mem::str, T3, T0, d));
             if (wide) put(mem_imm(Mem::str, T4, T0, d + 4));
         }
@@ -1356,15 +1402,15 @@ private:
                 const Reg alo = rd(dst, false, T0);
                 if (!wide) {
                     const Reg lo = wr(dst, false, T0);
-                    put(dp_imm(DpOp::rsb, false, lo, alo, 0));
+                    put_dp_imm(DpOp::rsb, false, lo, alo, 0);
                     wb(dst, false, lo);
                     set_imm(dst, true, 0, T1);
                     return;
                 }
                 const Reg ahi = rd(dst, true, T1);
                 const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
-                put(dp_imm(DpOp::rsb, true, lo, alo, 0));
-                put(dp_reg(DpOp::sbc, false, hi, ahi, ahi, Shift::lsl, 1));
+                put_dp_imm(DpOp::rsb, true, lo, alo, 0);
+                put_dp_reg(DpOp::sbc, false, hi, ahi, ahi, Shift::lsl, 1);
                 wb(dst, false, lo);
                 wb(dst, true, hi);
                 return;
@@ -1419,10 +1465,10 @@ private:
         const Reg lo = wr(dst, false, T0);
         switch (op) {
             case Op::add:
-                put(dp_reg(DpOp::add, false, lo, a, b));
+                put_dp_reg(DpOp::add, false, lo, a, b);
                 break;
             case Op::sub:
-                put(dp_reg(DpOp::sub, false, lo, a, b));
+                put_dp_reg(DpOp::sub, false, lo, a, b);
                 break;
             case Op::mul:
                 put(mul(lo, a, b));
@@ -1442,18 +1488,18 @@ private:
                 put(mls(lo, T4, b, a));
                 break;
             case Op::or_:
-                put(dp_reg(DpOp::orr, false, lo, a, b));
+                put_dp_reg(DpOp::orr, false, lo, a, b);
                 break;
             case Op::and_:
-                put(dp_reg(DpOp::and_, false, lo, a, b));
+                put_dp_reg(DpOp::and_, false, lo, a, b);
                 break;
             case Op::xor_:
-                put(dp_reg(DpOp::eor, false, lo, a, b));
+                put_dp_reg(DpOp::eor, false, lo, a, b);
                 break;
             case Op::lsh:
             case Op::rsh:
             case Op::arsh:
-                put(dp_imm(DpOp::and_, false, T4, b, 31));
+                put_dp_imm(DpOp::and_, false, T4, b, 31);
                 put(shift_reg(op == Op::lsh   ? Shift::lsl
                               : op == Op::rsh ? Shift::lsr
                                               : Shift::asr,
@@ -1481,12 +1527,12 @@ private:
                 if (op == Op::and_) lo_op = hi_op = DpOp::and_;
                 if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
                 const bool carry = op == Op::add || op == Op::sub;
-                put(dp_reg(lo_op, carry, lo, alo, blo));
+                put_dp_reg(lo_op, carry, lo, alo, blo);
                 if (!carry && !live(dst, true)) {  // halves apart: nothing to compute for a dead one
                     wb(dst, false, lo);
                     return;
                 }
-                put(dp_reg(hi_op, false, hi, ahi, bhi));
+                put_dp_reg(hi_op, false, hi, ahi, bhi);
                 wb_pair(dst, lo, hi);
                 return;
             }
@@ -1501,7 +1547,7 @@ private:
                 put(mla(T4, ahi, blo, T4));
                 put(umull(lo, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
                 const Reg hi = wr(dst, true, T3);
-                put(dp_reg(DpOp::add, false, hi, T3, T4));
+                put_dp_reg(DpOp::add, false, hi, T3, T4);
                 wb_pair(dst, lo, hi);
                 return;
             }
@@ -1526,35 +1572,35 @@ private:
             case Op::arsh: {
                 // Branch-free 64-bit shifts: register shifts of 32..255 give 0 (LSL/LSR), so the
                 // out-of-range terms vanish; ASR needs its (n - 32) term only when n >= 32.
-                put(dp_imm(DpOp::and_, false, T4, blo, 63));
+                put_dp_imm(DpOp::and_, false, T4, blo, 63);
                 mov(T0, alo);
                 mov(T1, ahi);
                 put(sub_imm(T2, T4, 32, op == Op::arsh));
                 if (op == Op::lsh) {
                     put(shift_reg(Shift::lsl, T2, T0, T2));
-                    put(dp_imm(DpOp::rsb, false, T3, T4, 32));
+                    put_dp_imm(DpOp::rsb, false, T3, T4, 32);
                     put(shift_reg(Shift::lsl, T1, T1, T4));
                     put(shift_reg(Shift::lsr, T3, T0, T3));
-                    put(dp_reg(DpOp::orr, false, T1, T1, T2));
+                    put_dp_reg(DpOp::orr, false, T1, T1, T2);
                     put(shift_reg(Shift::lsl, T0, T0, T4));
-                    put(dp_reg(DpOp::orr, false, T1, T1, T3));
+                    put_dp_reg(DpOp::orr, false, T1, T1, T3);
                 } else if (op == Op::rsh) {
                     put(shift_reg(Shift::lsr, T2, T1, T2));
-                    put(dp_imm(DpOp::rsb, false, T3, T4, 32));
+                    put_dp_imm(DpOp::rsb, false, T3, T4, 32);
                     put(shift_reg(Shift::lsr, T0, T0, T4));
                     put(shift_reg(Shift::lsl, T3, T1, T3));
-                    put(dp_reg(DpOp::orr, false, T0, T0, T2));
+                    put_dp_reg(DpOp::orr, false, T0, T0, T2);
                     put(shift_reg(Shift::lsr, T1, T1, T4));
-                    put(dp_reg(DpOp::orr, false, T0, T0, T3));
+                    put_dp_reg(DpOp::orr, false, T0, T0, T3);
                 } else {
                     // flags of n - 32: PL when n >= 32
-                    put(dp_imm(DpOp::rsb, false, T3, T4, 32));
+                    put_dp_imm(DpOp::rsb, false, T3, T4, 32);
                     put(shift_reg(Shift::lsr, T0, T0, T4));
                     put(shift_reg(Shift::lsl, T3, T1, T3));
-                    put(dp_reg(DpOp::orr, false, T0, T0, T3));
+                    put_dp_reg(DpOp::orr, false, T0, T0, T3);
                     put(it_then(Cond::pl, 2));
                     put(shift_reg(Shift::asr, T3, T1, T2));
-                    put(dp_reg(DpOp::orr, false, T0, T0, T3));
+                    put_dp_reg(DpOp::orr, false, T0, T0, T3);
                     put(shift_reg(Shift::asr, T1, T1, T4));
                 }
                 set(dst, false, T0);
@@ -1580,10 +1626,10 @@ private:
             if (n == 0)
                 mov(lo, alo);
             else
-                put(shift_imm(r.op == Op::lsh   ? Shift::lsl
+                put_shift_imm(r.op == Op::lsh   ? Shift::lsl
                               : r.op == Op::rsh ? Shift::lsr
                                                 : Shift::asr,
-                              lo, alo, n));
+                              lo, alo, n);
             wb(dst, false, lo);
             set_imm(dst, true, 0, T1);
             return true;
@@ -1594,39 +1640,39 @@ private:
         const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
         if (r.op == Op::lsh) {
             if (n < 32) {
-                put(shift_imm(Shift::lsl, hi, ahi, n));
-                put(dp_reg(DpOp::orr, false, hi, hi, alo, Shift::lsr, 32 - n));
-                put(shift_imm(Shift::lsl, lo, alo, n));
+                put_shift_imm(Shift::lsl, hi, ahi, n);
+                put_dp_reg(DpOp::orr, false, hi, hi, alo, Shift::lsr, 32 - n);
+                put_shift_imm(Shift::lsl, lo, alo, n);
             } else {
                 if (n == 32)
                     mov(hi, alo);
                 else
-                    put(shift_imm(Shift::lsl, hi, alo, n - 32));
-                put(mov_imm(lo, 0));
+                    put_shift_imm(Shift::lsl, hi, alo, n - 32);
+                put_mov_imm(lo, 0);
             }
         } else if (r.op == Op::rsh) {
             if (n < 32) {
-                put(shift_imm(Shift::lsr, lo, alo, n));
-                put(dp_reg(DpOp::orr, false, lo, lo, ahi, Shift::lsl, 32 - n));
-                put(shift_imm(Shift::lsr, hi, ahi, n));
+                put_shift_imm(Shift::lsr, lo, alo, n);
+                put_dp_reg(DpOp::orr, false, lo, lo, ahi, Shift::lsl, 32 - n);
+                put_shift_imm(Shift::lsr, hi, ahi, n);
             } else {
                 if (n == 32)
                     mov(lo, ahi);
                 else
-                    put(shift_imm(Shift::lsr, lo, ahi, n - 32));
-                put(mov_imm(hi, 0));
+                    put_shift_imm(Shift::lsr, lo, ahi, n - 32);
+                put_mov_imm(hi, 0);
             }
         } else {
             if (n < 32) {
-                put(shift_imm(Shift::lsr, lo, alo, n));
-                put(dp_reg(DpOp::orr, false, lo, lo, ahi, Shift::lsl, 32 - n));
-                put(shift_imm(Shift::asr, hi, ahi, n));
+                put_shift_imm(Shift::lsr, lo, alo, n);
+                put_dp_reg(DpOp::orr, false, lo, lo, ahi, Shift::lsl, 32 - n);
+                put_shift_imm(Shift::asr, hi, ahi, n);
             } else {
                 if (n == 32)
                     mov(lo, ahi);
                 else
-                    put(shift_imm(Shift::asr, lo, ahi, n - 32));
-                put(shift_imm(Shift::asr, hi, ahi, 31));
+                    put_shift_imm(Shift::asr, lo, ahi, n - 32);
+                put_shift_imm(Shift::asr, hi, ahi, 31);
             }
         }
         wb(dst, false, lo);
@@ -1637,7 +1683,7 @@ private:
     /// The lower half of dst = a <op> v (v a modified immediate).
     void alu32_imm(DpOp op, unsigned dst, Reg a, std::uint32_t v) noexcept {
         const Reg lo = wr(dst, false, T0);
-        put(thumb::dp_imm(op, false, lo, a, v));
+        put_dp_imm(op, false, lo, a, v);
         wb(dst, false, lo);
     }
     /// ADD/SUB/AND/OR/XOR with a constant that fits a modified immediate.
@@ -1681,8 +1727,8 @@ private:
         Reg alo = T0, ahi = T1;
         rd_pair(from, T0, T1, alo, ahi);
         const Reg hi = wr(dst, true, T1);
-        put(dp_imm(lo_op, op == Op::add || op == Op::sub, lo, alo, v));
-        put(dp_imm(hi_op, false, hi, ahi, negative ? 0xffffffffu : 0));
+        put_dp_imm(lo_op, op == Op::add || op == Op::sub, lo, alo, v);
+        put_dp_imm(hi_op, false, hi, ahi, negative ? 0xffffffffu : 0);
         wb_pair(dst, lo, hi);
         return true;
     }
@@ -1711,7 +1757,7 @@ private:
             // A 64-bit value is 0 when the OR of its halves is.
             Reg lo = T0, hi = T1;
             rd_pair(insn.dst(), T0, T1, lo, hi);
-            put(dp_reg(DpOp::orr, true, T4, lo, hi));
+            put_dp_reg(DpOp::orr, true, T4, lo, hi);
             exit_block(r.op == Op::jeq ? Cond::eq : Cond::ne, target);
             return;
         }
@@ -1723,10 +1769,14 @@ private:
         const Reg alo = rd(insn.dst(), false, T0);
         Cond c = Cond::al;
         if (r.width == 32) {
-            if (r.op == Op::jset)
-                put(imm ? tst_imm(alo, v) : tst_reg(alo, blo));
+            if (r.op == Op::jset && imm)
+                put_tst_imm(alo, v);
+            else if (r.op == Op::jset)
+                put_tst_reg(alo, blo);
+            else if (imm)
+                put_cmp_imm(alo, v);
             else
-                put(imm ? cmp_imm(alo, v) : cmp_reg(alo, blo));
+                put_cmp_reg(alo, blo);
             switch (r.op) {
                 case Op::jeq:
                     c = Cond::eq;
@@ -1771,26 +1821,26 @@ private:
         switch (r.op) {
             case Op::jeq:
             case Op::jne:
-                put(cmp_reg(ahi, bhi));
+                put_cmp_reg(ahi, bhi);
                 put(it(Cond::eq, 0x8));
-                put(cmp_reg(alo, blo));
+                put_cmp_reg(alo, blo);
                 c = r.op == Op::jeq ? Cond::eq : Cond::ne;
                 break;
             case Op::jset:
-                put(tst_reg(alo, blo));
+                put_tst_reg(alo, blo);
                 put(it(Cond::eq, 0x8));
-                put(tst_reg(ahi, bhi));
+                put_tst_reg(ahi, bhi);
                 c = Cond::ne;
                 break;
             default: {
                 // a - b (or b - a) as a 64-bit subtraction; its carry and N/V decide.
                 const bool swap = r.op == Op::jgt || r.op == Op::jle || r.op == Op::jsgt || r.op == Op::jsle;
                 if (swap) {
-                    put(cmp_reg(blo, alo));
-                    put(dp_reg(DpOp::sbc, true, T4, bhi, ahi));
+                    put_cmp_reg(blo, alo);
+                    put_dp_reg(DpOp::sbc, true, T4, bhi, ahi);
                 } else {
-                    put(cmp_reg(alo, blo));
-                    put(dp_reg(DpOp::sbc, true, T4, ahi, bhi));
+                    put_cmp_reg(alo, blo);
+                    put_dp_reg(DpOp::sbc, true, T4, ahi, bhi);
                 }
                 switch (r.op) {
                     case Op::jgt:
@@ -1842,7 +1892,7 @@ private:
         load_imm(T1, static_cast<std::uint32_t>(pc_) | (callx ? 0x80000000u : 0));
         ctx_word(Mem::ldr, T4, ctx::kFnHelper);
         put(blx(T4));
-        put(cmp_imm(T0, 0));
+        put_cmp_imm(T0, 0);
         branch(Cond::ne, helper_status_);
         reload(0);
     }
@@ -1852,7 +1902,7 @@ private:
         const Reg fp = rd(isa::kFramePointer, false, T0);
         put(subw(T0, fp, C.stack_frame_size));
         ctx_word(Mem::ldr, T1, ctx::kStackBase);
-        put(cmp_reg(T0, T1));
+        put_cmp_reg(T0, T1);
         slow_path(Cond::ls, SiteKind::error, static_cast<std::uint8_t>(ErrorCode::call_depth_exceeded));
         set(isa::kFramePointer, false, T0);
         const auto target = static_cast<std::size_t>(static_cast<std::int64_t>(pc_) + 1 + insn.imm);

@@ -407,37 +407,42 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
     return {};
 }
 
-// <op>{S}.W Rd, Rn, #value (dp_imm: modified immediate).
-[[gnu::always_inline]] constexpr Code narrow_dp_imm(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
-    const auto op = static_cast<DpOp>((h1 >> 5) & 15);
-    const bool s = (h1 & 0x10) != 0;
-    const unsigned rn = h1 & 15, rd = (h2 >> 8) & 15;
-    const unsigned imm12 = (((h1 >> 10) & 1) << 11) | (((h2 >> 12) & 7) << 8) | (h2 & 0xff);
-    // A replicated pattern of a zero byte is UNPREDICTABLE, not an encoding of 0.
-    if ((imm12 >> 10) == 0 && (imm12 & 0x300) != 0 && (imm12 & 0xff) == 0) return {};
-    // imm12 < 256 is the plain byte: ThumbExpandImm_C leaves C alone, as the 16-bit forms do.
-    const bool byte = imm12 < 256;
+// <op>{S}.W Rd, Rn, #value (dp_imm: modified immediate), from its fields: the JIT narrows here
+// before encoding the 32-bit form, narrow_dp_imm() after decoding one.
+[[gnu::always_inline]] constexpr Code narrow_dp_imm_fields(DpOp op, bool s, unsigned rd, unsigned rn,
+                                                          std::uint32_t value, bool may_set_flags) noexcept {
+    // A value below 256 is the plain byte (imm12 < 256): ThumbExpandImm_C leaves C alone, as the
+    // 16-bit forms do.
+    const bool byte = value < 256;
     if (op == DpOp::orr && rn == pc) {  // MOV{S}.W Rd, #imm -> MOVS Rd, #imm8 (sets N, Z)
-        if (byte && rd < 8 && (s || may_set_flags)) return t16(0x2000 | (rd << 8) | imm12);
+        if (byte && rd < 8 && (s || may_set_flags)) return t16(0x2000 | (rd << 8) | value);
         return {};
     }
     if (op == DpOp::sub && s && rd == pc) {  // CMP.W Rn, #imm -> CMP Rn, #imm8
-        if (byte && rn < 8) return t16(0x2800 | (rn << 8) | imm12);
+        if (byte && rn < 8) return t16(0x2800 | (rn << 8) | value);
         return {};
     }
     if ((op == DpOp::add || op == DpOp::sub) && rd != pc)
-        return narrow_add_sub_imm(op == DpOp::sub, s, rd, rn, thumb_expand_imm(imm12), may_set_flags);
-    if (op == DpOp::rsb && imm12 == 0 && rd < 8 && rn < 8 && (s || may_set_flags))
+        return narrow_add_sub_imm(op == DpOp::sub, s, rd, rn, value, may_set_flags);
+    if (op == DpOp::rsb && value == 0 && rd < 8 && rn < 8 && (s || may_set_flags))
         return t16(0x4240 | (rn << 3) | rd);  // RSBS Rd, Rn, #0 (NEGS): NZCV as RSBS.W
     return {};
 }
+[[gnu::always_inline]] constexpr Code narrow_dp_imm(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+    const unsigned imm12 = (((h1 >> 10) & 1) << 11) | (((h2 >> 12) & 7) << 8) | (h2 & 0xff);
+    // A replicated pattern of a zero byte is UNPREDICTABLE, not an encoding of 0. (Otherwise a
+    // value below 256 comes only from the plain byte.)
+    if ((imm12 >> 10) == 0 && (imm12 & 0x300) != 0 && (imm12 & 0xff) == 0) return {};
+    return narrow_dp_imm_fields(static_cast<DpOp>((h1 >> 5) & 15), (h1 & 0x10) != 0, (h2 >> 8) & 15, h1 & 15,
+                                thumb_expand_imm(imm12), may_set_flags);
+}
 
-// <op>{S}.W Rd, Rn, Rm{, shift} (dp_reg, shift_imm, cmp_reg, tst_reg).
-[[gnu::always_inline]] constexpr Code narrow_dp_reg(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
-    const auto op = static_cast<DpOp>((h1 >> 5) & 15);
-    const bool s = (h1 & 0x10) != 0, flags_ok = s || may_set_flags;
-    const unsigned rn = h1 & 15, rd = (h2 >> 8) & 15, rm = h2 & 15;
-    const unsigned type = (h2 >> 4) & 3, imm5 = (((h2 >> 12) & 7) << 2) | ((h2 >> 6) & 3);
+// <op>{S}.W Rd, Rn, Rm{, shift} (dp_reg, shift_imm, cmp_reg, tst_reg), from its fields (imm5
+// as encoded: 0 for a shift of 32): the JIT narrows here before encoding the 32-bit form,
+// narrow_dp_reg() after decoding one.
+[[gnu::always_inline]] constexpr Code narrow_dp_reg_fields(DpOp op, bool s, unsigned rd, unsigned rn, unsigned rm,
+                                                          unsigned type, unsigned imm5, bool may_set_flags) noexcept {
+    const bool flags_ok = s || may_set_flags;
     const bool all_low = rd < 8 && rn < 8 && rm < 8;
     if (op == DpOp::orr && rn == pc) {  // MOV{S}.W Rd, Rm{, shift #n}
         if (type == 0 && imm5 == 0) {
@@ -510,6 +515,10 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
     if (rd == rn) return t16(base | (rm << 3) | rd);
     if (commutative && rd == rm) return t16(base | (rn << 3) | rd);
     return {};
+}
+[[gnu::always_inline]] constexpr Code narrow_dp_reg(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
+    return narrow_dp_reg_fields(static_cast<DpOp>((h1 >> 5) & 15), (h1 & 0x10) != 0, (h2 >> 8) & 15, h1 & 15, h2 & 15,
+                                (h2 >> 4) & 3, (((h2 >> 12) & 7) << 2) | ((h2 >> 6) & 3), may_set_flags);
 }
 
 inline constexpr std::uint16_t kMemImmT1[] = {0x7000, 0x8000, 0x6000};  // STRB, STRH, STR; loads add 0x800
