@@ -194,6 +194,12 @@ private:
         }
         put_raw(c);
     }
+    /// put(c) for a 32-bit instruction that has no 16-bit form and leaves the flags alone.
+    void put_wide(Code c) noexcept {
+        room();
+        if (it_left_ > 0) --it_left_;
+        put_raw(c);
+    }
     /// put(thumb::dp_imm(...)), with the 16-bit form chosen from the fields (without encoding
     /// the 32-bit form and decoding it again).
     void put_dp_imm(DpOp op, bool s, Reg rd, Reg rn, std::uint32_t value) noexcept {
@@ -208,8 +214,13 @@ private:
         }
         put_raw(c.ok() ? c : thumb::dp_imm(op, s, rd, rn, value));
     }
-    /// put(thumb::dp_reg(...)) in the same way.
-    void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift = Shift::lsl, unsigned amount = 0) noexcept {
+    /// put(thumb::dp_reg(...)) in the same way (without a shift, the usual case, and with one).
+    void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm) noexcept { dp_reg_here(op, s, rd, rn, rm, Shift::lsl, 0); }
+    void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift, unsigned amount) noexcept {
+        dp_reg_here(op, s, rd, rn, rm, shift, amount);
+    }
+    [[gnu::always_inline]] void dp_reg_here(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift,
+                                            unsigned amount) noexcept {
         room();
         Code c{};
         if (it_left_ > 0) {
@@ -486,8 +497,8 @@ private:
         else if (thumb::can_encode_modified(~v))
             put_dp_imm(DpOp::orn, false, rd, thumb::pc, ~v);  // MVN
         else {
-            put(thumb::movw(rd, v & 0xffff));
-            if (v >> 16) put(thumb::movt(rd, v >> 16));
+            put_wide(thumb::movw(rd, v & 0xffff));
+            if (v >> 16) put_wide(thumb::movt(rd, v >> 16));
         }
     }
     void mov(Reg rd, Reg rm) noexcept {
@@ -523,7 +534,7 @@ private:
         if (mapped(r, false) < 0 && mapped(r, true) < 0) {
             if (!holds(tlo, ctx::reg(r, false)) || !holds(thi, ctx::reg(r, true))) {
                 const bool conditional = it_left_ > 0;
-                put(thumb::mem_dual(true, tlo, thi, kCtx, ctx::reg(r, false)));
+                put_wide(thumb::mem_dual(true, tlo, thi, kCtx, ctx::reg(r, false)));
                 if (!conditional) {
                     stored(tlo, ctx::reg(r, false));
                     stored(thi, ctx::reg(r, true));
@@ -540,7 +551,7 @@ private:
     void wb_pair(unsigned r, Reg lo, Reg hi) noexcept {
         if (mapped(r, false) < 0 && mapped(r, true) < 0 && live(r, true) && lo != hi) {
             const bool conditional = it_left_ > 0;
-            put(thumb::mem_dual(false, lo, hi, kCtx, ctx::reg(r, false)));
+            put_wide(thumb::mem_dual(false, lo, hi, kCtx, ctx::reg(r, false)));
             if (!conditional) {
                 stored(lo, ctx::reg(r, false));
                 stored(hi, ctx::reg(r, true));
@@ -582,7 +593,7 @@ private:
     bool pair_transfer(bool load, unsigned r) noexcept {
         const int lo = mapped(r, false), hi = mapped(r, true);
         if (lo < 0 || hi < 0 || (lo < 8 && hi < 8)) return false;
-        put(thumb::mem_dual(load, static_cast<Reg>(lo), static_cast<Reg>(hi), kCtx, ctx::reg(r, false)));
+        put_wide(thumb::mem_dual(load, static_cast<Reg>(lo), static_cast<Reg>(hi), kCtx, ctx::reg(r, false)));
         return true;
     }
 
@@ -1195,7 +1206,7 @@ private:
             if (can_encode_modified(mag)) {
                 put_dp_imm(lo_op, true, T0, lo, mag);
             } else {
-                put(movw(T2, mag));
+                put_wide(movw(T2, mag));
                 put_dp_reg(lo_op, true, T0, lo, T2);
             }
             put_dp_imm(off < 0 ? DpOp::sbc : DpOp::adc, false, T1, hi, 0);
@@ -1474,18 +1485,18 @@ private:
                 put(mul(lo, a, b));
                 break;
             case Op::div:
-                put(udiv(lo, a, b));  // UDIV by 0 gives 0 (CCR.DIV_0_TRP clear), as eBPF wants
+                put_wide(udiv(lo, a, b));  // UDIV by 0 gives 0 (CCR.DIV_0_TRP clear), as eBPF wants
                 break;
             case Op::sdiv:
-                put(sdiv(lo, a, b));  // INT_MIN / -1 = INT_MIN, x / 0 = 0
+                put_wide(sdiv(lo, a, b));  // INT_MIN / -1 = INT_MIN, x / 0 = 0
                 break;
             case Op::mod:
-                put(udiv(T4, a, b));
-                put(mls(lo, T4, b, a));  // x % 0 = x - 0 * 0
+                put_wide(udiv(T4, a, b));
+                put_wide(mls(lo, T4, b, a));  // x % 0 = x - 0 * 0
                 break;
             case Op::smod:
-                put(sdiv(T4, a, b));
-                put(mls(lo, T4, b, a));
+                put_wide(sdiv(T4, a, b));
+                put_wide(mls(lo, T4, b, a));
                 break;
             case Op::or_:
                 put_dp_reg(DpOp::orr, false, lo, a, b);
@@ -1544,8 +1555,8 @@ private:
                     return;
                 }
                 put(mul(T4, alo, bhi));
-                put(mla(T4, ahi, blo, T4));
-                put(umull(lo, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
+                put_wide(mla(T4, ahi, blo, T4));
+                put_wide(umull(lo, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
                 const Reg hi = wr(dst, true, T3);
                 put_dp_reg(DpOp::add, false, hi, T3, T4);
                 wb_pair(dst, lo, hi);
@@ -2177,8 +2188,8 @@ private:
             const Reg vb = rd(b, false, T0);
             const Reg qa = wr(a, false, T1);
             const Reg rb = wr(b, false, T0);
-            put(udiv(qa, vb, T2));
-            put(mls(rb, qa, T2, vb));  // b - (b / K) * K; UDIV by 0 gives 0, as eBPF wants
+            put_wide(udiv(qa, vb, T2));
+            put_wide(mls(rb, qa, T2, vb));  // b - (b / K) * K; UDIV by 0 gives 0, as eBPF wants
             if (!(slots_[p].flags & kTempDead)) {
                 put(mul(qa, qa, T2));
                 wb(a, false, qa);
