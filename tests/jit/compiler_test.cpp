@@ -5,6 +5,7 @@
 // the offsets span maps every instruction into the code. Also the budget runtime (host-side).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -119,4 +120,32 @@ TEST_CASE("JIT runtime: the budget counter is refilled from the reserve", "[jit]
     saved[kBudgetRegister] = static_cast<std::uint32_t>(-3 - 5);
     CHECK_FALSE(runtime::budget(&c, site, saved));
     CHECK(c.error == error_word(ubpf::ErrorCode::budget_exhausted, 12));
+}
+
+TEST_CASE("JIT runtime: with a stop flag the counter is refilled in slices", "[jit][budget]") {
+    using namespace ubpf::jit;
+    std::atomic<bool> stop{false};
+    Context c{};
+    c.stop = &stop;
+    std::uint32_t saved[14] = {};
+    StubData site{};
+    site.pc = 10;
+    site.info = StubData::make_info(SiteKind::budget, 5, 0);
+    // Counter 2, a block of 5, a reserve of 100000: the counter takes 65536 at most.
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
+    c.reserve = 100000;
+    REQUIRE(runtime::budget(&c, site, saved));
+    CHECK(saved[kBudgetRegister] == 65536u - 5);
+    CHECK(c.reserve == 100002u - 65536);
+    // The flag set: the next refill stops the run before the block (at its first pc).
+    stop = true;
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
+    CHECK_FALSE(runtime::budget(&c, site, saved));
+    CHECK(c.error == error_word(ubpf::ErrorCode::stopped, 10));
+    // Without a reserve there is no refill, so the flag is not read: the block is cut after its
+    // 2nd instruction as without a flag.
+    c.reserve = 0;
+    saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
+    REQUIRE(runtime::budget(&c, site, saved));
+    CHECK(c.pending == 13);
 }

@@ -347,6 +347,36 @@ TEST_CASE("a budget above 2^31 runs and counts like the interpreter's", "[jit][b
     }
 }
 
+// Execution::stop: JIT code reads it when its budget counter, which then holds at most kStopSlice
+// (65536), is refilled from the reserve. Hand count: the counter starts at 65536; the block of
+// pc 0 charges 1, the loop's block (pc 1-2) 2 per iteration, so after 32767 iterations 1 is left
+// and the next charge (pc 1) goes to the runtime, which finds the flag set. The interpreter
+// stops 65536 instructions in, at the jne (pc 2: tests/unit/interpreter_test.cpp).
+TEST_CASE("a stop flag ends JIT code within a slice of the budget", "[jit][budget]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    const ubpf::host::AssemblyResult assembled =
+        ubpf::host::assemble("mov %r1, 100000\nloop:\nsub %r1, 1\njne %r1, 0, loop\nexit");
+    REQUIRE(assembled.error.empty());
+    ubpf::host::RunRequest request;
+    request.code = assembled.code;
+    request.budget = 10'000'000;
+    // No flag set: 1 + 2 * 100000 + 1 instructions, as without slices.
+    const ubpf::m4::JitImageRun full = session.run(request);
+    REQUIRE_FALSE(full.fault.has_value());
+    REQUIRE(full.report.ok);
+    CHECK(full.report.instructions == 200002);
+    session.set_stop_requested(true);
+    const ubpf::m4::JitImageRun got = session.run(request);
+    REQUIRE_FALSE(got.fault.has_value());
+    CHECK_FALSE(got.report.ok);
+    CHECK(got.report.error == ubpf::Error{ubpf::ErrorCode::stopped, 1});
+    const ubpf::host::RunReport interpreted = session.interpret(request);
+    CHECK(interpreted.error == ubpf::Error{ubpf::ErrorCode::stopped, 2});
+    // A budget that fits one slice never looks at the flag: the budget runs out first.
+    request.budget = 1000;
+    CHECK(session.run(request).report.error.code == ubpf::ErrorCode::budget_exhausted);
+}
+
 int main(int argc, char** argv) {
     Catch::Session session;
     using Catch::clara::Opt;

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include <cstddef>
 #include <cstring>
 
 #include <ubpf/jit/compiler.hpp>
@@ -109,6 +110,8 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     const bool is_image = !request.image.empty();
     // Map exactly what the program may touch, besides the image, its stack and the JIT buffer.
     PlacedRequest placed(emu_, request, mark_, *forwarder_, jit);
+    const std::uint32_t stop = stop_requested_ ? 1 : 0;
+    emu_.write(static_cast<std::uint32_t>(kBlockBase + offsetof(RunBlock, stop)), &stop, sizeof stop);
     JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, poison_ ? 1u : 0u, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 

@@ -50,6 +50,9 @@ public:
     JitImageRun run(const host::RunRequest& request);
     /// Compile with jit::Options::poison_dead_upper_halves (on the M4 and on the host alike).
     void set_poison(bool on) { poison_ = on; }
+    /// Runs with Execution::stop set from the start (RunBlock::stop): on the interpreter and
+    /// JIT code alike, a run ends with `stopped` after its first kStopSlice instructions.
+    void set_stop_requested(bool on) { stop_requested_ = on; }
     /// Profiling aid: while set, each run() clears *hist and fills it with the PCs of the
     /// compile step's M4 instructions (Emulator::profile), which then sum to
     /// JitImageRun::compile_instructions. nullptr (the default): no profile.
@@ -71,6 +74,7 @@ private:
     std::uint32_t mark_ = 0, mark_compiled_ = 0;
     std::uint64_t at_mark_ = 0, at_compiled_ = 0, at_run_ = 0;
     bool poison_ = false;
+    bool stop_requested_ = false;
     Emulator::Histogram* compile_profile_ = nullptr;
     bool profiling_ = false;                  ///< this call profiles its compile step
     std::optional<SeedForwarder> forwarder_;  ///< printf and clock of program images

@@ -121,12 +121,18 @@ struct Context {
     std::uint32_t pending;
     std::uint32_t stack_count[12];
     // Runtime only.
-    std::uint32_t reserve;  ///< budget not yet in the counter (which holds at most kMaxCounter)
+    std::uint32_t reserve;  ///< budget not yet in the counter (which holds at most counter_cap())
+    /// Execution::stop: when set, the counter holds at most kStopSlice, and runtime::budget looks
+    /// at the flag each time it refills the counter from the reserve.
+    const std::atomic<bool>* stop;
     std::span<const Helper> helpers;
     HelperPolicy policy;
     const MemoryMap* memory;
     HelperContext* helper_context;
 
+    [[nodiscard]] std::uint32_t counter_cap() const noexcept {
+        return stop != nullptr ? static_cast<std::uint32_t>(kStopSlice) : kMaxCounter;
+    }
     [[nodiscard]] std::uint64_t reg(unsigned r) const noexcept {
         return regs[2 * r] | (static_cast<std::uint64_t>(regs[2 * r + 1]) << 32);
     }
@@ -191,8 +197,8 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
 /// run). A jump out of the block before the cut-off makes the counter the true budget again;
 /// otherwise the next charge finds it negative and stops the run. A fault before the cut-off keeps
 /// its own error. The stub data says which of the block's first 16 instructions are lddw (two
-/// slots); later ones start a new block. Budgets above 2^31 - 1 are handed out in parts from
-/// Context::reserve.
+/// slots); later ones start a new block. Budgets above the counter's cap (2^31 - 1, or kStopSlice
+/// with a stop flag, which is read at each refill) are handed out in parts from Context::reserve.
 inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint32_t count = site.aux();
     const auto before = static_cast<std::int32_t>(saved[kBudgetRegister] + count);  // before the charge
@@ -201,8 +207,13 @@ inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexc
         return false;
     }
     std::uint64_t remaining = static_cast<std::uint64_t>(before) + c->reserve;
-    if (remaining >= count) {  // the reserve covers it
-        const std::uint64_t kept = remaining < kMaxCounter ? remaining : kMaxCounter;
+    if (remaining >= count) {  // the reserve covers it: a slice ran out, not the budget
+        if (c->stop != nullptr && c->stop->load(std::memory_order_relaxed)) {
+            c->error = error_word(ErrorCode::stopped, site.pc);
+            return false;
+        }
+        const std::uint64_t cap = c->counter_cap();
+        const std::uint64_t kept = remaining < cap ? remaining : cap;
         c->reserve = static_cast<std::uint32_t>(remaining - kept);
         saved[kBudgetRegister] = static_cast<std::uint32_t>(kept - count);
         return true;

@@ -17,16 +17,17 @@ namespace ubpf::jit {
 /// code checks inline (any other access goes through runtime::memory, which checks them all).
 inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
                     std::span<const Helper> helper_table, const HelperPolicy& policy, const Region& fast,
-                    std::uint64_t budget) noexcept {
+                    std::uint64_t budget, const std::atomic<bool>* stop = nullptr) noexcept {
     c = Context{};
+    c.stop = stop;
     c.helpers = helper_table;
     c.policy = policy;
     c.memory = &memory;
     c.helper_context = &helpers;
     // Capped like the interpreter's 32-bit counter on a 32-bit target; the JIT's counter is
-    // signed, so what does not fit it waits in the reserve.
+    // signed (and sliced with a stop flag), so what does not fit it waits in the reserve.
     const std::uint32_t total = budget < 0xfffffffeu ? static_cast<std::uint32_t>(budget) : 0xfffffffeu;
-    c.budget = total < kMaxCounter ? total : kMaxCounter;
+    c.budget = total < c.counter_cap() ? total : c.counter_cap();
     c.reserve = total - c.budget;
     c.stack_base = static_cast<std::uint32_t>(memory.stack().start);
     c.fast_start = static_cast<std::uint32_t>(fast.start);
@@ -51,7 +52,8 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
 /// Runs code compiled by Compiler<C> from `code` (the buffer it was compiled into, of which the
 /// first compiled.size bytes are needed) on this CPU. The caller has made the buffer executable
 /// (and synchronised caches where the core has them). program.code is not read: the bytecode
-/// may be gone; the program's helpers, policy and regions are.
+/// may be gone; the program's helpers, policy and regions are. Execution::stop is read every
+/// kStopSlice instructions (when the budget counter is refilled), as the interpreter does.
 template <Config C>
 [[nodiscard]] Result<Outcome> run(const VerifiedProgram<C>& program, const std::uint8_t* code,
                                   Compiled compiled, const Execution& exec) noexcept {
@@ -62,7 +64,7 @@ template <Config C>
                         : !program.regions.empty() ? program.regions[0]
                                                    : memory.stack();
     Context c;
-    prepare(c, memory, helper_context, program.helpers, program.policy, fast, exec.budget);
+    prepare(c, memory, helper_context, program.helpers, program.policy, fast, exec.budget, exec.stop);
     c.fn_slow = reinterpret_cast<std::uintptr_t>(&runtime::slow);
     c.fn_helper = reinterpret_cast<std::uintptr_t>(&runtime::helper);
     c.fn_divide[0] = reinterpret_cast<std::uintptr_t>(&runtime::div64);

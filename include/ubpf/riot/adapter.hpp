@@ -181,7 +181,7 @@ public:
     Result<Outcome> run_jit(const VerifiedProgram<Cfg.vm>& program, std::span<const std::uint8_t> code,
                             jit::Compiled compiled, const Execution& exec,
                             const std::atomic<bool>& stop) noexcept override {
-        (void)stop;  // JIT code reaches the stop check through its helper calls
+        (void)stop;  // exec.stop is the same flag: JIT code reads it every kStopSlice instructions
 #if defined(__arm__) && defined(__thumb2__)
         return jit::run<Cfg.vm>(program, code.data(), compiled, exec);
 #else

@@ -5,6 +5,7 @@
 // interpreter image (m4_vm.cpp) and the JIT image (m4_jit.cpp); no heap, no exceptions.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 
@@ -105,6 +106,8 @@ inline Execution block_execution(const RunBlock& block, Region (&regions)[2], st
     exec.args = {block.mem_len != 0 ? block.mem_addr : 0u, block.mem_len,
                  block.rodata_len != 0 ? block.rodata_addr : 0u, block.rodata_len};
     exec.budget = block.budget;
+    static const std::atomic<bool> requested{true};
+    if (block.stop != 0) exec.stop = &requested;
     return exec;
 }
 

@@ -45,7 +45,9 @@ struct alignas(8) RunBlock {
     /// Thumb address of the host's `uint64_t clock(uint32_t us)`: the time in the low word, 1 in
     /// the high word when there is a clock (0: no clock).
     std::uint32_t clock;
-    std::uint32_t pad0;
+    /// 1: Execution::stop is set from the start, so a run longer than kStopSlice instructions
+    /// ends with `stopped` (0: no stop flag).
+    std::uint32_t stop;
     std::uint64_t budget;
     // out
     std::uint32_t ok;
