@@ -23,13 +23,13 @@ echo "== build, sign and deploy $program"
 
 echo "== run on the device"
 printf 'interpreter: '; "$ubpf" exec --device "$device" --slot 0
-printf 'JIT:         '; "$ubpf" exec --device "$device" --slot 0 --engine jit || true
+printf 'JIT:         '; "$ubpf" exec --device "$device" --slot 0 --engine jit
 
 echo "== the same program on the emulated Cortex-M4 (instructions counted)"
 "$ubpf" build "$program" -o "$work/program.o"
 for engine in m4-interp m4-jit; do
   printf '%-10s ' "$engine:"
-  "$ubpf" run "$work/program.o" --engine "$engine" 2>&1 | tr '\n' ' ' || true
+  "$ubpf" run "$work/program.o" --engine "$engine" 2>&1 | tr '\n' ' '
   echo
 done
 echo "== device log"

@@ -86,7 +86,9 @@ namespace ubpf {
     X(elf_bad_call_target,       "relocated call does not land on an instruction of .text") \
     /* stopping */                                                                                \
     X(stopped,                   "program was stopped on request")                                  \
-    X(jit_buffer_misaligned,     "JIT code buffer is not 2-byte aligned")
+    X(jit_buffer_misaligned,     "JIT code buffer is not 2-byte aligned")                           \
+    /* verifying (added last, so that the numbers above stay) */                                  \
+    X(helper_list_invalid,       "helper allow-list names an id above 255")
 // clang-format on
 
 enum class ErrorCode : std::uint8_t {

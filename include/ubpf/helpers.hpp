@@ -50,6 +50,7 @@ struct ArgSpec {
     [[nodiscard]] static constexpr ArgSpec c_string() noexcept { return {ArgKind::string, 0, 0}; }
 };
 
+/// One registered helper: its id, function, name, and what its pointer arguments access.
 struct Helper {
     std::uint32_t id;
     HelperFn fn;
@@ -98,10 +99,12 @@ public:
         return *this;
     }
 
+    /// True when the program may call helper `id`.
     [[nodiscard]] constexpr bool allows(std::uint64_t id) const noexcept {
         if (allow_all_) return true;
         return id <= kMaxListedId && (bits_[static_cast<std::size_t>(id / 32)] >> (id % 32) & 1u) != 0;
     }
+    /// True for all(): no list, every registered helper.
     [[nodiscard]] constexpr bool allows_all() const noexcept { return allow_all_; }
 
     /// The helpers both policies allow.
@@ -164,9 +167,13 @@ public:
         if (outcome_ == Outcome::proceed) outcome_ = Outcome::exit_program;
     }
 
+    /// Execution::user of the run.
     [[nodiscard]] void* user() const noexcept { return user_; }
+    /// The regions the program may access, for checks pointer() and string() do not cover.
     [[nodiscard]] const MemoryMap& memory() const noexcept { return memory_; }
+    /// What happens once the helper returns: proceed, exit_program or fail.
     [[nodiscard]] Outcome outcome() const noexcept { return outcome_; }
+    /// The error fail() set; none while the outcome is not fail.
     [[nodiscard]] ErrorCode error() const noexcept { return error_; }
 
 private:

@@ -25,6 +25,7 @@ enum class Format : std::uint8_t {
     elf = 3,               ///< a (stripped) ELF64 relocatable object from clang, relocated here
 };
 
+/// The short name tools use for `f` (text, fc, extended, elf).
 [[nodiscard]] constexpr const char* format_name(Format f) noexcept {
     switch (f) {
         case Format::text:

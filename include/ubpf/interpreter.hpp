@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The interpreter: runs a verified program with 64-bit registers, checked memory, an
-// instruction budget, helpers and local calls. Dispatch is threaded (computed goto) where the
-// compiler supports it and a portable switch loop otherwise; both come from the same handlers.
+// instruction budget, helpers and local calls. Three dispatch modes (Config::dispatch) come from
+// the same handlers: threaded (computed goto, where the compiler supports it), a portable switch
+// loop, and compact (generic handlers decoded from the opcode table: smallest code).
 #pragma once
 
 #include <array>
@@ -319,6 +320,7 @@ public:
     static constexpr bool kThreaded = UBPF_HAS_COMPUTED_GOTO && C.dispatch == Dispatch::threaded;
     static constexpr bool kCompact = C.dispatch == Dispatch::compact;
 
+    /// Runs `program` from its entry to `exit`, or to the first error (with its pc).
     [[nodiscard]] static Result<Outcome> run(const VerifiedProgram<C>& program,
                                              const Execution& exec) noexcept {
         return execute(program, exec, std::make_index_sequence<256>{});

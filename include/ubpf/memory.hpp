@@ -12,8 +12,10 @@
 
 namespace ubpf {
 
+/// What a program may do in a region: a bit set of read and write.
 enum class Access : std::uint8_t { none = 0, read = 1, write = 2, read_write = 3 };
 
+/// True when `have` includes every bit of `need`.
 [[nodiscard]] constexpr bool grants(Access have, Access need) noexcept {
     return (static_cast<unsigned>(have) & static_cast<unsigned>(need)) == static_cast<unsigned>(need);
 }
@@ -24,9 +26,11 @@ struct Region {
     std::size_t size = 0;
     Access access = Access::none;
 
+    /// `size` bytes at `data` with the given access.
     [[nodiscard]] static Region of(void* data, std::size_t size, Access access) noexcept {
         return {reinterpret_cast<std::uintptr_t>(data), size, access};
     }
+    /// `size` bytes at `data` the program may read but not write.
     [[nodiscard]] static Region read_only(const void* data, std::size_t size) noexcept {
         return {reinterpret_cast<std::uintptr_t>(data), size, Access::read};
     }
@@ -102,7 +106,8 @@ private:
     std::span<const Region> program_regions_;
 };
 
-/// Little-endian load and store of T at an unaligned host address.
+/// Load and store of T at an unaligned host address, in native byte order: little-endian on
+/// every supported target (isa.hpp's static_assert rejects big-endian ones).
 template <class T>
 [[nodiscard]] inline T load_le(const void* p) noexcept {
     T v;

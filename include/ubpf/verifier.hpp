@@ -129,6 +129,7 @@ template <Config C = Config{}>
 
     for (const Region& r : program.regions)
         if (!r.well_formed()) return Error{ErrorCode::invalid_region, 0};
+    if (!program.helpers.ok()) return Error{ErrorCode::helper_list_invalid, 0};
 
     VerifiedProgram<C> out;
     out.code = code;

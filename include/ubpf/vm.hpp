@@ -36,7 +36,9 @@ public:
         return Interpreter<C>::run(program_, exec);
     }
 
+    /// True once a load() has succeeded.
     [[nodiscard]] bool loaded() const noexcept { return loaded_; }
+    /// The loaded program (empty before the first successful load()), e.g. for the JIT.
     [[nodiscard]] const VerifiedProgram<C>& program() const noexcept { return program_; }
 
 private:

@@ -42,6 +42,28 @@ expect("bad budget" 2 "--budget needs a non-negative whole number, not '1x'"
 expect("negative budget" 2 "not '-1'" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --budget -1)
 expect("unknown engine" 2 "unknown engine" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine warp)
 
+# Help exits 0 with the command's usage, wherever --help or -h stands; usage errors exit 2.
+expect("--help" 0 "ubpf stop --device coap://HOST:PORT --slot S" ${UBPF} --help)
+expect("no arguments" 2 "usage:" ${UBPF})
+expect("run --help" 0 "ubpf run PROGRAM [--format F]" ${UBPF} run --help)
+expect("run --help lists every engine" 0 "host, m4-interp, m4-interp-Os, m4-jit, m4-jit-poison" ${UBPF} run --help)
+expect("plugin --help lists every engine" 0 "m4-jit, m4-jit-poison" ${UBPF} plugin --help)
+expect("verify -h" 0 "ubpf verify PROGRAM [--format F] [--helpers ID,...]" ${UBPF} verify -h)
+expect("help after arguments" 0 "ubpf disasm PROGRAM" ${UBPF} disasm ${SOURCE_DIR}/examples/fletcher16.data -h)
+expect("sign --help" 0 "[--vendor DOMAIN]" ${UBPF} sign --help)
+expect("deploy --help" 0 "[--helpers ID,...] [--jit] [--serve-host HOST]" ${UBPF} deploy --help)
+expect("exec --help" 0 "[--format F] [--helpers ID,...]" ${UBPF} exec --help)
+expect("status without --device" 2 "status needs --device" ${UBPF} status)
+expect("stop without --device" 2 "stop needs --device" ${UBPF} stop --slot 1)
+expect("exec bad --model" 2 "--model is short, coap or long" ${UBPF} exec --device coap://127.0.0.1:9 --model x)
+expect("deploy bad --slot" 2 "--slot: bad value '16'" ${UBPF} deploy x.c --device coap://127.0.0.1:9 --slot 16)
+expect("sign without options" 2 "are required" ${UBPF} sign)
+if(UBPF_DEVICE)
+  expect("ubpf-device --help" 0 "usage: ubpf-device --listen HOST:PORT" ${UBPF_DEVICE} --help)
+  expect("ubpf-device unknown option" 2 "unknown option '--frob'" ${UBPF_DEVICE} --frob)
+  expect("ubpf-device without --key" 2 "--key KEY.pub is required" ${UBPF_DEVICE} --listen 127.0.0.1:9)
+endif()
+
 # The bpf_conformance plugin protocol: hex program on stdin, memory hex as argument.
 # mov %r0, %r2 ; exit  with 8 bytes of memory gives r0 = 8, printed in hex.
 file(WRITE ${WORK_DIR}/prog.hex "bf  20  00  00  00  00  00  00  95  00  00  00  00  00  00  00  \n")

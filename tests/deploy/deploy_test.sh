@@ -224,7 +224,7 @@ expect_error "error: 4.09 Conflict: slot is running a program" \
 expect_ok "stop requested" "$UBPF" stop --device "$DEVICE" --slot 2
 idle() { [[ "$("$UBPF" status --device "$DEVICE")" == '{"workers": [-1, -1, -1, -1], "slots": "OOOO", "pull": "loaded"}' ]]; }
 poll 10 "slot 2 to stop" idle
-grep -Eq '\] worker 0 \(slot 2\) ended: program was stopped: program was stopped on request \(pc [0-9]+\)$' "$DEVICE_LOG" ||
+grep -Eq '\] worker 0 \(slot 2\) ended: program was stopped \(pc [0-9]+\)$' "$DEVICE_LOG" ||
     fail "the device did not log the stop"
 expect_error "error: 4.00 Bad Request: slot is not running a long-running program" \
     "$UBPF" stop --device "$DEVICE" --slot 2
@@ -362,7 +362,7 @@ if [[ "$JIT" == 1 ]]; then
     poll 10 "the endless JIT loop to stop" idle
     grep -Eq '\] slot 3 ran as JIT code on the emulated Cortex-M4: [0-9]+ M4 instructions, stopped on request$' \
         "$DEVICE_LOG" || fail "the device did not log the JIT run's stop"
-    expect_eq "how the endless JIT loop ended" "worker 0 (slot 3) ended: program was stopped: program was stopped on request (pc 0)" \
+    expect_eq "how the endless JIT loop ended" "worker 0 (slot 3) ended: program was stopped (pc 0)" \
         "$(grep -E '\] worker 0 \(slot 3\) ended: ' "$DEVICE_LOG" | tail -n 1 | sed 's/^.*\] //')"
     expect_error "error: 5.00 Internal Server Error: program failed: instruction budget exhausted (pc 4)" \
         "$UBPF" exec --device "$DEVICE" --slot 3 --engine jit

@@ -379,6 +379,22 @@ TEST_CASE("helper calls are checked against the table and the policy", "[verifie
     CHECK(verdict(at_pc1({call_helper(3)}), kAllowAll) == rejected(ErrorCode::unknown_helper, 1));
 }
 
+TEST_CASE("an allow-list given an id it cannot hold is rejected", "[verifier]") {
+    // Ids above 255 cannot be listed (HelperPolicy::ok() is false): the program is rejected
+    // whatever it calls, rather than run under a list that silently lacks the id.
+    const std::array<std::uint32_t, 2> with_256 = {2, 256};
+    const HelperPolicy policy = HelperPolicy::only(std::span<const std::uint32_t>{with_256});
+    REQUIRE_FALSE(policy.ok());
+    CHECK(verdict(at_pc1({call_helper(2)}), policy) == rejected(ErrorCode::helper_list_invalid, 0));
+    CHECK(verdict(at_pc1({mov(0, 0)}), policy) == rejected(ErrorCode::helper_list_invalid, 0));
+    CHECK(verdict(at_pc1({mov(0, 0)}), HelperPolicy{}.allow(1).allow(1u << 20)) ==
+          rejected(ErrorCode::helper_list_invalid, 0));
+    // The intersection with a bad list is bad too; with a good one it is good.
+    CHECK(verdict(at_pc1({call_helper(2)}), kAllowAll.intersect(policy)) ==
+          rejected(ErrorCode::helper_list_invalid, 0));
+    CHECK(verdict(at_pc1({call_helper(2)}), HelperPolicy::only({2, 255})) == "accepted");
+}
+
 TEST_CASE("accepted programs record their functions", "[verifier]") {
     // Calls in the order g, f, g: the targets are 8 (g) and 6 (f), recorded sorted, g once.
     const Code code = assemble(R"(

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -306,10 +307,9 @@ public:
                     (f.code == service::Errc::none
                          ? "result " + std::to_string(static_cast<std::int64_t>(last.r0))
                          : std::string(service::message(f.code)) +
-                               (f.cause.code != ErrorCode::none
-                                    ? ": " + std::string(f.cause.message()) + " (pc " +
-                                          std::to_string(f.cause.pc) + ")"
-                                    : "")));
+                               (service::cause_adds(f) ? ": " + std::string(f.cause.message()) : "") +
+                               (f.cause.code != ErrorCode::none ? " (pc " + std::to_string(f.cause.pc) + ")"
+                                                                : "")));
             }).detach();
             return true;
         } catch (...) {
@@ -420,14 +420,26 @@ std::string describe(const coap::Reply& r) {
     return coap::code_text(r.code) + " " + std::string(r.payload.begin(), r.payload.end());
 }
 
+constexpr const char* kUsage =
+    "usage: ubpf-device --listen HOST:PORT --key KEY.pub --state DIR [--board NAME] [--peripherals FILE]\n";
+
+/// A mistake in the command line: exit status 2, and the usage.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 int run(int argc, char** argv) {
     std::string listen = "127.0.0.1:5683", key_path, state = ".", board = "native", peripherals_path;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         const auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+            if (i + 1 >= argc) throw UsageError(a + " needs a value");
             return argv[++i];
         };
+        if (a == "--help" || a == "-h") {
+            std::cout << kUsage;
+            return 0;
+        }
         if (a == "--listen")
             listen = value();
         else if (a == "--key")
@@ -439,14 +451,12 @@ int run(int argc, char** argv) {
         else if (a == "--peripherals")
             peripherals_path = value();
         else
-            throw std::runtime_error("unknown option '" + a +
-                                     "'\nusage: ubpf-device --listen HOST:PORT --key KEY.pub "
-                                     "--state DIR [--board NAME] [--peripherals FILE]");
+            throw UsageError("unknown option '" + a + "'");
     }
     if (key_path.empty())
-        throw std::runtime_error("--key KEY.pub is required: the key manifests must be signed with");
+        throw UsageError("--key KEY.pub is required: the key manifests must be signed with");
     const auto endpoint = coap::parse_host_port(listen);
-    if (!endpoint) throw std::runtime_error("--listen needs HOST:PORT, not '" + listen + "'");
+    if (!endpoint) throw UsageError("--listen needs HOST:PORT, not '" + listen + "'");
     fs::create_directories(state);
 
     Device device(host::suit::load_public_key(key_path), board, state);
@@ -550,6 +560,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return run(argc, argv);
+    } catch (const UsageError& e) {
+        std::cerr << "ubpf-device: " << e.what() << "\n" << kUsage;
+        return 2;
     } catch (const std::exception& e) {
         std::cerr << "ubpf-device: " << e.what() << "\n";
         return 1;

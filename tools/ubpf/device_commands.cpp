@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The commands that talk to a device over CoAP: serve, deploy, exec, status, stop.
+// The commands that talk to a device over CoAP: serve, deploy, exec, status, stop. Usage errors
+// exit 2, other failures 1.
 #include "device_commands.hpp"
 
 #include <unistd.h>
@@ -35,9 +36,13 @@ namespace fs = std::filesystem;
 struct CommandError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+/// A mistake in the command line: exit status 2, as in the other commands.
+struct UsageError : CommandError {
+    using CommandError::CommandError;
+};
 
 std::string value_of(const std::vector<std::string>& args, std::size_t& i) {
-    if (i + 1 >= args.size()) throw CommandError{"option " + args[i] + " needs a value"};
+    if (i + 1 >= args.size()) throw UsageError{"option " + args[i] + " needs a value"};
     return args[++i];
 }
 
@@ -49,22 +54,28 @@ std::vector<std::uint8_t> read_bytes(const std::string& path) {
 
 coap::Endpoint device_endpoint(const std::string& uri) {
     const auto e = coap::parse_uri(uri);
-    if (!e) throw CommandError{"--device needs coap://HOST:PORT, not '" + uri + "'"};
+    if (!e) throw UsageError{"--device needs coap://HOST:PORT, not '" + uri + "'"};
     return *e;
 }
 
-std::uint32_t number(const std::string& text, const char* what, std::uint32_t max) {
+std::optional<std::uint32_t> parse_number(const std::string& text, std::uint32_t max) {
     char* end = nullptr;
     const unsigned long v = std::strtoul(text.c_str(), &end, 0);
-    if (text.empty() || *end != '\0' || v > max)
-        throw CommandError{std::string(what) + ": bad value '" + text + "'"};
+    if (text.empty() || *end != '\0' || v > max) return std::nullopt;
     return static_cast<std::uint32_t>(v);
+}
+
+/// An option's number, at most `max`.
+std::uint32_t number(const std::string& text, const char* option, std::uint32_t max) {
+    const auto v = parse_number(text, max);
+    if (!v) throw UsageError{std::string(option) + ": bad value '" + text + "'"};
+    return *v;
 }
 
 Format format_named(const std::string& name) {
     for (Format f : {Format::text, Format::femto_containers, Format::extended, Format::elf})
         if (name == format_name(f)) return f;
-    throw CommandError{"unknown format '" + name + "' (text, fc, extended or elf)"};
+    throw UsageError{"unknown format '" + name + "' (text, fc, extended or elf)"};
 }
 
 service::HelperList helper_list(const std::string& text) {
@@ -75,7 +86,7 @@ service::HelperList helper_list(const std::string& text) {
         const std::string item =
             text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         if (!list.push(static_cast<std::uint8_t>(number(item, "--helpers", 255))))
-            throw CommandError{"--helpers: too many ids"};
+            throw UsageError{"--helpers: too many ids"};
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
@@ -139,11 +150,11 @@ int serve(std::vector<std::string> args) {
         else if (dir.empty())
             dir = args[i];
         else
-            throw CommandError{"unexpected argument '" + args[i] + "'"};
+            throw UsageError{"unexpected argument '" + args[i] + "'"};
     }
-    if (dir.empty()) throw CommandError{"serve needs a DIR"};
+    if (dir.empty()) throw UsageError{"serve needs a DIR"};
     const auto endpoint = coap::parse_host_port(listen);
-    if (!endpoint) throw CommandError{"--listen needs HOST:PORT"};
+    if (!endpoint) throw UsageError{"--listen needs HOST:PORT"};
     coap::Server server(*endpoint);
     std::size_t files = 0;
     for (const auto& entry : fs::recursive_directory_iterator(dir)) {
@@ -217,7 +228,7 @@ struct Target {
         return true;
     }
     [[nodiscard]] coap::Endpoint device(const char* command) const {
-        if (device_uri.empty()) throw CommandError{std::string(command) + " needs --device coap://HOST:PORT"};
+        if (device_uri.empty()) throw UsageError{std::string(command) + " needs --device coap://HOST:PORT"};
         return device_endpoint(device_uri);
     }
 };
@@ -239,10 +250,10 @@ int deploy(std::vector<std::string> args) {
         else if (input.empty())
             input = a;
         else
-            throw CommandError{"unexpected argument '" + a + "'"};
+            throw UsageError{"unexpected argument '" + a + "'"};
     }
     if (input.empty() || key_path.empty())
-        throw CommandError{"deploy needs SRC.c|IMAGE, --device coap://HOST:PORT and --key KEY"};
+        throw UsageError{"deploy needs SRC.c|IMAGE, --device coap://HOST:PORT and --key KEY"};
     const coap::Endpoint device = target.device("deploy");
     const std::uint32_t slot = target.slot;
     const Format format = target.format;
@@ -256,7 +267,11 @@ int deploy(std::vector<std::string> args) {
     // The next sequence number: one above the device's, or the time when it cannot say.
     std::uint32_t sequence = static_cast<std::uint32_t>(std::time(nullptr));
     const coap::Response seq = ask(device, coap::Method::get, "suit/sequence");
-    if (seq.ok()) sequence = number(seq.text(), "device sequence number", 0xfffffffeu) + 1;
+    if (seq.ok()) {
+        const auto current = parse_number(seq.text(), 0xfffffffeu);
+        if (!current) throw CommandError{"device sequence number: bad value '" + seq.text() + "'"};
+        sequence = *current + 1;
+    }
 
     FileServer files(serve_host, 56100);
     const std::string image_name = "slot" + std::to_string(slot) + "-" + std::to_string(sequence) + ".bin";
@@ -322,15 +337,15 @@ int exec(std::vector<std::string> args) {
         else if (a == "--model")
             model = value_of(args, i);
         else
-            throw CommandError{"unexpected argument '" + a + "'"};
+            throw UsageError{"unexpected argument '" + a + "'"};
     }
     const coap::Endpoint device = target.device("exec");
-    if (engine != "interp" && engine != "jit") throw CommandError{"--engine is interp or jit"};
+    if (engine != "interp" && engine != "jit") throw UsageError{"--engine is interp or jit"};
     const char* path = model == "short"  ? "short-execution"
                        : model == "coap" ? "with_coap_pkt"
                        : model == "long" ? "long-running"
                                          : nullptr;
-    if (path == nullptr) throw CommandError{"--model is short, coap or long"};
+    if (path == nullptr) throw UsageError{"--model is short, coap or long"};
     service::ExecuteRequest request;
     request.config.slot = static_cast<std::uint8_t>(target.slot);
     request.config.format = target.format;
@@ -370,9 +385,9 @@ int status(std::vector<std::string> args) {
         if (args[i] == "--device")
             device_uri = value_of(args, i);
         else
-            throw CommandError{"unexpected argument '" + args[i] + "'"};
+            throw UsageError{"unexpected argument '" + args[i] + "'"};
     }
-    if (device_uri.empty()) throw CommandError{"status needs --device coap://HOST:PORT"};
+    if (device_uri.empty()) throw UsageError{"status needs --device coap://HOST:PORT"};
     const coap::Response r = ask(device_endpoint(device_uri), coap::Method::get, "status");
     if (!r.ok()) {
         std::cerr << "error: " << failure_text(r) << "\n";
@@ -391,9 +406,9 @@ int stop(std::vector<std::string> args) {
         else if (args[i] == "--slot")
             slot = number(value_of(args, i), "--slot", 15);
         else
-            throw CommandError{"unexpected argument '" + args[i] + "'"};
+            throw UsageError{"unexpected argument '" + args[i] + "'"};
     }
-    if (device_uri.empty()) throw CommandError{"stop needs --device coap://HOST:PORT --slot S"};
+    if (device_uri.empty()) throw UsageError{"stop needs --device coap://HOST:PORT --slot S"};
     const std::string payload = std::to_string(slot);
     const coap::Response r = ask(device_endpoint(device_uri), coap::Method::post, "stop",
                                  std::vector<std::uint8_t>(payload.begin(), payload.end()));
@@ -409,6 +424,9 @@ template <class F>
 int guarded(F f, std::vector<std::string> args) {
     try {
         return f(std::move(args));
+    } catch (const UsageError& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 2;
     } catch (const CommandError& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -2,14 +2,17 @@
 // `ubpf`: the host command line for the µBPF VM.
 //   ubpf build SRC.c -o OBJ.o [--cpu v1|v2|v3|v4]
 //   ubpf pack OBJ.o --format text|fc|extended|elf -o OUT [--helpers ID,ID,...]
-//   ubpf run PROGRAM [--format F] [--helpers ID,...] [--mem FILE] [--budget N] [--engine host]
-//   ubpf verify PROGRAM
+//   ubpf run PROGRAM [--format F] [--helpers ID,...] [--mem FILE] [--budget N] [--engine E]
+//   ubpf verify PROGRAM [--format F] [--helpers ID,...]
 //   ubpf asm SOURCE [-o OUT]
-//   ubpf disasm PROGRAM
+//   ubpf disasm PROGRAM [--format F] [--helpers ID,...]
 //   ubpf jit PROGRAM                             (Thumb-2 code of the JIT, with the eBPF)
-//   ubpf plugin [MEMORY-HEX] [--engine host]      (bpf_conformance plugin protocol)
+//   ubpf plugin [MEMORY-HEX] [--engine E]        (bpf_conformance plugin protocol)
+//   and the SUIT and device commands (keygen, sign, serve, deploy, exec, status, stop).
+// `ubpf CMD --help` prints the usage of CMD. Usage errors exit 2, other failures 1.
 // PROGRAM is a .data file, assembly text, a program image (ELF object, Femto-Containers or
 // extended header, bare text), detected from the contents unless --format says.
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -22,6 +25,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <ubpf/host/assembler.hpp>
@@ -44,28 +48,54 @@ using ubpf::Insn;
 using ubpf::host::RunReport;
 using ubpf::host::RunRequest;
 
-constexpr const char* kUsage =
-    "usage:\n"
-    "  ubpf build SRC.c -o OBJ.o [--cpu v1|v2|v3|v4]\n"
-    "  ubpf pack OBJ.o --format text|fc|extended|elf -o OUT [--helpers ID,ID,...]\n"
-    "  ubpf run PROGRAM [--format F] [--helpers ID,...] [--mem FILE] [--budget N]\n"
-    "           [--engine host|m4-interp|m4-interp-Os|m4-jit]\n"
-    "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"
-    "  ubpf asm SOURCE [-o OUT]\n"
-    "  ubpf disasm PROGRAM\n"
-    "  ubpf jit PROGRAM\n"
-    "  ubpf plugin [MEMORY-HEX] [--engine host|m4-interp|m4-interp-Os]\n"
-    "  ubpf keygen -o KEY\n"
-    "  ubpf sign IMAGE --key KEY --seq N --slot S --uri URI [--board NAME] -o MANIFEST\n"
-    "  ubpf serve DIR [--listen HOST:PORT]\n"
-    "  ubpf deploy SRC.c|OBJ.o|IMAGE --device coap://HOST:PORT --slot S --key KEY [--format F]\n"
-    "           [--helpers ID,...] [--jit]\n"
-    "  ubpf exec --device coap://HOST:PORT --slot S [--engine interp|jit] [--model short|coap|long]\n"
-    "           [--format F] [--helpers ID,...]\n"
-    "  ubpf status --device coap://HOST:PORT\n"
-    "  ubpf stop --device coap://HOST:PORT --slot S\n"
-    "PROGRAM is a .data file, assembly text or a program image (ELF object, fc or extended\n"
-    "header, bare text); '-' reads standard input.\n";
+/// Each command's usage lines, in the order `ubpf --help` prints them.
+struct CommandUsage {
+    std::string_view command;
+    std::string_view lines;
+};
+constexpr CommandUsage kCommands[] = {
+    {"build", "  ubpf build SRC.c -o OBJ.o [--cpu v1|v2|v3|v4]\n"},
+    {"pack", "  ubpf pack OBJ.o --format text|fc|extended|elf -o OUT [--helpers ID,ID,...]\n"},
+    {"run", "  ubpf run PROGRAM [--format F] [--helpers ID,...] [--mem FILE] [--budget N] [--engine E]\n"},
+    {"verify", "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"},
+    {"asm", "  ubpf asm SOURCE [-o OUT]\n"},
+    {"disasm", "  ubpf disasm PROGRAM [--format F] [--helpers ID,...]\n"},
+    {"jit", "  ubpf jit PROGRAM\n"},
+    {"plugin", "  ubpf plugin [MEMORY-HEX] [--engine E]\n"},
+    {"keygen", "  ubpf keygen -o KEY\n"},
+    {"sign",
+     "  ubpf sign IMAGE --key KEY --seq N --slot S --uri URI [--board NAME] [--vendor DOMAIN]\n"
+     "           -o MANIFEST\n"},
+    {"serve", "  ubpf serve DIR [--listen HOST:PORT]\n"},
+    {"deploy",
+     "  ubpf deploy SRC.c|OBJ.o|IMAGE --device coap://HOST:PORT --slot S --key KEY [--format F]\n"
+     "           [--helpers ID,...] [--jit] [--serve-host HOST]\n"},
+    {"exec",
+     "  ubpf exec --device coap://HOST:PORT --slot S [--engine interp|jit] [--model short|coap|long]\n"
+     "           [--format F] [--helpers ID,...]\n"},
+    {"status", "  ubpf status --device coap://HOST:PORT\n"},
+    {"stop", "  ubpf stop --device coap://HOST:PORT --slot S\n"},
+};
+
+bool is_command(std::string_view command) {
+    for (const CommandUsage& c : kCommands)
+        if (c.command == command) return true;
+    return false;
+}
+
+/// The usage of one command, or of all when `command` is empty.
+std::string usage(std::string_view command = {}) {
+    std::string text = "usage:\n";
+    for (const CommandUsage& c : kCommands)
+        if (command.empty() || c.command == command) text += c.lines;
+    if (command.empty() || command == "run" || command == "plugin")
+        text += "E (run, plugin) is one of: " + ubpf::m4::engine_names() + "\n";
+    if (command.empty() || text.find("PROGRAM") != std::string::npos)
+        text +=
+            "PROGRAM is a .data file, assembly text or a program image (ELF object, fc or extended\n"
+            "header, bare text); '-' reads standard input.\n";
+    return text;
+}
 
 struct UsageError {
     std::string what;
@@ -603,11 +633,17 @@ int cmd_plugin(std::vector<std::string> args) {
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-        std::cout << kUsage;
+        std::cout << usage();
         return args.empty() ? 2 : 0;
     }
     const std::string command = args[0];
     args.erase(args.begin());
+    const bool help =
+        std::ranges::any_of(args, [](const std::string& a) { return a == "--help" || a == "-h"; });
+    if (help && is_command(command)) {
+        std::cout << usage(command);
+        return 0;
+    }
     try {
         if (command == "build") return cmd_build(args);
         if (command == "pack") return cmd_pack(args);
@@ -626,7 +662,7 @@ int main(int argc, char** argv) {
         if (command == "stop") return ubpf::tools::cmd_stop(args);
         throw UsageError{"unknown command '" + command + "'"};
     } catch (const UsageError& e) {
-        std::cerr << "error: " << e.what << "\n" << kUsage;
+        std::cerr << "error: " << e.what << "\n" << usage();
         return 2;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";

@@ -133,6 +133,12 @@ struct Failure {
     friend constexpr bool operator==(const Failure&, const Failure&) = default;
 };
 
+/// Whether the cause's message adds to the service's (a stop would otherwise be told twice).
+[[nodiscard]] constexpr bool cause_adds(const Failure& f) noexcept {
+    return f.cause.code != ErrorCode::none &&
+           !(f.code == Errc::stopped && f.cause.code == ErrorCode::stopped);
+}
+
 /// A value or a Failure (the core's Result carries core errors only).
 template <class T>
 class [[nodiscard]] Expected {

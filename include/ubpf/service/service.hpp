@@ -95,7 +95,8 @@ public:
     /// JIT code was written to `code`: clean the data cache, invalidate the instruction cache.
     virtual void code_written(std::span<const std::uint8_t> code) noexcept { (void)code; }
     /// Runs JIT code (on the device: ubpf::jit::run; on the host: the emulated M4). `stop` is
-    /// the run's stop flag, which the platform may poll for a faster stop. Default: no JIT.
+    /// the run's stop flag, also in exec.stop (which JIT code reads every kStopSlice
+    /// instructions); a platform may poll it for a faster stop. Default: no JIT.
     virtual Result<Outcome> run_jit(const VerifiedProgram<VC>& program, std::span<const std::uint8_t> code,
                                     jit::Compiled compiled, const Execution& exec,
                                     const std::atomic<bool>& stop) noexcept {
@@ -277,7 +278,8 @@ public:
     }
 
     /// POST /stop (new): asks the long-running program of `slot` to stop. It stops at its next
-    /// helper call (or the platform's JIT hook sees the flag); status shows when it has.
+    /// helper call or within kStopSlice instructions (Execution::stop, interpreter and JIT
+    /// code alike); status shows when it has.
     Response handle_stop(std::size_t slot, std::span<char> out) noexcept {
         if (slot >= Cfg.slots) return error(Errc::slot_out_of_range, {}, out);
         Lock l(platform_);
@@ -633,8 +635,10 @@ private:
     static Response error(Failure f, std::span<char> out) noexcept {
         detail::Writer w(out);
         w.put(message(f.code));
-        if (f.cause.code != ErrorCode::none)
-            w.put(": ").put(f.cause.message()).put(" (pc ").u64(f.cause.pc).put(')');
+        if (f.cause.code != ErrorCode::none) {
+            if (cause_adds(f)) w.put(": ").put(f.cause.message());
+            w.put(" (pc ").u64(f.cause.pc).put(')');
+        }
         std::size_t n = w.done();
         if (n == 0) n = detail::Writer(out).put(message(f.code)).done();  // the short form, if that fits
         return Response{coap_code(f.code), coap::kFormatText, n, false, f};
