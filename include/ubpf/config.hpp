@@ -21,6 +21,14 @@
 #define UBPF_UNLIKELY(x) (x)
 #endif
 
+// Forced inlining of a function that is large but on a hot path, unless optimising for size
+// (-Os defines __OPTIMIZE_SIZE__): there each such function stays one shared copy.
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__OPTIMIZE_SIZE__)
+#define UBPF_HOT_INLINE [[gnu::always_inline]]
+#else
+#define UBPF_HOT_INLINE
+#endif
+
 namespace ubpf {
 
 /// How the interpreter finds the handler of the next instruction.

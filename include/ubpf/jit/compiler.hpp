@@ -215,7 +215,9 @@ private:
         put_raw(c.ok() ? c : thumb::dp_imm(op, s, rd, rn, value));
     }
     /// put(thumb::dp_reg(...)) in the same way (without a shift, the usual case, and with one).
-    void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm) noexcept { dp_reg_here(op, s, rd, rn, rm, Shift::lsl, 0); }
+    void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm) noexcept {
+        dp_reg_here(op, s, rd, rn, rm, Shift::lsl, 0);
+    }
     void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift, unsigned amount) noexcept {
         dp_reg_here(op, s, rd, rn, rm, shift, amount);
     }
@@ -227,9 +229,10 @@ private:
             --it_left_;
         } else {
             const bool consumer = reads_carry(op);
-            if (amount < 32 || (amount == 32 && (shift == Shift::lsr || shift == Shift::asr)))  // else no encoding
-                c = thumb::detail::narrow_dp_reg_fields(op, s, rd, rn, rm, static_cast<unsigned>(shift), amount & 31,
-                                                        !flags_live_ || consumer);
+            if (amount < 32 ||
+                (amount == 32 && (shift == Shift::lsr || shift == Shift::asr)))  // else no encoding
+                c = thumb::detail::narrow_dp_reg_fields(op, s, rd, rn, rm, static_cast<unsigned>(shift),
+                                                        amount & 31, !flags_live_ || consumer);
             track_flags(s, consumer);
         }
         put_raw(c.ok() ? c : thumb::dp_reg(op, s, rd, rn, rm, shift, amount));

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <optional>
 
+#include "../config.hpp"
+
 namespace ubpf::jit::thumb {
 
 /// An ARM core register number, r0..r15.
@@ -409,8 +411,8 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
 
 // <op>{S}.W Rd, Rn, #value (dp_imm: modified immediate), from its fields: the JIT narrows here
 // before encoding the 32-bit form, narrow_dp_imm() after decoding one.
-[[gnu::always_inline]] constexpr Code narrow_dp_imm_fields(DpOp op, bool s, unsigned rd, unsigned rn,
-                                                          std::uint32_t value, bool may_set_flags) noexcept {
+UBPF_HOT_INLINE constexpr Code narrow_dp_imm_fields(DpOp op, bool s, unsigned rd, unsigned rn,
+                                                    std::uint32_t value, bool may_set_flags) noexcept {
     // A value below 256 is the plain byte (imm12 < 256): ThumbExpandImm_C leaves C alone, as the
     // 16-bit forms do.
     const bool byte = value < 256;
@@ -440,8 +442,9 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
 // <op>{S}.W Rd, Rn, Rm{, shift} (dp_reg, shift_imm, cmp_reg, tst_reg), from its fields (imm5
 // as encoded: 0 for a shift of 32): the JIT narrows here before encoding the 32-bit form,
 // narrow_dp_reg() after decoding one.
-[[gnu::always_inline]] constexpr Code narrow_dp_reg_fields(DpOp op, bool s, unsigned rd, unsigned rn, unsigned rm,
-                                                          unsigned type, unsigned imm5, bool may_set_flags) noexcept {
+UBPF_HOT_INLINE constexpr Code narrow_dp_reg_fields(DpOp op, bool s, unsigned rd, unsigned rn, unsigned rm,
+                                                    unsigned type, unsigned imm5,
+                                                    bool may_set_flags) noexcept {
     const bool flags_ok = s || may_set_flags;
     const bool all_low = rd < 8 && rn < 8 && rm < 8;
     if (op == DpOp::orr && rn == pc) {  // MOV{S}.W Rd, Rm{, shift #n}
@@ -517,8 +520,9 @@ constexpr Code narrow_add_sub_imm(bool sub, bool s, unsigned rd, unsigned rn, st
     return {};
 }
 [[gnu::always_inline]] constexpr Code narrow_dp_reg(unsigned h1, unsigned h2, bool may_set_flags) noexcept {
-    return narrow_dp_reg_fields(static_cast<DpOp>((h1 >> 5) & 15), (h1 & 0x10) != 0, (h2 >> 8) & 15, h1 & 15, h2 & 15,
-                                (h2 >> 4) & 3, (((h2 >> 12) & 7) << 2) | ((h2 >> 6) & 3), may_set_flags);
+    return narrow_dp_reg_fields(static_cast<DpOp>((h1 >> 5) & 15), (h1 & 0x10) != 0, (h2 >> 8) & 15, h1 & 15,
+                                h2 & 15, (h2 >> 4) & 3, (((h2 >> 12) & 7) << 2) | ((h2 >> 6) & 3),
+                                may_set_flags);
 }
 
 inline constexpr std::uint16_t kMemImmT1[] = {0x7000, 0x8000, 0x6000};  // STRB, STRH, STR; loads add 0x800
