@@ -203,15 +203,10 @@ private:
     /// put(thumb::dp_imm(...)), with the 16-bit form chosen from the fields (without encoding
     /// the 32-bit form and decoding it again).
     void put_dp_imm(DpOp op, bool s, Reg rd, Reg rn, std::uint32_t value) noexcept {
-        room();
-        Code c{};
-        if (it_left_ > 0) {
-            --it_left_;
-        } else {
-            const bool consumer = reads_carry(op);
-            c = thumb::detail::narrow_dp_imm_fields(op, s, rd, rn, value, !flags_live_ || consumer);
-            track_flags(s, consumer);
-        }
+        bool may_set_flags = false;
+        const Code c = dp_start(op, s, may_set_flags)
+                           ? thumb::detail::narrow_dp_imm_fields(op, s, rd, rn, value, may_set_flags)
+                           : Code{};
         put_raw(c.ok() ? c : thumb::dp_imm(op, s, rd, rn, value));
     }
     /// put(thumb::dp_reg(...)) in the same way (without a shift, the usual case, and with one).
@@ -223,19 +218,27 @@ private:
     }
     [[gnu::always_inline]] void dp_reg_here(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift,
                                             unsigned amount) noexcept {
+        bool may_set_flags = false;
+        // A shift the 32-bit form cannot hold: no 16-bit form either (the compilation fails).
+        const bool encodable = amount < 32 || (amount == 32 && (shift == Shift::lsr || shift == Shift::asr));
+        const Code c = dp_start(op, s, may_set_flags) && encodable
+                           ? thumb::detail::narrow_dp_reg_fields(
+                                 op, s, rd, rn, rm, static_cast<unsigned>(shift), amount & 31, may_set_flags)
+                           : Code{};
+        put_raw(c.ok() ? c : thumb::dp_reg(op, s, rd, rn, rm, shift, amount));
+    }
+    /// Before a data-processing instruction (s: it sets the flags), as put() does: false inside
+    /// an IT block (32-bit there), else whether its 16-bit form may set flags, which it tracks.
+    [[gnu::always_inline]] bool dp_start(DpOp op, bool s, bool& may_set_flags) noexcept {
         room();
-        Code c{};
         if (it_left_ > 0) {
             --it_left_;
-        } else {
-            const bool consumer = reads_carry(op);
-            if (amount < 32 ||
-                (amount == 32 && (shift == Shift::lsr || shift == Shift::asr)))  // else no encoding
-                c = thumb::detail::narrow_dp_reg_fields(op, s, rd, rn, rm, static_cast<unsigned>(shift),
-                                                        amount & 31, !flags_live_ || consumer);
-            track_flags(s, consumer);
+            return false;
         }
-        put_raw(c.ok() ? c : thumb::dp_reg(op, s, rd, rn, rm, shift, amount));
+        const bool consumer = reads_carry(op);
+        may_set_flags = !flags_live_ || consumer;
+        track_flags(s, consumer);
+        return true;
     }
     // The wrappers of thumb2.hpp that the compiler emits most, through put_dp_imm/put_dp_reg.
     void put_mov_imm(Reg rd, std::uint32_t v) noexcept { put_dp_imm(DpOp::orr, false, rd, thumb::pc, v); }
