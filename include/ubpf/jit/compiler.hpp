@@ -1174,6 +1174,15 @@ private:
             branch_to_insn(c, pc);
             return;
         }
+        // `jcc +1; ja L` in one block (L is the head of the innermost loop around them, see
+        // analyse()): the loop's edge becomes the inverted branch to L, and the loop's exit falls
+        // through, giving back the ja's charge. The ja has no code of its own (emit_all()).
+        if (skipped == 1 && pc == pc_ + 2 && row(pc_ + 1).op == Op::ja && !leader(pc_ + 1)) {
+            folded_ja_ = static_cast<std::uint32_t>(pos_);
+            branch_to_insn(thumb::invert(c), jump_target(pc_ + 1, row(pc_ + 1)));
+            put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, 1, true));  // ADDS r6, #1
+            return;
+        }
         put(thumb::it_then(c, 2));
         // ADDS r6, #n (16-bit: n <= kMaxBlock)
         put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, skipped, true));
@@ -2006,6 +2015,13 @@ private:
             if (r.op == Op::ja || r.op == Op::exit) flush_stubs();
             block_left_ -= fused > 0 ? static_cast<std::uint32_t>(fused) : 1u;
             pc_ += fused > 0 ? fused : isa::slots(r.op);
+            if (folded_ja_ != kNoFold) {  // the ja after a conditional jump (exit_block())
+                slots_[pc_].at = folded_ja_;
+                slots_[pc_].flags |= kEmitted;
+                folded_ja_ = kNoFold;
+                --block_left_;
+                ++pc_;
+            }
         }
         flush_stubs();
     }
@@ -2357,6 +2373,8 @@ private:
     unsigned short_count_ = 0;
     bool short_branches_ = true, short_missed_ = false;
     std::uint32_t block_left_ = 0;  // instructions of the charged block not yet emitted
+    static constexpr std::uint32_t kNoFold = ~std::uint32_t{0};
+    std::uint32_t folded_ja_ = kNoFold;  // the code offset of a ja folded into its jump (exit_block())
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};
