@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Differential test: random verified programs (ALU of both widths, jumps including backward ones
-// under the budget, loads, stores and atomics into the stack and the caller's regions, helper
-// calls, callx and local calls) run on the interpreter and as JIT code on the emulated
-// Cortex-M4; r0, the error, the executed instruction count and the memory must agree. The
+// under the budget and loop exit tests over a back edge, loads, stores and atomics into the stack and the
+// caller's regions, helper calls, callx and local calls) run on the interpreter and as JIT code on the
+// emulated Cortex-M4; r0, the error, the executed instruction count and the memory must agree. The
 // interpreter (the same source as on the host) runs inside the same emulated image, so addresses
 // and the values programs compute from them are the same for both.
 //   ubpf_jit_differential [--programs N] [--seed S] [--from K] [Catch2 options]
@@ -140,6 +140,13 @@ private:
                                     ubpf::isa::info(id).form == ubpf::isa::Form::jump_long ? 0 : imm()));
             it.jump = 0;
             it.target = pick(-6, 6);
+            if (ubpf::isa::is_conditional_jump(ubpf::isa::info(id).op) && pick(0, 3) == 0) {
+                // A loop's exit test over its back edge, `jcc +1; ja back` (which the JIT folds).
+                it.insns[0].off = 1;
+                it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+                it.jump = 1;
+                it.target = pick(-6, -1);
+            }
         } else if (kind < 82) {  // loads, stores, atomics
             Id id;
             Op op;
