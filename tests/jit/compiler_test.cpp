@@ -32,6 +32,14 @@ constexpr const char* kProgram =
     "mov %r0, 0\nmov %r2, 10\nloop:\nldxb %r3, [%r1+0]\nadd %r0, %r3\nstxb [%r1+1], %r3\n"
     "div %r0, %r2\nsub %r2, 1\njne %r2, 0, loop\ncall local f\nexit\nf:\nmov %r0, 7\nexit\n";
 
+// The budget stub of a 5-instruction block starting at pc 10.
+ubpf::jit::StubData block_of_five_at_ten() {
+    ubpf::jit::StubData site{};
+    site.pc = 10;
+    site.info = ubpf::jit::StubData::make_info(ubpf::jit::SiteKind::budget, 5, 0);
+    return site;
+}
+
 }  // namespace
 
 TEST_CASE("JIT buffers: too small is an error and nothing outside the buffer is written", "[jit]") {
@@ -94,9 +102,7 @@ TEST_CASE("JIT runtime: the budget counter is refilled from the reserve", "[jit]
     using namespace ubpf::jit;
     Context c{};
     std::uint32_t saved[14] = {};
-    StubData site{};
-    site.pc = 10;
-    site.info = StubData::make_info(SiteKind::budget, 5, 0);
+    const StubData site = block_of_five_at_ten();
     // Counter 2, a block of 5: 2 - 5 = -3 after the SUBS; the reserve holds 100 more.
     saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
     c.reserve = 100;
@@ -128,9 +134,7 @@ TEST_CASE("JIT runtime: with a stop flag the counter is refilled in slices", "[j
     Context c{};
     c.stop = &stop;
     std::uint32_t saved[14] = {};
-    StubData site{};
-    site.pc = 10;
-    site.info = StubData::make_info(SiteKind::budget, 5, 0);
+    const StubData site = block_of_five_at_ten();
     // Counter 2, a block of 5, a reserve of 100000: the counter takes 65536 at most.
     saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
     c.reserve = 100000;
