@@ -302,14 +302,12 @@ public:
                 if (slot < 0) return;
                 // A long run's outcome has no request to answer: the log is where it shows.
                 const service::LastRun last = service_->last_run(static_cast<std::size_t>(slot));
-                const service::Failure& f = last.failure;
+                char text[256];
+                const std::size_t n = service::describe(last.failure, text);
                 log("worker " + std::to_string(worker) + " (slot " + std::to_string(slot) + ") ended: " +
-                    (f.code == service::Errc::none
+                    (last.failure.code == service::Errc::none
                          ? "result " + std::to_string(static_cast<std::int64_t>(last.r0))
-                         : std::string(service::message(f.code)) +
-                               (service::cause_adds(f) ? ": " + std::string(f.cause.message()) : "") +
-                               (f.cause.code != ErrorCode::none ? " (pc " + std::to_string(f.cause.pc) + ")"
-                                                                : "")));
+                         : std::string(text, n)));
             }).detach();
             return true;
         } catch (...) {

@@ -219,9 +219,8 @@ private:
     [[gnu::always_inline]] void dp_reg_here(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift,
                                             unsigned amount) noexcept {
         bool may_set_flags = false;
-        // A shift the 32-bit form cannot hold: no 16-bit form either (the compilation fails).
-        const bool encodable = amount < 32 || (amount == 32 && (shift == Shift::lsr || shift == Shift::asr));
-        const Code c = dp_start(op, s, may_set_flags) && encodable
+        // A shift the 32-bit form cannot hold has no 16-bit form either (the compilation fails).
+        const Code c = dp_start(op, s, may_set_flags) && thumb::shift_fits(shift, amount)
                            ? thumb::detail::narrow_dp_reg_fields(
                                  op, s, rd, rn, rm, static_cast<unsigned>(shift), amount & 31, may_set_flags)
                            : Code{};
@@ -249,7 +248,7 @@ private:
     /// thumb::shift_imm: n 1..31 for lsl, 1..32 for lsr/asr.
     void put_shift_imm(Shift type, Reg rd, Reg rm, unsigned n) noexcept {
         if (n == 0 || type == Shift::ror)
-            put_shift_imm(type, rd, rm, n);  // no encoding: the compilation fails
+            put(thumb::shift_imm(type, rd, rm, n));  // no encoding: the compilation fails
         else
             put_dp_reg(DpOp::orr, false, rd, thumb::pc, rm, type, n);
     }

@@ -121,11 +121,15 @@ enum class Shift : std::uint8_t { lsl, lsr, asr, ror };
     return detail::t32(0xf000 | (i << 10) | (static_cast<unsigned>(op) << 5) | (s ? 0x10 : 0) | rn,
                        (imm3 << 12) | (unsigned{rd} << 8) | imm8);
 }
+/// Whether a register operand's shift fits the encoding: amount 0..31, or 32 for lsr/asr.
+[[nodiscard]] constexpr bool shift_fits(Shift shift, unsigned amount) noexcept {
+    return amount < 32 || (amount == 32 && (shift == Shift::lsr || shift == Shift::asr));
+}
 /// <op>{S}.W Rd, Rn, Rm{, <shift> #amount} (T32, shifted register). amount 0..31; for lsr/asr a
 /// shift of 32 is written as amount 32.
 [[nodiscard]] constexpr Code dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm, Shift shift = Shift::lsl,
                                     unsigned amount = 0) noexcept {
-    if (amount > 32 || (amount == 32 && (shift == Shift::lsl || shift == Shift::ror))) return {};
+    if (!shift_fits(shift, amount)) return {};
     const unsigned imm5 = amount & 31;
     return detail::t32(0xea00 | (static_cast<unsigned>(op) << 5) | (s ? 0x10 : 0) | rn,
                        ((imm5 >> 2) << 12) | (unsigned{rd} << 8) | ((imm5 & 3) << 6) |

@@ -133,12 +133,6 @@ struct Failure {
     friend constexpr bool operator==(const Failure&, const Failure&) = default;
 };
 
-/// Whether the cause's message adds to the service's (a stop would otherwise be told twice).
-[[nodiscard]] constexpr bool cause_adds(const Failure& f) noexcept {
-    return f.cause.code != ErrorCode::none &&
-           !(f.code == Errc::stopped && f.cause.code == ErrorCode::stopped);
-}
-
 /// A value or a Failure (the core's Result carries core errors only).
 template <class T>
 class [[nodiscard]] Expected {
@@ -379,6 +373,19 @@ constexpr bool json_int(std::string_view s, std::size_t& i, std::int64_t& out) n
 }
 
 }  // namespace detail
+
+/// The text of a failure: the error's message, then the core error's message (unless it says
+/// the same, as for a stop) and pc when there is one. Its length, or 0 when `out` is too small.
+[[nodiscard]] constexpr std::size_t describe(const Failure& f, std::span<char> out) noexcept {
+    detail::Writer w(out);
+    w.put(message(f.code));
+    if (f.cause.code != ErrorCode::none) {
+        if (!(f.code == Errc::stopped && f.cause.code == ErrorCode::stopped))
+            w.put(": ").put(f.cause.message());
+        w.put(" (pc ").u64(f.cause.pc).put(')');
+    }
+    return w.done();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Requests.

@@ -633,13 +633,7 @@ private:
     }
     /// An error response: the error's text, and the core error's text and pc when there is one.
     static Response error(Failure f, std::span<char> out) noexcept {
-        detail::Writer w(out);
-        w.put(message(f.code));
-        if (f.cause.code != ErrorCode::none) {
-            if (cause_adds(f)) w.put(": ").put(f.cause.message());
-            w.put(" (pc ").u64(f.cause.pc).put(')');
-        }
-        std::size_t n = w.done();
+        std::size_t n = describe(f, out);
         if (n == 0) n = detail::Writer(out).put(message(f.code)).done();  // the short form, if that fits
         return Response{coap_code(f.code), coap::kFormatText, n, false, f};
     }
