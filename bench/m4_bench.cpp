@@ -4,8 +4,9 @@
 //   ubpf_m4_bench --quick                          only check native == interpreter == host C
 //   ubpf_m4_bench --check-footprint FILE           fail if -Os ROM grew > 10% over FILE's figure
 //   ubpf_m4_bench --update-baseline FILE           write the current -Os ROM figure to FILE
-//   ubpf_m4_bench --profile-compile NAME           where the M4 JIT's compile step of workload NAME
-//                                                  (bench/workloads/NAME.c) spends its instructions:
+//   ubpf_m4_bench --profile-compile NAME|FILE.bin  where the M4 JIT's compile step of workload NAME
+//                                                  (bench/workloads/NAME.c), or of the bare eBPF
+//                                                  text in FILE.bin, spends its instructions:
 //                                                  the total (= "compile M4 insns"), then the top
 //                                                  source lines and the functions, innermost inlined
 //                                                  frame first, the functions as compiled (inlined
@@ -78,7 +79,9 @@ struct Row {
 };
 
 std::vector<Insn> load_bin(const std::string& name) {
-    std::ifstream in(std::string{UBPF_WORKLOADS_BIN_DIR} + "/" + name + ".bin", std::ios::binary);
+    const std::string path =
+        name.ends_with(".bin") ? name : std::string{UBPF_WORKLOADS_BIN_DIR} + "/" + name + ".bin";
+    std::ifstream in(path, std::ios::binary);
     const std::string bytes{std::istreambuf_iterator<char>(in), {}};
     if (bytes.empty() || bytes.size() % sizeof(Insn) != 0) throw std::runtime_error("bad workload " + name);
     std::vector<Insn> code(bytes.size() / sizeof(Insn));
@@ -349,12 +352,13 @@ void print_top(const std::map<std::string, std::uint64_t>& counts, std::uint64_t
 /// with a PC histogram on its compile step; the histogram's PCs grouped by source line and by
 /// function, innermost inlined frame first.
 int profile_compile(const std::string& name) {
-    const bench::WorkloadInfo* w = bench::find_workload(name);
-    if (w == nullptr) throw std::runtime_error("no workload " + name + " in bench/workloads");
+    const bool file = name.ends_with(".bin");
+    const bench::WorkloadInfo* w = file ? nullptr : bench::find_workload(name);
+    if (!file && w == nullptr) throw std::runtime_error("no workload " + name + " in bench/workloads");
     const std::vector<Insn> code = load_bin(name);
     host::RunRequest request;
     request.code = code;
-    request.mem = bench::make_input(w->name, w->sizes.front());
+    if (!file) request.mem = bench::make_input(w->name, w->sizes.front());
     request.budget = 1'000'000'000;
     const std::string elf = kImageDir + "/m4_jit.elf";
     JitSession session(elf);
@@ -419,7 +423,7 @@ int run(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: ubpf_m4_bench [--write FILE | --quick | --check-footprint FILE | "
-                         "--update-baseline FILE | --profile-compile WORKLOAD]\n");
+                         "--update-baseline FILE | --profile-compile WORKLOAD|FILE.bin]\n");
             return 2;
         }
     }

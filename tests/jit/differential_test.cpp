@@ -65,6 +65,7 @@ private:
         std::vector<Insn> insns;  // 1 or 2 slots, or a mov + callx pair
         int jump = -1;            // index of the slot in `insns` that jumps, its target item below
         int target = 0;           // target item index (relative to this function's items)
+        int landing = 0;          // the slot of this item that jumps to it land on
     };
 
     int pick(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
@@ -129,6 +130,8 @@ private:
                 id = static_cast<Id>(pick(0, static_cast<int>(ubpf::isa::kOpCount) - 1));
             } while (!ubpf::isa::is_alu(ubpf::isa::info(id).op));
             it.insns.push_back(make(id, writable(), static_cast<unsigned>(pick(0, 10)), 0, imm()));
+        } else if (kind < 62 && pick(0, 2) == 0) {  // a counter loop near 2^32
+            counter_loop(it);
         } else if (kind < 60) {  // conditional jumps and ja, forward or backward
             Id id;
             do {
@@ -140,11 +143,19 @@ private:
                                     ubpf::isa::info(id).form == ubpf::isa::Form::jump_long ? 0 : imm()));
             it.jump = 0;
             it.target = pick(-6, 6);
+            const unsigned counter = it.insns[0].dst();
+            if (ubpf::isa::is_conditional_jump(ubpf::isa::info(id).op) && counter != 1 && counter != 3 &&
+                counter != 10 && pick(0, 3) == 0) {
+                // A counter stepped before its test (`add x, 1`, which the JIT keeps 32-bit where
+                // it knows x <= 2^32 - 2; r1 and r3 stay the region pointers).
+                it.insns.insert(it.insns.begin(), make(Id::add64_imm, counter, 0, 0, 1));
+                it.jump = 1;
+            }
             if (ubpf::isa::is_conditional_jump(ubpf::isa::info(id).op) && pick(0, 3) == 0) {
                 // A loop's exit test over its back edge, `jcc +1; ja back` (which the JIT folds).
-                it.insns[0].off = 1;
+                it.insns[static_cast<std::size_t>(it.jump)].off = 1;
                 it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
-                it.jump = 1;
+                it.jump = static_cast<int>(it.insns.size()) - 1;
                 it.target = pick(-6, -1);
             }
         } else if (kind < 82) {  // loads, stores, atomics
@@ -167,6 +178,13 @@ private:
             }
             if (op == Op::ldx || op == Op::ldxs) {
                 it.insns.push_back(make(id, writable(), base, off, 0));
+                if (pick(0, 2) == 0) {  // a second load nearby from the same base (checked as a pair)
+                    static constexpr Id kLoads[] = {Id::ldxb, Id::ldxh, Id::ldxw, Id::ldxdw, Id::ldxsh};
+                    if (pick(0, 1) == 0)
+                        it.insns.push_back(make(Id::add32_imm, writable(), 0, 0, pick(-20, 20)));
+                    it.insns.push_back(make(kLoads[pick(0, 4)], writable(), base,
+                                            static_cast<std::int16_t>(off + pick(-8, 8)), 0));
+                }
             } else {
                 unsigned src = static_cast<unsigned>(pick(0, 10));
                 if (ubpf::isa::writes_src(op)) src = writable();
@@ -193,6 +211,34 @@ private:
         return it;
     }
 
+    /// `x = K; y = L; loop: x += 1; if (x cmp y) goto loop` with K and L near 2^32 - 1, so that
+    /// 64-bit counters reach 0xffffffff and carry into their upper halves (the JIT keeps
+    /// `x += 1` 32-bit where it knows x <= 2^32 - 2).
+    void counter_loop(Item& it) {
+        static constexpr std::int32_t kStart[] = {-3, -2, -1, 5}, kLimit[] = {-2, -1, 0x7ffffffe};
+        static constexpr Op kCompare[] = {Op::jlt, Op::jle, Op::jgt,  Op::jge,
+                                          Op::jeq, Op::jne, Op::jslt, Op::jsle};
+        const unsigned x = writable();
+        unsigned y = writable();
+        if (y == x) y = x == 0 ? 2 : 0;
+        const auto mov = [&](unsigned r, std::int32_t v) {
+            it.insns.push_back(make(pick(0, 3) != 0 ? Id::mov32_imm : Id::mov64_imm, r, 0, 0, v));
+        };
+        mov(x, kStart[pick(0, 3)]);
+        mov(y, kLimit[pick(0, 2)]);
+        it.insns.push_back(make(Id::add64_imm, x, 0, 0, 1));
+        const Op op = kCompare[pick(0, 7)];
+        Id id;
+        do {  // the compare's row: either width, register or constant
+            id = static_cast<Id>(pick(0, static_cast<int>(ubpf::isa::kOpCount) - 1));
+        } while (ubpf::isa::info(id).op != op);
+        const bool swap = pick(0, 3) == 0;
+        it.insns.push_back(make(id, swap ? y : x, swap ? x : y, 0, kLimit[pick(0, 2)]));
+        it.jump = 3;
+        it.target = 0;
+        it.landing = 2;
+    }
+
     /// Appends the items and an exit; jumps get offsets to their target item (clamped inside).
     static void layout(std::vector<Item>& items, std::vector<Insn>& code) {
         std::vector<std::size_t> start;
@@ -210,7 +256,9 @@ private:
                 std::int64_t t = static_cast<std::int64_t>(i) + it.target;
                 t = t < 0 ? 0 : t > n ? n : t;
                 const auto from = static_cast<std::int64_t>(start[i]) + it.jump + 1;
-                const auto offset = static_cast<std::int64_t>(start[static_cast<std::size_t>(t)]) - from;
+                const auto landing = t < n ? items[static_cast<std::size_t>(t)].landing : 0;
+                const auto offset =
+                    static_cast<std::int64_t>(start[static_cast<std::size_t>(t)]) + landing - from;
                 Insn& j = it.insns[static_cast<std::size_t>(it.jump)];
                 if (ubpf::isa::info(ubpf::isa::decode(j)).form == ubpf::isa::Form::jump_long)
                     j.imm = static_cast<std::int32_t>(offset);

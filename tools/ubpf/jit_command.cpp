@@ -51,14 +51,18 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             std::memcpy(&d, code.data() + begin, 4);
             if (d.size() == 8) std::memcpy(&d.target, code.data() + begin + 4, 4);
             constexpr const char* kKinds[] = {"load",        "store", "atomic", "budget",
-                                              "budget (ja)", "error", "budget"};
+                                              "budget (ja)", "error", "budget", "load pair"};
             const unsigned k = static_cast<unsigned>(d.kind());
             std::snprintf(line, sizeof line, "    %06zx:  data: pc %u, %s, %u, resume at %#zx", begin,
-                          static_cast<unsigned>(d.pc), k < 7 ? kKinds[k] : "?", d.aux(),
+                          static_cast<unsigned>(d.pc), kKinds[k & 7], d.aux(),
                           static_cast<std::size_t>(d.resume(begin)));
             out << line;
             if (d.kind() == jit::SiteKind::budget_ja) out << ", target " << d.target;
-            if (d.lddw != 0) out << ", lddw mask " << hex(d.lddw);
+            if (d.kind() == jit::SiteKind::load_pair)
+                out << ", second pc " << d.target << ", offsets " << (d.lddw & 7) << " and "
+                    << ((d.lddw >> 3) & 7);
+            else if (d.lddw != 0)
+                out << ", lddw mask " << hex(d.lddw);
             out << '\n';
             begin += d.size();
         }

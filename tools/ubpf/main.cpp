@@ -362,6 +362,8 @@ int cmd_run(std::vector<std::string> args) {
     if (run->m4_instructions) {
         std::printf("m4-instructions: %" PRIu64 "\n", *run->m4_instructions);
         std::printf("m4-verify-instructions: %" PRIu64 "\n", run->m4_verify_instructions);
+        if (run->m4_compile_instructions)
+            std::printf("m4-compile-instructions: %" PRIu64 "\n", *run->m4_compile_instructions);
     }
     return 0;
 }

@@ -24,6 +24,7 @@
 // table of 12 bytes per eBPF instruction and, below it, the stubs still to be placed.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -428,8 +429,7 @@ private:
     }
     /// Bytes of a stub: BL and its data.
     [[nodiscard]] static std::size_t stub_bytes(SiteKind kind) noexcept {
-        const bool wide = kind == SiteKind::budget_ja || kind == SiteKind::budget_lddw;
-        return 4 + (wide ? 8 : 4);
+        return 4 + (StubData::wide(kind) ? 8 : 4);
     }
     /// B<c> (16-bit) to a stub emitted at the next flush_stubs() or island; the stub returns to
     /// just after it.
@@ -468,7 +468,7 @@ private:
             put_raw(thumb::bl(rel(slow_, pos_)));
             put_word(s.pc,
                      StubData::make_info(s.kind, s.aux, static_cast<unsigned>(back) & StubData::kMaxBack));
-            if (s.kind == SiteKind::budget_ja || s.kind == SiteKind::budget_lddw) put_word(s.target, s.lddw);
+            if (StubData::wide(s.kind)) put_word(s.target, s.lddw);
         }
         pending_ = 0;
         limit_ = pending_top_;
@@ -678,7 +678,9 @@ private:
             std::uint32_t use = 0, def = 0;
             hi_effect(pc, use, def);
             slots_[pc].at = use | def << 10 | kZeroMask | kDirty | (slots_[pc].at & kBackTarget);
-            slots_[pc].live = zero_rule(pc);
+            slots_[pc].live = static_cast<std::uint16_t>(zero_rule(pc) | kBoundMask);
+            if (static_cast<ZeroRule>(slots_[pc].live & 15) == ZeroRule::inc)
+                incremented_ |= bit(code_[pc].dst());
             const std::size_t next = pc + isa::slots(r.op);
             if (next < n && r.op != Op::ja && r.op != Op::exit)
                 slots_[pc].next = static_cast<std::uint16_t>(next);
@@ -828,20 +830,37 @@ private:
 
     /// How an instruction changes which upper halves are known to be 0: ALU32 results,
     /// zero-extending loads and non-negative constants give 0; AND, OR, XOR, MOV, unsigned
-    /// shifts and divisions keep it.
-    enum class ZeroRule : std::uint8_t { same, gen, kill, copy, either, both, call, atomic32, atomic64 };
-    /// The instruction's ZeroRule with its destination and source: rule | dst << 4 | src << 8,
-    /// and what keep_zero_upper_halves() looks at: kRuleWrites (an ALU operation or a load
-    /// writing dst), kRuleJump64 (a 64-bit conditional jump).
-    static constexpr std::uint16_t kRuleWrites = 1u << 12, kRuleJump64 = 1u << 13;
+    /// shifts and divisions keep it. Alongside, the registers known to be at most 2^32 - 2
+    /// ("bounded": upper half 0 and lower half not all ones), so that adding 1 keeps the upper
+    /// half 0: small constants and loads give them (`bounded`), a 64-bit MOV copies them, and a
+    /// conditional jump gives them on the edge where its operands compare below a 32-bit bound
+    /// (`branch`: a loop counter under its limit). `inc` is a 64-bit ADD of 1.
+    enum class ZeroRule : std::uint8_t {
+        same,
+        gen,
+        kill,
+        copy,
+        either,
+        both,
+        call,
+        atomic32,
+        atomic64,
+        bounded,
+        inc,
+        branch
+    };
+    /// The instruction's ZeroRule and what keep_zero_upper_halves() looks at: kRuleWrites (an
+    /// ALU operation or a load writing dst), kRuleJump64 (a 64-bit conditional jump). Above
+    /// them (kBoundShift), `live` holds the bounded registers on entry during the analysis.
+    static constexpr std::uint16_t kRuleWrites = 1u << 4, kRuleJump64 = 1u << 5;
+    static constexpr unsigned kBoundShift = 6;
+    static constexpr std::uint16_t kBoundMask = kAllHi << kBoundShift;
     [[nodiscard, gnu::always_inline]] std::uint16_t zero_rule(std::size_t pc) const noexcept {
-        const Insn& insn = code_[pc];
         const isa::OpInfo& r = row(pc);
         const bool writes = isa::is_alu(r.op) || r.op == Op::lddw || r.op == Op::ldx;
         const bool jump64 = isa::is_conditional_jump(r.op) && r.width == 64;
-        return static_cast<std::uint16_t>(static_cast<unsigned>(zero_rule_of(pc)) | insn.dst() << 4 |
-                                          insn.src() << 8 | (writes ? kRuleWrites : 0u) |
-                                          (jump64 ? kRuleJump64 : 0u));
+        return static_cast<std::uint16_t>(static_cast<unsigned>(zero_rule_of(pc)) |
+                                          (writes ? kRuleWrites : 0u) | (jump64 ? kRuleJump64 : 0u));
     }
     [[nodiscard, gnu::always_inline]] ZeroRule zero_rule_of(std::size_t pc) const noexcept {
         const isa::OpInfo& r = row(pc);
@@ -852,12 +871,17 @@ private:
         if (isa::is_alu(op)) {
             if (op == Op::le || op == Op::be || op == Op::bswap)
                 return insn.imm != 64 ? ZeroRule::gen : op == Op::le ? ZeroRule::same : ZeroRule::kill;
+            // A constant result or mask other than all ones (ALU32) or below 2^31 (64-bit)
+            if ((op == Op::mov || op == Op::and_) && !reg && (r.width == 32 ? insn.imm != -1 : nonneg))
+                return ZeroRule::bounded;
             if (r.width == 32) return ZeroRule::gen;
             switch (op) {
                 case Op::mov:
-                    return reg ? ZeroRule::copy : nonneg ? ZeroRule::gen : ZeroRule::kill;
+                    return reg ? ZeroRule::copy : ZeroRule::kill;
+                case Op::add:
+                    return !reg && insn.imm == 1 ? ZeroRule::inc : ZeroRule::kill;
                 case Op::and_:
-                    return reg ? ZeroRule::either : nonneg ? ZeroRule::gen : ZeroRule::same;
+                    return reg ? ZeroRule::either : ZeroRule::same;
                 case Op::or_:
                 case Op::xor_:
                     return reg ? ZeroRule::both : nonneg ? ZeroRule::same : ZeroRule::kill;
@@ -871,23 +895,31 @@ private:
                     return ZeroRule::kill;
             }
         }
-        if (op == Op::lddw) return code_[pc + 1].imm == 0 ? ZeroRule::gen : ZeroRule::kill;
-        if (op == Op::ldx) return r.width == 64 ? ZeroRule::kill : ZeroRule::gen;
+        if (op == Op::lddw)
+            return code_[pc + 1].imm != 0 ? ZeroRule::kill
+                   : insn.imm != -1       ? ZeroRule::bounded
+                                          : ZeroRule::gen;
+        if (op == Op::ldx)
+            return r.width == 64 ? ZeroRule::kill : r.width == 32 ? ZeroRule::gen : ZeroRule::bounded;
         if (op == Op::ldxs) return ZeroRule::kill;
         if (is_call(op)) return ZeroRule::call;
         if (isa::is_atomic(op)) return r.width == 32 ? ZeroRule::atomic32 : ZeroRule::atomic64;
+        if (isa::is_conditional_jump(op)) return ZeroRule::branch;
         return ZeroRule::same;
     }
-    /// Upper halves known to be 0 after the instruction at pc (rule: its zero_rule()), given z before.
-    /// (def: the instruction's upper-half def, from hi_effect()).
-    [[nodiscard]] static std::uint32_t zero_after(std::uint32_t rule, std::uint32_t z,
-                                                  std::uint32_t def) noexcept {
-        const std::uint32_t d = bit((rule >> 4) & 15);
-        const bool kept = (z & d) != 0, zs = (z & bit((rule >> 8) & 15)) != 0;
+    /// Upper halves known to be 0 after the instruction at pc (rule: its zero_rule(); regs: its
+    /// register byte), given z before and b, the bounded registers before (def: the
+    /// instruction's upper-half def, from hi_effect()).
+    [[nodiscard]] static std::uint32_t zero_after(std::uint32_t rule, unsigned regs, std::uint32_t z,
+                                                  std::uint32_t b, std::uint32_t def) noexcept {
+        const std::uint32_t d = bit(regs & 15);
+        const bool kept = (z & d) != 0, zs = (z & bit(regs >> 4)) != 0;
         switch (static_cast<ZeroRule>(rule & 15)) {
             case ZeroRule::same:
+            case ZeroRule::branch:
                 return z;
             case ZeroRule::gen:
+            case ZeroRule::bounded:
                 return z | d;
             case ZeroRule::kill:
                 return z & ~d;
@@ -897,6 +929,8 @@ private:
                 return kept || zs ? z | d : z & ~d;
             case ZeroRule::both:
                 return kept && zs ? z | d : z & ~d;
+            case ZeroRule::inc:  // x <= 2^32 - 2, so x + 1 < 2^32
+                return (z & ~d) | (b & d);
             case ZeroRule::call:
                 return z & ~0x3fu;    // R0-R5 come back changed; R6-R9 are kept
             case ZeroRule::atomic32:  // 32-bit fetches zero-extend
@@ -906,23 +940,97 @@ private:
         }
         return z & ~def;
     }
-    /// Known-zero upper halves, forward to a fixed point (the sets only shrink; function starts
-    /// know nothing). Two uses: an instruction whose destination's upper half is 0 before and
-    /// after leaves it alone (kKeepsHi: neither written nor, for MOV/AND/OR/XOR, read), and a
-    /// 64-bit jump whose operands' upper halves are 0 compares the lower halves (kNarrowJump).
-    /// Both take the upper halves they no longer read out of the instruction's use/def in `at`.
+    /// Bounded registers after an instruction that is not a conditional jump (z: known-zero
+    /// upper halves after it): any register it writes loses the fact unless it is `bounded` or
+    /// a copy of a bounded one.
+    [[nodiscard]] static std::uint32_t bounded_after(std::uint32_t rule, unsigned regs, std::uint32_t z,
+                                                     std::uint32_t b, std::uint32_t def) noexcept {
+        const std::uint32_t d = bit(regs & 15);
+        const auto kind = static_cast<ZeroRule>(rule & 15);
+        std::uint32_t out = b & ~def & ~((rule & kRuleWrites) ? d : 0u);
+        if (kind == ZeroRule::bounded || (kind == ZeroRule::copy && (b & bit(regs >> 4)))) out |= d;
+        return out & z;
+    }
+    /// Bounded registers on the two edges of the conditional jump at pc, from b before (z:
+    /// known-zero upper halves). x < y with y < 2^32, or x <= y with y <= 2^32 - 2, bounds x;
+    /// for a 32-bit jump the compared lower halves bound x when its upper half is 0. Signed
+    /// jumps and jset give nothing.
+    void branch_bounds(std::size_t pc, std::uint32_t z, std::uint32_t b, std::uint32_t& taken,
+                       std::uint32_t& fall) const noexcept {
+        const isa::OpInfo& r = row(pc);
+        const Insn& insn = code_[pc];
+        const bool wide = r.width == 64, reg = r.form == isa::Form::cond_src;
+        const std::uint32_t d = bit(insn.dst()), s = reg ? bit(insn.src()) : 0u;
+        // y is below 2^32 (lt) or at most 2^32 - 2 (le): dst's bound by src or the constant
+        const bool s_lt = reg ? !wide || (z & s) : !wide || insn.imm >= 0;
+        const bool s_le = reg ? (b & s) != 0 : wide ? insn.imm >= 0 : insn.imm != -1;
+        // and src's bound by dst (nothing for a constant)
+        const bool d_lt = reg && (!wide || (z & d)), d_le = reg && (b & d);
+        std::uint32_t t = 0, f = 0;
+        switch (r.op) {
+            case Op::jlt:  // taken: dst < src
+                t = s_lt ? d : 0u;
+                break;
+            case Op::jge:  // not taken: dst < src
+                f = s_lt ? d : 0u;
+                break;
+            case Op::jle:  // taken: dst <= src; not taken: src < dst
+                t = s_le ? d : 0u;
+                f = d_lt ? s : 0u;
+                break;
+            case Op::jgt:  // taken: src < dst; not taken: dst <= src
+                t = d_lt ? s : 0u;
+                f = s_le ? d : 0u;
+                break;
+            case Op::jeq:  // taken: equal
+                t = (s_le ? d : 0u) | (d_le ? s : 0u);
+                break;
+            case Op::jne:
+                f = (s_le ? d : 0u) | (d_le ? s : 0u);
+                break;
+            default:
+                break;
+        }
+        taken = (b | t) & z;
+        fall = (b | f) & z;
+    }
+    /// Known-zero upper halves and bounded registers, forward to a fixed point (the sets only
+    /// shrink; function starts know nothing). Two uses: an instruction whose destination's
+    /// upper half is 0 before and after leaves it alone (kKeepsHi: neither written nor, for
+    /// MOV/AND/OR/XOR and the ADD of 1, read), and a 64-bit jump whose operands' upper halves are
+    /// 0 compares the lower halves (kNarrowJump). Both take the upper halves they no longer read
+    /// out of the instruction's use/def in `at`.
     void known_zero_upper_halves() noexcept {
+        for (std::size_t f : prog_.functions()) {  // function_starts[0] is 0
+            slots_[f].at &= ~kZeroMask;
+            slots_[f].live &= ~kBoundMask;
+        }
+        // Only registers with an ADD of 1 read their bounds: the others start (and stay) without,
+        // so that no sweep is spent on them; without any, the bounds are left alone.
+        if (incremented_ == 0) {
+            known_zero_sweeps<false>();
+            return;
+        }
+        const auto untracked = static_cast<std::uint16_t>(~(incremented_ << kBoundShift) & kBoundMask);
+        for (std::size_t pc = 0; pc < code_.size(); ++pc)
+            slots_[pc].live &= static_cast<std::uint16_t>(~untracked);
+        known_zero_sweeps<true>();
+    }
+    /// Sweeps in program order, each visiting the instructions whose input changed (kDirty;
+    /// the first sweep all): only a change at a back-edge target needs another sweep.
+    template <bool kBounds>
+    void known_zero_sweeps() noexcept {
         const std::size_t n = code_.size();
-        for (std::size_t f : prog_.functions()) slots_[f].at &= ~kZeroMask;  // function_starts[0] is 0
-        // Sweeps in program order, each visiting the instructions whose input changed (kDirty;
-        // the first sweep all): only a change at a back-edge target needs another sweep.
         Slot* const slots = slots_;
-        // The successor q's input meets `out`; true when q changed and comes at or before pc.
-        const auto meet = [slots](std::size_t q, std::size_t pc, std::uint32_t out) {
+        // The successor q's input meets z and b (in their places in `at` and `live`); true when
+        // q changed and comes at or before pc.
+        const auto meet = [slots](std::size_t q, std::size_t pc, std::uint32_t z, std::uint32_t b) {
             if (q == kNoPc) return false;
-            const std::uint32_t at = slots[q].at;
-            if ((at & kZeroMask & ~out) == 0) return false;
-            slots[q].at = (at & (~kZeroMask | out)) | kDirty;
+            Slot& t = slots[q];
+            const std::uint32_t at = t.at, live = kBounds ? t.live : 0u;
+            if ((at & ~z & kZeroMask) == 0 && (!kBounds || (live & ~b & kBoundMask) == 0)) return false;
+            t.at = (at & (z | ~kZeroMask)) | kDirty;
+            if (kBounds) t.live = static_cast<std::uint16_t>(live & (b | ~kBoundMask));
             return q <= pc;
         };
         for (bool again = true; again;) {
@@ -931,10 +1039,19 @@ private:
                 Slot& s = slots[pc];
                 if ((s.at & kDirty) == 0) continue;  // second slots are never dirty
                 s.at &= ~kDirty;
-                const std::uint32_t out =
-                    zero_after(s.live, (s.at & kZeroMask) >> kZeroShift, (s.at >> 10) & kAllHi) << kZeroShift;
-                again |= meet(s.next, pc, out);
-                again |= meet(s.target, pc, out);
+                const std::uint32_t rule = s.live, regs = code_[pc].regs;
+                const std::uint32_t z = (s.at & kZeroMask) >> kZeroShift, b = rule >> kBoundShift;
+                const std::uint32_t def = (s.at >> 10) & kAllHi;
+                const std::uint32_t out = zero_after(rule, regs, z, b, def);
+                std::uint32_t taken = 0, fall = 0;
+                if constexpr (kBounds) {
+                    if (static_cast<ZeroRule>(rule & 15) == ZeroRule::branch)
+                        branch_bounds(pc, out, b, taken, fall);
+                    else
+                        taken = fall = bounded_after(rule, regs, out, b, def);
+                }
+                again |= meet(s.next, pc, out << kZeroShift, fall << kBoundShift);
+                again |= meet(s.target, pc, out << kZeroShift, taken << kBoundShift);
             }
         }
     }
@@ -945,19 +1062,21 @@ private:
         const std::uint32_t rule = slots_[pc].live;
         slots_[pc].live = 0;
         at &= kBackTarget | kUseDef;
-        const std::uint32_t d = bit((rule >> 4) & 15), s = bit((rule >> 8) & 15);
+        const Insn& insn = code_[pc];
+        const std::uint32_t d = bit(insn.dst()), s = bit(insn.src());
         if ((rule & (kRuleWrites | kRuleJump64)) == 0 || (z & d) == 0) return;
         std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
         const isa::OpInfo& r = row(pc);
         if (rule & kRuleJump64) {
-            if (r.form == isa::Form::cond_src ? (z & s) == 0 : code_[pc].imm < 0) return;
+            if (r.form == isa::Form::cond_src ? (z & s) == 0 : insn.imm < 0) return;
             slots_[pc].live |= kNarrowJump;
             use &= ~(d | s);
         } else {
-            if ((def & d) == 0 || (zero_after(rule, z, def) & d) == 0) return;
+            if ((def & d) == 0 || (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) == 0) return;
             slots_[pc].live |= kKeepsHi;
             def &= ~d;
-            if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ || r.op == Op::xor_))
+            if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ ||
+                                  r.op == Op::xor_ || static_cast<ZeroRule>(rule & 15) == ZeroRule::inc))
                 use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
         }
         at = (at & kBackTarget) | use | def << 10;
@@ -1204,6 +1323,38 @@ private:
         return off >= -static_cast<std::int32_t>(C.stack_frame_size) &&
                off + static_cast<std::int32_t>(size) <= 0;
     }
+    /// The load that the check of the load at pc can cover too (kNoPc: none): the next access,
+    /// within three instructions, when it is a load from the same base register (not r10) and
+    /// both lie in 8 bytes, with only ALU instructions between that leave the base alone and
+    /// nothing jumping in. Failing at the second load is then what the interpreter does: nothing
+    /// between them can store, fail or leave.
+    [[nodiscard]] std::size_t load_partner(std::size_t pc) const noexcept {
+        const Insn& first = code_[pc];
+        const unsigned base = first.src();
+        if (base == isa::kFramePointer || first.dst() == base) return kNoPc;
+        for (std::size_t q = pc + 1; q < code_.size() && q <= pc + 3 && !leader(q); ++q) {
+            const Op op = row(q).op;
+            if (op == Op::ldx || op == Op::ldxs) {
+                const std::int32_t lo = std::min<std::int32_t>(first.off, code_[q].off);
+                const std::int32_t end =
+                    std::max<std::int32_t>(first.off + row(pc).width / 8, code_[q].off + row(q).width / 8);
+                return code_[q].src() == base && end - lo <= 8 ? q : kNoPc;
+            }
+            if (!isa::is_alu(op) || code_[q].dst() == base) return kNoPc;
+        }
+        return kNoPc;
+    }
+    /// T0 = lo + off (32 bits; flags: the carry for the upper half).
+    void add_offset(Reg lo, std::int32_t off, bool flags) noexcept {
+        const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
+        const DpOp op = off < 0 ? DpOp::sub : DpOp::add;
+        if (thumb::can_encode_modified(mag)) {
+            put_dp_imm(op, flags, T0, lo, mag);
+        } else {
+            put_wide(thumb::movw(T2, mag));
+            put_dp_reg(op, flags, T0, lo, T2);
+        }
+    }
     Address address(unsigned base, std::int16_t off, unsigned size, AccessKind kind) noexcept {
         using namespace thumb;
         if (base == isa::kFramePointer && in_frame(off, size)) {
@@ -1212,34 +1363,51 @@ private:
             put(subw(T0, fp, static_cast<unsigned>(-off)));
             return {T0, pc, 0};
         }
+        if (pc_ == covered_) {  // checked with the load before (load_partner())
+            covered_ = kNoPc;
+            const Reg lo = rd(base, false, T0);
+            if (off >= -255 && off + 4 <= 4095) return {lo, pc, off};
+            add_offset(lo, off, false);
+            return {T0, pc, 0};
+        }
+        // A load whose check covers the next one too: the range of both, rounded up to a size.
+        const std::size_t partner = kind == AccessKind::load ? load_partner(pc_) : kNoPc;
+        const std::int16_t first = off;
+        unsigned checked = size;
+        std::uint16_t layout = 0;
+        if (partner != kNoPc) {
+            const Insn& second = code_[partner];
+            const auto second_size = static_cast<unsigned>(row(partner).width / 8);
+            off = std::min(off, second.off);
+            const auto span = static_cast<unsigned>(
+                std::max(first + static_cast<int>(size), second.off + static_cast<int>(second_size)) - off);
+            layout = StubData::pair_layout(static_cast<unsigned>(first - off),
+                                           static_cast<unsigned>(second.off - off), log2_size(second_size));
+            checked = span <= 1 ? 1 : span <= 2 ? 2 : span <= 4 ? 4 : 8;
+            covered_ = partner;
+        }
         Reg lo = T0, hi = T1;
         rd_pair(base, T0, T1, lo, hi);
         if (off != 0) {
-            const std::uint32_t mag = static_cast<std::uint32_t>(off < 0 ? -off : off);
-            const DpOp lo_op = off < 0 ? DpOp::sub : DpOp::add;
-            if (can_encode_modified(mag)) {
-                put_dp_imm(lo_op, true, T0, lo, mag);
-            } else {
-                put_wide(movw(T2, mag));
-                put_dp_reg(lo_op, true, T0, lo, T2);
-            }
+            add_offset(lo, off, true);
             put_dp_imm(off < 0 ? DpOp::sbc : DpOp::adc, false, T1, hi, 0);
             lo = T0;
             hi = T1;
         }
         // offset = address - start must be below the count of valid starts, the upper half 0.
         const bool stack = (slots_[pc_].flags & kStackAccess) != 0;
-        ctx_word(Mem::ldr, T3, stack ? ctx::kStackBase : ctx::kFastStart);
+        put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(stack, kind, checked)));  // start, count
         put_dp_reg(DpOp::sub, false, T2, lo, T3);
-        ctx_word(Mem::ldr, T0,
-                 (stack ? ctx::kStackCount - ctx::kFastCount : 0) + fast_count_offset(kind, size));
-        put_cmp_reg(T2, T0);
+        put_cmp_reg(T2, T4);
         put_dp_imm(DpOp::sbc, true, T0, hi, 0);
-        const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-        slow_path(Cond::hs, static_cast<SiteKind>(kind), static_cast<std::uint8_t>(lg | (unsigned{hi} << 2)));
-        if (size == 8 || kind == AccessKind::atomic) {
+        const auto aux = static_cast<std::uint8_t>(log2_size(size) | (unsigned{hi} << 2));
+        if (partner != kNoPc)
+            slow_path(Cond::hs, SiteKind::load_pair, aux, partner, layout);
+        else
+            slow_path(Cond::hs, static_cast<SiteKind>(kind), aux);
+        if (size == 8 || kind == AccessKind::atomic || first != off) {
             put_dp_reg(DpOp::add, false, T3, T3, T2);
-            return {T3, pc, 0};
+            return {T3, pc, first - off};
         }
         return {T3, T2, 0};
     }
@@ -1718,6 +1886,10 @@ private:
         if (r.form != isa::Form::dst_imm) return false;
         const Op op = r.op;
         if (!add_sub_logic(op)) return false;
+        if (op == Op::add && r.width == 64 && (slots_[pc_].live & kKeepsHi)) {  // ZeroRule::inc: x + 1 < 2^32
+            alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), 1);
+            return true;
+        }
         auto v = static_cast<std::uint32_t>(insn.imm);
         bool negative = insn.imm < 0;  // the constant's upper half is all ones
         DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
@@ -2368,7 +2540,7 @@ private:
         Cond cond;
     };
     static constexpr unsigned kMaxShort = 16;
-    ShortWait short_[kMaxShort] = {};
+    ShortWait short_[kMaxShort];  // the first short_count_ are in use
     unsigned short_count_ = 0;
     bool short_branches_ = true, short_missed_ = false;
     std::uint32_t block_left_ = 0;  // instructions of the charged block not yet emitted
@@ -2378,11 +2550,13 @@ private:
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};
     static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
-    std::int64_t t2_k_ = kNoConst;  // the constant in T2 left by a fused group, if any
-    int dead_lo_ = -1;              // a lower half being written that nothing reads: no store
-    bool leaf_ = false;             // one function, no calls: ip is free for an eBPF half
-    std::array<std::uint32_t, C.max_functions> func_entry_{};
-    bool helpers_ = false;      // the program calls helpers
+    std::int64_t t2_k_ = kNoConst;   // the constant in T2 left by a fused group, if any
+    int dead_lo_ = -1;               // a lower half being written that nothing reads: no store
+    std::size_t covered_ = kNoPc;    // a load already checked with the one before (load_partner())
+    bool leaf_ = false;              // one function, no calls: ip is free for an eBPF half
+    std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
+    std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
+    bool helpers_ = false;                                   // the program calls helpers
     bool local_calls_ = false;  // the program has local calls (else main is inline, frameless)
     std::size_t fault_exit_ = 0, exit_ok_ = 0, exit_ctx_ = 0, helper_status_ = 0, entry_ = 0;
 };

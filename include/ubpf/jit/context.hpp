@@ -26,14 +26,16 @@ inline constexpr std::int32_t kBudget = 88;       ///< instructions still allowe
 inline constexpr std::int32_t kFnSlow = 92;       ///< runtime::slow (below 128: a 16-bit LDR reaches)
 inline constexpr std::int32_t kStackBase = 96;    ///< lowest address of the eBPF stack
 inline constexpr std::int32_t kFastStart = 100;   ///< the region checked inline
-inline constexpr std::int32_t kFastCount = 104;   ///< [kind][size]: valid start offsets in it (12 words)
-inline constexpr std::int32_t kEntrySp = 152;     ///< native SP at entry (with local calls: to unwind)
-inline constexpr std::int32_t kFnHelper = 156;    ///< runtime::helper
-inline constexpr std::int32_t kFnDivide = 160;    ///< 4 words: 64-bit div, mod, sdiv, smod
-inline constexpr std::int32_t kError = 176;       ///< code << 16 | pc
-inline constexpr std::int32_t kPending = 180;     ///< budget cut-off pc + 1 (0: none), see budget()
-inline constexpr std::int32_t kStackCount = 184;  ///< as kFastCount, for the stack (from kStackBase)
-inline constexpr std::int32_t kSize = 232;
+inline constexpr std::int32_t kEntrySp = 104;     ///< native SP at entry (with local calls: to unwind)
+inline constexpr std::int32_t kFnHelper = 108;    ///< runtime::helper
+inline constexpr std::int32_t kFnDivide = 112;    ///< 4 words: 64-bit div, mod, sdiv, smod
+inline constexpr std::int32_t kError = 128;       ///< code << 16 | pc
+inline constexpr std::int32_t kPending = 132;     ///< budget cut-off pc + 1 (0: none), see budget()
+/// [kind][size]: {the region's start, the number of valid start offsets in it} for an access,
+/// adjacent so that one LDRD loads both (12 pairs); kStackCheck the same for the stack.
+inline constexpr std::int32_t kFastCheck = 136;
+inline constexpr std::int32_t kStackCheck = 232;
+inline constexpr std::int32_t kSize = 328;
 
 constexpr std::int32_t reg(unsigned r, bool hi) noexcept {
     return kRegs + static_cast<std::int32_t>(8 * r + (hi ? 4 : 0));
@@ -50,10 +52,15 @@ inline constexpr std::uint32_t kMaxCounter = 0x7fffffff;
 /// Memory access kinds as JIT code reports them: the permission the access needs.
 enum class AccessKind : std::uint8_t { load = 0, store = 1, atomic = 2 };
 
-/// Index of the inline-check count for an access.
-constexpr std::int32_t fast_count_offset(AccessKind kind, unsigned size) noexcept {
-    const unsigned lg = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
-    return ctx::kFastCount + static_cast<std::int32_t>(4 * (static_cast<unsigned>(kind) * 4 + lg));
+/// log2 of an access size (1, 2, 4 or 8 bytes).
+constexpr unsigned log2_size(unsigned size) noexcept {
+    return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+}
+/// The inline check's {start, count} pair for an access (stack: the stack's, else the fast
+/// region's).
+constexpr std::int32_t check_offset(bool stack, AccessKind kind, unsigned size) noexcept {
+    return (stack ? ctx::kStackCheck : ctx::kFastCheck) +
+           static_cast<std::int32_t>(8 * (static_cast<unsigned>(kind) * 4 + log2_size(size)));
 }
 constexpr std::uint32_t error_word(ErrorCode code, std::uint32_t pc) noexcept {
     return (static_cast<std::uint32_t>(code) << 16) | pc;
@@ -68,6 +75,7 @@ enum class SiteKind : std::uint8_t {
     budget_ja = 4,    ///< the same for a lone `ja` at pc charged with its target block (`target`)
     error = 5,        ///< stop with ErrorCode `aux` at pc
     budget_lddw = 6,  ///< as budget, for a block with lddw among its first 16 instructions (`lddw`)
+    load_pair = 7,    ///< two loads checked at once (the second at pc `target`): see memory()
 };
 /// What follows each `BL slow` in JIT code (halfwords): the return address points at it, so the
 /// code carries what its slow paths need and the runtime needs no bytecode. The stub has no
@@ -78,8 +86,10 @@ struct StubData {
     /// half << 2, budgets the block's count, errors the ErrorCode. back (7 bits): the stub's BL
     /// is 2 + 2 * back bytes past the resume address.
     std::uint16_t info;
-    std::uint16_t target;  ///< budget_ja only: the ja's target
-    std::uint16_t lddw;    ///< budget_ja, budget_lddw: bit i set when the block's i-th instruction is lddw
+    std::uint16_t target;  ///< budget_ja: the ja's target; load_pair: the second load's pc
+    /// budget_ja, budget_lddw: bit i set when the block's i-th instruction is lddw; load_pair:
+    /// pair_layout()
+    std::uint16_t lddw;
     static constexpr unsigned kMaxAux = 63, kMaxBack = 127;
     [[nodiscard]] static constexpr std::uint16_t make_info(SiteKind kind, unsigned aux,
                                                            unsigned back) noexcept {
@@ -95,8 +105,16 @@ struct StubData {
     /// Where the code resumes, from the address of this data (just past the BL).
     [[nodiscard]] std::uintptr_t resume(std::uintptr_t data) const noexcept { return data - 6 - 2 * back(); }
     /// Bytes of data after the BL.
-    [[nodiscard]] std::uint32_t size() const noexcept {
-        return kind() == SiteKind::budget_ja || kind() == SiteKind::budget_lddw ? 8 : 4;
+    [[nodiscard]] std::uint32_t size() const noexcept { return wide(kind()) ? 8 : 4; }
+    /// True for the kinds whose data has `target` and `lddw`.
+    [[nodiscard]] static constexpr bool wide(SiteKind kind) noexcept {
+        return kind == SiteKind::budget_ja || kind == SiteKind::budget_lddw || kind == SiteKind::load_pair;
+    }
+    /// load_pair's `lddw`: the two loads' offsets from the checked start (0..7) and the second's
+    /// log2(size) (the first's is in aux, as for a load).
+    [[nodiscard]] static constexpr std::uint16_t pair_layout(unsigned first, unsigned second,
+                                                             unsigned second_lg) noexcept {
+        return static_cast<std::uint16_t>(first | second << 3 | second_lg << 6);
     }
     /// The pc of the block's k-th instruction (an lddw takes two slots; none after the 16th).
     [[nodiscard]] std::uint32_t nth(std::uint32_t start, std::uint32_t k) const noexcept {
@@ -113,13 +131,17 @@ struct Context {
     std::uint32_t fn_slow;
     std::uint32_t stack_base;
     std::uint32_t fast_start;
-    std::uint32_t fast_count[12];
     std::uint32_t entry_sp;
     std::uint32_t fn_helper;
     std::uint32_t fn_divide[4];
     std::uint32_t error;
     std::uint32_t pending;
-    std::uint32_t stack_count[12];
+    /// For each access kind and size: {start, count}, see check_offset().
+    struct Check {
+        std::uint32_t start, count;
+    };
+    Check fast_check[12];
+    Check stack_check[12];
     // Runtime only.
     std::uint32_t reserve;  ///< budget not yet in the counter (which holds at most counter_cap())
     /// Execution::stop: when set, the counter holds at most kStopSlice, and runtime::budget looks
@@ -141,9 +163,9 @@ struct Context {
         regs[2 * r + 1] = static_cast<std::uint32_t>(v >> 32);
     }
 };
-static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fast_count) == ctx::kFastCount);
+static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fast_check) == ctx::kFastCheck);
 static_assert(offsetof(Context, fn_divide) == ctx::kFnDivide && offsetof(Context, pending) == ctx::kPending);
-static_assert(offsetof(Context, stack_count) == ctx::kStackCount);
+static_assert(offsetof(Context, stack_check) == ctx::kStackCheck && offsetof(Context, error) == ctx::kError);
 static_assert(offsetof(Context, fn_slow) == ctx::kFnSlow && offsetof(Context, entry_sp) == ctx::kEntrySp);
 static_assert(offsetof(Context, helpers) >= ctx::kSize);
 
@@ -156,33 +178,51 @@ inline bool budget_overdrawn(const std::uint32_t* saved) noexcept {
     return static_cast<std::int32_t>(saved[kBudgetRegister]) < 0;
 }
 
+/// The interpreter's full check of an access at pc (every region with its permissions): its
+/// host address, or nullptr with the error in c->error.
+inline void* translate(Context* c, std::uint32_t pc, std::uint64_t addr, std::size_t size, SiteKind kind,
+                       const std::uint32_t* saved) noexcept {
+    const bool load = kind == SiteKind::load || kind == SiteKind::load_pair;
+    const Access need = load ? Access::read : kind == SiteKind::store ? Access::write : Access::read_write;
+    // An instruction past the budget cut-off of this block never runs: the budget ran out first.
+    if (budget_overdrawn(saved) && c->pending - 1 <= pc) {
+        c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
+        return nullptr;
+    }
+    if (void* p = c->memory->translate(addr, size, need)) return p;
+    ErrorCode why = ErrorCode::out_of_bounds_load;
+    if (!load)
+        why = c->memory->translate(addr, size, Access::read) != nullptr ? ErrorCode::store_to_readonly
+                                                                        : ErrorCode::out_of_bounds_store;
+    c->error = error_word(why, pc);
+    return nullptr;
+}
+
 /// An access failed its inline check. The address is r2 + r3 (offset in the inline region and
-/// its start) with its upper half in the register the site names: the interpreter's full check
-/// (every region with its permissions). On success r3 = host address and r2 = 0, so the access
-/// [r3, r2] that follows in the code goes there.
+/// its start) with its upper half in the register the site names. On success r3 = host address
+/// and r2 = 0, so the access [r3, r2] that follows in the code goes there. For a load_pair the
+/// address is where the checked range of two loads starts: each is checked in program order
+/// (no store or jump comes between them, so failing at the second is what the interpreter does),
+/// and r3 = the host address of that start (regions are mapped at their own addresses).
 inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint64_t addr =
         (saved[2] + saved[3]) | (static_cast<std::uint64_t>(saved[site.aux() >> 2]) << 32);
     const std::size_t size = std::size_t{1} << (site.aux() & 3);
-    const Access need = site.kind() == SiteKind::load    ? Access::read
-                        : site.kind() == SiteKind::store ? Access::write
-                                                         : Access::read_write;
-    // An instruction past the budget cut-off of this block never runs: the budget ran out first.
-    if (budget_overdrawn(saved) && c->pending - 1 <= site.pc) {
-        c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
-        return false;
-    }
-    if (void* p = c->memory->translate(addr, size, need)) {
+    if (site.kind() != SiteKind::load_pair) {
+        void* p = translate(c, site.pc, addr, size, site.kind(), saved);
+        if (p == nullptr) return false;
         saved[3] = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p));
         saved[2] = 0;
         return true;
     }
-    ErrorCode why = ErrorCode::out_of_bounds_load;
-    if (site.kind() != SiteKind::load)
-        why = c->memory->translate(addr, size, Access::read) != nullptr ? ErrorCode::store_to_readonly
-                                                                        : ErrorCode::out_of_bounds_store;
-    c->error = error_word(why, site.pc);
-    return false;
+    const unsigned first = site.lddw & 7, second = (site.lddw >> 3) & 7;
+    const std::size_t second_size = std::size_t{1} << ((site.lddw >> 6) & 3);
+    if (translate(c, site.pc, addr + first, size, site.kind(), saved) == nullptr ||
+        translate(c, site.target, addr + second, second_size, site.kind(), saved) == nullptr)
+        return false;
+    saved[3] = static_cast<std::uint32_t>(addr);
+    saved[2] = 0;
+    return true;
 }
 
 /// A block's charge did not fit: the counter (kBudgetRegister) is the budget after subtracting
@@ -228,8 +268,8 @@ inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexc
     }
     c->pending = cut + 1;
     for (unsigned k = static_cast<unsigned>(AccessKind::store) * 4; k < 12; ++k) {
-        c->fast_count[k] = 0;
-        c->stack_count[k] = 0;
+        c->fast_check[k].count = 0;
+        c->stack_check[k].count = 0;
     }
     saved[kBudgetRegister] = static_cast<std::uint32_t>(remaining) - count;
     return true;
@@ -251,6 +291,7 @@ inline bool slow(Context* c, std::uint32_t* saved) noexcept {
         case SiteKind::load:
         case SiteKind::store:
         case SiteKind::atomic:
+        case SiteKind::load_pair:
             return memory(c, site, saved);
         case SiteKind::budget:
         case SiteKind::budget_ja:

@@ -41,8 +41,8 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
                 return grants(r.access, need) && r.size >= len ? static_cast<std::uint32_t>(r.size - len + 1)
                                                                : 0;
             };
-            c.fast_count[kind * 4 + lg] = count(fast);
-            c.stack_count[kind * 4 + lg] = count(stack);
+            c.fast_check[kind * 4 + lg] = {c.fast_start, count(fast)};
+            c.stack_check[kind * 4 + lg] = {c.stack_base, count(stack)};
         }
     }
 }
