@@ -21,16 +21,16 @@ namespace ubpf::jit {
 
 /// Byte offsets in the context block, as JIT code addresses them ([r7, #offset]).
 namespace ctx {
-inline constexpr std::int32_t kRegs = 0;          ///< r0..r10, {lo, hi} words each
-inline constexpr std::int32_t kBudget = 88;       ///< instructions still allowed (in and out)
-inline constexpr std::int32_t kFnSlow = 92;       ///< runtime::slow (below 128: a 16-bit LDR reaches)
-inline constexpr std::int32_t kStackBase = 96;    ///< lowest address of the eBPF stack
-inline constexpr std::int32_t kFastStart = 100;   ///< the region checked inline
-inline constexpr std::int32_t kEntrySp = 104;     ///< native SP at entry (with local calls: to unwind)
-inline constexpr std::int32_t kFnHelper = 108;    ///< runtime::helper
-inline constexpr std::int32_t kFnDivide = 112;    ///< 4 words: 64-bit div, mod, sdiv, smod
-inline constexpr std::int32_t kError = 128;       ///< code << 16 | pc
-inline constexpr std::int32_t kPending = 132;     ///< budget cut-off pc + 1 (0: none), see budget()
+inline constexpr std::int32_t kRegs = 0;         ///< r0..r10, {lo, hi} words each
+inline constexpr std::int32_t kBudget = 88;      ///< instructions still allowed (in and out)
+inline constexpr std::int32_t kFnSlow = 92;      ///< runtime::slow (below 128: a 16-bit LDR reaches)
+inline constexpr std::int32_t kStackBase = 96;   ///< lowest address of the eBPF stack
+inline constexpr std::int32_t kFastStart = 100;  ///< the region checked inline
+inline constexpr std::int32_t kEntrySp = 104;    ///< native SP at entry (with local calls: to unwind)
+inline constexpr std::int32_t kFnHelper = 108;   ///< runtime::helper
+inline constexpr std::int32_t kFnDivide = 112;   ///< 4 words: 64-bit div, mod, sdiv, smod
+inline constexpr std::int32_t kError = 128;      ///< code << 16 | pc
+inline constexpr std::int32_t kPending = 132;    ///< budget cut-off pc + 1 (0: none), see budget()
 /// [kind][size]: {the region's start, the number of valid start offsets in it} for an access,
 /// adjacent so that one LDRD loads both (12 pairs); kStackCheck the same for the stack.
 inline constexpr std::int32_t kFastCheck = 136;
