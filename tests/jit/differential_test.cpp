@@ -180,7 +180,7 @@ private:
                 it.insns.push_back(make(id, writable(), base, off, 0));
                 if (pick(0, 2) == 0) {  // a second load nearby from the same base (checked as a pair)
                     static constexpr Id kLoads[] = {Id::ldxb, Id::ldxh, Id::ldxw, Id::ldxdw, Id::ldxsh};
-                    if (pick(0, 1) == 0)
+                    for (int k = pick(0, 2); k > 0; --k)
                         it.insns.push_back(make(Id::add32_imm, writable(), 0, 0, pick(-20, 20)));
                     it.insns.push_back(make(kLoads[pick(0, 4)], writable(), base,
                                             static_cast<std::int16_t>(off + pick(-8, 8)), 0));
@@ -215,7 +215,7 @@ private:
     /// 64-bit counters reach 0xffffffff and carry into their upper halves (the JIT keeps
     /// `x += 1` 32-bit where it knows x <= 2^32 - 2).
     void counter_loop(Item& it) {
-        static constexpr std::int32_t kStart[] = {-3, -2, -1, 5}, kLimit[] = {-2, -1, 0x7ffffffe};
+        static constexpr std::int32_t kStart[] = {-3, -2, -1, 1}, kLimit[] = {-2, -1, 4};
         static constexpr Op kCompare[] = {Op::jlt, Op::jle, Op::jgt,  Op::jge,
                                           Op::jeq, Op::jne, Op::jslt, Op::jsle};
         const unsigned x = writable();
@@ -232,7 +232,7 @@ private:
         do {  // the compare's row: either width, register or constant
             id = static_cast<Id>(pick(0, static_cast<int>(ubpf::isa::kOpCount) - 1));
         } while (ubpf::isa::info(id).op != op);
-        const bool swap = pick(0, 3) == 0;
+        const bool swap = ubpf::isa::info(id).form == ubpf::isa::Form::cond_src && pick(0, 3) == 0;
         it.insns.push_back(make(id, swap ? y : x, swap ? x : y, 0, kLimit[pick(0, 2)]));
         it.jump = 3;
         it.target = 0;

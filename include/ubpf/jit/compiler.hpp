@@ -1325,8 +1325,8 @@ private:
     }
     /// The load that the check of the load at pc can cover too (kNoPc: none): the next access,
     /// within three instructions, when it is a load from the same base register (not r10) and
-    /// both lie in 8 bytes, with only ALU instructions between that leave the base alone and
-    /// nothing jumping in. Failing at the second load is then what the interpreter does: nothing
+    /// both fill 1, 2, 4 or 8 bytes, with only ALU instructions between that leave the base
+    /// alone and nothing jumping in. Failing at the second load is then what the interpreter does: nothing
     /// between them can store, fail or leave.
     [[nodiscard]] std::size_t load_partner(std::size_t pc) const noexcept {
         const Insn& first = code_[pc];
@@ -1338,7 +1338,10 @@ private:
                 const std::int32_t lo = std::min<std::int32_t>(first.off, code_[q].off);
                 const std::int32_t end =
                     std::max<std::int32_t>(first.off + row(pc).width / 8, code_[q].off + row(q).width / 8);
-                return code_[q].src() == base && end - lo <= 8 ? q : kNoPc;
+                // The range's length must be a size the context has counts for: a range rounded
+                // up could pass a region's end where both loads are inside.
+                const std::int32_t span = end - lo;
+                return code_[q].src() == base && span <= 8 && (span & (span - 1)) == 0 ? q : kNoPc;
             }
             if (!isa::is_alu(op) || code_[q].dst() == base) return kNoPc;
         }
@@ -1370,7 +1373,7 @@ private:
             add_offset(lo, off, false);
             return {T0, pc, 0};
         }
-        // A load whose check covers the next one too: the range of both, rounded up to a size.
+        // A load whose check covers the next one too: the range of both.
         const std::size_t partner = kind == AccessKind::load ? load_partner(pc_) : kNoPc;
         const std::int16_t first = off;
         unsigned checked = size;
@@ -1383,7 +1386,7 @@ private:
                 std::max(first + static_cast<int>(size), second.off + static_cast<int>(second_size)) - off);
             layout = StubData::pair_layout(static_cast<unsigned>(first - off),
                                            static_cast<unsigned>(second.off - off), log2_size(second_size));
-            checked = span <= 1 ? 1 : span <= 2 ? 2 : span <= 4 ? 4 : 8;
+            checked = span;  // 1, 2, 4 or 8 (load_partner())
             covered_ = partner;
         }
         Reg lo = T0, hi = T1;
@@ -2163,6 +2166,7 @@ private:
             }
             if (leader(pc_)) {
                 t2_k_ = kNoConst;  // control may arrive from elsewhere
+                covered_ = kNoPc;  // (load_partner() never pairs across a leader)
                 if (r.op == Op::ja && merge_ja()) {
                     --hold_;
                     flush_stubs();

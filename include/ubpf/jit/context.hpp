@@ -167,6 +167,9 @@ static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fas
 static_assert(offsetof(Context, fn_divide) == ctx::kFnDivide && offsetof(Context, pending) == ctx::kPending);
 static_assert(offsetof(Context, stack_check) == ctx::kStackCheck && offsetof(Context, error) == ctx::kError);
 static_assert(offsetof(Context, fn_slow) == ctx::kFnSlow && offsetof(Context, entry_sp) == ctx::kEntrySp);
+static_assert(offsetof(Context, fn_helper) == ctx::kFnHelper &&
+              offsetof(Context, stack_base) == ctx::kStackBase &&
+              offsetof(Context, fast_start) == ctx::kFastStart);
 static_assert(offsetof(Context, helpers) >= ctx::kSize);
 
 /// What JIT code calls: AAPCS functions.
