@@ -59,8 +59,8 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             out << line;
             if (d.kind() == jit::SiteKind::budget_ja) out << ", target " << d.target;
             if (d.kind() == jit::SiteKind::load_pair)
-                out << ", second pc " << d.target << ", offsets " << (d.lddw & 7) << " and "
-                    << ((d.lddw >> 3) & 7);
+                out << ", second pc " << d.target << ", offsets " << d.pair_first() << " and "
+                    << d.pair_second();
             else if (d.lddw != 0)
                 out << ", lddw mask " << hex(d.lddw);
             out << '\n';

@@ -1011,9 +1011,8 @@ private:
             known_zero_sweeps<false>();
             return;
         }
-        const auto untracked = static_cast<std::uint16_t>(~(incremented_ << kBoundShift) & kBoundMask);
-        for (std::size_t pc = 0; pc < code_.size(); ++pc)
-            slots_[pc].live &= static_cast<std::uint16_t>(~untracked);
+        const auto keep = static_cast<std::uint16_t>(incremented_ << kBoundShift | ~kBoundMask);
+        for (std::size_t pc = 0; pc < code_.size(); ++pc) slots_[pc].live &= keep;
         known_zero_sweeps<true>();
     }
     /// Sweeps in program order, each visiting the instructions whose input changed (kDirty;
@@ -1323,29 +1322,36 @@ private:
         return off >= -static_cast<std::int32_t>(C.stack_frame_size) &&
                off + static_cast<std::int32_t>(size) <= 0;
     }
-    /// The load that the check of the load at pc can cover too (kNoPc: none): the next access,
-    /// within three instructions, when it is a load from the same base register (not r10) and
-    /// both fill 1, 2, 4 or 8 bytes, with only ALU instructions between that leave the base
-    /// alone and nothing jumping in. Failing at the second load is then what the interpreter does: nothing
-    /// between them can store, fail or leave.
-    [[nodiscard]] std::size_t load_partner(std::size_t pc) const noexcept {
+    /// Two loads under one check: the second one's pc (kNoPc: none) and the range of both, from
+    /// the base register (start, and span bytes).
+    struct LoadPair {
+        std::size_t second = kNoPc;
+        std::int16_t start = 0;
+        unsigned span = 0;
+    };
+    /// The load that the check of the load at pc can cover too: the next access, within three
+    /// instructions, when it is a load from the same base register (not r10) and both fill 1,
+    /// 2, 4 or 8 bytes (sizes the context has counts for: a range rounded up could pass a
+    /// region's end where both loads are inside), with only ALU instructions between that leave
+    /// the base alone and nothing jumping in. Failing at the second load is then what the
+    /// interpreter does: nothing between them can store, fail or leave.
+    [[nodiscard]] LoadPair load_partner(std::size_t pc) const noexcept {
         const Insn& first = code_[pc];
         const unsigned base = first.src();
-        if (base == isa::kFramePointer || first.dst() == base) return kNoPc;
+        if (base == isa::kFramePointer || first.dst() == base) return {};
         for (std::size_t q = pc + 1; q < code_.size() && q <= pc + 3 && !leader(q); ++q) {
             const Op op = row(q).op;
             if (op == Op::ldx || op == Op::ldxs) {
-                const std::int32_t lo = std::min<std::int32_t>(first.off, code_[q].off);
-                const std::int32_t end =
-                    std::max<std::int32_t>(first.off + row(pc).width / 8, code_[q].off + row(q).width / 8);
-                // The range's length must be a size the context has counts for: a range rounded
-                // up could pass a region's end where both loads are inside.
-                const std::int32_t span = end - lo;
-                return code_[q].src() == base && span <= 8 && (span & (span - 1)) == 0 ? q : kNoPc;
+                const Insn& second = code_[q];
+                const std::int16_t start = std::min(first.off, second.off);
+                const auto span = static_cast<unsigned>(
+                    std::max(first.off + row(pc).width / 8, second.off + row(q).width / 8) - start);
+                if (second.src() != base || span > 8 || !std::has_single_bit(span)) return {};
+                return {q, start, span};
             }
-            if (!isa::is_alu(op) || code_[q].dst() == base) return kNoPc;
+            if (!isa::is_alu(op) || code_[q].dst() == base) return {};
         }
-        return kNoPc;
+        return {};
     }
     /// T0 = lo + off (32 bits; flags: the carry for the upper half).
     void add_offset(Reg lo, std::int32_t off, bool flags) noexcept {
@@ -1374,19 +1380,17 @@ private:
             return {T0, pc, 0};
         }
         // A load whose check covers the next one too: the range of both.
-        const std::size_t partner = kind == AccessKind::load ? load_partner(pc_) : kNoPc;
+        const LoadPair pair = kind == AccessKind::load ? load_partner(pc_) : LoadPair{};
+        const std::size_t partner = pair.second;
         const std::int16_t first = off;
         unsigned checked = size;
         std::uint16_t layout = 0;
         if (partner != kNoPc) {
-            const Insn& second = code_[partner];
-            const auto second_size = static_cast<unsigned>(row(partner).width / 8);
-            off = std::min(off, second.off);
-            const auto span = static_cast<unsigned>(
-                std::max(first + static_cast<int>(size), second.off + static_cast<int>(second_size)) - off);
+            off = pair.start;
+            checked = pair.span;
             layout = StubData::pair_layout(static_cast<unsigned>(first - off),
-                                           static_cast<unsigned>(second.off - off), log2_size(second_size));
-            checked = span;  // 1, 2, 4 or 8 (load_partner())
+                                           static_cast<unsigned>(code_[partner].off - off),
+                                           log2_size(row(partner).width / 8u));
             covered_ = partner;
         }
         Reg lo = T0, hi = T1;

@@ -116,6 +116,11 @@ struct StubData {
                                                              unsigned second_lg) noexcept {
         return static_cast<std::uint16_t>(first | second << 3 | second_lg << 6);
     }
+    [[nodiscard]] unsigned pair_first() const noexcept { return lddw & 7; }
+    [[nodiscard]] unsigned pair_second() const noexcept { return (lddw >> 3) & 7; }
+    [[nodiscard]] std::size_t pair_second_size() const noexcept {
+        return std::size_t{1} << ((lddw >> 6) & 3);
+    }
     /// The pc of the block's k-th instruction (an lddw takes two slots; none after the 16th).
     [[nodiscard]] std::uint32_t nth(std::uint32_t start, std::uint32_t k) const noexcept {
         const std::uint32_t below = k >= 16 ? lddw : lddw & ((1u << k) - 1);
@@ -218,10 +223,9 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
         saved[2] = 0;
         return true;
     }
-    const unsigned first = site.lddw & 7, second = (site.lddw >> 3) & 7;
-    const std::size_t second_size = std::size_t{1} << ((site.lddw >> 6) & 3);
-    if (translate(c, site.pc, addr + first, size, site.kind(), saved) == nullptr ||
-        translate(c, site.target, addr + second, second_size, site.kind(), saved) == nullptr)
+    if (translate(c, site.pc, addr + site.pair_first(), size, site.kind(), saved) == nullptr ||
+        translate(c, site.target, addr + site.pair_second(), site.pair_second_size(), site.kind(), saved) ==
+            nullptr)
         return false;
     saved[3] = static_cast<std::uint32_t>(addr);
     saved[2] = 0;
