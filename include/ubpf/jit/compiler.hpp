@@ -611,13 +611,15 @@ private:
         return static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 +
                                         (r.form == isa::Form::jump_long ? code_[pc].imm : code_[pc].off));
     }
-    [[nodiscard]] static bool is_jump(Op op) noexcept { return op == Op::ja || isa::is_conditional_jump(op); }
+    [[nodiscard]] static constexpr bool is_jump(Op op) noexcept {
+        return op == Op::ja || isa::is_conditional_jump(op);
+    }
     /// The operations a single data-processing instruction does (with a register or a modified
     /// immediate), which the fused groups and alu_const() handle.
     [[nodiscard]] static bool add_sub_logic(Op op) noexcept {
         return op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_;
     }
-    [[nodiscard]] static bool is_call(Op op) noexcept {
+    [[nodiscard]] static constexpr bool is_call(Op op) noexcept {
         return op == Op::call || op == Op::call_local || op == Op::callx;
     }
     /// The second half of an lddw (its opcode, 0, decodes as no instruction; verified programs
@@ -625,27 +627,58 @@ private:
     [[nodiscard]] bool second_slot(std::size_t pc) const noexcept {
         return slots_[pc].id == static_cast<std::uint8_t>(isa::Id::invalid);
     }
+    /// How an instruction moves the guess of which registers hold stack addresses (stack_hint()).
+    enum StackEffect : std::uint8_t {
+        stack_none,     // writes no register
+        stack_kill,     // dst is no stack address any more
+        stack_load,     // an access through src, then dst written
+        stack_store,    // an access through dst
+        stack_call,     // R0-R5 come back changed
+        stack_copy,     // 64-bit MOV: dst is one if src is
+        stack_keep,     // 64-bit ADD/SUB of a constant, SUB of a register: pointer +- offset stays
+        stack_add_reg,  // 64-bit ADD of a register: dst becomes one if src is
+    };
+    [[nodiscard]] static constexpr StackEffect stack_effect(const isa::OpInfo& r) noexcept {
+        const Op op = r.op;
+        if (op == Op::ldx || op == Op::ldxs) return stack_load;
+        if (op == Op::st || op == Op::stx || isa::is_atomic(op)) return stack_store;
+        if (is_call(op)) return stack_call;
+        if (!isa::writes_dst(op)) return stack_none;
+        const bool reg = r.form == isa::Form::dst_src;
+        if (r.width == 64 && op == Op::mov && reg) return stack_copy;
+        if (r.width == 64 && (op == Op::add || op == Op::sub))
+            return reg && op == Op::add ? stack_add_reg : stack_keep;
+        return stack_kill;
+    }
     /// Which registers hold stack addresses, followed in program order (a guess at joins: it
     /// only picks which region an access checks inline; every access is checked all the same).
-    [[gnu::always_inline]] void stack_hint(std::size_t pc, const isa::OpInfo& r,
-                                           std::uint32_t& stack) noexcept {
+    [[gnu::always_inline]] void stack_hint(std::size_t pc, StackEffect e, std::uint32_t& stack) noexcept {
         const Insn& insn = code_[pc];
         const std::uint32_t d = 1u << insn.dst(), sbit = 1u << insn.src();
-        const Op op = r.op;
-        if (op == Op::ldx || op == Op::ldxs) {
-            if (stack & sbit) slots_[pc].flags |= kStackAccess;
-        } else if (op == Op::st || op == Op::stx || isa::is_atomic(op)) {
-            if (stack & d) slots_[pc].flags |= kStackAccess;
+        switch (e) {
+            case stack_none:
+            case stack_keep:
+                return;
+            case stack_load:
+                if (stack & sbit) slots_[pc].flags |= kStackAccess;
+                stack &= ~d;
+                return;
+            case stack_store:
+                if (stack & d) slots_[pc].flags |= kStackAccess;
+                return;
+            case stack_call:
+                stack &= ~0x3fu;
+                return;
+            case stack_copy:
+                stack = (stack & ~d) | ((stack & sbit) ? d : 0);
+                return;
+            case stack_add_reg:
+                stack |= (stack & sbit) ? d : 0;
+                return;
+            case stack_kill:
+                break;
         }
-        if (is_call(op)) stack &= ~0x3fu;
-        if (!isa::writes_dst(op)) return;
-        const bool reg = r.form == isa::Form::dst_src;
-        if (r.width == 64 && op == Op::mov && reg)
-            stack = (stack & ~d) | ((stack & sbit) ? d : 0);
-        else if (r.width == 64 && (op == Op::add || op == Op::sub))
-            stack |= reg && (stack & sbit) && op == Op::add ? d : 0;  // pointer +- offset stays
-        else
-            stack &= ~d;
+        stack &= ~d;
     }
     [[nodiscard]] bool leader(std::size_t pc) const noexcept { return (slots_[pc].flags & kLeader) != 0; }
     void mark(std::size_t pc) noexcept {
@@ -673,20 +706,28 @@ private:
         // Upper halves: `at` holds the instruction's use | def << 10 (until the code is written),
         // and known-zero upper halves (see known_zero_upper_halves()) start as all; `live`
         // holds its zero rule until the liveness sweeps.
-        for (std::size_t pc = 0; pc < n; pc += isa::slots(row(pc).op)) {
-            const isa::OpInfo& r = row(pc);
-            std::uint32_t use = 0, def = 0;
-            hi_effect(pc, use, def);
-            slots_[pc].at = use | def << 10 | kZeroMask | kDirty | (slots_[pc].at & kBackTarget);
-            slots_[pc].live = static_cast<std::uint16_t>(zero_rule(pc) | kBoundMask);
-            if (static_cast<ZeroRule>(slots_[pc].live & 15) == ZeroRule::inc)
-                incremented_ |= bit(code_[pc].dst());
-            const std::size_t next = pc + isa::slots(r.op);
-            if (next < n && r.op != Op::ja && r.op != Op::exit)
-                slots_[pc].next = static_cast<std::uint16_t>(next);
-            if (is_jump(r.op)) {
-                const std::size_t t = jump_target(pc, r);
-                slots_[pc].target = static_cast<std::uint16_t>(t);
+        for (std::size_t pc = 0; pc < n;) {
+            Slot& slot = slots_[pc];
+            const Facts f = kFacts[slot.id];
+            const Insn& insn = code_[pc];
+            unsigned use = f.use, def = f.def;
+            std::uint16_t rule = f.rule;
+            if ((use | rule) & kByImm) {
+                const isa::OpInfo& r = row(pc);
+                const std::int32_t next_imm = (f.flow & flow_lddw) ? code_[pc + 1].imm : 0;
+                if (use & kByImm) hi_parts(r, insn.imm, use, def);
+                if (rule & kByImm) rule = zero_rule(r, insn.imm, next_imm);
+            }
+            const std::uint32_t use_regs = hi_regs(use, insn), def_regs = hi_regs(def & kDefParts, insn);
+            slot.at = use_regs | def_regs << 10 | kZeroMask | kDirty;  // (kBackTarget comes later)
+            slot.live = static_cast<std::uint16_t>(rule | kBoundMask);
+            if (static_cast<ZeroRule>(rule & 15) == ZeroRule::inc) incremented_ |= bit(insn.dst());
+            const std::size_t next = pc + ((f.flow & flow_lddw) ? 2 : 1);
+            if (next < n && !(f.flow & flow_ends)) slot.next = static_cast<std::uint16_t>(next);
+            if (f.flow & flow_jump) {
+                const std::size_t t = static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 +
+                                                               ((f.flow & flow_long) ? insn.imm : insn.off));
+                slot.target = static_cast<std::uint16_t>(t);
                 if (t <= pc) slots_[t].at |= kBackTarget;
                 mark(t);
                 // What a forward conditional jump falls through to stays in its block unless
@@ -699,24 +740,24 @@ private:
                         back_edges[edges] = {static_cast<std::uint16_t>(pc), static_cast<std::uint16_t>(t)};
                     ++edges;
                 }
-                if (r.op == Op::ja || t <= pc) {
+                if ((f.flow & flow_ends) || t <= pc) {
                     mark(pc + 1);
                 } else if (pc + 1 < n && row(pc + 1).op == Op::ja) {
                     if (overs < kMaxEdges) over_ja[overs] = static_cast<std::uint16_t>(pc);
                     ++overs;
                 }
             }
-            if (r.op == Op::call || r.op == Op::callx) helpers_ = true;
-            if (r.op == Op::call_local) local_calls_ = true;
-            if (is_call(r.op) || r.op == Op::exit) {
-                mark(pc);
-                mark(pc + 1);
+            if (f.flow & (flow_helper | flow_local | flow_split | flow_calls_out)) {
+                if (f.flow & flow_helper) helpers_ = true;
+                if (f.flow & flow_local) local_calls_ = true;
+                if (f.flow & flow_split) {
+                    mark(pc);
+                    mark(pc + 1);
+                }
+                if (f.flow & flow_calls_out) leaf_ = false;  // these call out, clobbering ip
             }
-            stack_hint(pc, r, stack_regs);
-            if (is_call(r.op) ||
-                (isa::is_alu(r.op) && r.width == 64 &&
-                 (r.op == Op::div || r.op == Op::mod || r.op == Op::sdiv || r.op == Op::smod)))
-                leaf_ = false;  // these call out, clobbering ip
+            stack_hint(pc, static_cast<StackEffect>((def >> kStackShift) & 7), stack_regs);
+            pc = next;
         }
         // `jcc +1; ja L`: the ja's block is charged with the jump's when the ja goes back to the
         // head of the innermost loop around them (the taken edge leaves the loop), and charged
@@ -789,22 +830,22 @@ private:
         std::uint32_t weight[22] = {};
         std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
         for (std::size_t pc = n; pc-- > 0;) {
-            const std::uint32_t at = slots_[pc].at;
-            slots_[pc].at = 0;  // for the code offset
-            if (second_slot(pc)) continue;
-            const isa::OpInfo& r = row(pc);
-            const std::size_t t = slots_[pc].target;
+            Slot& s = slots_[pc];
+            const std::uint32_t at = s.at;
+            s.at = 0;  // for the code offset
+            const std::size_t t = s.target;
             if (t <= pc && t < loop_start) loop_start = t;
-            const std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
             const std::uint32_t w = loop_start <= pc ? 16 : 1;
-            for (std::uint32_t m = use | (def & succ_live(pc)); m != 0; m &= m - 1)
-                weight[half(static_cast<unsigned>(std::countr_zero(m)), true)] += w;
+            std::uint32_t m = at & kAllHi;
+            if (const std::uint32_t def = (at >> 10) & kAllHi; def != 0) m |= def & succ_live(pc);
+            for (; m != 0; m &= m - 1) weight[half(static_cast<unsigned>(std::countr_zero(m)), true)] += w;
             // Lower halves, except a fused group's temporary that is dead after it (no register).
+            const unsigned fields = kFacts[s.id].def;  // nothing for a second slot
+            if ((fields & (kFieldDst | kFieldSrc)) == 0) continue;
             const Insn& insn = code_[pc];
-            const std::uint8_t f = slots_[pc].flags;
-            const unsigned tmp = (f & kTempDead) ? code_[pc - (f >> kBackShift)].dst() : 99;
-            if ((r.fields & isa::kDst) && insn.dst() != tmp) weight[half(insn.dst(), false)] += w;
-            if ((r.fields & isa::kSrc) && insn.src() != tmp) weight[half(insn.src(), false)] += w;
+            const unsigned tmp = (s.flags & kTempDead) ? code_[pc - (s.flags >> kBackShift)].dst() : 99;
+            if ((fields & kFieldDst) && insn.dst() != tmp) weight[half(insn.dst(), false)] += w;
+            if ((fields & kFieldSrc) && insn.src() != tmp) weight[half(insn.src(), false)] += w;
         }
         // The heaviest halves, best first (ties: the lower half number), get r4.., then ip.
         const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
@@ -855,38 +896,39 @@ private:
     static constexpr std::uint16_t kRuleWrites = 1u << 4, kRuleJump64 = 1u << 5;
     static constexpr unsigned kBoundShift = 6;
     static constexpr std::uint16_t kBoundMask = kAllHi << kBoundShift;
-    [[nodiscard, gnu::always_inline]] std::uint16_t zero_rule(std::size_t pc) const noexcept {
-        const isa::OpInfo& r = row(pc);
+    /// The ZeroRule of an instruction (row r, immediate imm; an lddw's second one: next_imm)
+    /// with kRuleWrites and kRuleJump64.
+    [[nodiscard]] static constexpr std::uint16_t zero_rule(const isa::OpInfo& r, std::int32_t imm,
+                                                           std::int32_t next_imm) noexcept {
         const bool writes = isa::is_alu(r.op) || r.op == Op::lddw || r.op == Op::ldx;
         const bool jump64 = isa::is_conditional_jump(r.op) && r.width == 64;
-        return static_cast<std::uint16_t>(static_cast<unsigned>(zero_rule_of(pc)) |
+        return static_cast<std::uint16_t>(static_cast<unsigned>(zero_rule_of(r, imm, next_imm)) |
                                           (writes ? kRuleWrites : 0u) | (jump64 ? kRuleJump64 : 0u));
     }
-    [[nodiscard, gnu::always_inline]] ZeroRule zero_rule_of(std::size_t pc) const noexcept {
-        const isa::OpInfo& r = row(pc);
-        const Insn& insn = code_[pc];
+    [[nodiscard]] static constexpr ZeroRule zero_rule_of(const isa::OpInfo& r, std::int32_t imm,
+                                                         std::int32_t next_imm) noexcept {
         const Op op = r.op;
         const bool reg = r.form == isa::Form::dst_src;
-        const bool nonneg = insn.imm >= 0;
+        const bool nonneg = imm >= 0;
         if (isa::is_alu(op)) {
             if (op == Op::le || op == Op::be || op == Op::bswap)
-                return insn.imm != 64 ? ZeroRule::gen : op == Op::le ? ZeroRule::same : ZeroRule::kill;
+                return imm != 64 ? ZeroRule::gen : op == Op::le ? ZeroRule::same : ZeroRule::kill;
             // A constant result or mask other than all ones (ALU32) or below 2^31 (64-bit)
-            if ((op == Op::mov || op == Op::and_) && !reg && (r.width == 32 ? insn.imm != -1 : nonneg))
+            if ((op == Op::mov || op == Op::and_) && !reg && (r.width == 32 ? imm != -1 : nonneg))
                 return ZeroRule::bounded;
             if (r.width == 32) return ZeroRule::gen;
             switch (op) {
                 case Op::mov:
                     return reg ? ZeroRule::copy : ZeroRule::kill;
                 case Op::add:
-                    return !reg && insn.imm == 1 ? ZeroRule::inc : ZeroRule::kill;
+                    return !reg && imm == 1 ? ZeroRule::inc : ZeroRule::kill;
                 case Op::and_:
                     return reg ? ZeroRule::either : ZeroRule::same;
                 case Op::or_:
                 case Op::xor_:
                     return reg ? ZeroRule::both : nonneg ? ZeroRule::same : ZeroRule::kill;
                 case Op::rsh:
-                    return !reg && (insn.imm & 63) >= 32 ? ZeroRule::gen : ZeroRule::same;
+                    return !reg && (imm & 63) >= 32 ? ZeroRule::gen : ZeroRule::same;
                 case Op::arsh:  // a non-negative value stays non-negative
                 case Op::div:   // unsigned (sdiv and smod are other ops): at most the dividend
                 case Op::mod:
@@ -896,9 +938,7 @@ private:
             }
         }
         if (op == Op::lddw)
-            return code_[pc + 1].imm != 0 ? ZeroRule::kill
-                   : insn.imm != -1       ? ZeroRule::bounded
-                                          : ZeroRule::gen;
+            return next_imm != 0 ? ZeroRule::kill : imm != -1 ? ZeroRule::bounded : ZeroRule::gen;
         if (op == Op::ldx)
             return r.width == 64 ? ZeroRule::kill : r.width == 32 ? ZeroRule::gen : ZeroRule::bounded;
         if (op == Op::ldxs) return ZeroRule::kill;
@@ -1096,56 +1136,121 @@ private:
         return succ_live(p + len - 1) & ~keep;
     }
     static constexpr std::uint32_t bit(unsigned r) noexcept { return (1u << r) & kAllHi; }  // r < 16
-    /// Upper halves the instruction at pc reads (use) and always writes (def). Conservative:
-    /// anything the emitted code may read counts as a use.
-    [[gnu::always_inline]] void hi_effect(std::size_t pc, std::uint32_t& use,
-                                          std::uint32_t& def) const noexcept {
-        const isa::OpInfo& r = row(pc);
-        const Insn& insn = code_[pc];
+    /// The operands whose upper halves an instruction reads or writes (hi_parts(): "HiParts").
+    static constexpr unsigned hi_dst = 1, hi_src = 2, hi_r0 = 4, hi_args = 8, hi_all = 16, hi_exit = 32;
+    /// Upper halves the instruction (row r, immediate imm) reads (use) and always writes (def),
+    /// as HiParts. Conservative: anything the emitted code may read counts as a use.
+    static constexpr void hi_parts(const isa::OpInfo& r, std::int32_t imm, unsigned& use,
+                                   unsigned& def) noexcept {
         const Op op = r.op;
-        const unsigned dst = insn.dst(), src = insn.src();
         const bool reg_form = r.form == isa::Form::dst_src || r.form == isa::Form::cond_src;
         use = def = 0;
         if (isa::is_alu(op)) {
             if (op == Op::le || op == Op::be || op == Op::bswap) {
-                if (insn.imm == 64)
-                    use = bit(dst);
+                if (imm == 64)
+                    use = hi_dst;
                 else
-                    def = bit(dst);
+                    def = hi_dst;
                 return;
             }
-            def = bit(dst);
+            def = hi_dst;
             if (r.width != 64 || op == Op::movsx) return;
-            const bool from_lo_only = op == Op::lsh && !reg_form && (insn.imm & 63) >= 32;
-            if (op != Op::mov && !from_lo_only) use = bit(dst);
-            if (reg_form && op != Op::lsh && op != Op::rsh && op != Op::arsh) use |= bit(src);
+            const bool from_lo_only = op == Op::lsh && !reg_form && (imm & 63) >= 32;
+            if (op != Op::mov && !from_lo_only) use = hi_dst;
+            if (reg_form && op != Op::lsh && op != Op::rsh && op != Op::arsh) use |= hi_src;
         } else if (isa::is_conditional_jump(op)) {
-            if (r.width == 64) use = bit(dst) | (reg_form ? bit(src) : 0);
+            if (r.width == 64) use = hi_dst | (reg_form ? hi_src : 0u);
         } else if (op == Op::call || op == Op::callx) {
-            use = 0x3e | (op == Op::callx ? bit(dst) : 0);
-            def = 1;
+            use = hi_args | (op == Op::callx ? hi_dst : 0u);
+            def = hi_r0;
         } else if (op == Op::call_local) {
-            use = kAllHi;  // the callee may read anything and leaves R1-R5 to the caller
+            use = hi_all;  // the callee may read anything and leaves R1-R5 to the caller
         } else if (op == Op::exit) {
-            use = prog_.function_count > 1 ? 0x3f : 1;
+            use = hi_exit;
         } else if (op == Op::lddw) {
-            def = bit(dst);
+            def = hi_dst;
         } else if (op == Op::ldx || op == Op::ldxs) {
-            use = bit(src);
-            def = bit(dst);
+            use = hi_src;
+            def = hi_dst;
         } else if (op == Op::st || op == Op::stx) {
-            use = bit(dst) | (op == Op::stx && r.width == 64 ? bit(src) : 0);
+            use = hi_dst | (op == Op::stx && r.width == 64 ? hi_src : 0u);
         } else if (isa::is_atomic(op)) {
             const bool wide = r.width == 64;
-            use = bit(dst) | (wide ? bit(src) : 0);
+            use = hi_dst | (wide ? hi_src : 0u);
             if (op == Op::atomic_cmpxchg) {
-                use |= wide ? 1u : 0u;
-                def = 1;
+                use |= wide ? hi_r0 : 0u;
+                def = hi_r0;
             } else if (isa::writes_src(op) || (r.select_value & isa::kAtomicFetch)) {
-                def = bit(src);
+                def = hi_src;
             }
         }
     }
+    /// The upper halves that HiParts `parts` name for `insn`.
+    [[nodiscard, gnu::always_inline]] std::uint32_t hi_regs(unsigned parts, const Insn& insn) const noexcept {
+        std::uint32_t m = (parts & hi_dst) ? bit(insn.dst()) : 0u;
+        if (parts & hi_src) m |= bit(insn.src());
+        if (parts & (hi_r0 | hi_args | hi_all | hi_exit)) {
+            if (parts & hi_r0) m |= 1u;
+            if (parts & hi_args) m |= 0x3eu;
+            if (parts & hi_all) m |= kAllHi;
+            if (parts & hi_exit) m |= prog_.function_count > 1 ? 0x3fu : 1u;  // R0; a caller's R1-R5
+        }
+        return m;
+    }
+
+    /// Per isa::Id, what the analysis's first sweep needs: the zero rule and the upper-half
+    /// parts (kByImm: they depend on the immediate and are found per instruction), the stack
+    /// effect (in `def` above the parts) and how control goes on (flow_*).
+    struct Facts {
+        std::uint8_t rule, use, def, flow;
+    };
+    static constexpr std::uint8_t kByImm = 0x80;
+    static constexpr unsigned kDefParts = 7, kStackShift = 3;          // in `def`: HiParts, StackEffect
+    static constexpr std::uint8_t kFieldDst = 0x40, kFieldSrc = 0x80;  // in `def`: the row's fields
+    static constexpr unsigned flow_jump = 1,                           // ja or a conditional jump
+        flow_ends = 2,                                                 // ja or exit: nothing falls through
+        flow_helper = 4,                                               // call or callx
+        flow_local = 8,                                                // call_local
+        flow_split = 16,                                               // a call or exit: a block of its own
+        flow_calls_out = 32,  // a call, or a 64-bit division that calls a routine (clobbering ip)
+        flow_lddw = 64,       // two slots
+        flow_long = 128;      // ja32: the offset is in imm
+    static constexpr std::array<Facts, isa::kOpCount + 1> kFacts = [] {
+        std::array<Facts, isa::kOpCount + 1> t{};
+        for (std::size_t i = 0; i < isa::kOpCount; ++i) {
+            const isa::OpInfo& r = isa::kOps[i];
+            const Op op = r.op;
+            // The immediates that the rules and parts tell apart (64, -1 and >= 0, 1, shifts by
+            // 32 or more) and an lddw's second one (0 or not): a row that gives the same for
+            // all of them does not depend on its immediates.
+            unsigned use = 0, def = 0;
+            hi_parts(r, 0, use, def);
+            const std::uint16_t rule = zero_rule(r, 0, 0);
+            bool rule_by_imm = false, parts_by_imm = false;
+            for (const std::int32_t imm : {0, 1, -1, 32, 63, 64}) {
+                unsigned u = 0, d = 0;
+                hi_parts(r, imm, u, d);
+                parts_by_imm |= u != use || d != def;
+                for (const std::int32_t next : {0, 1}) rule_by_imm |= zero_rule(r, imm, next) != rule;
+            }
+            const bool calls_out =
+                is_call(op) || (isa::is_alu(op) && r.width == 64 &&
+                                (op == Op::div || op == Op::mod || op == Op::sdiv || op == Op::smod));
+            const unsigned flow = (is_jump(op) ? flow_jump : 0u) | (isa::ends_flow(op) ? flow_ends : 0u) |
+                                  (op == Op::call || op == Op::callx ? flow_helper : 0u) |
+                                  (op == Op::call_local ? flow_local : 0u) |
+                                  (is_call(op) || op == Op::exit ? flow_split : 0u) |
+                                  (calls_out ? flow_calls_out : 0u) | (op == Op::lddw ? flow_lddw : 0u) |
+                                  (r.form == isa::Form::jump_long ? flow_long : 0u);
+            t[i] = Facts{static_cast<std::uint8_t>(rule_by_imm ? kByImm : rule),
+                         static_cast<std::uint8_t>(parts_by_imm ? kByImm : use),
+                         static_cast<std::uint8_t>(def | stack_effect(r) << kStackShift |
+                                                   ((r.fields & isa::kDst) ? kFieldDst : 0u) |
+                                                   ((r.fields & isa::kSrc) ? kFieldSrc : 0u)),
+                         static_cast<std::uint8_t>(flow)};
+        }
+        return t;
+    }();
     /// Instructions in the block starting at `start`; `lddw` gets bit i set when its i-th is one.
     [[nodiscard]] std::uint32_t block_length(std::size_t start,
                                              std::uint16_t* lddw = nullptr) const noexcept {

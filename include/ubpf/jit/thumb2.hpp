@@ -84,13 +84,12 @@ constexpr bool low(Reg r) noexcept {
     const std::uint32_t b1 = (value >> 8) & 0xff;
     if (b1 != 0 && value == ((b1 << 8) | (b1 << 24))) return static_cast<std::uint16_t>(0x200 | b1);
     if (b != 0 && value == b * 0x01010101u) return static_cast<std::uint16_t>(0x300 | b);
-    // An 8-bit value with its top bit set, rotated right by 8..31.
-    for (unsigned rot = 8; rot < 32; ++rot) {
-        const std::uint32_t unrotated = (value << rot) | (value >> (32 - rot));
-        if (unrotated >= 0x80 && unrotated <= 0xff)
-            return static_cast<std::uint16_t>((rot << 7) | (unrotated & 0x7f));
-    }
-    return std::nullopt;
+    // An 8-bit value with its top bit set, rotated right by 8..31: that is, shifted left by
+    // 24..1 (no wrap-around), so the rotation follows from the highest set bit.
+    const auto lead = static_cast<unsigned>(std::countl_zero(value));  // <= 23: value > 0xff
+    const unsigned shift = 24 - lead;
+    if (((value >> shift) << shift) != value) return std::nullopt;
+    return static_cast<std::uint16_t>(((8 + lead) << 7) | ((value >> shift) & 0x7f));
 }
 [[nodiscard]] constexpr bool can_encode_modified(std::uint32_t value) noexcept {
     return modified_immediate(value).has_value();
