@@ -1318,7 +1318,7 @@ private:
             ctx_word(Mem::ldr, r1, ctx::kEntrySp);
             put(mov_reg(sp, r1));
         }
-        put(pop(0x8ff8));  // {r3-r11, pc}
+        put_wide(pop(0x8ff8));  // {r3-r11, pc} (high registers: no 16-bit form)
         if (local_calls_) {
             const std::size_t fail = slow_routine();
             if (!full_) write(fail, b_cond_t1(Cond::eq, rel(fault_exit_, fail)));
@@ -1329,21 +1329,21 @@ private:
     std::size_t slow_routine() noexcept {
         using namespace thumb;
         slow_ = pos_;
-        put(push(0x5fff));  // {r0-r12, lr}: 14 words keep SP 8-aligned
+        put_wide(push(0x5fff));  // {r0-r12, lr}: 14 words keep SP 8-aligned
         put(mov_reg(r0, kCtx));
         put(mov_reg(r1, sp));
         ctx_word(Mem::ldr, r2, ctx::kFnSlow);
         put(blx(r2));
         if (local_calls_) put_cmp_imm(r0, 0);
         const std::size_t fail = placeholder();
-        put(pop(0x9fff));  // {r0-r12, pc}
+        put_wide(pop(0x9fff));  // {r0-r12, pc}
         return fail;
     }
 
     void entry() noexcept {
         using namespace thumb;
         entry_ = pos_;
-        put(push(0x4ff8));  // {r3-r11, lr}: 10 words keep SP 8-aligned
+        put_wide(push(0x4ff8));  // {r3-r11, lr}: 10 words keep SP 8-aligned
         put(mov_reg(kCtx, r0));
         if (local_calls_) {  // exits unwind from any call depth
             put(mov_reg(r1, sp));
@@ -2258,22 +2258,23 @@ private:
         const std::size_t n = code_.size();
         std::size_t f = 0;
         for (pc_ = 0; pc_ < n && !full_;) {
-            const isa::OpInfo& r = row(pc_);
-            // From a block's start to the end of its charge the code is one piece (merge_ja
-            // jumps past a charge): a function's prologue takes at most 70 bytes.
-            const bool function_start = f < prog_.function_count && prog_.function_starts[f] == pc_;
-            if (leader(pc_)) room(function_start ? 80 : 16);
-            ++hold_;
-            if (function_start) {
-                func_entry_[f] = static_cast<std::uint32_t>(pos_);
-                arrive(pc_);  // calls go to the prologue, jumps (backward ones only) past it
-                if (local_calls_) function_prologue();
-                slots_[pc_].at = static_cast<std::uint32_t>(pos_);
-                ++f;
-            } else {
-                arrive(pc_);
-            }
-            if (leader(pc_)) {
+            const std::size_t pc = pc_;
+            const isa::OpInfo& r = row(pc);
+            if (leader(pc)) {
+                // From a block's start to the end of its charge the code is one piece (merge_ja
+                // jumps past a charge): a function's prologue takes at most 70 bytes.
+                const bool function_start = f < prog_.function_count && prog_.function_starts[f] == pc;
+                room(function_start ? 80 : 16);
+                ++hold_;
+                if (function_start) {
+                    func_entry_[f] = static_cast<std::uint32_t>(pos_);
+                    arrive(pc);  // calls go to the prologue, jumps (backward ones only) past it
+                    if (local_calls_) function_prologue();
+                    slots_[pc].at = static_cast<std::uint32_t>(pos_);
+                    ++f;
+                } else {
+                    arrive(pc);
+                }
                 t2_k_ = kNoConst;  // control may arrive from elsewhere
                 covered_ = kNoPc;  // (load_partner() never pairs across a leader)
                 if (r.op == Op::ja && merge_ja()) {
@@ -2283,29 +2284,38 @@ private:
                     continue;
                 }
                 charge();
+                --hold_;
+            } else {
+                arrive(pc);
             }
-            --hold_;
             flags_live_ = false;
-            if (options_.poison_dead_upper_halves) poison(slots_[pc_].live & kAllHi);
+            if (options_.poison_dead_upper_halves) poison(slots_[pc].live & kAllHi);
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
-            hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc_) & ~kept(pc_);
+            hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc) & ~kept(pc);
             const std::size_t fused = fuse();
-            if (fused == 0) emit(code_[pc_], r);
-            // Instructions folded into the first one are never jump targets (not leaders).
-            for (std::size_t k = 1; k < fused; ++k) {
-                slots_[pc_ + k].at = static_cast<std::uint32_t>(pos_);
-                slots_[pc_ + k].flags |= kEmitted;
+            std::size_t step = isa::slots(r.op);
+            if (fused == 0) {
+                emit(code_[pc], r);
+                if (r.op == Op::ja || r.op == Op::exit) flush_stubs();
+            } else {
+                // Instructions folded into the first one are never jump targets (not leaders).
+                for (std::size_t k = 1; k < fused; ++k) {
+                    slots_[pc + k].at = static_cast<std::uint32_t>(pos_);
+                    slots_[pc + k].flags |= kEmitted;
+                }
+                step = fused;
             }
-            if (r.op == Op::ja || r.op == Op::exit) flush_stubs();
-            block_left_ -= fused > 0 ? static_cast<std::uint32_t>(fused) : 1u;
-            pc_ += fused > 0 ? fused : isa::slots(r.op);
+            std::uint32_t left = block_left_ - (fused > 0 ? static_cast<std::uint32_t>(fused) : 1u);
+            std::size_t next = pc + step;
             if (folded_ja_ != kNoFold) {  // the ja after a conditional jump (exit_block())
-                slots_[pc_].at = folded_ja_;
-                slots_[pc_].flags |= kEmitted;
+                slots_[next].at = folded_ja_;
+                slots_[next].flags |= kEmitted;
                 folded_ja_ = kNoFold;
-                --block_left_;
-                ++pc_;
+                --left;
+                ++next;
             }
+            block_left_ = left;
+            pc_ = next;
         }
         flush_stubs();
     }
