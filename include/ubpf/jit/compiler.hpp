@@ -129,7 +129,7 @@ private:
     static constexpr std::uint32_t kZeroMask = kAllHi << kZeroShift;  // in `at` during the analysis
     static constexpr std::uint32_t kUseDef = (1u << kZeroShift) - 1;  // in `at`: use | def << 10
     // In `live` above the upper-half bits: see known_zero_upper_halves().
-    static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14;
+    static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14, kSrcHiZero = 1u << 13;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
     static constexpr std::uint8_t kLeader = 1, kEmitted = 2;
     // On a memory access: its base register probably points into the stack (check that inline).
@@ -1101,23 +1101,62 @@ private:
         const std::uint32_t rule = slots_[pc].live;
         slots_[pc].live = 0;
         at &= kBackTarget | kUseDef;
+        if ((rule & (kRuleWrites | kRuleJump64)) == 0) return;
         const Insn& insn = code_[pc];
         const std::uint32_t d = bit(insn.dst()), s = bit(insn.src());
-        if ((rule & (kRuleWrites | kRuleJump64)) == 0 || (z & d) == 0) return;
         std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
         const isa::OpInfo& r = row(pc);
-        if (rule & kRuleJump64) {
-            if (r.form == isa::Form::cond_src ? (z & s) == 0 : insn.imm < 0) return;
-            slots_[pc].live |= kNarrowJump;
-            use &= ~(d | s);
-        } else {
-            if ((def & d) == 0 || (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) == 0) return;
-            slots_[pc].live |= kKeepsHi;
-            def &= ~d;
-            if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ ||
-                                  r.op == Op::xor_ || static_cast<ZeroRule>(rule & 15) == ZeroRule::inc))
-                use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
+        std::uint16_t flag = 0;
+        if (z & d) {
+            if (rule & kRuleJump64) {
+                if (r.form == isa::Form::cond_src ? (z & s) != 0 : insn.imm >= 0) {
+                    flag = kNarrowJump;
+                    use &= ~(d | s);
+                }
+            } else if ((def & d) != 0 &&
+                       (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) != 0) {
+                flag = kKeepsHi;
+                def &= ~d;
+                if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ ||
+                                      r.op == Op::xor_ || static_cast<ZeroRule>(rule & 15) == ZeroRule::inc))
+                    use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
+            }
         }
+        // A 64-bit operation with a register whose upper half is 0 (another than dst; r10's
+        // always is): OR and XOR leave dst's upper half as it is, AND makes it 0, ADD and SUB
+        // and the jumps that compute dst - src take a constant 0 for it (kSrcHiZero).
+        const bool src_zero = insn.src() == isa::kFramePointer || (z & s) != 0;
+        if (flag == 0 && src_zero && r.width == 64 && insn.src() != insn.dst() &&
+            (r.form == isa::Form::dst_src || r.form == isa::Form::cond_src)) {
+            switch (r.op) {
+                case Op::or_:
+                case Op::xor_:
+                    flag = kKeepsHi | kSrcHiZero;
+                    def &= ~d;
+                    use &= ~(d | s);
+                    break;
+                case Op::and_:
+                    flag = kSrcHiZero;
+                    use &= ~(d | s);
+                    break;
+                case Op::add:
+                case Op::sub:
+                case Op::jeq:
+                case Op::jne:
+                case Op::jset:
+                case Op::jlt:
+                case Op::jge:
+                case Op::jslt:
+                case Op::jsge:
+                    flag = kSrcHiZero;
+                    use &= ~s;
+                    break;
+                default:
+                    break;
+            }
+        }
+        if (flag == 0) return;
+        slots_[pc].live = flag;
         at = (at & kBackTarget) | use | def << 10;
     }
     /// The destination's upper half when the instruction at pc leaves it as it is (kKeepsHi).
@@ -1644,11 +1683,17 @@ private:
 
     // ---- ALU ------------------------------------------------------------------------------------
 
-    /// Loads operand b of an ALU or jump instruction into (blo, bhi) registers.
-    void operand_b(const Insn& insn, const isa::OpInfo& r, Reg& blo, Reg& bhi) noexcept {
+    /// Stands for operand b's upper half when it is 0 (kSrcHiZero): no register holds it.
+    static constexpr Reg kZeroHi = thumb::pc;
+    /// Loads operand b of the ALU or jump instruction at pc into (blo, bhi) registers (bhi is
+    /// kZeroHi when the analysis found it 0).
+    void operand_b(std::size_t pc, const Insn& insn, const isa::OpInfo& r, Reg& blo, Reg& bhi) noexcept {
         const bool reg_form = r.form == isa::Form::dst_src || r.form == isa::Form::cond_src;
         if (reg_form) {
-            if (r.width == 64)
+            if (r.width == 64 && (slots_[pc].live & kSrcHiZero)) {
+                blo = rd(insn.src(), false, T2);
+                bhi = kZeroHi;
+            } else if (r.width == 64)
                 rd_pair(insn.src(), T2, T3, blo, bhi);
             else
                 blo = bhi = rd(insn.src(), false, T2);
@@ -1755,7 +1800,7 @@ private:
                 break;
         }
         Reg blo = T2, bhi = T3;
-        operand_b(insn, r, blo, bhi);
+        operand_b(pc_, insn, r, blo, bhi);
         if (!wide) {
             alu32(op, dst, rd(dst, false, T0), blo);
             return;
@@ -1837,7 +1882,15 @@ private:
                     wb(dst, false, lo);
                     return;
                 }
-                put_dp_reg(hi_op, false, hi, ahi, bhi);
+                if (bhi == kZeroHi && op == Op::and_) {
+                    wb(dst, false, lo);
+                    set_imm(dst, true, 0, T1);
+                    return;
+                }
+                if (bhi == kZeroHi)  // ADC/SBC #0 (OR and XOR with it keep dst's: kKeepsHi)
+                    put_dp_imm(hi_op, false, hi, ahi, 0);
+                else
+                    put_dp_reg(hi_op, false, hi, ahi, bhi);
                 wb_pair(dst, lo, hi);
                 return;
             }
@@ -2074,7 +2127,7 @@ private:
         const auto v = static_cast<std::uint32_t>(insn.imm);
         const bool imm = r.width == 32 && r.form == isa::Form::cond_imm && can_encode_modified(v);
         Reg blo = T2, bhi = T3;
-        if (!imm) operand_b(insn, r, blo, bhi);
+        if (!imm) operand_b(pc_, insn, r, blo, bhi);
         const Reg alo = rd(insn.dst(), false, T0);
         Cond c = Cond::al;
         if (r.width == 32) {
@@ -2126,11 +2179,19 @@ private:
             exit_block(c, target);
             return;
         }
+        if (r.op == Op::jset && bhi == kZeroHi) {  // the upper halves' AND is 0
+            put_tst_reg(alo, blo);
+            exit_block(Cond::ne, target);
+            return;
+        }
         const Reg ahi = rd(insn.dst(), true, T1);
         switch (r.op) {
             case Op::jeq:
             case Op::jne:
-                put_cmp_reg(ahi, bhi);
+                if (bhi == kZeroHi)
+                    put_cmp_imm(ahi, 0);
+                else
+                    put_cmp_reg(ahi, bhi);
                 put(it(Cond::eq, 0x8));
                 put_cmp_reg(alo, blo);
                 c = r.op == Op::jeq ? Cond::eq : Cond::ne;
@@ -2147,9 +2208,12 @@ private:
                 if (swap) {
                     put_cmp_reg(blo, alo);
                     put_dp_reg(DpOp::sbc, true, T4, bhi, ahi);
-                } else {
+                } else {  // (kSrcHiZero only here: b - a would need a register holding 0)
                     put_cmp_reg(alo, blo);
-                    put_dp_reg(DpOp::sbc, true, T4, ahi, bhi);
+                    if (bhi == kZeroHi)
+                        put_dp_imm(DpOp::sbc, true, T4, ahi, 0);
+                    else
+                        put_dp_reg(DpOp::sbc, true, T4, ahi, bhi);
                 }
                 switch (r.op) {
                     case Op::jgt:
@@ -2524,7 +2588,7 @@ private:
             if (row1.form == isa::Form::dst_imm)  // nothing emitted when it cannot fuse
                 return shift_const(i1, row1, b) || alu_const(i1, row1, b) ? 2 : 0;
             Reg blo = T2, bhi = T3, alo = T0, ahi = T1;
-            operand_b(i1, row1, blo, bhi);
+            operand_b(p + 1, i1, row1, blo, bhi);
             rd_pair(b, T0, T1, alo, ahi);
             alu64(row1.op, a, alo, ahi, blo, bhi);
             return 2;
@@ -2545,7 +2609,7 @@ private:
             return 2;
         }
         Reg blo = T2, bhi = T3;
-        operand_b(i1, row1, blo, bhi);
+        operand_b(p + 1, i1, row1, blo, bhi);
         alu32(row1.op, a, rd(b, false, T0), blo);
         // These write only T0, T1 and registers of eBPF halves: a divisor in T2 stays valid.
         if (row1.form == isa::Form::dst_src && mapped(i1.src(), false) >= 0) t2_k_ = k_prev;
