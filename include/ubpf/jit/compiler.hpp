@@ -1124,7 +1124,8 @@ private:
         }
         // A 64-bit operation with a register whose upper half is 0 (another than dst; r10's
         // always is): OR and XOR leave dst's upper half as it is, AND makes it 0, ADD and SUB
-        // and the jumps that compute dst - src take a constant 0 for it (kSrcHiZero).
+        // and the unsigned and equality jumps take a constant 0 for it (kSrcHiZero; signed
+        // jumps only where they compute dst - src).
         const bool src_zero = insn.src() == isa::kFramePointer || (z & s) != 0;
         if (flag == 0 && src_zero && r.width == 64 && insn.src() != insn.dst() &&
             (r.form == isa::Form::dst_src || r.form == isa::Form::cond_src)) {
@@ -1144,8 +1145,10 @@ private:
                 case Op::jeq:
                 case Op::jne:
                 case Op::jset:
-                case Op::jlt:
+                case Op::jgt:
                 case Op::jge:
+                case Op::jlt:
+                case Op::jle:
                 case Op::jslt:
                 case Op::jsge:
                     flag = kSrcHiZero;
@@ -2202,13 +2205,26 @@ private:
                 put_tst_reg(ahi, bhi);
                 c = Cond::ne;
                 break;
+            case Op::jgt:
+            case Op::jle:
+                if (bhi == kZeroHi) {
+                    // An upper half other than 0 is greater (CMP #0 leaves C set and Z clear);
+                    // else the lower halves decide.
+                    put_cmp_imm(ahi, 0);
+                    put(it(Cond::eq, 0x8));
+                    put_cmp_reg(alo, blo);
+                    c = r.op == Op::jgt ? Cond::hi : Cond::ls;
+                    break;
+                }
+                [[fallthrough]];
             default: {
                 // a - b (or b - a) as a 64-bit subtraction; its carry and N/V decide.
                 const bool swap = r.op == Op::jgt || r.op == Op::jle || r.op == Op::jsgt || r.op == Op::jsle;
+                if (swap && bhi == kZeroHi) bad_ = true;  // keep_zero_upper_halves() never asks for it
                 if (swap) {
                     put_cmp_reg(blo, alo);
                     put_dp_reg(DpOp::sbc, true, T4, bhi, ahi);
-                } else {  // (kSrcHiZero only here: b - a would need a register holding 0)
+                } else {  // (kSrcHiZero only here: jgt and jle have their own way above)
                     put_cmp_reg(alo, blo);
                     if (bhi == kZeroHi)
                         put_dp_imm(DpOp::sbc, true, T4, ahi, 0);
