@@ -129,7 +129,8 @@ private:
     static constexpr std::uint32_t kZeroMask = kAllHi << kZeroShift;  // in `at` during the analysis
     static constexpr std::uint32_t kUseDef = (1u << kZeroShift) - 1;  // in `at`: use | def << 10
     // In `live` above the upper-half bits: see known_zero_upper_halves().
-    static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14, kSrcHiZero = 1u << 13;
+    static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14, kSrcHiZero = 1u << 13,
+                                   kDstHiZero = 1u << 12;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
     static constexpr std::uint8_t kLeader = 1, kEmitted = 2;
     // On a memory access: its base register probably points into the stack (check that inline).
@@ -1121,9 +1122,16 @@ private:
                                       r.op == Op::xor_ || static_cast<ZeroRule>(rule & 15) == ZeroRule::inc))
                     use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
             }
+            // A 64-bit shift by a constant of a value below 2^32 reads the lower half only (a
+            // shift by 0 emits nothing, so its dst keeps the half it has).
+            if (r.width == 64 && r.form == isa::Form::dst_imm && (insn.imm & 63) != 0 &&
+                (r.op == Op::lsh || r.op == Op::rsh || r.op == Op::arsh)) {
+                flag |= kDstHiZero;
+                use &= ~d;
+            }
         }
         // A 64-bit operation with a register whose upper half is 0 (another than dst; r10's
-        // always is): OR and XOR leave dst's upper half as it is, AND makes it 0, ADD and SUB
+        // always is): OR and XOR leave dst's upper half as it is, AND and MOV make it 0, ADD and SUB
         // and the unsigned and equality jumps take a constant 0 for it (kSrcHiZero; signed
         // jumps only where they compute dst - src).
         const bool src_zero = insn.src() == isa::kFramePointer || (z & s) != 0;
@@ -1139,6 +1147,10 @@ private:
                 case Op::and_:
                     flag = kSrcHiZero;
                     use &= ~(d | s);
+                    break;
+                case Op::mov:  // dst's upper half becomes 0
+                    flag = kSrcHiZero;
+                    use &= ~s;
                     break;
                 case Op::add:
                 case Op::sub:
@@ -1733,7 +1745,7 @@ private:
                 const unsigned src = insn.src();
                 if (op == Op::mov) {  // a half in the context is loaded into dst's own register
                     set(dst, false, rd(src, false, wr(dst, false, T0)));
-                    if (!wide)
+                    if (!wide || (slots_[pc_].live & kSrcHiZero))  // (src's upper half is 0)
                         set_imm(dst, true, 0, T1);
                     else if (live(dst, true))
                         set(dst, true, rd(src, true, wr(dst, true, T1)));
@@ -1975,7 +1987,9 @@ private:
 
     /// 64-bit shifts by a constant, which need no temporaries.
     /// dst = from (dst unless fused with a mov) shifted by the constant.
-    bool shift_const(const Insn& insn, const isa::OpInfo& r, unsigned from) noexcept {
+    /// dst = from (dst unless fused with a mov) shifted by a constant; hi_zero: from's upper half
+    /// is known to be 0 (kDstHiZero), so only its lower half is read.
+    bool shift_const(const Insn& insn, const isa::OpInfo& r, unsigned from, bool hi_zero = false) noexcept {
         using namespace thumb;
         if (r.form != isa::Form::dst_imm || (r.op != Op::lsh && r.op != Op::rsh && r.op != Op::arsh))
             return false;
@@ -1996,9 +2010,24 @@ private:
             return true;
         }
         if (n == 0) return true;
-        // A left shift by 32 or more does not read the upper half (hi_effect() agrees).
-        const Reg ahi = r.op == Op::lsh && n >= 32 ? T1 : rd(from, true, T1);
         const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
+        if (hi_zero && n < 32) {  // (the upper half stays 0 after RSH and ARSH: kKeepsHi)
+            if (r.op == Op::lsh) {
+                if (live(dst, true)) {
+                    put_shift_imm(Shift::lsr, hi, alo, 32 - n);
+                    wb(dst, true, hi);
+                }
+                put_shift_imm(Shift::lsl, lo, alo, n);
+            } else {
+                put_shift_imm(Shift::lsr, lo, alo, n);
+            }
+            wb(dst, false, lo);
+            return true;
+        }
+        // A left shift by 32 or more does not read the upper half (hi_parts() agrees), nor does
+        // any shift of a value whose upper half is 0.
+        if (hi_zero) load_imm(T1, 0);
+        const Reg ahi = (r.op == Op::lsh && n >= 32) || hi_zero ? T1 : rd(from, true, T1);
         if (r.op == Op::lsh) {
             if (n < 32) {
                 put_shift_imm(Shift::lsl, hi, ahi, n);
@@ -2599,7 +2628,9 @@ private:
         if (row(p).width == 64) {
             // Computed from B into A at once. Not when the known-zero analysis took upper halves
             // out of either instruction (their halves may then be stale).
-            if (((slots_[p].live | slots_[p + 1].live) & kKeepsHi) != 0) return 0;
+            if (((slots_[p].live | slots_[p + 1].live) & kKeepsHi) != 0 ||
+                (slots_[p].live & kSrcHiZero) != 0 || (slots_[p + 1].live & kDstHiZero) != 0)
+                return 0;
             hi_out_ = succ_live(p + 1);
             if (row1.form == isa::Form::dst_imm)  // nothing emitted when it cannot fuse
                 return shift_const(i1, row1, b) || alu_const(i1, row1, b) ? 2 : 0;
@@ -2679,7 +2710,9 @@ private:
     [[gnu::always_inline]] void emit(const Insn& insn, const isa::OpInfo& r) noexcept {
         const Op op = r.op;
         if (isa::is_alu(op)) {
-            if (!shift_const(insn, r, insn.dst()) && !alu_const(insn, r, insn.dst())) alu(insn, r);
+            if (!shift_const(insn, r, insn.dst(), (slots_[pc_].live & kDstHiZero) != 0) &&
+                !alu_const(insn, r, insn.dst()))
+                alu(insn, r);
         } else if (is_jump(op)) {
             jump(insn, r);
         } else if (op == Op::call || op == Op::callx) {
