@@ -1821,7 +1821,10 @@ private:
             return;
         }
         Reg alo = T0, ahi = T1;
-        rd_pair(dst, T0, T1, alo, ahi);
+        if (op == Op::and_ && bhi == kZeroHi)  // dst's upper half becomes 0 unread
+            alo = rd(dst, false, T0);
+        else
+            rd_pair(dst, T0, T1, alo, ahi);
         alu64(op, dst, alo, ahi, blo, bhi);
     }
 
@@ -2011,23 +2014,23 @@ private:
         }
         if (n == 0) return true;
         const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
-        if (hi_zero && n < 32) {  // (the upper half stays 0 after RSH and ARSH: kKeepsHi)
+        if (hi_zero && (n < 32 || r.op != Op::lsh)) {  // (after RSH and ARSH it stays 0: kKeepsHi)
             if (r.op == Op::lsh) {
                 if (live(dst, true)) {
                     put_shift_imm(Shift::lsr, hi, alo, 32 - n);
                     wb(dst, true, hi);
                 }
                 put_shift_imm(Shift::lsl, lo, alo, n);
-            } else {
+            } else if (n < 32) {
                 put_shift_imm(Shift::lsr, lo, alo, n);
+            } else {
+                put_mov_imm(lo, 0);  // every bit comes from the upper half
             }
             wb(dst, false, lo);
             return true;
         }
-        // A left shift by 32 or more does not read the upper half (hi_parts() agrees), nor does
-        // any shift of a value whose upper half is 0.
-        if (hi_zero) load_imm(T1, 0);
-        const Reg ahi = (r.op == Op::lsh && n >= 32) || hi_zero ? T1 : rd(from, true, T1);
+        // A left shift by 32 or more does not read the upper half (hi_parts() agrees).
+        const Reg ahi = r.op == Op::lsh && n >= 32 ? T1 : rd(from, true, T1);
         if (r.op == Op::lsh) {
             if (n < 32) {
                 put_shift_imm(Shift::lsl, hi, ahi, n);
