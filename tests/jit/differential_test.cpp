@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Differential test: random verified programs (ALU of both widths, jumps including backward ones
-// under the budget and loop exit tests over a back edge, loads, stores and atomics into the stack and the
-// caller's regions, helper calls, callx and local calls) run on the interpreter and as JIT code on the
+// Differential test: random verified programs (ALU of both widths, 32-bit values used by 64-bit
+// operations, jumps including backward ones under the budget and loop exit tests over a back
+// edge, loads, stores and atomics into the stack and the caller's regions, helper calls, callx
+// and local calls) run on the interpreter and as JIT code on the
 // emulated Cortex-M4; r0, the error, the executed instruction count and the memory must agree. The
 // interpreter (the same source as on the host) runs inside the same emulated image, so addresses
 // and the values programs compute from them are the same for both.
@@ -124,7 +125,9 @@ private:
     Item item(bool in_main) {
         Item it;
         const int kind = pick(0, 99);
-        if (kind < 45) {  // ALU
+        if (kind < 45 && pick(0, 3) == 0) {  // a 32-bit value meets a 64-bit operation
+            wide_after_narrow(it);
+        } else if (kind < 45) {  // ALU
             Id id;
             do {
                 id = static_cast<Id>(pick(0, static_cast<int>(ubpf::isa::kOpCount) - 1));
@@ -209,6 +212,36 @@ private:
             it.insns.push_back(make(Id::mov64_imm, writable(), 0, 0, imm()));
         }
         return it;
+    }
+
+    /// A value written by a 32-bit operation (upper half 0, which the JIT knows) used as the
+    /// source of a 64-bit one whose dst's upper half is not 0 (ADD/SUB carry into it, AND and MOV
+    /// clear it, OR/XOR keep it, jumps compare it), or shifted by a constant as a 64-bit value.
+    void wide_after_narrow(Item& it) {
+        static constexpr Id kWide[] = {Id::add64_reg,  Id::sub64_reg, Id::and_64_reg, Id::or_64_reg,
+                                       Id::xor_64_reg, Id::mov64_reg, Id::jeq_reg,    Id::jne_reg,
+                                       Id::jset_reg,   Id::jgt_reg,   Id::jge_reg,    Id::jlt_reg,
+                                       Id::jle_reg,    Id::jsgt_reg,  Id::jslt_reg};
+        static constexpr Id kShift[] = {Id::lsh64_imm, Id::rsh64_imm, Id::arsh64_imm};
+        const unsigned src = writable();
+        unsigned dst = writable();
+        if (dst == src) dst = src == 0 ? 2 : 0;
+        it.insns.push_back(make(pick(0, 1) ? Id::mov32_imm : Id::add32_imm, src, 0, 0, imm()));
+        if (pick(0, 3) == 0) {
+            static constexpr std::int32_t kCounts[] = {0, 1, 7, 31, 32, 33, 40, 63};
+            it.insns.push_back(make(kShift[pick(0, 2)], src, 0, 0, kCounts[pick(0, 7)]));
+            return;
+        }
+        const Id id = kWide[pick(0, 14)];
+        if (pick(0, 1) == 0) {  // dst's upper half not 0 (and its lower half near the carry)
+            it.insns.push_back(make(Id::lddw, dst, 0, 0, pick(0, 1) ? -1 - pick(0, 3) : pick(0, 9)));
+            it.insns.push_back(Insn::make(0, 0, 0, 0, pick(-2, 2)));
+        }
+        it.insns.push_back(make(id, dst, src, 0, 0));
+        if (ubpf::isa::is_conditional_jump(ubpf::isa::info(id).op)) {
+            it.jump = static_cast<int>(it.insns.size()) - 1;
+            it.target = pick(-3, 3);
+        }
     }
 
     /// `x = K; y = L; loop: x += 1; if (x cmp y) goto loop` with K and L near 2^32 - 1, so that
