@@ -777,15 +777,15 @@ private:
         std::uint32_t run = 0;
         for (std::size_t pc = 0; pc < n;) {
             if (leader(pc)) run = 0;
+            const bool lddw = (kFacts[slots_[pc].id].flow & flow_lddw) != 0;
             // The budget's stub data names the lddw (2 slots) among a block's first 16.
-            if (run == kMaxBlock || (run >= 16 && row(pc).op == Op::lddw)) {
+            if (run == kMaxBlock || (run >= 16 && lddw)) {
                 mark(pc);
                 run = 0;
             }
-            std::size_t len = run + 4 <= kMaxBlock ? find_group(pc) : 0;
-            if (len == 0) len = isa::slots(row(pc).op);
-            run += static_cast<std::uint32_t>(len == 2 && row(pc).op == Op::lddw ? 1 : len);
-            pc += len;
+            const std::size_t group = run + 4 <= kMaxBlock ? find_group(pc) : 0;
+            run += group != 0 ? static_cast<std::uint32_t>(group) : 1u;  // (an lddw counts once)
+            pc += group != 0 ? group : lddw ? 2u : 1u;
         }
         known_zero_upper_halves();
         // Upper halves: backward liveness to a fixed point (live sets only grow). A sweep sees
