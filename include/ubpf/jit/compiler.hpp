@@ -609,8 +609,12 @@ private:
         return isa::info(static_cast<isa::Id>(slots_[pc].id));
     }
     [[nodiscard]] std::size_t jump_target(std::size_t pc, const isa::OpInfo& r) const noexcept {
+        return jump_target(pc, r.form == isa::Form::jump_long);
+    }
+    /// long_form: ja32, whose offset is in imm.
+    [[nodiscard]] std::size_t jump_target(std::size_t pc, bool long_form) const noexcept {
         return static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 +
-                                        (r.form == isa::Form::jump_long ? code_[pc].imm : code_[pc].off));
+                                        (long_form ? code_[pc].imm : code_[pc].off));
     }
     [[nodiscard]] static constexpr bool is_jump(Op op) noexcept {
         return op == Op::ja || isa::is_conditional_jump(op);
@@ -726,8 +730,7 @@ private:
             const std::size_t next = pc + ((f.flow & flow_lddw) ? 2 : 1);
             if (next < n && !(f.flow & flow_ends)) slot.next = static_cast<std::uint16_t>(next);
             if (f.flow & flow_jump) {
-                const std::size_t t = static_cast<std::size_t>(static_cast<std::int64_t>(pc) + 1 +
-                                                               ((f.flow & flow_long) ? insn.imm : insn.off));
+                const std::size_t t = jump_target(pc, (f.flow & flow_long) != 0);
                 slot.target = static_cast<std::uint16_t>(t);
                 if (t <= pc) slots_[t].at |= kBackTarget;
                 mark(t);
@@ -1989,9 +1992,8 @@ private:
     }
 
     /// 64-bit shifts by a constant, which need no temporaries.
-    /// dst = from (dst unless fused with a mov) shifted by the constant.
-    /// dst = from (dst unless fused with a mov) shifted by a constant; hi_zero: from's upper half
-    /// is known to be 0 (kDstHiZero), so only its lower half is read.
+    /// dst = from (dst unless fused with a mov) shifted by the constant; hi_zero: from's upper
+    /// half is known to be 0 (kDstHiZero), so only its lower half is read.
     bool shift_const(const Insn& insn, const isa::OpInfo& r, unsigned from, bool hi_zero = false) noexcept {
         using namespace thumb;
         if (r.form != isa::Form::dst_imm || (r.op != Op::lsh && r.op != Op::rsh && r.op != Op::arsh))
