@@ -336,8 +336,9 @@ TEST_CASE("random programs: interpreter and Cortex-M4 JIT code agree", "[jit][di
             REQUIRE(got.report.mem_after == want.mem_after);
             return want;
         };
-        // Every other program with poisoned dead upper halves: a liveness mistake shows.
-        session.set_poison(i % 2 == 1);
+        // Every other program with poisoned dead upper halves (a liveness mistake shows), every
+        // other pair with loops versioned.
+        session.set_options({.poison_dead_upper_halves = i % 2 == 1, .version_loops = i % 4 >= 2});
         const ubpf::host::RunReport want = compare(request);
         if (want.error.code >= ubpf::ErrorCode::stack_too_small || want.ok) ++verified;
         if (!want.ok) ++errors;

@@ -22,16 +22,16 @@ std::string describe(const Fault& fault) {
 }  // namespace
 
 std::string engine_names() {
-    return "host, m4-interp, m4-interp-Os, m4-jit, m4-jit-poison";
+    return "host, m4-interp, m4-interp-Os, m4-jit, m4-jit-poison, m4-jit-versioned";
 }
 
 namespace {
 
 const char* image_path(std::string_view engine) {
-    return engine == "m4-interp"                             ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
-           : engine == "m4-interp-Os"                        ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
-           : engine == "m4-jit" || engine == "m4-jit-poison" ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
-                                                             : nullptr;
+    return engine == "m4-interp"          ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
+           : engine == "m4-interp-Os"     ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
+           : engine.starts_with("m4-jit") ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
+                                          : nullptr;
 }
 
 }  // namespace
@@ -47,10 +47,12 @@ EngineSession::EngineSession(std::string_view engine) : state_(std::make_unique<
     if (engine == "host") return;
     const char* image = image_path(engine);
     if (image == nullptr) throw std::invalid_argument("no engine '" + std::string{engine} + "'");
-    if (engine == "m4-jit" || engine == "m4-jit-poison") {
+    if (engine.starts_with("m4-jit")) {
         state_->jit.emplace(image);
-        // JIT code that overwrites the upper halves its liveness analysis calls dead.
-        state_->jit->set_poison(engine == "m4-jit-poison");
+        // m4-jit-poison: JIT code that overwrites the upper halves its liveness analysis calls
+        // dead. m4-jit-versioned: short loops get a copy without the checks of their loads.
+        state_->jit->set_options({.poison_dead_upper_halves = engine == "m4-jit-poison",
+                                  .version_loops = engine == "m4-jit-versioned"});
     } else
         state_->vm.emplace(image);
 }

@@ -16,7 +16,7 @@ namespace ubpf::m4 {
 
 namespace {
 
-HostJit compile_program(const Program& program, std::span<const Helper> helpers, bool poison) {
+HostJit compile_program(const Program& program, std::span<const Helper> helpers, jit::Options options) {
     constexpr Config kConfig{};
     HostJit out;
     const auto verified = verify<kConfig>(program, helpers);
@@ -26,8 +26,7 @@ HostJit compile_program(const Program& program, std::span<const Helper> helpers,
     }
     out.code.resize(kJitCodeSize);
     out.offsets.resize(program.code.size());
-    const auto compiled = jit::Compiler<kConfig>::compile(*verified, out.code, out.offsets,
-                                                          {.poison_dead_upper_halves = poison});
+    const auto compiled = jit::Compiler<kConfig>::compile(*verified, out.code, out.offsets, options);
     if (!compiled) {
         out.error = compiled.error();
         out.code.clear();
@@ -46,12 +45,12 @@ HelperPolicy requested_policy(const host::RunRequest& request) {
 
 }  // namespace
 
-HostJit compile_on_host(const host::RunRequest& request, bool poison) {
-    return compile_program({request.code, requested_policy(request)}, host::test_helpers::kAll, poison);
+HostJit compile_on_host(const host::RunRequest& request, jit::Options options) {
+    return compile_program({request.code, requested_policy(request)}, host::test_helpers::kAll, options);
 }
 
 HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated,
-                              bool poison) {
+                              jit::Options options) {
     // Load a host copy for the layout (where the code and each section are in the buffer, the
     // entry, the image's helper list); the code itself comes from the M4's buffer, whose
     // addresses are the M4's, and the regions are moved to the same addresses. The compiler
@@ -77,7 +76,7 @@ HostJit compile_image_on_host(const host::RunRequest& request, std::span<const s
     Program program = image->program(requested_policy(request));
     program.code = code;
     program.regions = regions;
-    return compile_program(program, seed::kHelpers, poison);
+    return compile_program(program, seed::kHelpers, options);
 }
 
 JitSession::JitSession(const std::string& elf_path) {
@@ -112,7 +111,9 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     PlacedRequest placed(emu_, request, mark_, *forwarder_, jit);
     const std::uint32_t stop = stop_requested_ ? 1 : 0;
     emu_.write(static_cast<std::uint32_t>(kBlockBase + offsetof(RunBlock, stop)), &stop, sizeof stop);
-    JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, poison_ ? 1u : 0u, 0, 0, 0};
+    const std::uint32_t options = (options_.poison_dead_upper_halves ? kJitPoison : 0u) |
+                                  (options_.version_loops ? kJitVersionLoops : 0u);
+    JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, options, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 
     at_mark_ = at_compiled_ = at_run_ = 0;
@@ -158,7 +159,7 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
     }
     // The same program through the host JIT (the cross-compiler) must give the same bytes.
     const HostJit host =
-        is_image ? compile_image_on_host(request, c.relocated, poison_) : compile_on_host(request, poison_);
+        is_image ? compile_image_on_host(request, c.relocated, options_) : compile_on_host(request, options_);
     if (out.compiled && (host.code != out.code || host.entry != out.entry))
         out.mismatch = "host JIT and Cortex-M4 JIT emitted different code";
     if (!out.compiled && !out.fault && host.error.code == ErrorCode::none)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <ubpf/host/environment.hpp>
+#include <ubpf/jit/compiler.hpp>
 
 #include "emulator.hpp"
 #include "seed_forwarder.hpp"
@@ -36,11 +37,11 @@ struct HostJit {
     std::uint32_t entry = 0;
     std::vector<std::uint32_t> offsets;  ///< code offset of each eBPF instruction
 };
-HostJit compile_on_host(const host::RunRequest& request, bool poison = false);
+HostJit compile_on_host(const host::RunRequest& request, jit::Options options = {});
 /// The same for a program image (request.image) that the Cortex-M4 loaded at kImageBase:
 /// `relocated` is the image buffer as the M4 left it, so the code holds the M4's addresses.
 HostJit compile_image_on_host(const host::RunRequest& request, std::span<const std::uint8_t> relocated,
-                              bool poison = false);
+                              jit::Options options = {});
 
 class JitSession {
 public:
@@ -48,8 +49,8 @@ public:
     /// Verifies, compiles and runs `request` on the emulated Cortex-M4; the program's memory is
     /// mapped for this run only.
     JitImageRun run(const host::RunRequest& request);
-    /// Compile with jit::Options::poison_dead_upper_halves (on the M4 and on the host alike).
-    void set_poison(bool on) { poison_ = on; }
+    /// The JIT's options (on the M4 and on the host alike).
+    void set_options(jit::Options options) { options_ = options; }
     /// Runs with Execution::stop set from the start (RunBlock::stop): on the interpreter and
     /// JIT code alike, a run ends with `stopped` after its first kStopSlice instructions.
     void set_stop_requested(bool on) { stop_requested_ = on; }
@@ -73,7 +74,7 @@ private:
     ElfImage image_;
     std::uint32_t mark_ = 0, mark_compiled_ = 0;
     std::uint64_t at_mark_ = 0, at_compiled_ = 0, at_run_ = 0;
-    bool poison_ = false;
+    jit::Options options_{};
     bool stop_requested_ = false;
     Emulator::Histogram* compile_profile_ = nullptr;
     bool profiling_ = false;                  ///< this call profiles its compile step

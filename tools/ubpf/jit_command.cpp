@@ -71,7 +71,7 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
 
 }  // namespace
 
-int print_jit(const host::RunRequest& request, std::ostream& out) {
+int print_jit(const host::RunRequest& request, jit::Options options, std::ostream& out) {
     constexpr Config kConfig{};
     const HelperPolicy policy =
         request.policy ? *request.policy
@@ -87,7 +87,7 @@ int print_jit(const host::RunRequest& request, std::ostream& out) {
     }
     std::vector<std::uint8_t> code(1 << 20);
     std::vector<std::uint32_t> offsets(request.code.size());
-    const auto compiled = jit::Compiler<kConfig>::compile(*verified, code, offsets);
+    const auto compiled = jit::Compiler<kConfig>::compile(*verified, code, offsets, options);
     if (!compiled) {
         out << "error: " << host::error_text(compiled.error()) << "\n";
         return 1;

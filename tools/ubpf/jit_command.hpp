@@ -6,11 +6,12 @@
 #include <ostream>
 
 #include <ubpf/host/environment.hpp>
+#include <ubpf/jit/compiler.hpp>
 
 namespace ubpf::tools {
 
 /// Verifies and compiles the program of `request` as the m4-jit engine does and prints the code;
 /// returns the process exit code.
-int print_jit(const host::RunRequest& request, std::ostream& out);
+int print_jit(const host::RunRequest& request, jit::Options options, std::ostream& out);
 
 }  // namespace ubpf::tools

@@ -60,7 +60,7 @@ constexpr CommandUsage kCommands[] = {
     {"verify", "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"},
     {"asm", "  ubpf asm SOURCE [-o OUT]\n"},
     {"disasm", "  ubpf disasm PROGRAM [--format F] [--helpers ID,...]\n"},
-    {"jit", "  ubpf jit PROGRAM\n"},
+    {"jit", "  ubpf jit PROGRAM [--version-loops]\n"},
     {"plugin", "  ubpf plugin [MEMORY-HEX] [--engine E]\n"},
     {"keygen", "  ubpf keygen -o KEY\n"},
     {"sign",
@@ -469,11 +469,21 @@ int cmd_disasm(std::vector<std::string> args) {
 }
 
 int cmd_jit(std::vector<std::string> args) {
-    if (args.size() != 1) throw UsageError{"jit needs exactly one PROGRAM"};
+    ubpf::jit::Options options;
+    std::string program;
+    for (const std::string& a : args) {
+        if (a == "--version-loops")
+            options.version_loops = true;
+        else if (program.empty())
+            program = a;
+        else
+            throw UsageError{"unexpected argument '" + a + "'"};
+    }
+    if (program.empty()) throw UsageError{"jit needs a PROGRAM"};
     Loaded loaded;
-    if (!load_program(args[0], loaded)) return 1;
+    if (!load_program(program, loaded)) return 1;
     loaded.settings.code = loaded.code;
-    return ubpf::tools::print_jit(loaded.settings, std::cout);
+    return ubpf::tools::print_jit(loaded.settings, options, std::cout);
 }
 
 int cmd_build(std::vector<std::string> args) {

@@ -46,6 +46,11 @@ struct Options {
     /// liveness analysis found dead there are overwritten with a value made from the pc, so
     /// that a wrong analysis gives wrong results instead of lucky right ones. Slower, larger code.
     bool poison_dead_upper_halves = false;
+    /// Loops whose loads step through memory (`for (p = buf; p != end; ++p) ... *p`, or with a
+    /// count) get a second copy without those loads' checks, which runs when one check before
+    /// the loop finds all that the loop can read inside one region; otherwise the loop runs as
+    /// usual. Faster loops for more code (short loops only: see Compiler::kMaxHoistedLength).
+    bool version_loops = false;
 };
 
 /// Where the code of a compiled program is in the buffer.
@@ -387,6 +392,9 @@ private:
     bool wait_short(Cond c, std::size_t pc) noexcept {
         const std::size_t near = c == Cond::al ? 64 : 8;  // instructions, of ~12 bytes on average
         if (!short_branches_ || short_count_ == kMaxShort || pc - pc_ > near) return false;
+        // A loop compiled twice may lie in between (a copy's exits are all far).
+        if (unchecked_ptr_ >= 0 || (next_edge_ < edge_count_ && loop_edges_[next_edge_].head <= pc))
+            return false;
         room();
         short_[short_count_++] =
             ShortWait{static_cast<std::uint32_t>(pos_), static_cast<std::uint16_t>(pc), c};
@@ -702,7 +710,7 @@ private:
         leaf_ = prog_.function_count == 1;
         for (std::size_t f : prog_.functions()) mark(f);
         std::uint32_t stack_regs = 1u << isa::kFramePointer;
-        constexpr unsigned kMaxEdges = 16;
+        constexpr unsigned kMaxEdges = kMaxLoopEdges;
         struct Edge {
             std::uint16_t from, to;
         } back_edges[kMaxEdges];
@@ -825,7 +833,140 @@ private:
                 }
             }
         }
+        // Loops to version (emit_all() asks hoistable() at each head), ordered by head.
+        for (unsigned k = 0; options_.version_loops && k < edges && k < kMaxEdges; ++k) {
+            unsigned at = edge_count_++;
+            for (; at > 0 && loop_edges_[at - 1].head > back_edges[k].to; --at)
+                loop_edges_[at] = loop_edges_[at - 1];
+            loop_edges_[at] = {back_edges[k].to, back_edges[k].from};
+        }
         choose_registers();
+    }
+
+    // ---- loops whose loads are checked once ----------------------------------------------------
+
+    /// A loop whose loads through one pointer register are checked once, before it: the code
+    /// runs a copy of the loop without their checks when the range that all its iterations can
+    /// read lies in one region, and the loop as usual otherwise (emit_all()). Only straight
+    /// loops: entered by falling into the head, every jump inside leaves the loop except the
+    /// back edge, no calls; the pointer and the register of one exit test step by a constant.
+    /// Iteration k (from 0) finds the pointer at p0 + s*k at the head. The exit test either
+    /// counts a register down by 1 to 0 (the loop's last iteration is then k* = n0 - after,
+    /// `after` when the test comes after the count's step) or compares the pointer itself with
+    /// a register the loop leaves alone (k* = (end - p0) / s - after). The range read is then
+    /// [p0 + first, W + last] with W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
+    struct HoistedLoop {
+        std::uint16_t head, back;
+        std::uint8_t ptr;    ///< the pointer register
+        std::uint8_t bound;  ///< the counter, or the end the pointer is compared with
+        bool to_end;         ///< the pointer is compared with `bound` (else bound counts down)
+        bool after;          ///< the exit test reads its register after that register's step
+        bool stack;          ///< the loads check the stack's region inline (kStackAccess)
+        std::uint8_t shift;  ///< the pointer's step is 1 << shift
+        std::int32_t first;  ///< the lowest byte read, from p0
+        std::int32_t last;   ///< the highest byte read, from W
+    };
+    struct LoopEdge {
+        std::uint16_t head, back;
+    };
+    static constexpr unsigned kMaxLoopEdges = 16;
+    /// How many instructions a loop may have to be compiled twice (the copy without checks
+    /// costs code; long loops gain little from it).
+    static constexpr std::size_t kMaxHoistedLength = 20;
+
+    /// Whether the loop from `head` to the back edge at `back` is one HoistedLoop (filled in).
+    bool hoistable(std::size_t head, std::size_t back, HoistedLoop& l) const noexcept {
+        if (head == 0 || head == prog_.entry || back - head >= kMaxHoistedLength) return false;
+        const std::size_t before = second_slot(head - 1) ? head - 2 : head - 1;
+        if (slots_[before].next != head) return false;  // entered by falling into the head
+        // The body: straight (jumps leave it), no calls; where each register's only definition
+        // in it is (def_at, for those in `defined` and not in `twice`).
+        std::uint16_t def_at[11] = {};
+        std::uint32_t defined = 0, twice = 0;
+        for (std::size_t pc = head; pc <= back; pc += isa::slots(row(pc).op)) {
+            const Op op = row(pc).op;
+            if (is_call(op) || op == Op::exit || isa::is_atomic(op)) return false;
+            const std::size_t t = slots_[pc].target;
+            if (pc == back ? t != head : t >= head && t <= back) return false;
+            if (kLoFacts[slots_[pc].id] & kLoDefinesDst) {
+                const unsigned d = code_[pc].dst();
+                twice |= defined & (1u << d);
+                defined |= 1u << d;
+                def_at[d] = static_cast<std::uint16_t>(pc);
+            }
+        }
+        // The step of register r when its only definition in the loop adds a constant (else 0).
+        const auto step = [&](unsigned r) -> std::int64_t {
+            if (r >= 10 || !(defined & (1u << r)) || (twice & (1u << r))) return 0;
+            const std::size_t d = def_at[r];
+            const isa::OpInfo& row_d = row(d);
+            if (row_d.width != 64 || row_d.form != isa::Form::dst_imm) return 0;
+            return row_d.op == Op::add   ? std::int64_t{code_[d].imm}
+                   : row_d.op == Op::sub ? -std::int64_t{code_[d].imm}
+                                         : 0;
+        };
+        // Registers the range check reads whole: their upper halves must be live (else nothing
+        // keeps them).
+        const auto live_hi = [&](unsigned r) { return r < 10 && ((slots_[head].live >> r) & 1) != 0; };
+        // The pointer: the base of the first load through a register stepping by 1 << shift.
+        std::size_t pc = head;
+        for (; pc <= back; pc += isa::slots(row(pc).op)) {
+            const Op op = row(pc).op;
+            if (op != Op::ldx && op != Op::ldxs) continue;
+            const std::int64_t s = step(code_[pc].src());
+            if (s > 0 && s <= 1 << 15 && std::has_single_bit(static_cast<std::uint64_t>(s))) break;
+        }
+        if (pc > back) return false;
+        l.head = static_cast<std::uint16_t>(head);
+        l.back = static_cast<std::uint16_t>(back);
+        l.ptr = static_cast<std::uint8_t>(code_[pc].src());
+        l.shift = static_cast<std::uint8_t>(std::countr_zero(static_cast<std::uint64_t>(step(l.ptr))));
+        if (!live_hi(l.ptr)) return false;
+        // The exit test: `jeq` leaving the loop, or `jne` back to the head as the back edge.
+        std::size_t test = kNoPc;
+        for (pc = head; pc <= back && test == kNoPc; pc += isa::slots(row(pc).op)) {
+            const isa::OpInfo& r = row(pc);
+            const Insn& insn = code_[pc];
+            if (r.width != 64 || !(pc < back ? r.op == Op::jeq : r.op == Op::jne)) continue;
+            if (r.form == isa::Form::cond_imm) {
+                if (insn.imm != 0 || insn.dst() == l.ptr || step(insn.dst()) != -1) continue;
+                l.bound = static_cast<std::uint8_t>(insn.dst());
+                l.to_end = false;
+            } else {
+                const unsigned a = insn.dst(), b = insn.src();
+                if ((a != l.ptr && b != l.ptr) || a == b) continue;
+                l.bound = static_cast<std::uint8_t>(a == l.ptr ? b : a);
+                if (l.bound >= 10 || (defined & (1u << l.bound))) continue;
+                l.to_end = true;
+            }
+            if (live_hi(l.bound)) test = pc;
+        }
+        if (test == kNoPc) return false;
+        l.after = def_at[l.to_end ? l.ptr : l.bound] < test;
+        // The range of every load through the pointer: iteration k reads p0 + s*(k + stepped)
+        // + off, for k up to k* (k* - 1 when the load comes after the test).
+        const std::int32_t s = std::int32_t{1} << l.shift;
+        const std::size_t ptr_at = def_at[l.ptr];
+        bool any = false;
+        for (pc = head; pc <= back; pc += isa::slots(row(pc).op)) {
+            const isa::OpInfo& r = row(pc);
+            if ((r.op != Op::ldx && r.op != Op::ldxs) || code_[pc].src() != l.ptr) continue;
+            const bool stack = (slots_[pc].flags & kStackAccess) != 0;
+            const std::int32_t stepped = ptr_at < pc ? s : 0, off = code_[pc].off;
+            const std::int32_t first = stepped + off;
+            const std::int32_t last =
+                stepped - (pc > test ? s : 0) + off + r.width / 8 - 1 - (l.after ? s : 0);
+            if (any && stack != l.stack) return false;
+            l.first = any ? std::min(l.first, first) : first;
+            l.last = any ? std::max(l.last, last) : last;
+            l.stack = stack;
+            any = true;
+        }
+        // Last (it visits the whole program): nothing else jumps into the loop.
+        for (pc = 0; pc < code_.size(); ++pc)
+            if ((pc < head || pc > back) && slots_[pc].target >= head && slots_[pc].target <= back)
+                return false;
+        return true;
     }
     /// The register halves kept in r4, r5, r8-r11 (and ip): weights from the accesses that
     /// remain, so that ALU32 values cost one ARM register; accesses inside loops count 16.
@@ -1526,6 +1667,21 @@ private:
             put_dp_reg(op, flags, T0, lo, T2);
         }
     }
+    /// lo:hi += off (64 bits) into T0:T1, unless off is 0.
+    void add_offset64(Reg& lo, Reg& hi, std::int32_t off) noexcept {
+        if (off == 0) return;
+        add_offset(lo, off, true);
+        put_dp_imm(off < 0 ? DpOp::sbc : DpOp::adc, false, T1, hi, 0);
+        lo = T0;
+        hi = T1;
+    }
+    /// Flags HS unless address lo:hi is a valid start in the region whose start and count of
+    /// valid starts are in T3 and T4: address - start, upper half 0, below the count.
+    void compare_with_region(Reg lo, Reg hi) noexcept {
+        put_dp_reg(DpOp::sub, false, T2, lo, T3);
+        put_cmp_reg(T2, T4);
+        put_dp_imm(DpOp::sbc, true, T0, hi, 0);
+    }
     Address address(unsigned base, std::int16_t off, unsigned size, AccessKind kind) noexcept {
         using namespace thumb;
         if (base == isa::kFramePointer && in_frame(off, size)) {
@@ -1534,8 +1690,9 @@ private:
             put(subw(T0, fp, static_cast<unsigned>(-off)));
             return {T0, pc, 0};
         }
-        if (pc_ == covered_) {  // checked with the load before (load_partner())
-            covered_ = kNoPc;
+        // Checked with the load before (load_partner()), or before the loop (HoistedLoop).
+        if (pc_ == covered_ || (static_cast<int>(base) == unchecked_ptr_ && kind == AccessKind::load)) {
+            if (pc_ == covered_) covered_ = kNoPc;
             const Reg lo = rd(base, false, T0);
             if (off >= -255 && off + 4 <= 4095) return {lo, pc, off};
             add_offset(lo, off, false);
@@ -1557,18 +1714,10 @@ private:
         }
         Reg lo = T0, hi = T1;
         rd_pair(base, T0, T1, lo, hi);
-        if (off != 0) {
-            add_offset(lo, off, true);
-            put_dp_imm(off < 0 ? DpOp::sbc : DpOp::adc, false, T1, hi, 0);
-            lo = T0;
-            hi = T1;
-        }
-        // offset = address - start must be below the count of valid starts, the upper half 0.
+        add_offset64(lo, hi, off);
         const bool stack = (slots_[pc_].flags & kStackAccess) != 0;
         put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(stack, kind, checked)));  // start, count
-        put_dp_reg(DpOp::sub, false, T2, lo, T3);
-        put_cmp_reg(T2, T4);
-        put_dp_imm(DpOp::sbc, true, T0, hi, 0);
+        compare_with_region(lo, hi);
         const auto aux = static_cast<std::uint8_t>(log2_size(size) | (unsigned{hi} << 2));
         if (partner != kNoPc)
             slow_path(Cond::hs, SiteKind::load_pair, aux, partner, layout);
@@ -2366,14 +2515,93 @@ private:
 
     // ---- driver ---------------------------------------------------------------------------------
 
+    /// Before a HoistedLoop (falling into its head): branches to the loop with checks
+    /// (range_failed_) unless all that its iterations can read through the pointer lies in one
+    /// region; else the copy without those checks follows.
+    void check_range(const HoistedLoop& l) noexcept {
+        range_failed_ = 0;
+        const auto fail = [&](Cond c) { wait(Wait::jump, c, range_failed_); };
+        Reg lo = T0, hi = T1, plo = T2, phi = T3;  // W = p0 + s*k* + s*after, into lo:hi
+        std::int32_t last = l.last;
+        if (l.to_end) {
+            rd_pair(l.bound, T0, T1, lo, hi);  // W = end
+            rd_pair(l.ptr, T2, T3, plo, phi);
+            put_dp_reg(DpOp::sub, true, T4, lo, plo);  // end - p0: below 2^32, a multiple of s
+            put_dp_reg(DpOp::sbc, true, T2, hi, phi);
+            fail(Cond::ne);
+            if (l.shift != 0) {
+                put_tst_imm(T4, (1u << l.shift) - 1);
+                fail(Cond::ne);
+            }
+            if (l.after) {  // the first test must not find p0 == end (k* >= 0)
+                put_cmp_imm(T4, 0);
+                fail(Cond::eq);
+            }
+        } else {
+            Reg clo = T0, chi = T1;
+            rd_pair(l.bound, T0, T1, clo, chi);
+            // T2 = k* = n0 - after, below 2^32 (T3 = 0 when it is).
+            put_dp_imm(DpOp::sub, true, T2, clo, l.after ? 1 : 0);
+            put_dp_imm(DpOp::sbc, true, T3, chi, 0);
+            fail(Cond::ne);
+            if (l.shift != 0) {  // T2:T3 = s*k*
+                put_shift_imm(Shift::lsr, T3, T2, 32u - l.shift);
+                put_shift_imm(Shift::lsl, T2, T2, l.shift);
+            }
+            rd_pair(l.ptr, T0, T1, plo, phi);
+            put_dp_reg(DpOp::add, true, T0, plo, T2);  // p0 + s*k*: W less s*after
+            put_dp_reg(DpOp::adc, false, T1, phi, T3);
+            lo = T0;
+            hi = T1;
+            last += l.after ? std::int32_t{1} << l.shift : 0;
+        }
+        // The highest byte read and the lowest, each a valid start for one byte.
+        add_offset64(lo, hi, last);
+        put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(l.stack, AccessKind::load, 1)));
+        compare_with_region(lo, hi);
+        fail(Cond::hs);
+        rd_pair(l.ptr, T0, T1, lo, hi);
+        add_offset64(lo, hi, l.first);
+        compare_with_region(lo, hi);
+        fail(Cond::hs);
+        unchecked_ptr_ = l.ptr;
+    }
+    /// After the copy of a HoistedLoop without checks: its way out past the back edge, then the
+    /// loop again, with checks, where the range check's failures go.
+    void end_unchecked_copy() noexcept {
+        const HoistedLoop& l = loop_;
+        if (row(l.back).op != Op::ja || folded_pc_ == l.back)
+            wait(Wait::jump, Cond::al, slots_[l.back + 1].at);
+        flush_stubs();
+        for (std::size_t pc = l.head; pc <= l.back; ++pc) {
+            slots_[pc].at = 0;
+            slots_[pc].flags &= static_cast<std::uint8_t>(~kEmitted);
+        }
+        slots_[l.head].at = range_failed_;
+        unchecked_ptr_ = -1;
+        pc_ = l.head;
+        while (next_edge_ < edge_count_ && loop_edges_[next_edge_].head <= l.head) ++next_edge_;
+    }
+
     void emit_all() noexcept {
         shared_routines();
         entry();
         const std::size_t n = code_.size();
         std::size_t f = 0;
-        for (pc_ = 0; pc_ < n && !full_;) {
+        for (pc_ = 0; !full_;) {
+            if (unchecked_ptr_ >= 0 && pc_ > loop_.back) {
+                end_unchecked_copy();
+                continue;
+            }
+            if (pc_ >= n) break;
             const std::size_t pc = pc_;
             const isa::OpInfo& r = row(pc);
+            if (next_edge_ < edge_count_ && loop_edges_[next_edge_].head <= pc) {
+                while (next_edge_ < edge_count_ && loop_edges_[next_edge_].head < pc) ++next_edge_;
+                if (next_edge_ < edge_count_ && loop_edges_[next_edge_].head == pc &&
+                    hoistable(pc, loop_edges_[next_edge_].back, loop_))
+                    check_range(loop_);
+            }
             if (leader(pc)) {
                 // From a block's start to the end of its charge the code is one piece (merge_ja
                 // jumps past a charge): a function's prologue takes at most 70 bytes.
@@ -2425,6 +2653,7 @@ private:
                 slots_[next].at = folded_ja_;
                 slots_[next].flags |= kEmitted;
                 folded_ja_ = kNoFold;
+                folded_pc_ = next;
                 --left;
                 ++next;
             }
@@ -2787,15 +3016,21 @@ private:
     std::uint32_t block_left_ = 0;  // instructions of the charged block not yet emitted
     static constexpr std::uint32_t kNoFold = ~std::uint32_t{0};
     std::uint32_t folded_ja_ = kNoFold;  // the code offset of a ja folded into its jump (exit_block())
+    std::size_t folded_pc_ = kNoPc;      // the last such ja
     std::size_t pc_ = 0;
     std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
     std::int8_t map_[22] = {};
     static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
-    std::int64_t t2_k_ = kNoConst;   // the constant in T2 left by a fused group, if any
-    int dead_lo_ = -1;               // a lower half being written that nothing reads: no store
-    std::size_t covered_ = kNoPc;    // a load already checked with the one before (load_partner())
-    bool leaf_ = false;              // one function, no calls: ip is free for an eBPF half
-    std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
+    std::int64_t t2_k_ = kNoConst;             // the constant in T2 left by a fused group, if any
+    int dead_lo_ = -1;                         // a lower half being written that nothing reads: no store
+    std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())
+    bool leaf_ = false;                        // one function, no calls: ip is free for an eBPF half
+    LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
+    unsigned edge_count_ = 0, next_edge_ = 0;  // next_edge_: the first whose head is still to come
+    HoistedLoop loop_{};                       // the loop being versioned
+    int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
+    std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
+    std::uint32_t incremented_ = 0;            // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
     bool helpers_ = false;                                   // the program calls helpers
     bool local_calls_ = false;  // the program has local calls (else main is inline, frameless)
