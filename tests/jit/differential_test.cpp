@@ -11,6 +11,7 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -135,6 +136,8 @@ private:
             it.insns.push_back(make(id, writable(), static_cast<unsigned>(pick(0, 10)), 0, imm()));
         } else if (kind < 62 && pick(0, 2) == 0) {  // a counter loop near 2^32
             counter_loop(it);
+        } else if (kind < 62 && pick(0, 1) == 0) {  // loads stepping through memory
+            stepping_loop(it);
         } else if (kind < 60) {  // conditional jumps and ja, forward or backward
             Id id;
             do {
@@ -270,6 +273,71 @@ private:
         it.jump = 3;
         it.target = 0;
         it.landing = 2;
+    }
+
+    /// A loop whose loads step through the stack or a region (what Options::version_loops
+    /// versions): the pointer starts near the region's start and steps by 1, 2, 4 or 8; the loop
+    /// either counts down to 0 (testing before or after the count's step) or compares the
+    /// pointer with an end, which its steps may meet or miss. Counts and ends are often too
+    /// large for the region, loads may come before or after the pointer's step and sometimes a
+    /// store through the pointer follows them.
+    void stepping_loop(Item& it) {
+        static constexpr unsigned kBases[] = {1, 3, 10};
+        static constexpr std::int32_t kSizes[] = {64, 32, 512};
+        static constexpr Id kLoads[] = {Id::ldxb,  Id::ldxh,  Id::ldxw, Id::ldxdw,
+                                        Id::ldxsb, Id::ldxsh, Id::ldxsw};
+        const int region = pick(0, 2);
+        unsigned p = writable(), c = writable(), x = writable();  // r0 sums what x loads
+        while (p == 0) p = writable();
+        while (c == p || c == 0) c = writable();
+        while (x == p || x == c || x == 0) x = writable();
+        const std::int32_t step = 1 << pick(0, 3);
+        const std::int32_t start = region == 2 ? -pick(1, 64) * 8 : pick(-2, 8);
+        // Often just about the passes that reach the region's end (the range check's edge).
+        const std::int32_t to_end = ((region == 2 ? 0 : kSizes[region]) - start) / step;
+        const std::int32_t passes = pick(0, 9) == 0   ? pick(0, 1)
+                                    : pick(0, 1) == 0 ? std::max(0, to_end + pick(-2, 1))
+                                                      : pick(1, kSizes[region] / step + 2);
+        const auto add = [&](unsigned r, std::int32_t v) {
+            it.insns.push_back(make(Id::add64_imm, r, 0, 0, v));
+        };
+        it.insns.push_back(make(Id::mov64_reg, p, kBases[region], 0, 0));
+        add(p, start);
+        const int form = pick(0, 2);  // 0: count, step first; 1: count, test first; 2: end
+        if (form == 2) {
+            it.insns.push_back(make(Id::mov64_reg, c, p, 0, 0));
+            add(c, passes * step + (pick(0, 5) == 0 ? pick(1, step) : 0));
+        } else if (pick(0, 7) == 0) {
+            it.insns.push_back(make(Id::lddw, c, 0, 0, passes));
+            it.insns.push_back(Insn::make(0, 0, 0, 0, 1));  // upper half 1: 2^32 passes more
+        } else {
+            it.insns.push_back(make(Id::mov64_imm, c, 0, 0, passes));
+        }
+        it.landing = static_cast<int>(it.insns.size());
+        const bool step_first = pick(0, 3) == 0;
+        if (step_first) add(p, step);
+        for (int k = pick(1, 2); k > 0; --k) {
+            it.insns.push_back(make(kLoads[pick(0, 6)], x, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
+            it.insns.push_back(make(Id::add64_reg, 0, x, 0, 0));
+        }
+        if (pick(0, 4) == 0)
+            it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
+        if (form == 0) {
+            if (!step_first) add(p, step);
+            add(c, -1);
+            it.insns.push_back(make(Id::jeq_imm, c, 0, 1, 0));  // leaves the loop
+            it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+        } else if (form == 1) {
+            it.insns.push_back(make(Id::jeq_imm, c, 0, step_first ? 2 : 3, 0));  // leaves the loop
+            add(c, -1);
+            if (!step_first) add(p, step);
+            it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+        } else {
+            if (!step_first) add(p, step);
+            it.insns.push_back(make(Id::jne_reg, p, c, 0, 0));
+        }
+        it.jump = static_cast<int>(it.insns.size()) - 1;
+        it.target = 0;
     }
 
     /// Appends the items and an exit; jumps get offsets to their target item (clamped inside).

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// jit::Options::version_loops on the emulated Cortex-M4: the copy of a loop without its loads'
+// checks is the one that runs when the range fits (it executes fewer M4 instructions, by at
+// least the checks it leaves out), the loop with checks runs otherwise, and a budget that runs
+// out anywhere in a versioned loop with a store in it stops where the interpreter stops, with
+// the same memory. Results are checked against the interpreter in the same image; the values
+// of the first cases also by hand.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ubpf/host/assembler.hpp>
+#include <ubpf/host/environment.hpp>
+
+#include "jit_image.hpp"
+
+namespace {
+
+std::vector<std::uint8_t> bytes_1_to_64() {
+    std::vector<std::uint8_t> mem(64);
+    for (std::size_t i = 0; i < mem.size(); ++i) mem[i] = static_cast<std::uint8_t>(i + 1);
+    return mem;
+}
+
+struct Runs {
+    ubpf::m4::JitImageRun plain, versioned;
+    ubpf::host::RunReport interpreted;
+};
+
+Runs run_both(ubpf::m4::JitSession& session, const ubpf::host::RunRequest& request) {
+    Runs r;
+    session.set_options({});
+    r.plain = session.run(request);
+    session.set_options({.version_loops = true});
+    r.versioned = session.run(request);
+    session.set_options({});
+    r.interpreted = session.interpret(request);
+    for (const ubpf::m4::JitImageRun* run : {&r.plain, &r.versioned}) {
+        REQUIRE_FALSE(run->fault.has_value());
+        REQUIRE(run->mismatch.empty());
+        REQUIRE(run->report.ok == r.interpreted.ok);
+        REQUIRE(run->report.r0 == r.interpreted.r0);
+        REQUIRE(run->report.error == r.interpreted.error);
+        REQUIRE(run->report.instructions == r.interpreted.instructions);
+        REQUIRE(run->report.mem_after == r.interpreted.mem_after);
+    }
+    return r;
+}
+
+/// A request for `assembled` (which must outlive it: the request points into its code).
+ubpf::host::RunRequest request_for(const ubpf::host::AssemblyResult& assembled) {
+    REQUIRE(assembled.error.empty());
+    ubpf::host::RunRequest request;
+    request.code = assembled.code;
+    request.mem = bytes_1_to_64();
+    request.budget = 1'000'000;
+    return request;
+}
+
+}  // namespace
+
+TEST_CASE("versioned loops: the copy without checks runs when the range fits", "[jit][versioned]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    struct Case {
+        const char* what;
+        const char* source;
+        std::uint64_t r0;        // by hand, from byte i = i + 1
+        std::uint64_t passes;    // loop passes, each leaving out at least one check
+        std::uint64_t per_pass;  // M4 instructions a check takes at least (LDRD, SUB, CMP, SBCS, B<c>)
+    };
+    const Case cases[] = {
+        {"a count down to 0, one byte a pass: 1 + ... + 64",
+         "mov %r0, 0\nmov %r7, %r1\nmov %r8, 64\nl:\nldxb %r4, [%r7+0]\nadd %r0, %r4\nadd %r7, 1\n"
+         "add %r8, -1\njeq %r8, 0, +1\nja l\nexit",
+         2080, 64, 5},
+        {"the pointer compared with an end, two bytes (one check) a pass: (1 - 2) * 32",
+         "mov %r0, 0\nmov %r7, %r1\nmov %r8, %r1\nadd %r8, 64\nl:\nldxb %r4, [%r7+0]\nldxb %r5, [%r7+1]\n"
+         "add %r0, %r4\nsub %r0, %r5\nadd %r7, 2\njne %r7, %r8, l\nexit",
+         static_cast<std::uint64_t>(-32), 32, 5},
+        {"words, the count tested before its step: 16 passes, the words' low bytes 1 + 5 + ... + 61",
+         "mov %r0, 0\nmov %r7, %r1\nmov %r8, 15\nl:\nldxw %r4, [%r7+0]\nand %r4, 0xff\nadd %r0, %r4\n"
+         "jeq %r8, 0, +3\nadd %r8, -1\nadd %r7, 4\nja l\nexit",
+         496, 16, 5},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what);
+        const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(c.source);
+        const Runs r = run_both(session, request_for(assembled));
+        REQUIRE(r.interpreted.ok);
+        CHECK(r.interpreted.r0 == c.r0);
+        // Less the range check before the loop (about 15 instructions).
+        CHECK(r.plain.run_instructions + 30 >= r.versioned.run_instructions + c.passes * c.per_pass);
+    }
+}
+
+TEST_CASE("versioned loops: the loop with checks runs when the range does not fit", "[jit][versioned]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    // 65 passes from mem + 0 with an exit of its own at the byte 60: the range check (which
+    // takes all 65 passes) fails, and the loop with checks leaves at mem + 59 (1 + ... + 59).
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(
+        "mov %r0, 0\nmov %r7, %r1\nmov %r8, 65\nl:\nldxb %r4, [%r7+0]\njeq %r4, 60, +5\nadd %r0, %r4\n"
+        "add %r7, 1\nadd %r8, -1\njeq %r8, 0, +1\nja l\nexit");
+    const Runs r = run_both(session, request_for(assembled));
+    REQUIRE(r.interpreted.ok);
+    CHECK(r.interpreted.r0 == 1770);
+    // The checked loop's instructions plus those of the range check (about 20).
+    CHECK(r.versioned.run_instructions >= r.plain.run_instructions);
+    CHECK(r.versioned.run_instructions <= r.plain.run_instructions + 30);
+}
+
+TEST_CASE("versioned loops: a budget running out anywhere in them stops as the interpreter does",
+          "[jit][versioned][budget]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    // Copies mem[0..8) to mem[32..40) plus one, a byte a pass, through two stepping pointers
+    // (the loads' range is checked before the loop, the stores are checked each): 4 before the
+    // loop, 8 a pass but 7 in the last, then 2: 69 instructions; every smaller budget stops
+    // before the end, most of them inside the loop, between stores.
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(
+        "mov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r8, 8\nl:\nldxb %r4, [%r7+0]\nadd %r4, 1\n"
+        "stxb [%r9+0], %r4\nadd %r7, 1\nadd %r9, 1\nadd %r8, -1\njeq %r8, 0, +1\nja l\n"
+        "mov %r0, 0\nexit");
+    ubpf::host::RunRequest request = request_for(assembled);
+    const Runs full = run_both(session, request);
+    REQUIRE(full.interpreted.ok);
+    REQUIRE(full.interpreted.instructions == 4 + 8 * 8 - 1 + 2);
+    for (std::size_t i = 0; i < 8; ++i) CHECK(full.interpreted.mem_after[32 + i] == i + 2);
+    CHECK(full.versioned.run_instructions < full.plain.run_instructions);  // the copy ran
+    for (std::uint64_t budget = 0; budget < full.interpreted.instructions; ++budget) {
+        INFO("budget " << budget);
+        request.budget = budget;
+        const Runs r = run_both(session, request);
+        CHECK_FALSE(r.interpreted.ok);
+        CHECK(r.interpreted.error.code == ubpf::ErrorCode::budget_exhausted);
+    }
+}
