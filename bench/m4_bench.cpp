@@ -76,6 +76,9 @@ struct Row {
     std::uint64_t jit = 0;          ///< M4 instructions of the JIT code's run (runtime calls included)
     std::uint64_t jit_compile = 0;  ///< M4 instructions of the JIT compiling the program on the M4
     std::size_t jit_bytes = 0;      ///< bytes of Thumb-2 code
+    /// The same three with jit::Options::version_loops.
+    std::uint64_t versioned = 0, versioned_compile = 0;
+    std::size_t versioned_bytes = 0;
 };
 
 std::vector<Insn> load_bin(const std::string& name) {
@@ -121,13 +124,19 @@ Row measure(const bench::WorkloadInfo& w, std::size_t size) {
     row.program = code.size();
 
     JitSession session(kImageDir + "/m4_jit.elf");
-    const JitImageRun jit = session.run(request);
-    if (jit.fault || !jit.mismatch.empty() || !jit.report.ok || jit.report.r0 != expected ||
-        jit.report.mem_after != reference || jit.report.instructions != row.ebpf)
-        throw std::runtime_error(row.name + ": JIT result differs from host C");
-    row.jit = jit.run_instructions;
-    row.jit_compile = jit.compile_instructions;
-    row.jit_bytes = jit.code.size();
+    const auto run_jit = [&](jit::Options options, std::uint64_t& executed, std::uint64_t& compile,
+                             std::size_t& bytes) {
+        session.set_options(options);
+        const JitImageRun jit = session.run(request);
+        if (jit.fault || !jit.mismatch.empty() || !jit.report.ok || jit.report.r0 != expected ||
+            jit.report.mem_after != reference || jit.report.instructions != row.ebpf)
+            throw std::runtime_error(row.name + ": JIT result differs from host C");
+        executed = jit.run_instructions;
+        compile = jit.compile_instructions;
+        bytes = jit.code.size();
+    };
+    run_jit({}, row.jit, row.jit_compile, row.jit_bytes);
+    run_jit({.version_loops = true}, row.versioned, row.versioned_compile, row.versioned_bytes);
     return row;
 }
 
@@ -450,9 +459,10 @@ int run(int argc, char** argv) {
             rows.push_back(measure(w, size));
             const Row& r = rows.back();
             std::printf("%-15s %5zu B  native %9" PRIu64 "  interpreter %10" PRIu64 "  JIT %9" PRIu64
-                        " (%.2fx native)  eBPF %8" PRIu64 "  %.2f M4/eBPF\n",
+                        " (%.2fx native, %.2fx versioned)  eBPF %8" PRIu64 "  %.2f M4/eBPF\n",
                         r.name.c_str(), r.size, r.native, r.interpreted, r.jit,
-                        static_cast<double>(r.jit) / static_cast<double>(r.native), r.ebpf,
+                        static_cast<double>(r.jit) / static_cast<double>(r.native),
+                        static_cast<double>(r.versioned) / static_cast<double>(r.native), r.ebpf,
                         static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf));
         }
     }
@@ -475,34 +485,44 @@ int run(int argc, char** argv) {
       << "Interpreter: the same C compiled with `clang -O2 -target bpf -mcpu=v3`, run by the VM built\n"
       << "with `arm-none-eabi-g++ -O2` (threaded dispatch), counting `Interpreter::run` only.\n"
       << "JIT: the same eBPF compiled by the JIT running on the M4 (`-O2` image), counting the\n"
-      << "code's run (with its runtime calls), not the compilation.\n"
+      << "code's run (with its runtime calls), not the compilation. Versioned: the JIT with\n"
+      << "`jit::Options::version_loops` (short loops whose loads step through memory get a copy\n"
+      << "without those loads' checks).\n"
       << "Every result is checked against the C compiled for the host.\n\n"
       << "| workload | input bytes | eBPF insns executed | native M4 insns | interpreter M4 insns "
-         "| interpreter / native | M4 insns per eBPF insn | JIT M4 insns | JIT / native |\n"
-      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+         "| interpreter / native | M4 insns per eBPF insn | JIT M4 insns | JIT / native | versioned / native "
+         "|\n"
+      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const Row& r : rows) {
         t << "| " << r.name << " | " << r.size << " | " << r.ebpf << " | " << r.native << " | "
           << r.interpreted << " | "
           << fmt("%.1f", static_cast<double>(r.interpreted) / static_cast<double>(r.native)) << " | "
           << fmt("%.2f", static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf)) << " | " << r.jit
-          << " | " << fmt("%.2f", static_cast<double>(r.jit) / static_cast<double>(r.native)) << " |\n";
+          << " | " << fmt("%.2f", static_cast<double>(r.jit) / static_cast<double>(r.native)) << " | "
+          << fmt("%.2f", static_cast<double>(r.versioned) / static_cast<double>(r.native)) << " |\n";
     }
     t << "\nJIT compile cost on the M4 (M4 instructions per eBPF instruction of the program) and code\n"
       << "size (bytes of Thumb-2 per eBPF instruction):\n\n| workload | eBPF insns | compile M4 insns "
-         "| per eBPF insn | code bytes | per eBPF insn |\n|---|---:|---:|---:|---:|---:|\n";
-    double bytes_ratio = 0;
+         "| per eBPF insn | code bytes | per eBPF insn | versioned: per eBPF insn | code bytes | per eBPF "
+         "insn |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    double bytes_ratio = 0, versioned_ratio = 0;
     int programs = 0;
     for (const Row& r : rows)
         if (r.size == bench::find_workload(r.name)->sizes.front()) {
             const auto n = static_cast<double>(r.program);
             t << "| " << r.name << " | " << r.program << " | " << r.jit_compile << " | "
               << fmt("%.0f", static_cast<double>(r.jit_compile) / n) << " | " << r.jit_bytes << " | "
-              << fmt("%.1f", static_cast<double>(r.jit_bytes) / n) << " |\n";
+              << fmt("%.1f", static_cast<double>(r.jit_bytes) / n) << " | "
+              << fmt("%.0f", static_cast<double>(r.versioned_compile) / n) << " | " << r.versioned_bytes
+              << " | " << fmt("%.1f", static_cast<double>(r.versioned_bytes) / n) << " |\n";
             bytes_ratio += static_cast<double>(r.jit_bytes) / n;
+            versioned_ratio += static_cast<double>(r.versioned_bytes) / n;
             ++programs;
         }
     t << "\nAverage code size: " << fmt("%.1f", programs != 0 ? bytes_ratio / programs : 0.0)
-      << " bytes per eBPF instruction. JIT ROM (verifier + compiler + runtime, image minus the empty\n"
+      << " bytes per eBPF instruction (versioned: "
+      << fmt("%.1f", programs != 0 ? versioned_ratio / programs : 0.0)
+      << "). JIT ROM (verifier + compiler + runtime, image minus the empty\n"
       << "one): " << jit_rom("Os") << " B at -Os, " << jit_rom("O2") << " B at -O2.\n";
     t << "\nVerification cost (M4 instructions per eBPF instruction of the program, -O2):";
     for (const Row& r : rows)

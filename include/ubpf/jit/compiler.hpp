@@ -833,8 +833,10 @@ private:
                 }
             }
         }
-        // Loops to version (emit_all() asks hoistable() at each head), ordered by head.
+        // Loops to version, ordered by head (emit_all() has hoistable() fill loop_ in again at
+        // each head: one HoistedLoop at a time on the stack).
         for (unsigned k = 0; options_.version_loops && k < edges && k < kMaxEdges; ++k) {
+            if (!hoistable(back_edges[k].to, back_edges[k].from, loop_)) continue;
             unsigned at = edge_count_++;
             for (; at > 0 && loop_edges_[at - 1].head > back_edges[k].to; --at)
                 loop_edges_[at] = loop_edges_[at - 1];
@@ -2588,20 +2590,28 @@ private:
         entry();
         const std::size_t n = code_.size();
         std::size_t f = 0;
-        for (pc_ = 0; !full_;) {
-            if (unchecked_ptr_ >= 0 && pc_ > loop_.back) {
-                end_unchecked_copy();
-                continue;
+        pc_ = 0;
+        // Where the loop must look up: the end, a versioned loop's head, or the end of its copy.
+        const auto next_stop = [&] { return next_edge_ < edge_count_ ? loop_edges_[next_edge_].head : n; };
+        for (std::size_t stop = next_stop(); !full_;) {
+            if (pc_ >= stop) {
+                if (unchecked_ptr_ >= 0) {
+                    end_unchecked_copy();  // the loop again, with checks
+                    stop = next_stop();
+                    continue;
+                }
+                if (pc_ >= n) break;
+                if (pc_ == loop_edges_[next_edge_].head && hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
+                    check_range(loop_);
+                    stop = loop_.back + 1u;
+                } else {  // (never: heads are leaders, never folded into other instructions)
+                    ++next_edge_;
+                    stop = next_stop();
+                    continue;
+                }
             }
-            if (pc_ >= n) break;
             const std::size_t pc = pc_;
             const isa::OpInfo& r = row(pc);
-            if (next_edge_ < edge_count_ && loop_edges_[next_edge_].head <= pc) {
-                while (next_edge_ < edge_count_ && loop_edges_[next_edge_].head < pc) ++next_edge_;
-                if (next_edge_ < edge_count_ && loop_edges_[next_edge_].head == pc &&
-                    hoistable(pc, loop_edges_[next_edge_].back, loop_))
-                    check_range(loop_);
-            }
             if (leader(pc)) {
                 // From a block's start to the end of its charge the code is one piece (merge_ja
                 // jumps past a charge): a function's prologue takes at most 70 bytes.
