@@ -2522,7 +2522,18 @@ private:
     /// region; else the copy without those checks follows.
     void check_range(const HoistedLoop& l) noexcept {
         range_failed_ = 0;
-        const auto fail = [&](Cond c) { wait(Wait::jump, c, range_failed_); };
+        short_fails_ = 0;
+        // 16-bit B<c> when they may reach (past the copy: end_unchecked_copy()).
+        const auto fail = [&](Cond c) {
+            if (!short_branches_ || short_fails_ == kMaxShortFails) {
+                wait(Wait::jump, c, range_failed_);
+                return;
+            }
+            room();
+            short_fail_[short_fails_++] = ShortWait{static_cast<std::uint32_t>(pos_), l.head, c};
+            put_raw(thumb::b_cond_t1(c, 0));
+            flags_live_ = false;
+        };
         Reg lo = T0, hi = T1, plo = T2, phi = T3;  // W = p0 + s*k* + s*after, into lo:hi
         std::int32_t last = l.last;
         if (l.to_end) {
@@ -2572,9 +2583,22 @@ private:
     /// loop again, with checks, where the range check's failures go.
     void end_unchecked_copy() noexcept {
         const HoistedLoop& l = loop_;
-        if (row(l.back).op != Op::ja || folded_pc_ == l.back)
-            wait(Wait::jump, Cond::al, slots_[l.back + 1].at);
+        if (row(l.back).op != Op::ja || folded_pc_ == l.back) {
+            // A 16-bit B when short branches are tried: the loop with checks comes in between,
+            // short enough for its 2 KB reach (compile() tries again with 32-bit ones if not).
+            if (short_branches_ && short_count_ < kMaxShort) {
+                room();
+                short_[short_count_++] = ShortWait{static_cast<std::uint32_t>(pos_),
+                                                   static_cast<std::uint16_t>(l.back + 1), Cond::al};
+                put_raw(thumb::b_t2(0));
+                slots_[l.back + 1].at |= kShortWaits;
+            } else {
+                wait(Wait::jump, Cond::al, slots_[l.back + 1].at);
+            }
+        }
         flush_stubs();
+        for (unsigned k = 0; k < short_fails_; ++k)
+            if (!land(short_fail_[k].at, short_fail_[k].cond)) short_missed_ = true;
         for (std::size_t pc = l.head; pc <= l.back; ++pc) {
             slots_[pc].at = 0;
             slots_[pc].flags &= static_cast<std::uint8_t>(~kEmitted);
@@ -2601,7 +2625,8 @@ private:
                     continue;
                 }
                 if (pc_ >= n) break;
-                if (pc_ == loop_edges_[next_edge_].head && hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
+                if (pc_ == loop_edges_[next_edge_].head &&
+                    hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
                     check_range(loop_);
                     stop = loop_.back + 1u;
                 } else {  // (never: heads are leaders, never folded into other instructions)
@@ -3040,7 +3065,10 @@ private:
     HoistedLoop loop_{};                       // the loop being versioned
     int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
     std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
-    std::uint32_t incremented_ = 0;            // registers with a 64-bit ADD of 1 (ZeroRule::inc)
+    static constexpr unsigned kMaxShortFails = 6;
+    ShortWait short_fail_[kMaxShortFails];  // the same as 16-bit branches (short_fails_ of them)
+    unsigned short_fails_ = 0;
+    std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
     bool helpers_ = false;                                   // the program calls helpers
     bool local_calls_ = false;  // the program has local calls (else main is inline, frameless)
