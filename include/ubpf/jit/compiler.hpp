@@ -136,6 +136,9 @@ private:
     // In `live` above the upper-half bits: see known_zero_upper_halves().
     static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14, kSrcHiZero = 1u << 13,
                                    kDstHiZero = 1u << 12;
+    // In `live` while a versioned loop's copy is compiled (the bit holds bounds during the
+    // analysis): a step of its pointer or count, done in the lower half (check_range()).
+    static constexpr std::uint16_t kLoopStep = 1u << 10;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
     static constexpr std::uint8_t kLeader = 1, kEmitted = 2;
     // On a memory access: its base register probably points into the stack (check that inline).
@@ -859,14 +862,17 @@ private:
     /// [p0 + first, W + last] with W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
     struct HoistedLoop {
         std::uint16_t head, back;
-        std::uint8_t ptr;    ///< the pointer register
-        std::uint8_t bound;  ///< the counter, or the end the pointer is compared with
-        bool to_end;         ///< the pointer is compared with `bound` (else bound counts down)
-        bool after;          ///< the exit test reads its register after that register's step
-        bool stack;          ///< the loads check the stack's region inline (kStackAccess)
-        std::uint8_t shift;  ///< the pointer's step is 1 << shift
-        std::int32_t first;  ///< the lowest byte read, from p0
-        std::int32_t last;   ///< the highest byte read, from W
+        std::uint16_t test;        ///< the exit test
+        std::uint16_t ptr_step;    ///< the pointer's step
+        std::uint16_t bound_step;  ///< the count's step (kNoPc: compared with an end)
+        std::uint8_t ptr;          ///< the pointer register
+        std::uint8_t bound;        ///< the counter, or the end the pointer is compared with
+        bool to_end;               ///< the pointer is compared with `bound` (else bound counts down)
+        bool after;                ///< the exit test reads its register after that register's step
+        bool stack;                ///< the loads check the stack's region inline (kStackAccess)
+        std::uint8_t shift;        ///< the pointer's step is 1 << shift
+        std::int32_t first;        ///< the lowest byte read, from p0
+        std::int32_t last;         ///< the highest byte read, from W
     };
     struct LoopEdge {
         std::uint16_t head, back;
@@ -945,6 +951,9 @@ private:
         }
         if (test == kNoPc) return false;
         l.after = def_at[l.to_end ? l.ptr : l.bound] < test;
+        l.test = static_cast<std::uint16_t>(test);
+        l.ptr_step = def_at[l.ptr];
+        l.bound_step = l.to_end ? kNoPc : def_at[l.bound];
         // The range of every load through the pointer: iteration k reads p0 + s*(k + stepped)
         // + off, for k up to k* (k* - 1 when the load comes after the test).
         const std::int32_t s = std::int32_t{1} << l.shift;
@@ -2239,6 +2248,12 @@ private:
         if (r.form != isa::Form::dst_imm) return false;
         const Op op = r.op;
         if (!add_sub_logic(op)) return false;
+        if (slots_[pc_].live & kLoopStep) {  // a versioned loop's step (its upper half stays 0)
+            const std::int32_t v = op == Op::add ? insn.imm : -insn.imm;
+            alu32_imm(v < 0 ? DpOp::sub : DpOp::add, insn.dst(), rd(from, false, T0),
+                      static_cast<std::uint32_t>(v < 0 ? -v : v));
+            return true;
+        }
         if (op == Op::add && r.width == 64 && (slots_[pc_].live & kKeepsHi)) {  // ZeroRule::inc: x + 1 < 2^32
             alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), 1);
             return true;
@@ -2534,14 +2549,19 @@ private:
             put_raw(thumb::b_cond_t1(c, 0));
             flags_live_ = false;
         };
+        // The copy steps the pointer and the count in their lower halves (kLoopStep) and tests
+        // them there (kNarrowJump): p0, n0 and all the pointer's values in the copy are below 2^32.
         Reg lo = T0, hi = T1, plo = T2, phi = T3;  // W = p0 + s*k* + s*after, into lo:hi
         std::int32_t last = l.last;
         if (l.to_end) {
-            rd_pair(l.bound, T0, T1, lo, hi);  // W = end
+            rd_pair(l.bound, T0, T1, lo, hi);  // W = end, the pointer's last value
             rd_pair(l.ptr, T2, T3, plo, phi);
-            put_dp_reg(DpOp::sub, true, T4, lo, plo);  // end - p0: below 2^32, a multiple of s
-            put_dp_reg(DpOp::sbc, true, T2, hi, phi);
+            put_cmp_imm(phi, 0);
             fail(Cond::ne);
+            put_cmp_imm(hi, 0);
+            fail(Cond::ne);
+            put_dp_reg(DpOp::sub, true, T4, lo, plo);  // end - p0: not below 0, a multiple of s
+            fail(Cond::lo);
             if (l.shift != 0) {
                 put_tst_imm(T4, (1u << l.shift) - 1);
                 fail(Cond::ne);
@@ -2553,17 +2573,28 @@ private:
         } else {
             Reg clo = T0, chi = T1;
             rd_pair(l.bound, T0, T1, clo, chi);
-            // T2 = k* = n0 - after, below 2^32 (T3 = 0 when it is).
-            put_dp_imm(DpOp::sub, true, T2, clo, l.after ? 1 : 0);
-            put_dp_imm(DpOp::sbc, true, T3, chi, 0);
+            put_cmp_imm(chi, 0);
             fail(Cond::ne);
-            if (l.shift != 0) {  // T2:T3 = s*k*
+            put_dp_imm(DpOp::sub, true, T2, clo, l.after ? 1 : 0);  // T2 = k* = n0 - after
+            if (l.after) fail(Cond::lo);                            // (n0 = 0: 2^64 passes)
+            if (l.shift != 0) {                                     // T2:T3 = s*k*
                 put_shift_imm(Shift::lsr, T3, T2, 32u - l.shift);
                 put_shift_imm(Shift::lsl, T2, T2, l.shift);
             }
             rd_pair(l.ptr, T0, T1, plo, phi);
             put_dp_reg(DpOp::add, true, T0, plo, T2);  // p0 + s*k*: W less s*after
-            put_dp_reg(DpOp::adc, false, T1, phi, T3);
+            if (l.shift != 0)
+                put_dp_reg(DpOp::adc, false, T1, phi, T3);
+            else
+                put_dp_imm(DpOp::adc, false, T1, phi, 0);
+            // The pointer's last value: that, plus s when it steps before the test.
+            if (l.ptr_step < l.test) {
+                put_dp_imm(DpOp::add, true, T2, T0, 1u << l.shift);
+                put_dp_imm(DpOp::adc, true, T3, T1, 0);
+            } else {
+                put_cmp_imm(T1, 0);
+            }
+            fail(Cond::ne);
             lo = T0;
             hi = T1;
             last += l.after ? std::int32_t{1} << l.shift : 0;
@@ -2578,6 +2609,10 @@ private:
         compare_with_region(lo, hi);
         fail(Cond::hs);
         unchecked_ptr_ = l.ptr;
+        test_live_ = slots_[l.test].live;
+        slots_[l.test].live |= kNarrowJump;
+        slots_[l.ptr_step].live |= kLoopStep;
+        if (l.bound_step != kNoPc) slots_[l.bound_step].live |= kLoopStep;
     }
     /// After the copy of a HoistedLoop without checks: its way out past the back edge, then the
     /// loop again, with checks, where the range check's failures go.
@@ -2597,6 +2632,9 @@ private:
             }
         }
         flush_stubs();
+        slots_[l.test].live = test_live_;
+        slots_[l.ptr_step].live &= static_cast<std::uint16_t>(~kLoopStep);
+        if (l.bound_step != kNoPc) slots_[l.bound_step].live &= static_cast<std::uint16_t>(~kLoopStep);
         for (unsigned k = 0; k < short_fails_; ++k)
             if (!land(short_fail_[k].at, short_fail_[k].cond)) short_missed_ = true;
         for (std::size_t pc = l.head; pc <= l.back; ++pc) {
@@ -3065,6 +3103,7 @@ private:
     HoistedLoop loop_{};                       // the loop being versioned
     int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
     std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
+    std::uint16_t test_live_ = 0;              // the exit test's `live` outside the copy
     static constexpr unsigned kMaxShortFails = 6;
     ShortWait short_fail_[kMaxShortFails];  // the same as 16-bit branches (short_fails_ of them)
     unsigned short_fails_ = 0;
