@@ -45,6 +45,15 @@ expect("unknown engine" 2 "unknown engine" ${UBPF} run ${SOURCE_DIR}/examples/fl
 expect("run --engine m4-jit" 0 "result: 1575 (0x627)\ninstructions: 88\nm4-instructions: "
   ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine m4-jit)
 expect("m4-jit compile cost" 0 "m4-compile-instructions: " ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine m4-jit)
+# A counted loop over mem ("abcdefgh", summed: 97 + ... + 104 = 804), versioned: the range check
+# before it, then its copy, whose load has no check (one LDRB through the pointer's register).
+# 2 instructions, 6 a pass but 5 in the last, the exit: 50.
+file(WRITE ${WORK_DIR}/sum.s "mov %r0, 0\nmov %r8, 8\nl:\nldxb %r4, [%r1+0]\nadd %r0, %r4\nadd %r1, 1\n"
+  "add %r8, -1\njeq %r8, 0, +1\nja l\nexit\n")
+expect("run --engine m4-jit-versioned" 0 "result: 804 (0x324)\ninstructions: 50\n"
+  ${UBPF} run ${WORK_DIR}/sum.s --mem ${WORK_DIR}/in.bin --engine m4-jit-versioned)
+expect("jit --version-loops" 0 "ldrb.w sl, [r8]\n" ${UBPF} jit ${WORK_DIR}/sum.s --version-loops)
+expect("jit, an unknown option" 2 "unexpected argument '--fast'" ${UBPF} jit ${WORK_DIR}/sum.s --fast)
 
 # Help exits 0 with the command's usage, wherever --help or -h stands; usage errors exit 2.
 expect("--help" 0 "ubpf stop --device coap://HOST:PORT --slot S" ${UBPF} --help)
