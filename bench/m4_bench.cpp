@@ -153,8 +153,9 @@ bool is_library_symbol(const std::string& name) {
 }
 
 /// ROM (text + rodata) of verifier + JIT compiler + runtime: the JIT probe minus the empty image.
-std::uint32_t jit_rom(const std::string& opt) {
-    const auto jit = elf_section_sizes(kImageDir + "/footprint_jit_" + opt + ".elf");
+/// ROM of footprint_jit_{variant}{opt}.elf minus footprint_empty_{opt}.elf.
+std::uint32_t jit_rom(const std::string& opt, const std::string& variant = "") {
+    const auto jit = elf_section_sizes(kImageDir + "/footprint_jit_" + variant + opt + ".elf");
     const auto empty = elf_section_sizes(kImageDir + "/footprint_empty_" + opt + ".elf");
     const auto rom = [](const std::map<std::string, std::uint32_t>& s) {
         std::uint32_t sum = 0;
@@ -523,7 +524,8 @@ int run(int argc, char** argv) {
       << " bytes per eBPF instruction (versioned: "
       << fmt("%.1f", programs != 0 ? versioned_ratio / programs : 0.0)
       << "). JIT ROM (verifier + compiler + runtime, image minus the empty\n"
-      << "one): " << jit_rom("Os") << " B at -Os, " << jit_rom("O2") << " B at -O2.\n";
+      << "one): " << jit_rom("Os") << " B at -Os, " << jit_rom("O2") << " B at -O2; without loop versioning\n"
+      << "(`Config::jit_loop_versioning = false`) " << jit_rom("Os", "lean_") << " B at -Os.\n";
     t << "\nVerification cost (M4 instructions per eBPF instruction of the program, -O2):";
     for (const Row& r : rows)
         if (r.size == bench::find_workload(r.name)->sizes.front())

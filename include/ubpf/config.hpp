@@ -49,6 +49,9 @@ struct Config {
     /// Dispatch::compact; the default does not follow -Os, so that every translation unit of a
     /// firmware sees the same Config whatever its optimisation flags.
     Dispatch dispatch = UBPF_HAS_COMPUTED_GOTO ? Dispatch::threaded : Dispatch::switch_loop;
+    /// The JIT can version loops (jit::Options::version_loops, chosen per compilation); false
+    /// leaves that code out of the JIT (about 3 KB of -Os ROM: docs/benchmarks.md).
+    bool jit_loop_versioning = true;
 
     /// Bytes of stack a run needs: one frame per possible call depth.
     [[nodiscard]] constexpr std::size_t stack_size() const noexcept {

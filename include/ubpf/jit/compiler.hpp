@@ -50,6 +50,7 @@ struct Options {
     /// count) get a second copy without those loads' checks, which runs when one check before
     /// the loop finds all that the loop can read inside one region; otherwise the loop runs as
     /// usual. Faster loops for more code (short loops only: see Compiler::kMaxHoistedLength).
+    /// Ignored where Config::jit_loop_versioning leaves the feature out of the JIT.
     bool version_loops = false;
 };
 
@@ -838,12 +839,14 @@ private:
         }
         // Loops to version, ordered by head (emit_all() has hoistable() fill loop_ in again at
         // each head: one HoistedLoop at a time on the stack).
-        for (unsigned k = 0; options_.version_loops && k < edges && k < kMaxEdges; ++k) {
-            if (!hoistable(back_edges[k].to, back_edges[k].from, loop_)) continue;
-            unsigned at = edge_count_++;
-            for (; at > 0 && loop_edges_[at - 1].head > back_edges[k].to; --at)
-                loop_edges_[at] = loop_edges_[at - 1];
-            loop_edges_[at] = {back_edges[k].to, back_edges[k].from};
+        if constexpr (C.jit_loop_versioning) {
+            for (unsigned k = 0; options_.version_loops && k < edges && k < kMaxEdges; ++k) {
+                if (!hoistable(back_edges[k].to, back_edges[k].from, loop_)) continue;
+                unsigned at = edge_count_++;
+                for (; at > 0 && loop_edges_[at - 1].head > back_edges[k].to; --at)
+                    loop_edges_[at] = loop_edges_[at - 1];
+                loop_edges_[at] = {back_edges[k].to, back_edges[k].from};
+            }
         }
         choose_registers();
     }
@@ -2657,21 +2660,25 @@ private:
         const auto next_stop = [&] { return next_edge_ < edge_count_ ? loop_edges_[next_edge_].head : n; };
         for (std::size_t stop = next_stop(); !full_;) {
             if (pc_ >= stop) {
-                if (unchecked_ptr_ >= 0) {
-                    end_unchecked_copy();  // the loop again, with checks
-                    stop = next_stop();
-                    continue;
+                if constexpr (C.jit_loop_versioning) {
+                    if (unchecked_ptr_ >= 0) {
+                        end_unchecked_copy();  // the loop again, with checks
+                        stop = next_stop();
+                        continue;
+                    }
+                    if (pc_ < n) {
+                        if (pc_ == loop_edges_[next_edge_].head &&
+                            hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
+                            check_range(loop_);
+                            stop = loop_.back + 1u;
+                        } else {  // (never: heads are leaders, never folded into other instructions)
+                            ++next_edge_;
+                            stop = next_stop();
+                            continue;
+                        }
+                    }
                 }
                 if (pc_ >= n) break;
-                if (pc_ == loop_edges_[next_edge_].head &&
-                    hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
-                    check_range(loop_);
-                    stop = loop_.back + 1u;
-                } else {  // (never: heads are leaders, never folded into other instructions)
-                    ++next_edge_;
-                    stop = next_stop();
-                    continue;
-                }
             }
             const std::size_t pc = pc_;
             const isa::OpInfo& r = row(pc);
