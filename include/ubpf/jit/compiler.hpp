@@ -3111,8 +3111,8 @@ private:
     int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
     std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
     std::uint16_t test_live_ = 0;              // the exit test's `live` outside the copy
-    static constexpr unsigned kMaxShortFails = 6;
-    ShortWait short_fail_[kMaxShortFails];  // the same as 16-bit branches (short_fails_ of them)
+    static constexpr unsigned kMaxShortFails = 8;  // (a range check has at most 7)
+    ShortWait short_fail_[kMaxShortFails];         // the same as 16-bit branches (short_fails_ of them)
     unsigned short_fails_ = 0;
     std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
