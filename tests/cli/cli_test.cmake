@@ -41,6 +41,8 @@ expect("bad budget" 2 "--budget needs a non-negative whole number, not '1x'"
   ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --budget 1x)
 expect("negative budget" 2 "not '-1'" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --budget -1)
 expect("unknown engine" 2 "unknown engine" ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine warp)
+expect("unknown JIT engine" 2 "unknown engine 'm4-jit-fast'"
+  ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine m4-jit-fast)
 # The JIT engine gives the same result and says what compiling cost on the M4.
 expect("run --engine m4-jit" 0 "result: 1575 (0x627)\ninstructions: 88\nm4-instructions: "
   ${UBPF} run ${SOURCE_DIR}/examples/fletcher16.data --engine m4-jit)

@@ -27,11 +27,15 @@ std::string engine_names() {
 
 namespace {
 
+bool is_jit(std::string_view engine) {
+    return engine == "m4-jit" || engine == "m4-jit-poison" || engine == "m4-jit-versioned";
+}
+
 const char* image_path(std::string_view engine) {
-    return engine == "m4-interp"          ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
-           : engine == "m4-interp-Os"     ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
-           : engine.starts_with("m4-jit") ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
-                                          : nullptr;
+    return engine == "m4-interp"      ? UBPF_M4_IMAGE_DIR "/m4_vm_O2.elf"
+           : engine == "m4-interp-Os" ? UBPF_M4_IMAGE_DIR "/m4_vm_Os.elf"
+           : is_jit(engine)           ? UBPF_M4_IMAGE_DIR "/m4_jit.elf"
+                                      : nullptr;
 }
 
 }  // namespace
@@ -47,7 +51,7 @@ EngineSession::EngineSession(std::string_view engine) : state_(std::make_unique<
     if (engine == "host") return;
     const char* image = image_path(engine);
     if (image == nullptr) throw std::invalid_argument("no engine '" + std::string{engine} + "'");
-    if (engine.starts_with("m4-jit")) {
+    if (is_jit(engine)) {
         state_->jit.emplace(image);
         // m4-jit-poison: JIT code that overwrites the upper halves its liveness analysis calls
         // dead. m4-jit-versioned: short loops get a copy without the checks of their loads.
