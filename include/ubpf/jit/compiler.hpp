@@ -141,6 +141,12 @@ private:
     // analysis): a step of its pointer or count, done in the lower half (check_range()).
     static constexpr std::uint16_t kLoopStep = 1u << 10;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
+    /// A 16-bit forward branch placed before its target (short_placeholder()).
+    struct ShortWait {
+        std::uint32_t at;
+        std::uint16_t target;
+        Cond cond;
+    };
     static constexpr std::uint8_t kLeader = 1, kEmitted = 2;
     // On a memory access: its base register probably points into the stack (check that inline).
     static constexpr std::uint8_t kStackAccess = 128;
@@ -399,13 +405,17 @@ private:
         // A loop compiled twice may lie in between (a copy's exits are all far).
         if (unchecked_ptr_ >= 0 || (next_edge_ < edge_count_ && loop_edges_[next_edge_].head <= pc))
             return false;
-        room();
-        short_[short_count_++] =
-            ShortWait{static_cast<std::uint32_t>(pos_), static_cast<std::uint16_t>(pc), c};
-        put_raw(c == Cond::al ? thumb::b_t2(0) : thumb::b_cond_t1(c, 0));
-        flags_live_ = false;
+        short_[short_count_++] = short_placeholder(c, pc);
         slots_[pc].at |= kShortWaits;
         return true;
+    }
+    /// A 16-bit B<c> (B) to the instruction at pc, its offset to be filled in by land().
+    [[gnu::always_inline]] ShortWait short_placeholder(Cond c, std::size_t pc) noexcept {
+        room();
+        const ShortWait w{static_cast<std::uint32_t>(pos_), static_cast<std::uint16_t>(pc), c};
+        put_raw(c == Cond::al ? thumb::b_t2(0) : thumb::b_cond_t1(c, 0));
+        flags_live_ = false;
+        return w;
     }
     void land_short(std::size_t pc) noexcept {
         for (unsigned k = 0; k < short_count_;) {
@@ -2547,10 +2557,7 @@ private:
                 wait(Wait::jump, c, range_failed_);
                 return;
             }
-            room();
-            short_fail_[short_fails_++] = ShortWait{static_cast<std::uint32_t>(pos_), l.head, c};
-            put_raw(thumb::b_cond_t1(c, 0));
-            flags_live_ = false;
+            short_fail_[short_fails_++] = short_placeholder(c, l.head);
         };
         // The copy steps the pointer and the count in their lower halves (kLoopStep) and tests
         // them there (kNarrowJump): p0, n0 and all the pointer's values in the copy are below 2^32.
@@ -2625,10 +2632,7 @@ private:
             // A 16-bit B when short branches are tried: the loop with checks comes in between,
             // short enough for its 2 KB reach (compile() tries again with 32-bit ones if not).
             if (short_branches_ && short_count_ < kMaxShort) {
-                room();
-                short_[short_count_++] = ShortWait{static_cast<std::uint32_t>(pos_),
-                                                   static_cast<std::uint16_t>(l.back + 1), Cond::al};
-                put_raw(thumb::b_t2(0));
+                short_[short_count_++] = short_placeholder(Cond::al, l.back + 1u);
                 slots_[l.back + 1].at |= kShortWaits;
             } else {
                 wait(Wait::jump, Cond::al, slots_[l.back + 1].at);
@@ -2647,7 +2651,7 @@ private:
         slots_[l.head].at = range_failed_;
         unchecked_ptr_ = -1;
         pc_ = l.head;
-        while (next_edge_ < edge_count_ && loop_edges_[next_edge_].head <= l.head) ++next_edge_;
+        ++next_edge_;  // (no other loop versioned has this head: it would jump into this one)
     }
 
     void emit_all() noexcept {
@@ -3084,11 +3088,6 @@ private:
     unsigned stored_count_ = 0;
     unsigned it_left_ = 0;  // instructions of the current IT block still to come
     // 16-bit forward branches waiting for their target (see wait_short()).
-    struct ShortWait {
-        std::uint32_t at;
-        std::uint16_t target;
-        Cond cond;
-    };
     static constexpr unsigned kMaxShort = 16;
     ShortWait short_[kMaxShort];  // the first short_count_ are in use
     unsigned short_count_ = 0;
