@@ -303,7 +303,7 @@ private:
         };
         it.insns.push_back(make(Id::mov64_reg, p, kBases[region], 0, 0));
         add(p, start);
-        const int form = pick(0, 2);  // 0: count, step first; 1: count, test first; 2: end
+        const int form = pick(0, 2);  // 0: count stepped, then tested; 1: tested, then stepped; 2: end
         if (form == 2) {
             it.insns.push_back(make(Id::mov64_reg, c, p, 0, 0));
             add(c, passes * step + (pick(0, 5) == 0 ? pick(1, step) : 0));
