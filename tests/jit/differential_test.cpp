@@ -137,7 +137,10 @@ private:
         } else if (kind < 62 && pick(0, 2) == 0) {  // a counter loop near 2^32
             counter_loop(it);
         } else if (kind < 62 && pick(0, 1) == 0) {  // loads stepping through memory
-            stepping_loop(it);
+            if (pick(0, 1) == 0)
+                stepping_loop(it);
+            else
+                index_loop(it);
         } else if (kind < 60) {  // conditional jumps and ja, forward or backward
             Id id;
             do {
@@ -335,6 +338,98 @@ private:
         } else {
             if (!step_first) add(p, step);
             it.insns.push_back(make(Id::jne_reg, p, c, 0, 0));
+        }
+        it.jump = static_cast<int>(it.insns.size()) - 1;
+        it.target = 0;
+    }
+
+    /// A loop reading `base[i]` as LLVM compiles it (the index form Options::version_loops
+    /// versions): `p = base; p += i` (or `p = i; p += base`) before the loads, i stepping by 1,
+    /// 2, 4 or 8 from near 0 and compared with a bound, a register or a constant: as the back
+    /// edge (`jlt`, `jne`, `jslt`, or `jgt`/`jsgt` the other way round) or leaving at the top
+    /// (`jge`, `jeq`, `jsge`, `jle`). The bound is often just about where the loads reach the
+    /// region's end, sometimes not a multiple of the step away; the base (a region pointer plus an
+    /// offset) and the index sometimes have upper halves that only cancel in the sum. The
+    /// index may step before the sum, the last load may go into p, a store through p may follow.
+    void index_loop(Item& it) {
+        static constexpr unsigned kBases[] = {1, 3, 10};
+        static constexpr std::int32_t kSizes[] = {64, 32, 512};
+        static constexpr Id kLoads[] = {Id::ldxb,  Id::ldxh,  Id::ldxw, Id::ldxdw,
+                                        Id::ldxsb, Id::ldxsh, Id::ldxsw};
+        unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
+        std::shuffle(std::begin(regs), std::end(regs), rng_);
+        const unsigned p = regs[0], i = regs[1], n = regs[2], x = regs[3], b = regs[4];
+        const int region = pick(0, 2);
+        const std::int32_t step = 1 << pick(0, 3);
+        const std::int32_t base_off = region == 2 ? -pick(1, 64) * 8 : pick(-4, 8);
+        const std::int32_t i0 = pick(0, 8);
+        const bool wrapped = pick(0, 7) == 0;  // base's upper half all ones, i's 1: they cancel
+        // base = region + base_off
+        if (wrapped) {
+            it.insns.push_back(make(Id::lddw, b, 0, 0, 0));
+            it.insns.push_back(Insn::make(0, 0, 0, 0, -1));  // -2^32
+            it.insns.push_back(make(Id::add64_reg, b, kBases[region], 0, 0));
+        } else {
+            it.insns.push_back(make(Id::mov64_reg, b, kBases[region], 0, 0));
+        }
+        it.insns.push_back(make(Id::add64_imm, b, 0, 0, base_off));
+        const std::int32_t hi = wrapped || pick(0, 11) == 0 ? 1 : 0;  // i's and the bound's upper half
+        const auto set = [&](unsigned r, std::int32_t v) {
+            if (hi == 0) {
+                it.insns.push_back(make(Id::mov64_imm, r, 0, 0, v));
+                return;
+            }
+            it.insns.push_back(make(Id::lddw, r, 0, 0, v));
+            it.insns.push_back(Insn::make(0, 0, 0, 0, hi));
+        };
+        set(i, i0);
+        // Often just about the passes that reach the region's end (the range check's edge).
+        const std::int32_t to_end = ((region == 2 ? 0 : kSizes[region]) - base_off - i0) / step;
+        const std::int32_t passes = pick(0, 9) == 0   ? pick(0, 1)
+                                    : pick(0, 1) == 0 ? std::max(0, to_end + pick(-2, 1))
+                                                      : pick(1, kSizes[region] / step + 2);
+        const std::int32_t bound = i0 + passes * step + (pick(0, 5) == 0 ? pick(1, step) : 0);
+        const bool constant = hi == 0 && pick(0, 2) == 0;
+        if (!constant) set(n, bound);
+        it.landing = static_cast<int>(it.insns.size());
+        const bool at_top = pick(0, 2) == 0;
+        const bool swap = !constant && pick(0, 3) == 0;
+        // The compare: the op for `i op bound` (swapped: `bound op i`).
+        const auto compare = [&](Op op) {
+            Id id;
+            const auto form = constant ? ubpf::isa::Form::cond_imm : ubpf::isa::Form::cond_src;
+            do {
+                id = static_cast<Id>(pick(0, static_cast<int>(ubpf::isa::kOpCount) - 1));
+            } while (ubpf::isa::info(id).op != op || ubpf::isa::info(id).form != form ||
+                     ubpf::isa::info(id).width != 64);
+            it.insns.push_back(make(id, swap ? n : i, swap ? i : n, 0, bound));
+        };
+        std::size_t exit_at = 0;
+        if (at_top) {
+            static constexpr Op kLeave[] = {Op::jge, Op::jeq, Op::jsge}, kLeaveSwapped[] = {Op::jle, Op::jeq, Op::jsle};
+            exit_at = it.insns.size();
+            compare(swap ? kLeaveSwapped[pick(0, 2)] : kLeave[pick(0, 2)]);
+        }
+        const bool step_first = pick(0, 3) == 0;
+        if (step_first) it.insns.push_back(make(Id::add64_imm, i, 0, 0, step));
+        const bool index_first = pick(0, 1) == 0;
+        it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
+        it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
+        const bool reload = pick(0, 3) == 0;
+        for (int k = pick(1, 2); k > 0; --k) {
+            const unsigned into = reload && k == 1 ? p : x;
+            it.insns.push_back(make(kLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
+            it.insns.push_back(make(Id::add64_reg, 0, into, 0, 0));
+        }
+        if (!reload && pick(0, 4) == 0)
+            it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
+        if (!step_first) it.insns.push_back(make(Id::add64_imm, i, 0, 0, step));
+        if (at_top) {
+            it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+            it.insns[exit_at].off = static_cast<std::int16_t>(it.insns.size() - exit_at - 1);
+        } else {
+            static constexpr Op kStay[] = {Op::jlt, Op::jne, Op::jslt}, kStaySwapped[] = {Op::jgt, Op::jne, Op::jsgt};
+            compare(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
         }
         it.jump = static_cast<int>(it.insns.size()) - 1;
         it.target = 0;

@@ -160,8 +160,14 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
     // The same program through the host JIT (the cross-compiler) must give the same bytes.
     const HostJit host =
         is_image ? compile_image_on_host(request, c.relocated, options_) : compile_on_host(request, options_);
-    if (out.compiled && (host.code != out.code || host.entry != out.entry))
-        out.mismatch = "host JIT and Cortex-M4 JIT emitted different code";
+    if (out.compiled && (host.code != out.code || host.entry != out.entry)) {
+        std::size_t at = 0;
+        while (at < host.code.size() && at < out.code.size() && host.code[at] == out.code[at]) ++at;
+        out.mismatch = "host JIT and Cortex-M4 JIT emitted different code (" + std::to_string(host.code.size()) +
+                       " and " + std::to_string(out.code.size()) + " bytes, entries " +
+                       std::to_string(host.entry) + " and " + std::to_string(out.entry) +
+                       ", first difference at byte " + std::to_string(at) + ")";
+    }
     if (!out.compiled && !out.fault && host.error.code == ErrorCode::none)
         out.mismatch = "the host JIT compiled a program the Cortex-M4 JIT rejected";
     return out;

@@ -867,26 +867,39 @@ private:
     /// runs a copy of the loop without their checks when the range that all its iterations can
     /// read lies in one region, and the loop as usual otherwise (emit_all()). Only straight
     /// loops: entered by falling into the head, every jump inside leaves the loop except the
-    /// back edge, no calls; the pointer and the register of one exit test step by a constant.
-    /// Iteration k (from 0) finds the pointer at p0 + s*k at the head. The exit test either
-    /// counts a register down by 1 to 0 (the loop's last iteration is then k* = n0 - after,
-    /// `after` when the test comes after the count's step) or compares the pointer itself with
-    /// a register the loop leaves alone (k* = (end - p0) / s - after). The range read is then
+    /// back edge, no calls. Two forms: the pointer steps by a constant (pointer form), or it is
+    /// computed in each pass as `ptr = base; ptr += index` from a base the loop leaves alone
+    /// and an index stepping by a constant (index form: what LLVM makes of `a[i]`). Iteration k
+    /// (from 0) finds the pointer, or base + index, at p0 + s*k at the head. The exit test
+    /// either counts a register down by 1 to 0 (pointer form; the last iteration is then
+    /// k* = n0 - after, `after` when the test comes after the count's step) or compares the
+    /// stepping register with a bound the loop leaves alone (k* = (end - p0) / s - after, where
+    /// end is the bound, or base + bound in the index form). The range read is then
     /// [p0 + first, W + last] with W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
     struct HoistedLoop {
         std::uint16_t head, back;
         std::uint16_t test;        ///< the exit test
-        std::uint16_t ptr_step;    ///< the pointer's step
+        std::uint16_t step;        ///< the step of `index`
         std::uint16_t bound_step;  ///< the count's step (kNoPc: compared with an end)
-        std::uint8_t ptr;          ///< the pointer register
-        std::uint8_t bound;        ///< the counter, or the end the pointer is compared with
-        bool to_end;               ///< the pointer is compared with `bound` (else bound counts down)
+        std::uint16_t sum;         ///< index form: `ptr += index` (kNoPc: pointer form)
+        std::uint16_t set_ptr;     ///< index form: `ptr = base`
+        std::uint16_t reload;      ///< index form: a load through ptr into ptr (kNoPc: none)
+        std::uint8_t ptr;          ///< the register the loads go through
+        std::uint8_t index;        ///< the register that steps: ptr, or the index
+        std::uint8_t base;         ///< index form: the base register, or kConstant (base_k)
+        std::uint8_t bound;        ///< the counter or the end, or kConstant (bound_k)
+        std::uint8_t hi_zero;      ///< index form: upper halves known to be 0 (kIndexHi, ...)
+        bool to_end;               ///< the stepping register is compared with `bound`
         bool after;                ///< the exit test reads its register after that register's step
         bool stack;                ///< the loads check the stack's region inline (kStackAccess)
-        std::uint8_t shift;        ///< the pointer's step is 1 << shift
+        bool ptr_hi_dead;          ///< index form: nothing reads ptr's upper half in the copy
+        std::uint8_t shift;        ///< the step is 1 << shift
         std::int32_t first;        ///< the lowest byte read, from p0
         std::int32_t last;         ///< the highest byte read, from W
+        std::uint32_t base_k, bound_k;
     };
+    static constexpr std::uint8_t kConstant = 0xff;
+    static constexpr std::uint8_t kIndexHi = 1, kBoundHi = 2, kBaseHi = 4;
     struct LoopEdge {
         std::uint16_t head, back;
     };
@@ -895,11 +908,19 @@ private:
     /// costs code; long loops gain little from it).
     static constexpr std::size_t kMaxHoistedLength = 20;
 
+    /// Whether a conditional jump `a op b` (b: the bound, or with `swapped` the other way round)
+    /// ends a loop when `a` reaches the bound: one that leaves the loop, or the back edge.
+    [[nodiscard]] static constexpr bool ends_at_bound(Op op, bool leaves, bool swapped) noexcept {
+        if (op == Op::jeq || op == Op::jne) return op == (leaves ? Op::jeq : Op::jne);
+        if (leaves) return swapped ? op == Op::jle || op == Op::jsle : op == Op::jge || op == Op::jsge;
+        return swapped ? op == Op::jgt || op == Op::jsgt : op == Op::jlt || op == Op::jslt;
+    }
+
     /// Whether the loop from `head` to the back edge at `back` is one HoistedLoop (filled in).
     bool hoistable(std::size_t head, std::size_t back, HoistedLoop& l) const noexcept {
-        if (head == 0 || head == prog_.entry || back - head >= kMaxHoistedLength) return false;
-        const std::size_t before = second_slot(head - 1) ? head - 2 : head - 1;
-        if (slots_[before].next != head) return false;  // entered by falling into the head
+        if (head == prog_.entry || back - head >= kMaxHoistedLength) return false;
+        for (std::size_t f : prog_.functions())  // (the range check comes before a prologue)
+            if (f == head) return false;
         // The body: straight (jumps leave it), no calls; where each register's only definition
         // in it is (def_at, for those in `defined` and not in `twice`).
         std::uint16_t def_at[11] = {};
@@ -916,7 +937,8 @@ private:
                 def_at[d] = static_cast<std::uint16_t>(pc);
             }
         }
-        // The step of register r when its only definition in the loop adds a constant (else 0).
+        // The step of register r when its only definition in the loop adds a power of two
+        // (1..2^15) (else 0).
         const auto step = [&](unsigned r) -> std::int64_t {
             if (r >= 10 || !(defined & (1u << r)) || (twice & (1u << r))) return 0;
             const std::size_t d = def_at[r];
@@ -926,57 +948,137 @@ private:
                    : row_d.op == Op::sub ? -std::int64_t{code_[d].imm}
                                          : 0;
         };
+        const auto stepping = [&](unsigned r) {
+            const std::int64_t s = step(r);
+            return s > 0 && s <= 1 << 15 && std::has_single_bit(static_cast<std::uint64_t>(s));
+        };
+        const auto invariant = [&](unsigned r) { return r == isa::kFramePointer || !(defined & (1u << r)); };
         // Registers the range check reads whole: their upper halves must be live (else nothing
-        // keeps them).
+        // keeps them) unless known to be 0.
         const auto live_hi = [&](unsigned r) { return r < 10 && ((slots_[head].live >> r) & 1) != 0; };
-        // The pointer: the base of the first load through a register stepping by 1 << shift.
+        l.sum = kNoPc;
+        l.hi_zero = 0;
+        l.ptr_hi_dead = false;
+        // Index form: the last two definitions of ptr before the load are `ptr = base` (or an
+        // lddw of a constant below 2^32) and `ptr += index`; ptr holds the pointer from there
+        // to its next definition (`reload`; the load itself when it loads into ptr).
+        const auto defines = [&](std::size_t q, unsigned r) {
+            return (kLoFacts[slots_[q].id] & kLoDefinesDst) && code_[q].dst() == r;
+        };
+        const auto index_form = [&](unsigned p, std::size_t load) {
+            l.hi_zero = 0;
+            l.reload = kNoPc;
+            if (p >= 10 || !(twice & (1u << p))) return false;
+            std::size_t d[2] = {kNoPc, kNoPc};
+            for (std::size_t q = head; q < load; q += isa::slots(row(q).op))
+                if (defines(q, p)) d[0] = std::exchange(d[1], q);
+            if (d[0] == kNoPc) return false;
+            for (std::size_t q = load; q <= back && l.reload == kNoPc; q += isa::slots(row(q).op))
+                if (defines(q, p)) l.reload = static_cast<std::uint16_t>(q);
+            const isa::OpInfo &r1 = row(d[0]), &r2 = row(d[1]);
+            if (r2.op != Op::add || r2.width != 64 || r2.form != isa::Form::dst_src) return false;
+            const unsigned y = code_[d[1]].src();
+            unsigned index = y;
+            if (r1.op == Op::lddw) {
+                if (code_[d[0] + 1].imm != 0) return false;  // an address has upper half 0
+                l.base = kConstant;
+                l.base_k = static_cast<std::uint32_t>(code_[d[0]].imm);
+                l.hi_zero |= kBaseHi;
+            } else if (r1.op == Op::mov && r1.width == 64 && r1.form == isa::Form::dst_src) {
+                unsigned base = code_[d[0]].src();
+                if (!stepping(y) || !invariant(base)) std::swap(index, base);
+                if (!invariant(base)) return false;
+                l.base = static_cast<std::uint8_t>(base);
+                // (kSrcHiZero, kKeepsHi: the analysis found base's upper half 0 at the mov.)
+                if (base == isa::kFramePointer || (slots_[d[0]].live & (kSrcHiZero | kKeepsHi)))
+                    l.hi_zero |= kBaseHi;
+                else if (!live_hi(base))
+                    return false;
+            } else {
+                return false;
+            }
+            if (!stepping(index) || index == p) return false;
+            l.ptr = static_cast<std::uint8_t>(p);
+            l.index = static_cast<std::uint8_t>(index);
+            l.set_ptr = static_cast<std::uint16_t>(d[0]);
+            l.sum = static_cast<std::uint16_t>(d[1]);
+            return true;
+        };
+        // The pointer: the base of the first load through a register stepping by 1 << shift,
+        // or through a pointer of the index form.
         std::size_t pc = head;
         for (; pc <= back; pc += isa::slots(row(pc).op)) {
             const Op op = row(pc).op;
             if (op != Op::ldx && op != Op::ldxs) continue;
-            const std::int64_t s = step(code_[pc].src());
-            if (s > 0 && s <= 1 << 15 && std::has_single_bit(static_cast<std::uint64_t>(s))) break;
+            const unsigned p = code_[pc].src();
+            if (stepping(p)) {
+                l.ptr = l.index = static_cast<std::uint8_t>(p);
+                break;
+            }
+            if (index_form(p, pc)) break;
         }
         if (pc > back) return false;
+        const bool indexed = l.sum != kNoPc;
         l.head = static_cast<std::uint16_t>(head);
         l.back = static_cast<std::uint16_t>(back);
-        l.ptr = static_cast<std::uint8_t>(code_[pc].src());
-        l.shift = static_cast<std::uint8_t>(std::countr_zero(static_cast<std::uint64_t>(step(l.ptr))));
-        if (!live_hi(l.ptr)) return false;
-        // The exit test: `jeq` leaving the loop, or `jne` back to the head as the back edge.
+        l.shift = static_cast<std::uint8_t>(std::countr_zero(static_cast<std::uint64_t>(step(l.index))));
+        if (!indexed && !live_hi(l.ptr)) return false;
+        // The exit test: a jump leaving the loop when the stepping register reaches its bound,
+        // or the back edge taken until it does; or (pointer form) `jeq n, 0` leaving / `jne n,
+        // 0` as the back edge with n counting down.
         std::size_t test = kNoPc;
         for (pc = head; pc <= back && test == kNoPc; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
             const Insn& insn = code_[pc];
-            if (r.width != 64 || !(pc < back ? r.op == Op::jeq : r.op == Op::jne)) continue;
+            const bool leaves = pc < back;
+            if (r.width != 64 || !isa::is_conditional_jump(r.op)) continue;
+            const unsigned a = insn.dst(), b = insn.src();
             if (r.form == isa::Form::cond_imm) {
-                if (insn.imm != 0 || insn.dst() == l.ptr || step(insn.dst()) != -1) continue;
-                l.bound = static_cast<std::uint8_t>(insn.dst());
-                l.to_end = false;
+                if (!indexed && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) && a != l.ptr &&
+                    step(a) == -1) {
+                    l.bound = static_cast<std::uint8_t>(a);
+                    l.to_end = false;
+                } else if (indexed && a == l.index && insn.imm >= 0 && ends_at_bound(r.op, leaves, false)) {
+                    l.bound = kConstant;
+                    l.bound_k = static_cast<std::uint32_t>(insn.imm);
+                    l.to_end = true;
+                } else {
+                    continue;
+                }
             } else {
-                const unsigned a = insn.dst(), b = insn.src();
-                if ((a != l.ptr && b != l.ptr) || a == b) continue;
-                l.bound = static_cast<std::uint8_t>(a == l.ptr ? b : a);
-                if (l.bound >= 10 || (defined & (1u << l.bound))) continue;
+                const bool swapped = b == l.index;
+                if (a == b || (a != l.index && !swapped) || !ends_at_bound(r.op, leaves, swapped)) continue;
+                l.bound = static_cast<std::uint8_t>(swapped ? a : b);
+                if (l.bound >= 10 || !invariant(l.bound)) continue;
                 l.to_end = true;
             }
-            if (live_hi(l.bound)) test = pc;
+            if (indexed && (slots_[pc].live & kNarrowJump)) {
+                // Index and bound below 2^32 at the test, so at the head too (the bound does not
+                // change in the loop; the index's step keeps its upper half 0 only from below
+                // 2^32 - 1).
+                l.hi_zero |= kIndexHi | kBoundHi;
+            } else if (!live_hi(l.index) || (l.bound != kConstant && !live_hi(l.bound))) {
+                continue;
+            }
+            test = pc;
         }
         if (test == kNoPc) return false;
-        l.after = def_at[l.to_end ? l.ptr : l.bound] < test;
+        if (l.bound == kConstant) l.hi_zero |= kBoundHi;
+        l.after = def_at[l.to_end ? l.index : l.bound] < test;
         l.test = static_cast<std::uint16_t>(test);
-        l.ptr_step = def_at[l.ptr];
+        l.step = def_at[l.index];
         l.bound_step = l.to_end ? kNoPc : def_at[l.bound];
         // The range of every load through the pointer: iteration k reads p0 + s*(k + stepped)
-        // + off, for k up to k* (k* - 1 when the load comes after the test).
+        // + off, for k up to k* (k* - 1 when the load comes after the test). The index form's
+        // pointer is computed at the sum; its loads come after that.
         const std::int32_t s = std::int32_t{1} << l.shift;
-        const std::size_t ptr_at = def_at[l.ptr];
         bool any = false;
         for (pc = head; pc <= back; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
             if ((r.op != Op::ldx && r.op != Op::ldxs) || code_[pc].src() != l.ptr) continue;
+            if (indexed && (pc < l.sum || pc > l.reload)) return false;
             const bool stack = (slots_[pc].flags & kStackAccess) != 0;
-            const std::int32_t stepped = ptr_at < pc ? s : 0, off = code_[pc].off;
+            const std::int32_t stepped = l.step < (indexed ? l.sum : pc) ? s : 0, off = code_[pc].off;
             const std::int32_t first = stepped + off;
             const std::int32_t last =
                 stepped - (pc > test ? s : 0) + off + r.width / 8 - 1 - (l.after ? s : 0);
@@ -986,10 +1088,35 @@ private:
             l.stack = stack;
             any = true;
         }
-        // Last (it visits the whole program): nothing else jumps into the loop.
-        for (pc = 0; pc < code_.size(); ++pc)
-            if ((pc < head || pc > back) && slots_[pc].target >= head && slots_[pc].target <= back)
-                return false;
+        if (indexed) l.ptr_hi_dead = ptr_hi_unread(l);
+        // Last (it visits the whole program): nothing jumps into the loop but jumps from before
+        // it to its head (they come to the range check: emit_all()).
+        for (pc = 0; pc < code_.size(); ++pc) {
+            const std::size_t t = slots_[pc].target;
+            if (t >= head && t <= back && (pc < head ? t != head : pc > back)) return false;
+        }
+        return true;
+    }
+    /// Index form: the instructions of the loop where ptr holds the pointer, after `ptr =
+    /// base` up to its next definition (without one: the whole loop). The copy without checks
+    /// computes its lower half only there (its upper half is 0, and no check reads it).
+    [[nodiscard]] bool in_ptr_window(const HoistedLoop& l, std::size_t pc) const noexcept {
+        return l.reload == kNoPc || (pc > l.set_ptr && pc <= l.reload);
+    }
+    /// Index form: whether the copy may leave ptr's upper half as it is in the window (else it
+    /// sets it to 0 at the sum): nothing there reads ptr but the sum and the loads through it,
+    /// and it is dead where the loop is left from there.
+    [[nodiscard]] bool ptr_hi_unread(const HoistedLoop& l) const noexcept {
+        const unsigned p = l.ptr;
+        for (std::size_t pc = l.head; pc <= l.back; pc += isa::slots(row(pc).op)) {
+            if (!in_ptr_window(l, pc)) continue;
+            const unsigned f = kLoFacts[slots_[pc].id];
+            const Op op = row(pc).op;
+            if ((f & kLoReadsSrc) && code_[pc].src() == p && op != Op::ldx && op != Op::ldxs) return false;
+            if ((f & kLoReadsDst) && code_[pc].dst() == p && pc != l.sum) return false;
+            const std::size_t out = pc < l.back ? slots_[pc].target : slots_[pc].next;
+            if (out != kNoPc && ((slots_[out].live >> p) & 1)) return false;
+        }
         return true;
     }
     /// The register halves kept in r4, r5, r8-r11 (and ip): weights from the accesses that
@@ -1990,6 +2117,11 @@ private:
             default:
                 break;
         }
+        if (slots_[pc_].live & kLoopStep) {  // a versioned loop's `ptr += index`: below 2^32
+            const Reg a = rd(dst, false, T0);  // (one statement each: the order code is emitted in)
+            alu32(op, dst, a, rd(insn.src(), false, T2));
+            return;
+        }
         Reg blo = T2, bhi = T3;
         operand_b(pc_, insn, r, blo, bhi);
         if (!wide) {
@@ -2563,13 +2695,32 @@ private:
         // them there (kNarrowJump): p0, n0 and all the pointer's values in the copy are below 2^32.
         Reg lo = T0, hi = T1, plo = T2, phi = T3;  // W = p0 + s*k* + s*after, into lo:hi
         std::int32_t last = l.last;
-        if (l.to_end) {
+        const bool indexed = l.sum != kNoPc;
+        if (indexed) {
+            // Base, index and bound below 2^32 (known, or tested here); p0 = base + index and
+            // end = base + bound without a carry out of the lower half.
+            const std::pair<unsigned, std::uint8_t> halves[] = {
+                {l.index, kIndexHi}, {l.bound, kBoundHi}, {l.base, kBaseHi}};
+            for (const auto& [r, known] : halves) {
+                if (l.hi_zero & known) continue;
+                put_cmp_imm(rd(r, true, T0), 0);
+                fail(Cond::ne);
+            }
+            base_plus(l, rd(l.index, false, T2), T2, T3);
+            fail(Cond::hs);
+            if (l.bound == kConstant) load_imm(T0, l.bound_k);
+            base_plus(l, l.bound == kConstant ? T0 : rd(l.bound, false, T0), T0, T3);
+            fail(Cond::hs);
+            load_imm(T1, 0);
+        } else if (l.to_end) {
             rd_pair(l.bound, T0, T1, lo, hi);  // W = end, the pointer's last value
             rd_pair(l.ptr, T2, T3, plo, phi);
             put_cmp_imm(phi, 0);
             fail(Cond::ne);
             put_cmp_imm(hi, 0);
             fail(Cond::ne);
+        }
+        if (l.to_end) {
             put_dp_reg(DpOp::sub, true, T4, lo, plo);  // end - p0: not below 0, a multiple of s
             fail(Cond::lo);
             if (l.shift != 0) {
@@ -2577,7 +2728,7 @@ private:
                 fail(Cond::ne);
             }
             if (l.after) {  // the first test must not find p0 == end (k* >= 0)
-                put_cmp_imm(T4, 0);
+                if (l.shift != 0) put_cmp_imm(T4, 0);  // (else the flags of the SUBS tell)
                 fail(Cond::eq);
             }
         } else {
@@ -2598,7 +2749,7 @@ private:
             else
                 put_dp_imm(DpOp::adc, false, T1, phi, 0);
             // The pointer's last value: that, plus s when it steps before the test.
-            if (l.ptr_step < l.test) {
+            if (l.step < l.test) {
                 put_dp_imm(DpOp::add, true, T2, T0, 1u << l.shift);
                 put_dp_imm(DpOp::adc, true, T3, T1, 0);
             } else {
@@ -2614,15 +2765,41 @@ private:
         put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(l.stack, AccessKind::load, 1)));
         compare_with_region(lo, hi);
         fail(Cond::hs);
-        rd_pair(l.ptr, T0, T1, lo, hi);
+        if (indexed) {
+            base_plus(l, rd(l.index, false, T0), T0, T2);  // (T3, T4: the region)
+            load_imm(T1, 0);
+            lo = T0;
+            hi = T1;
+        } else {
+            rd_pair(l.ptr, T0, T1, lo, hi);
+        }
         add_offset64(lo, hi, l.first);
         compare_with_region(lo, hi);
         fail(Cond::hs);
         unchecked_ptr_ = l.ptr;
         test_live_ = slots_[l.test].live;
         slots_[l.test].live |= kNarrowJump;
-        slots_[l.ptr_step].live |= kLoopStep;
+        slots_[l.step].live |= kLoopStep;
         if (l.bound_step != kNoPc) slots_[l.bound_step].live |= kLoopStep;
+        if (indexed) slots_[l.sum].live |= kLoopStep;
+        // The copy's own liveness: nothing in it reads the index form's ptr's upper half.
+        hidden_hi_ = 0;
+        if (l.ptr_hi_dead)
+            for (std::size_t pc = l.head; pc <= l.back; ++pc)
+                if (in_ptr_window(l, pc) && (slots_[pc].live & bit(l.ptr))) {
+                    slots_[pc].live &= static_cast<std::uint16_t>(~bit(l.ptr));
+                    hidden_hi_ |= 1u << (pc - l.head);
+                }
+    }
+    /// out = the index form's base + v, lower halves, carry set when it passes 2^32 (tmp: for
+    /// the base).
+    void base_plus(const HoistedLoop& l, Reg v, Reg out, Reg tmp) noexcept {
+        Reg b = tmp;
+        if (l.base == kConstant)
+            load_imm(tmp, l.base_k);
+        else
+            b = rd(l.base, false, tmp);
+        put_dp_reg(DpOp::add, true, out, v, b);
     }
     /// After the copy of a HoistedLoop without checks: its way out past the back edge, then the
     /// loop again, with checks, where the range check's failures go.
@@ -2640,8 +2817,11 @@ private:
         }
         flush_stubs();
         slots_[l.test].live = test_live_;
-        slots_[l.ptr_step].live &= static_cast<std::uint16_t>(~kLoopStep);
+        slots_[l.step].live &= static_cast<std::uint16_t>(~kLoopStep);
         if (l.bound_step != kNoPc) slots_[l.bound_step].live &= static_cast<std::uint16_t>(~kLoopStep);
+        if (l.sum != kNoPc) slots_[l.sum].live &= static_cast<std::uint16_t>(~kLoopStep);
+        for (std::uint32_t m = hidden_hi_; m != 0; m &= m - 1)
+            slots_[l.head + static_cast<unsigned>(std::countr_zero(m))].live |= static_cast<std::uint16_t>(bit(l.ptr));
         for (unsigned k = 0; k < short_fails_; ++k)
             if (!land(short_fail_[k].at, short_fail_[k].cond)) short_missed_ = true;
         for (std::size_t pc = l.head; pc <= l.back; ++pc) {
@@ -2673,6 +2853,9 @@ private:
                     if (pc_ < n) {
                         if (pc_ == loop_edges_[next_edge_].head &&
                             hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
+                            arrive(pc_);  // the jumps into the loop come to its range check
+                            slots_[pc_].at = 0;
+                            slots_[pc_].flags &= static_cast<std::uint8_t>(~kEmitted);
                             check_range(loop_);
                             stop = loop_.back + 1u;
                         } else {  // (never: heads are leaders, never folded into other instructions)
@@ -2944,6 +3127,12 @@ private:
         }
         const isa::OpInfo& row1 = row(p + 1);
         if (row(p).width == 64) {
+            if (slots_[p + 1].live & kLoopStep) {  // a versioned loop's `ptr = base; ptr += index`
+                hi_out_ = succ_live(p + 1);
+                const Reg vb = rd(b, false, T0);
+                alu32(Op::add, a, vb, rd(i1.src(), false, T2));
+                return 2;
+            }
             // Computed from B into A at once. Not when the known-zero analysis took upper halves
             // out of either instruction (their halves may then be stale).
             if (((slots_[p].live | slots_[p + 1].live) & kKeepsHi) != 0 ||
@@ -3013,6 +3202,9 @@ private:
         const std::size_t t = jump_target(pc_, row(pc_));
         const Op target_op = row(t).op;
         if (t == pc_ || target_op == Op::ja || target_op == Op::exit || is_call(target_op)) return false;
+        if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
+            for (unsigned k = next_edge_; k < edge_count_; ++k)
+                if (loop_edges_[k].head == t) return false;
         std::uint16_t lddw = 0;
         const std::uint32_t count = 1 + block_length(t, &lddw);
         if (count > kMaxBlock) return false;
@@ -3107,10 +3299,11 @@ private:
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
     unsigned edge_count_ = 0, next_edge_ = 0;  // next_edge_: the first whose head is still to come
     HoistedLoop loop_{};                       // the loop being versioned
+    std::uint32_t hidden_hi_ = 0;  // a copy's instructions whose `live` lost ptr (check_range())
     int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
     std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
     std::uint16_t test_live_ = 0;              // the exit test's `live` outside the copy
-    static constexpr unsigned kMaxShortFails = 8;  // (a range check has at most 7)
+    static constexpr unsigned kMaxShortFails = 12;  // (a range check has at most 10)
     ShortWait short_fail_[kMaxShortFails];         // the same as 16-bit branches (short_fails_ of them)
     unsigned short_fails_ = 0;
     std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
