@@ -348,9 +348,11 @@ private:
     /// 2, 4 or 8 from near 0 and compared with a bound, a register or a constant: as the back
     /// edge (`jlt`, `jne`, `jslt`, or `jgt`/`jsgt` the other way round) or leaving at the top
     /// (`jge`, `jeq`, `jsge`, `jle`). The bound is often just about where the loads reach the
-    /// region's end, sometimes not a multiple of the step away; the base (a region pointer plus an
-    /// offset) and the index sometimes have upper halves that only cancel in the sum. The
-    /// index may step before the sum, the last load may go into p, a store through p may follow.
+    /// region's end, sometimes not a multiple of the step away. Sometimes the base's upper half
+    /// is all ones and the index's 1 (they cancel in the sum), the base is above 2^32, or base and
+    /// index carry out of their lower halves (the loads then fail), and the index's or the
+    /// bound's upper half is 1. The index may step before the sum, between it and the loads or
+    /// after them; the last load may go into p; a store through p may follow.
     void index_loop(Item& it) {
         static constexpr unsigned kBases[] = {1, 3, 10};
         static constexpr std::int32_t kSizes[] = {64, 32, 512};
@@ -363,34 +365,47 @@ private:
         const std::int32_t step = 1 << pick(0, 3);
         const std::int32_t base_off = region == 2 ? -pick(1, 64) * 8 : pick(-4, 8);
         const std::int32_t i0 = pick(0, 8);
-        const bool wrapped = pick(0, 7) == 0;  // base's upper half all ones, i's 1: they cancel
-        // base = region + base_off
-        if (wrapped) {
-            it.insns.push_back(make(Id::lddw, b, 0, 0, 0));
-            it.insns.push_back(Insn::make(0, 0, 0, 0, -1));  // -2^32
-            it.insns.push_back(make(Id::add64_reg, b, kBases[region], 0, 0));
-        } else {
-            it.insns.push_back(make(Id::mov64_reg, b, kBases[region], 0, 0));
-        }
-        it.insns.push_back(make(Id::add64_imm, b, 0, 0, base_off));
-        const std::int32_t hi = wrapped || pick(0, 11) == 0 ? 1 : 0;  // i's and the bound's upper half
-        const auto set = [&](unsigned r, std::int32_t v) {
-            if (hi == 0) {
-                it.insns.push_back(make(Id::mov64_imm, r, 0, 0, v));
-                return;
-            }
-            it.insns.push_back(make(Id::lddw, r, 0, 0, v));
+        const auto lddw = [&](unsigned r, std::int32_t lo, std::int32_t hi) {
+            it.insns.push_back(make(Id::lddw, r, 0, 0, lo));
             it.insns.push_back(Insn::make(0, 0, 0, 0, hi));
         };
-        set(i, i0);
+        const auto add = [&](unsigned r, std::int32_t v) {
+            it.insns.push_back(make(Id::add64_imm, r, 0, 0, v));
+        };
+        // base = region + base_off (less 2^32, plus 2^32, or 2^32 - 64 with the region in i).
+        enum { plain, wrapped, high, carry } variant = plain;
+        if (const int v = pick(0, 15); v < 3) variant = v == 0 ? wrapped : v == 1 ? high : carry;
+        if (variant == plain) {
+            it.insns.push_back(make(Id::mov64_reg, b, kBases[region], 0, 0));
+        } else {
+            lddw(b, variant == carry ? -64 : 0, variant == wrapped ? -1 : variant == high ? 1 : 0);
+            if (variant != carry) it.insns.push_back(make(Id::add64_reg, b, kBases[region], 0, 0));
+        }
+        add(b, base_off);
+        const std::int32_t hi_i = variant == wrapped || pick(0, 11) == 0 ? 1 : 0;
+        const std::int32_t hi_n = pick(0, 11) == 0 ? 1 - hi_i : hi_i;
+        const auto set = [&](unsigned r, std::int32_t v, std::int32_t hi) {
+            if (hi == 0)
+                it.insns.push_back(make(Id::mov64_imm, r, 0, 0, v));
+            else
+                lddw(r, v, hi);
+        };
         // Often just about the passes that reach the region's end (the range check's edge).
         const std::int32_t to_end = ((region == 2 ? 0 : kSizes[region]) - base_off - i0) / step;
         const std::int32_t passes = pick(0, 9) == 0   ? pick(0, 1)
                                     : pick(0, 1) == 0 ? std::max(0, to_end + pick(-2, 1))
                                                       : pick(1, kSizes[region] / step + 2);
         const std::int32_t bound = i0 + passes * step + (pick(0, 5) == 0 ? pick(1, step) : 0);
-        const bool constant = hi == 0 && pick(0, 2) == 0;
-        if (!constant) set(n, bound);
+        const bool constant = variant != carry && hi_n == 0 && pick(0, 2) == 0;
+        if (variant == carry) {  // i and the bound from the region's address: 64 + i0, 64 + bound
+            it.insns.push_back(make(Id::mov64_reg, i, kBases[region], 0, 0));
+            add(i, 64 + i0);
+            it.insns.push_back(make(Id::mov64_reg, n, kBases[region], 0, 0));
+            add(n, 64 + bound);
+        } else {
+            set(i, i0, hi_i);
+            if (!constant) set(n, bound, hi_n);
+        }
         it.landing = static_cast<int>(it.insns.size());
         const bool at_top = pick(0, 2) == 0;
         const bool swap = !constant && pick(0, 3) == 0;
@@ -406,15 +421,17 @@ private:
         };
         std::size_t exit_at = 0;
         if (at_top) {
-            static constexpr Op kLeave[] = {Op::jge, Op::jeq, Op::jsge}, kLeaveSwapped[] = {Op::jle, Op::jeq, Op::jsle};
+            static constexpr Op kLeave[] = {Op::jge, Op::jeq, Op::jsge},
+                                kLeaveSwapped[] = {Op::jle, Op::jeq, Op::jsle};
             exit_at = it.insns.size();
             compare(swap ? kLeaveSwapped[pick(0, 2)] : kLeave[pick(0, 2)]);
         }
-        const bool step_first = pick(0, 3) == 0;
-        if (step_first) it.insns.push_back(make(Id::add64_imm, i, 0, 0, step));
+        const int step_at = pick(0, 3);  // 0: before the sum, 1: between it and the loads, else after
+        if (step_at == 0) add(i, step);
         const bool index_first = pick(0, 1) == 0;
         it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
         it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
+        if (step_at == 1) add(i, step);
         const bool reload = pick(0, 3) == 0;
         for (int k = pick(1, 2); k > 0; --k) {
             const unsigned into = reload && k == 1 ? p : x;
@@ -423,12 +440,13 @@ private:
         }
         if (!reload && pick(0, 4) == 0)
             it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
-        if (!step_first) it.insns.push_back(make(Id::add64_imm, i, 0, 0, step));
+        if (step_at >= 2) add(i, step);
         if (at_top) {
             it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
             it.insns[exit_at].off = static_cast<std::int16_t>(it.insns.size() - exit_at - 1);
         } else {
-            static constexpr Op kStay[] = {Op::jlt, Op::jne, Op::jslt}, kStaySwapped[] = {Op::jgt, Op::jne, Op::jsgt};
+            static constexpr Op kStay[] = {Op::jlt, Op::jne, Op::jslt},
+                                kStaySwapped[] = {Op::jgt, Op::jne, Op::jsgt};
             compare(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
         }
         it.jump = static_cast<int>(it.insns.size()) - 1;

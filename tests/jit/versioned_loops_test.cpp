@@ -83,6 +83,20 @@ TEST_CASE("versioned loops: the copy without checks runs when the range fits", "
          "mov %r0, 0\nmov %r7, %r1\nmov %r8, 15\nl:\nldxw %r4, [%r7+0]\nand %r4, 0xff\nadd %r0, %r4\n"
          "jeq %r8, 0, +3\nadd %r8, -1\nadd %r7, 4\nja l\nexit",
          496, 16, 5},
+        {"index form (ptr = base; ptr += index), a register bound: 1 + ... + 64",
+         "mov %r0, 0\nmov %r3, 0\nmov %r9, 64\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7+0]\n"
+         "add %r0, %r4\nadd %r3, 1\njlt %r3, %r9, l\nexit",
+         2080, 64, 5},
+        {"index form, ptr = index; ptr += base, entered by a jump, a constant bound tested at the "
+         "top: 16 halfwords (2k + 1) + 256 * (2k + 2)",
+         "mov %r0, 0\nmov %r3, 0\nja l\nl:\njeq %r3, 32, +6\nmov %r7, %r3\nadd %r7, %r1\n"
+         "ldxh %r4, [%r7+0]\nadd %r0, %r4\nadd %r3, 2\nja l\nexit",
+         69888, 16, 5},
+        {"index form entered by a block that is only `ja head` (not charged with the loop's "
+         "first block: it would jump past the range check): 1 + ... + 32",
+         "mov %r0, 0\nmov %r3, 0\njne %r0, 0, +2\nja j\nj:\nja l\nl:\nmov %r7, %r1\nadd %r7, %r3\n"
+         "ldxb %r4, [%r7+0]\nadd %r0, %r4\nadd %r3, 1\njlt %r3, 32, l\nexit",
+         528, 32, 5},
     };
     for (const Case& c : cases) {
         INFO(c.what);
@@ -113,25 +127,42 @@ TEST_CASE("versioned loops: the loop with checks runs when the range does not fi
 TEST_CASE("versioned loops: a budget running out anywhere in them stops as the interpreter does",
           "[jit][versioned][budget]") {
     ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
-    // Copies mem[0..8) to mem[32..40) plus one, a byte a pass, through two stepping pointers
-    // (the loads' range is checked before the loop, the stores are checked each): 4 before the
-    // loop, 8 a pass but 7 in the last, then 2: 69 instructions; every smaller budget stops
-    // before the end, most of them inside the loop, between stores.
-    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(
-        "mov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r8, 8\nl:\nldxb %r4, [%r7+0]\nadd %r4, 1\n"
-        "stxb [%r9+0], %r4\nadd %r7, 1\nadd %r9, 1\nadd %r8, -1\njeq %r8, 0, +1\nja l\n"
-        "mov %r0, 0\nexit");
-    ubpf::host::RunRequest request = request_for(assembled);
-    const Runs full = run_both(session, request);
-    REQUIRE(full.interpreted.ok);
-    REQUIRE(full.interpreted.instructions == 4 + 8 * 8 - 1 + 2);
-    for (std::size_t i = 0; i < 8; ++i) CHECK(full.interpreted.mem_after[32 + i] == i + 2);
-    CHECK(full.versioned.run_instructions < full.plain.run_instructions);  // the copy ran
-    for (std::uint64_t budget = 0; budget < full.interpreted.instructions; ++budget) {
-        INFO("budget " << budget);
-        request.budget = budget;
-        const Runs r = run_both(session, request);
-        CHECK_FALSE(r.interpreted.ok);
-        CHECK(r.interpreted.error.code == ubpf::ErrorCode::budget_exhausted);
+    // Both copy mem[0..8) to mem[32..40) plus one, a byte a pass (the loads' range is checked
+    // before the loop, the stores are checked each); every budget below the instructions the
+    // program runs stops before the end, most of them inside the loop, between stores.
+    struct Case {
+        const char* what;
+        const char* source;
+        std::uint64_t instructions;
+    };
+    const Case cases[] = {
+        // 4 before the loop, 8 a pass but 7 in the last, then 2.
+        {"two stepping pointers, a count",
+         "mov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r8, 8\nl:\nldxb %r4, [%r7+0]\nadd %r4, 1\n"
+         "stxb [%r9+0], %r4\nadd %r7, 1\nadd %r9, 1\nadd %r8, -1\njeq %r8, 0, +1\nja l\n"
+         "mov %r0, 0\nexit",
+         4 + 8 * 8 - 1 + 2},
+        // 1 before the loop, 7 a pass, then 2; the store goes through the loads' pointer.
+        {"index form",
+         "mov %r3, 0\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7+0]\nadd %r4, 1\n"
+         "stxb [%r7+32], %r4\nadd %r3, 1\njlt %r3, 8, l\nmov %r0, 0\nexit",
+         1 + 8 * 7 + 2},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what);
+        const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(c.source);
+        ubpf::host::RunRequest request = request_for(assembled);
+        const Runs full = run_both(session, request);
+        REQUIRE(full.interpreted.ok);
+        REQUIRE(full.interpreted.instructions == c.instructions);
+        for (std::size_t i = 0; i < 8; ++i) CHECK(full.interpreted.mem_after[32 + i] == i + 2);
+        CHECK(full.versioned.run_instructions < full.plain.run_instructions);  // the copy ran
+        for (std::uint64_t budget = 0; budget < full.interpreted.instructions; ++budget) {
+            INFO("budget " << budget);
+            request.budget = budget;
+            const Runs r = run_both(session, request);
+            CHECK_FALSE(r.interpreted.ok);
+            CHECK(r.interpreted.error.code == ubpf::ErrorCode::budget_exhausted);
+        }
     }
 }

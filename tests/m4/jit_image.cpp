@@ -163,9 +163,9 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
     if (out.compiled && (host.code != out.code || host.entry != out.entry)) {
         std::size_t at = 0;
         while (at < host.code.size() && at < out.code.size() && host.code[at] == out.code[at]) ++at;
-        out.mismatch = "host JIT and Cortex-M4 JIT emitted different code (" + std::to_string(host.code.size()) +
-                       " and " + std::to_string(out.code.size()) + " bytes, entries " +
-                       std::to_string(host.entry) + " and " + std::to_string(out.entry) +
+        out.mismatch = "host JIT and Cortex-M4 JIT emitted different code (" +
+                       std::to_string(host.code.size()) + " and " + std::to_string(out.code.size()) +
+                       " bytes, entries " + std::to_string(host.entry) + " and " + std::to_string(out.entry) +
                        ", first difference at byte " + std::to_string(at) + ")";
     }
     if (!out.compiled && !out.fault && host.error.code == ErrorCode::none)

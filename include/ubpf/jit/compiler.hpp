@@ -1045,25 +1045,32 @@ private:
                 } else {
                     continue;
                 }
-            } else {
-                const bool swapped = b == l.index;
+            }
+            bool swapped = false;
+            if (r.form == isa::Form::cond_src) {
+                swapped = b == l.index;
                 if (a == b || (a != l.index && !swapped) || !ends_at_bound(r.op, leaves, swapped)) continue;
                 l.bound = static_cast<std::uint8_t>(swapped ? a : b);
                 if (l.bound >= 10 || !invariant(l.bound)) continue;
                 l.to_end = true;
             }
-            if (indexed && (slots_[pc].live & kNarrowJump)) {
-                // Index and bound below 2^32 at the test, so at the head too (the bound does not
-                // change in the loop; the index's step keeps its upper half 0 only from below
-                // 2^32 - 1).
-                l.hi_zero |= kIndexHi | kBoundHi;
-            } else if (!live_hi(l.index) || (l.bound != kConstant && !live_hi(l.bound))) {
-                continue;
+            // Upper halves the range check reads: the index form takes those the analysis
+            // found 0 at the test as 0 (so at the head too: the bound does not change in the
+            // loop, and the index's step keeps its upper half 0 only from below 2^32 - 1).
+            std::uint8_t zero = 0;
+            if (indexed) {
+                const std::uint16_t flags = slots_[pc].live;
+                if (flags & kNarrowJump) zero = kIndexHi | kBoundHi;
+                if ((flags & kSrcHiZero) && r.form == isa::Form::cond_src)
+                    zero |= swapped ? kIndexHi : kBoundHi;
+                if (l.bound == kConstant) zero |= kBoundHi;
             }
+            if ((!(zero & kIndexHi) && !live_hi(l.index)) || (!(zero & kBoundHi) && !live_hi(l.bound)))
+                continue;
+            l.hi_zero |= zero;
             test = pc;
         }
         if (test == kNoPc) return false;
-        if (l.bound == kConstant) l.hi_zero |= kBoundHi;
         l.after = def_at[l.to_end ? l.index : l.bound] < test;
         l.test = static_cast<std::uint16_t>(test);
         l.step = def_at[l.index];
@@ -2117,7 +2124,7 @@ private:
             default:
                 break;
         }
-        if (slots_[pc_].live & kLoopStep) {  // a versioned loop's `ptr += index`: below 2^32
+        if (slots_[pc_].live & kLoopStep) {    // a versioned loop's `ptr += index`: below 2^32
             const Reg a = rd(dst, false, T0);  // (one statement each: the order code is emitted in)
             alu32(op, dst, a, rd(insn.src(), false, T2));
             return;
@@ -2697,8 +2704,9 @@ private:
         std::int32_t last = l.last;
         const bool indexed = l.sum != kNoPc;
         if (indexed) {
-            // Base, index and bound below 2^32 (known, or tested here); p0 = base + index and
-            // end = base + bound without a carry out of the lower half.
+            // Base, index and bound below 2^32 (known, or tested here); p0 = base + index
+            // without a carry out of the lower half. (end = base + bound with one would be
+            // below p0: the test of end - p0 below fails then.)
             const std::pair<unsigned, std::uint8_t> halves[] = {
                 {l.index, kIndexHi}, {l.bound, kBoundHi}, {l.base, kBaseHi}};
             for (const auto& [r, known] : halves) {
@@ -2710,7 +2718,6 @@ private:
             fail(Cond::hs);
             if (l.bound == kConstant) load_imm(T0, l.bound_k);
             base_plus(l, l.bound == kConstant ? T0 : rd(l.bound, false, T0), T0, T3);
-            fail(Cond::hs);
             load_imm(T1, 0);
         } else if (l.to_end) {
             rd_pair(l.bound, T0, T1, lo, hi);  // W = end, the pointer's last value
@@ -2727,7 +2734,7 @@ private:
                 put_tst_imm(T4, (1u << l.shift) - 1);
                 fail(Cond::ne);
             }
-            if (l.after) {  // the first test must not find p0 == end (k* >= 0)
+            if (l.after) {                             // the first test must not find p0 == end (k* >= 0)
                 if (l.shift != 0) put_cmp_imm(T4, 0);  // (else the flags of the SUBS tell)
                 fail(Cond::eq);
             }
@@ -2821,7 +2828,8 @@ private:
         if (l.bound_step != kNoPc) slots_[l.bound_step].live &= static_cast<std::uint16_t>(~kLoopStep);
         if (l.sum != kNoPc) slots_[l.sum].live &= static_cast<std::uint16_t>(~kLoopStep);
         for (std::uint32_t m = hidden_hi_; m != 0; m &= m - 1)
-            slots_[l.head + static_cast<unsigned>(std::countr_zero(m))].live |= static_cast<std::uint16_t>(bit(l.ptr));
+            slots_[l.head + static_cast<unsigned>(std::countr_zero(m))].live |=
+                static_cast<std::uint16_t>(bit(l.ptr));
         for (unsigned k = 0; k < short_fails_; ++k)
             if (!land(short_fail_[k].at, short_fail_[k].cond)) short_missed_ = true;
         for (std::size_t pc = l.head; pc <= l.back; ++pc) {
@@ -3299,12 +3307,12 @@ private:
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
     unsigned edge_count_ = 0, next_edge_ = 0;  // next_edge_: the first whose head is still to come
     HoistedLoop loop_{};                       // the loop being versioned
-    std::uint32_t hidden_hi_ = 0;  // a copy's instructions whose `live` lost ptr (check_range())
+    std::uint32_t hidden_hi_ = 0;              // a copy's instructions whose `live` lost ptr (check_range())
     int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
     std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
     std::uint16_t test_live_ = 0;              // the exit test's `live` outside the copy
     static constexpr unsigned kMaxShortFails = 12;  // (a range check has at most 10)
-    ShortWait short_fail_[kMaxShortFails];         // the same as 16-bit branches (short_fails_ of them)
+    ShortWait short_fail_[kMaxShortFails];          // the same as 16-bit branches (short_fails_ of them)
     unsigned short_fails_ = 0;
     std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
