@@ -989,8 +989,10 @@ private:
                 if (!stepping(y) || !invariant(base)) std::swap(index, base);
                 if (!invariant(base)) return false;
                 l.base = static_cast<std::uint8_t>(base);
-                // (kSrcHiZero, kKeepsHi: the analysis found base's upper half 0 at the mov.)
-                if (base == isa::kFramePointer || (slots_[d[0]].live & (kSrcHiZero | kKeepsHi)))
+                // The analysis found base's upper half 0 where the mov or the add reads it.
+                const std::uint16_t reader =
+                    base == y ? slots_[d[1]].live & kSrcHiZero : slots_[d[0]].live & (kSrcHiZero | kKeepsHi);
+                if (base == isa::kFramePointer || reader != 0)
                     l.hi_zero |= kBaseHi;
                 else if (!live_hi(base))
                     return false;
@@ -2124,7 +2126,7 @@ private:
             default:
                 break;
         }
-        if (slots_[pc_].live & kLoopStep) {    // a versioned loop's `ptr += index`: below 2^32
+        if (C.jit_loop_versioning && (slots_[pc_].live & kLoopStep)) {  // a versioned loop's `ptr += index`
             const Reg a = rd(dst, false, T0);  // (one statement each: the order code is emitted in)
             alu32(op, dst, a, rd(insn.src(), false, T2));
             return;
@@ -3135,7 +3137,8 @@ private:
         }
         const isa::OpInfo& row1 = row(p + 1);
         if (row(p).width == 64) {
-            if (slots_[p + 1].live & kLoopStep) {  // a versioned loop's `ptr = base; ptr += index`
+            if (C.jit_loop_versioning &&
+                (slots_[p + 1].live & kLoopStep)) {  // versioned `ptr = base; ptr += index`
                 hi_out_ = succ_live(p + 1);
                 const Reg vb = rd(b, false, T0);
                 alu32(Op::add, a, vb, rd(i1.src(), false, T2));
