@@ -22,6 +22,7 @@
 #include <ubpf/host/environment.hpp>
 #include <ubpf/isa.hpp>
 
+#include "image/layout.hpp"
 #include "jit_image.hpp"
 
 namespace {
@@ -351,8 +352,10 @@ private:
     /// region's end, sometimes not a multiple of the step away. Sometimes the base's upper half
     /// is all ones and the index's 1 (they cancel in the sum), the base is above 2^32, or base and
     /// index carry out of their lower halves (the loads then fail), and the index's or the
-    /// bound's upper half is 1. The index may step before the sum, between it and the loads or
-    /// after them; the last load may go into p; a store through p may follow.
+    /// bound's upper half is 1, or the base is an lddw of the region's address in the loop (the
+    /// image places mem and rodata at fixed addresses, for the interpreter as for the JIT). The
+    /// index may step before the sum, between it and the loads or after them; the last load may
+    /// go into p; a store through p may follow.
     void index_loop(Item& it) {
         static constexpr unsigned kBases[] = {1, 3, 10};
         static constexpr std::int32_t kSizes[] = {64, 32, 512};
@@ -429,8 +432,14 @@ private:
         const int step_at = pick(0, 3);  // 0: before the sum, 1: between it and the loads, else after
         if (step_at == 0) add(i, step);
         const bool index_first = pick(0, 1) == 0;
-        it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
-        it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
+        if (variant == plain && region != 2 && pick(0, 2) == 0) {  // p = &region[base_off]; p += i
+            const std::uint32_t address = region == 0 ? ubpf::m4::kMemBase : ubpf::m4::kRodataBase;
+            lddw(p, static_cast<std::int32_t>(address + static_cast<std::uint32_t>(base_off)), 0);
+            it.insns.push_back(make(Id::add64_reg, p, i, 0, 0));
+        } else {
+            it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
+            it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
+        }
         if (step_at == 1) add(i, step);
         const bool reload = pick(0, 3) == 0;
         for (int k = pick(1, 2); k > 0; --k) {

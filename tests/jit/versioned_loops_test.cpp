@@ -14,6 +14,7 @@
 #include <ubpf/host/assembler.hpp>
 #include <ubpf/host/environment.hpp>
 
+#include "image/layout.hpp"
 #include "jit_image.hpp"
 
 namespace {
@@ -165,4 +166,28 @@ TEST_CASE("versioned loops: a budget running out anywhere in them stops as the i
             CHECK(r.interpreted.error.code == ubpf::ErrorCode::budget_exhausted);
         }
     }
+}
+
+TEST_CASE("versioned loops: the index form with a constant base (an lddw of mem's address)",
+          "[jit][versioned]") {
+    // What clang makes of a loop over a global array: `p = &a[2]; p += i` with the lddw inside the
+    // loop (the image places mem at kMemBase for the interpreter and the JIT alike).
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    const auto source = [](int bound) {
+        return "mov %r0, 0\nmov %r3, 0\nl:\nlddw %r7, " + std::to_string(ubpf::m4::kMemBase + 8) +
+               "\nadd %r7, %r3\nldxb %r4, [%r7+0]\nadd %r0, %r4\nadd %r3, 1\njlt %r3, " +
+               std::to_string(bound) + ", l\nexit";
+    };
+    // Bytes 8..63 (values 9..64): 2044; the copy without checks runs, 56 passes.
+    const ubpf::host::AssemblyResult fits = ubpf::host::assemble(source(56));
+    const Runs r = run_both(session, request_for(fits));
+    REQUIRE(r.interpreted.ok);
+    CHECK(r.interpreted.r0 == 2044);
+    CHECK(r.plain.run_instructions + 30 >= r.versioned.run_instructions + 56 * 5);
+    // One pass more reads mem + 64: the loop with checks fails there (pc 5), as the interpreter.
+    const ubpf::host::AssemblyResult past = ubpf::host::assemble(source(57));
+    const Runs e = run_both(session, request_for(past));
+    REQUIRE_FALSE(e.interpreted.ok);
+    CHECK(e.interpreted.error.code == ubpf::ErrorCode::out_of_bounds_load);
+    CHECK(e.interpreted.error.pc == 5);
 }
