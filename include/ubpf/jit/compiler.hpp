@@ -866,16 +866,17 @@ private:
     /// A loop whose loads through one pointer register are checked once, before it: the code
     /// runs a copy of the loop without their checks when the range that all its iterations can
     /// read lies in one region, and the loop as usual otherwise (emit_all()). Only straight
-    /// loops: entered by falling into the head, every jump inside leaves the loop except the
-    /// back edge, no calls. Two forms: the pointer steps by a constant (pointer form), or it is
-    /// computed in each pass as `ptr = base; ptr += index` from a base the loop leaves alone
-    /// and an index stepping by a constant (index form: what LLVM makes of `a[i]`). Iteration k
-    /// (from 0) finds the pointer, or base + index, at p0 + s*k at the head. The exit test
-    /// either counts a register down by 1 to 0 (pointer form; the last iteration is then
-    /// k* = n0 - after, `after` when the test comes after the count's step) or compares the
-    /// stepping register with a bound the loop leaves alone (k* = (end - p0) / s - after, where
-    /// end is the bound, or base + bound in the index form). The range read is then
-    /// [p0 + first, W + last] with W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
+    /// loops: every jump inside leaves the loop except the back edge, nothing jumps into it but
+    /// jumps from before it to its head (they come to the range check), no calls. Two forms:
+    /// the pointer steps by a constant (pointer form), or it is computed in each pass as
+    /// `ptr = base; ptr += index` from a base the loop leaves alone and an index stepping by a
+    /// constant (index form: what LLVM makes of `a[i]`). Iteration k (from 0) finds the
+    /// pointer, or base + index, at p0 + s*k at the head. The exit test either counts a
+    /// register down by 1 to 0 (pointer form; the last iteration is then k* = n0 - after,
+    /// `after` when the test comes after the count's step) or compares the stepping register
+    /// with a bound the loop leaves alone (k* = (end - p0) / s - after, where end is the bound,
+    /// or base + bound in the index form). The range read is then [p0 + first, W + last] with
+    /// W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
     struct HoistedLoop {
         std::uint16_t head, back;
         std::uint16_t test;        ///< the exit test
@@ -2700,8 +2701,9 @@ private:
             }
             short_fail_[short_fails_++] = short_placeholder(c, l.head);
         };
-        // The copy steps the pointer and the count in their lower halves (kLoopStep) and tests
-        // them there (kNarrowJump): p0, n0 and all the pointer's values in the copy are below 2^32.
+        // The copy steps the pointer (or index) and the count and adds base + index in their
+        // lower halves (kLoopStep), and tests them there (kNarrowJump): p0, n0, the bound and
+        // all the pointer's values in the copy are below 2^32.
         Reg lo = T0, hi = T1, plo = T2, phi = T3;  // W = p0 + s*k* + s*after, into lo:hi
         std::int32_t last = l.last;
         const bool indexed = l.sum != kNoPc;
