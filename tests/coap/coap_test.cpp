@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "coap.hpp"
@@ -79,4 +81,19 @@ TEST_CASE("addresses and URIs are parsed strictly", "[coap]") {
     CHECK(!parse_host_port("not-an-address:5683"));
     CHECK(code_text(404) == "4.04 Not Found");
     CHECK(code_text(205) == "2.05 Content");
+}
+
+TEST_CASE("a port another server holds is refused, not shared", "[coap]") {
+    // libcoap binds with SO_REUSEADDR, so a second server on the same UDP port would bind too and
+    // the kernel would hand each datagram to either: a client would get the other server's 4.04.
+    Running first(56833);
+    first.server.serve("mine", {1});
+    first.start();
+    try {
+        Server second(first.where);
+        FAIL("a second server bound 127.0.0.1:56833");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()) == "cannot listen on 127.0.0.1:56833: address in use");
+    }
+    CHECK(request(first.where, Method::get, "mine").payload == std::vector<std::uint8_t>{1});
 }

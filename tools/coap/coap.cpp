@@ -3,7 +3,10 @@
 
 #include <arpa/inet.h>
 #include <coap3/coap.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <list>
@@ -38,6 +41,17 @@ bool to_address(const Endpoint& e, coap_address_t& out) {
         return true;
     }
     return false;
+}
+
+/// Whether another socket holds the UDP address. libcoap binds with SO_REUSEADDR, which lets a
+/// second server bind a port a running one holds (datagrams then reach either): a plain bind,
+/// without it, fails on such a port.
+bool udp_port_taken(const coap_address_t& address) {
+    const int fd = ::socket(address.addr.sa.sa_family, SOCK_DGRAM, 0);
+    if (fd < 0) return false;  // (libcoap's own bind reports what is wrong)
+    const bool taken = ::bind(fd, &address.addr.sa, address.size) != 0 && errno == EADDRINUSE;
+    ::close(fd);
+    return taken;
 }
 
 std::vector<std::uint8_t> body_of(const coap_pdu_t* pdu) {
@@ -137,6 +151,9 @@ Server::Server(const Endpoint& listen) : impl_(std::make_unique<Impl>()) {
     startup();
     coap_address_t address;
     if (!to_address(listen, address)) throw std::runtime_error("not an IP address: " + listen.host);
+    if (listen.port != 0 && udp_port_taken(address))
+        throw std::runtime_error("cannot listen on " + listen.host + ":" + std::to_string(listen.port) +
+                                 ": address in use");
     impl_->context = coap_new_context(nullptr);
     if (impl_->context == nullptr) throw std::runtime_error("libcoap could not create a context");
     coap_context_set_block_mode(impl_->context, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
