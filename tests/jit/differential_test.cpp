@@ -279,6 +279,19 @@ private:
         it.landing = 2;
     }
 
+    // The loops' regions: mem (r1, 64 bytes), rodata (r3, 32) and the stack below r10 (512).
+    static constexpr unsigned kLoopBases[] = {1, 3, 10};
+    static constexpr std::int32_t kLoopSizes[] = {64, 32, 512};
+    static constexpr Id kLoopLoads[] = {Id::ldxb,  Id::ldxh,  Id::ldxw, Id::ldxdw,
+                                        Id::ldxsb, Id::ldxsh, Id::ldxsw};
+    /// A loop's passes: often just about those that reach the region's end (to_end; the range
+    /// check's edge), sometimes 0 or 1, else any up to past the region.
+    std::int32_t loop_passes(int region, std::int32_t to_end, std::int32_t step) {
+        return pick(0, 9) == 0   ? pick(0, 1)
+               : pick(0, 1) == 0 ? std::max(0, to_end + pick(-2, 1))
+                                 : pick(1, kLoopSizes[region] / step + 2);
+    }
+
     /// A loop whose loads step through the stack or a region (what Options::version_loops
     /// versions): the pointer starts near the region's start and steps by 1, 2, 4 or 8; the loop
     /// either counts down to 0 (testing before or after the count's step) or compares the
@@ -286,10 +299,6 @@ private:
     /// large for the region, loads may come before or after the pointer's step and sometimes a
     /// store through the pointer follows them.
     void stepping_loop(Item& it) {
-        static constexpr unsigned kBases[] = {1, 3, 10};
-        static constexpr std::int32_t kSizes[] = {64, 32, 512};
-        static constexpr Id kLoads[] = {Id::ldxb,  Id::ldxh,  Id::ldxw, Id::ldxdw,
-                                        Id::ldxsb, Id::ldxsh, Id::ldxsw};
         const int region = pick(0, 2);
         unsigned p = writable(), c = writable(), x = writable();  // r0 sums what x loads
         while (p == 0) p = writable();
@@ -297,15 +306,12 @@ private:
         while (x == p || x == c || x == 0) x = writable();
         const std::int32_t step = 1 << pick(0, 3);
         const std::int32_t start = region == 2 ? -pick(1, 64) * 8 : pick(-2, 8);
-        // Often just about the passes that reach the region's end (the range check's edge).
-        const std::int32_t to_end = ((region == 2 ? 0 : kSizes[region]) - start) / step;
-        const std::int32_t passes = pick(0, 9) == 0   ? pick(0, 1)
-                                    : pick(0, 1) == 0 ? std::max(0, to_end + pick(-2, 1))
-                                                      : pick(1, kSizes[region] / step + 2);
+        const std::int32_t to_end = ((region == 2 ? 0 : kLoopSizes[region]) - start) / step;
+        const std::int32_t passes = loop_passes(region, to_end, step);
         const auto add = [&](unsigned r, std::int32_t v) {
             it.insns.push_back(make(Id::add64_imm, r, 0, 0, v));
         };
-        it.insns.push_back(make(Id::mov64_reg, p, kBases[region], 0, 0));
+        it.insns.push_back(make(Id::mov64_reg, p, kLoopBases[region], 0, 0));
         add(p, start);
         const int form = pick(0, 2);  // 0: count stepped, then tested; 1: tested, then stepped; 2: end
         if (form == 2) {
@@ -321,7 +327,7 @@ private:
         const bool step_first = pick(0, 3) == 0;
         if (step_first) add(p, step);
         for (int k = pick(1, 2); k > 0; --k) {
-            it.insns.push_back(make(kLoads[pick(0, 6)], x, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
+            it.insns.push_back(make(kLoopLoads[pick(0, 6)], x, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
             it.insns.push_back(make(Id::add64_reg, 0, x, 0, 0));
         }
         if (pick(0, 4) == 0)
@@ -357,10 +363,6 @@ private:
     /// index may step before the sum, between it and the loads or after them; the last load may
     /// go into p; a store through p may follow.
     void index_loop(Item& it) {
-        static constexpr unsigned kBases[] = {1, 3, 10};
-        static constexpr std::int32_t kSizes[] = {64, 32, 512};
-        static constexpr Id kLoads[] = {Id::ldxb,  Id::ldxh,  Id::ldxw, Id::ldxdw,
-                                        Id::ldxsb, Id::ldxsh, Id::ldxsw};
         unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
         std::shuffle(std::begin(regs), std::end(regs), rng_);
         const unsigned p = regs[0], i = regs[1], n = regs[2], x = regs[3], b = regs[4];
@@ -379,10 +381,10 @@ private:
         enum { plain, wrapped, high, carry } variant = plain;
         if (const int v = pick(0, 15); v < 3) variant = v == 0 ? wrapped : v == 1 ? high : carry;
         if (variant == plain) {
-            it.insns.push_back(make(Id::mov64_reg, b, kBases[region], 0, 0));
+            it.insns.push_back(make(Id::mov64_reg, b, kLoopBases[region], 0, 0));
         } else {
             lddw(b, variant == carry ? -64 : 0, variant == wrapped ? -1 : variant == high ? 1 : 0);
-            if (variant != carry) it.insns.push_back(make(Id::add64_reg, b, kBases[region], 0, 0));
+            if (variant != carry) it.insns.push_back(make(Id::add64_reg, b, kLoopBases[region], 0, 0));
         }
         add(b, base_off);
         const std::int32_t hi_i = variant == wrapped || pick(0, 11) == 0 ? 1 : 0;
@@ -393,17 +395,14 @@ private:
             else
                 lddw(r, v, hi);
         };
-        // Often just about the passes that reach the region's end (the range check's edge).
-        const std::int32_t to_end = ((region == 2 ? 0 : kSizes[region]) - base_off - i0) / step;
-        const std::int32_t passes = pick(0, 9) == 0   ? pick(0, 1)
-                                    : pick(0, 1) == 0 ? std::max(0, to_end + pick(-2, 1))
-                                                      : pick(1, kSizes[region] / step + 2);
+        const std::int32_t to_end = ((region == 2 ? 0 : kLoopSizes[region]) - base_off - i0) / step;
+        const std::int32_t passes = loop_passes(region, to_end, step);
         const std::int32_t bound = i0 + passes * step + (pick(0, 5) == 0 ? pick(1, step) : 0);
         const bool constant = variant != carry && hi_n == 0 && pick(0, 2) == 0;
         if (variant == carry) {  // i and the bound from the region's address: 64 + i0, 64 + bound
-            it.insns.push_back(make(Id::mov64_reg, i, kBases[region], 0, 0));
+            it.insns.push_back(make(Id::mov64_reg, i, kLoopBases[region], 0, 0));
             add(i, 64 + i0);
-            it.insns.push_back(make(Id::mov64_reg, n, kBases[region], 0, 0));
+            it.insns.push_back(make(Id::mov64_reg, n, kLoopBases[region], 0, 0));
             add(n, 64 + bound);
         } else {
             set(i, i0, hi_i);
@@ -444,7 +443,8 @@ private:
         const bool reload = pick(0, 3) == 0;
         for (int k = pick(1, 2); k > 0; --k) {
             const unsigned into = reload && k == 1 ? p : x;
-            it.insns.push_back(make(kLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
+            it.insns.push_back(
+                make(kLoopLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
             it.insns.push_back(make(Id::add64_reg, 0, into, 0, 0));
         }
         if (!reload && pick(0, 4) == 0)

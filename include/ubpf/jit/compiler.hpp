@@ -1025,7 +1025,6 @@ private:
         l.head = static_cast<std::uint16_t>(head);
         l.back = static_cast<std::uint16_t>(back);
         l.shift = static_cast<std::uint8_t>(std::countr_zero(static_cast<std::uint64_t>(step(l.index))));
-        if (!indexed && !live_hi(l.ptr)) return false;
         // The exit test: a jump leaving the loop when the stepping register reaches its bound,
         // or the back edge taken until it does; or (pointer form) `jeq n, 0` leaving / `jne n,
         // 0` as the back edge with n counting down.
