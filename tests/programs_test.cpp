@@ -2,7 +2,8 @@
 // End to end for the C programs in tests/programs: each was compiled by clang (-mcpu=v3, and
 // v4 with clang-19 when present) at build time; here each object is packed in every format,
 // loaded as the device would (relocated in place), verified and run with the seed's helpers.
-// Each case also runs on the emulated Cortex-M4, interpreter and JIT (tests/m4/engines.hpp):
+// Each case also runs on the emulated Cortex-M4, interpreter and JIT, the JIT also with loops
+// versioned (tests/m4/engines.hpp):
 // the M4 loads the same image bytes at its own addresses, and its result, instruction count and
 // printf output must equal the host interpreter's.
 // The header of each source says what to expect:
@@ -79,6 +80,8 @@ struct RecordingOutput final : ubpf::seed::Output {
 struct M4Engines {
     ubpf::m4::EngineSession interp{"m4-interp"};
     ubpf::m4::EngineSession jit{"m4-jit"};
+    ubpf::m4::EngineSession versioned{
+        "m4-jit-versioned"};  // clang's loops, as Options::version_loops compiles them
 };
 
 std::string run_case(const std::vector<std::uint8_t>& object, Format format, const Expectation& expected,
@@ -127,7 +130,9 @@ std::string run_case(const std::vector<std::uint8_t>& object, Format format, con
     if (output.text != want) problems += "output '" + output.text + "', expected '" + want + "'";
 
     for (const auto& [engine, session] :
-         {std::pair<const char*, ubpf::m4::EngineSession*>{"m4-interp", &m4.interp}, {"m4-jit", &m4.jit}}) {
+         {std::pair<const char*, ubpf::m4::EngineSession*>{"m4-interp", &m4.interp},
+          {"m4-jit", &m4.jit},
+          {"m4-jit-versioned", &m4.versioned}}) {
         RecordingOutput m4_output;
         ubpf::seed::Store<16> m4_local, m4_global;
         ubpf::seed::Environment m4_env;

@@ -284,6 +284,30 @@ private:
     static constexpr std::int32_t kLoopSizes[] = {64, 32, 512};
     static constexpr Id kLoopLoads[] = {Id::ldxb,  Id::ldxh,  Id::ldxw, Id::ldxdw,
                                         Id::ldxsb, Id::ldxsh, Id::ldxsw};
+    /// r = hi:lo (a mov when it sign-extends to that, else an lddw).
+    static void set64(Item& it, unsigned r, std::uint32_t lo, std::uint32_t hi) {
+        if (hi == (lo >> 31 ? 0xffffffffu : 0u)) {
+            it.insns.push_back(make(Id::mov64_imm, r, 0, 0, static_cast<std::int32_t>(lo)));
+            return;
+        }
+        it.insns.push_back(make(Id::lddw, r, 0, 0, static_cast<std::int32_t>(lo)));
+        it.insns.push_back(Insn::make(0, 0, 0, 0, static_cast<std::int32_t>(hi)));
+    }
+    /// `a op b` (a 64-bit compare; b a register, or with `constant` the immediate k) jumping by
+    /// `off` (set later when 0).
+    void compare(Item& it, Op op, bool constant, unsigned a, unsigned b, std::int32_t k) {
+        Id id;
+        const auto form = constant ? ubpf::isa::Form::cond_imm : ubpf::isa::Form::cond_src;
+        do {
+            id = static_cast<Id>(pick(0, static_cast<int>(ubpf::isa::kOpCount) - 1));
+        } while (ubpf::isa::info(id).op != op || ubpf::isa::info(id).form != form ||
+                 ubpf::isa::info(id).width != 64);
+        it.insns.push_back(make(id, a, b, 0, k));
+    }
+    /// `r += v`, 64-bit or (`narrow`) 32-bit.
+    static void step_by(Item& it, unsigned r, std::int32_t v, bool narrow) {
+        it.insns.push_back(make(narrow ? Id::add32_imm : Id::add64_imm, r, 0, 0, v));
+    }
     /// A loop's passes: often just about those that reach the region's end (to_end; the range
     /// check's edge), sometimes 0 or 1, else any up to past the region.
     std::int32_t loop_passes(int region, std::int32_t to_end, std::int32_t step) {
@@ -294,37 +318,62 @@ private:
 
     /// A loop whose loads step through the stack or a region (what Options::version_loops
     /// versions): the pointer starts near the region's start and steps by 1, 2, 4 or 8; the loop
-    /// either counts down to 0 (testing before or after the count's step) or compares the
-    /// pointer with an end, which its steps may meet or miss. Counts and ends are often too
-    /// large for the region, loads may come before or after the pointer's step and sometimes a
-    /// store through the pointer follows them.
+    /// either counts down to 0 (testing before or after the count's step), compares the
+    /// pointer with an end, which its steps may meet or miss, or counts a counter up by 1 to a
+    /// limit (a register or a constant; tested at the top or as the back edge; starting near 0,
+    /// 2^31 or 2^32, sometimes past the limit or with an upper half of 1, so that the count
+    /// would wrap). Counts and ends are often too large for the region, loads may come before or
+    /// after the pointer's step and sometimes a store through the pointer follows them. Steps
+    /// are sometimes 32-bit adds.
     void stepping_loop(Item& it) {
         const int region = pick(0, 2);
-        unsigned p = writable(), c = writable(), x = writable();  // r0 sums what x loads
+        unsigned p = writable(), c = writable(), x = writable(), m = writable();  // r0 sums what x loads
         while (p == 0) p = writable();
         while (c == p || c == 0) c = writable();
         while (x == p || x == c || x == 0) x = writable();
+        while (m == p || m == c || m == x || m == 0) m = writable();
         const std::int32_t step = 1 << pick(0, 3);
         const std::int32_t start = region == 2 ? -pick(1, 64) * 8 : pick(-2, 8);
         const std::int32_t to_end = ((region == 2 ? 0 : kLoopSizes[region]) - start) / step;
         const std::int32_t passes = loop_passes(region, to_end, step);
-        const auto add = [&](unsigned r, std::int32_t v) {
-            it.insns.push_back(make(Id::add64_imm, r, 0, 0, v));
-        };
+        const auto add = [&](unsigned r, std::int32_t v) { step_by(it, r, v, pick(0, 5) == 0); };
         it.insns.push_back(make(Id::mov64_reg, p, kLoopBases[region], 0, 0));
         add(p, start);
-        const int form = pick(0, 2);  // 0: count stepped, then tested; 1: tested, then stepped; 2: end
+        // 0: count stepped, then tested; 1: tested, then stepped; 2: end; 3: a counter up to a limit
+        const int form = pick(0, 3);
+        bool constant = false;  // form 3: the limit is the compare's immediate
+        std::uint32_t limit = 0;
         if (form == 2) {
             it.insns.push_back(make(Id::mov64_reg, c, p, 0, 0));
             add(c, passes * step + (pick(0, 5) == 0 ? pick(1, step) : 0));
+        } else if (form == 3) {
+            const int near = pick(0, 7);
+            const std::uint32_t c0 = near == 0   ? 0x7ffffffeu
+                                     : near == 1 ? 0xfffffffeu
+                                                 : static_cast<std::uint32_t>(pick(0, 8));
+            set64(it, c, c0, pick(0, 11) == 0 ? 1 : 0);
+            limit = c0 + static_cast<std::uint32_t>(passes + (pick(0, 5) == 0 ? pick(-3, 0) : 0));
+            const std::uint32_t limit_hi = limit < c0 || pick(0, 11) == 0 ? 1 : 0;  // (carried)
+            constant = limit_hi == 0 && limit < 0x80000000u && pick(0, 2) == 0;
+            if (!constant) set64(it, m, limit, limit_hi);
         } else if (pick(0, 7) == 0) {
-            it.insns.push_back(make(Id::lddw, c, 0, 0, passes));
-            it.insns.push_back(Insn::make(0, 0, 0, 0, 1));  // upper half 1: 2^32 passes more
+            set64(it, c, static_cast<std::uint32_t>(passes), 1);  // upper half 1: 2^32 passes more
         } else {
             it.insns.push_back(make(Id::mov64_imm, c, 0, 0, passes));
         }
         it.landing = static_cast<int>(it.insns.size());
         const bool step_first = pick(0, 3) == 0;
+        const bool at_top = form == 3 && pick(0, 2) == 0;
+        const bool swap = form == 3 && !constant && pick(0, 3) == 0;  // `limit op c`
+        const auto count_up_test = [&](const Op(&ops)[3], const Op(&swapped)[3]) {
+            compare(it, swap ? swapped[pick(0, 2)] : ops[pick(0, 2)], constant, swap ? m : c, swap ? c : m,
+                    static_cast<std::int32_t>(limit));
+        };
+        std::size_t exit_at = 0;
+        if (at_top) {
+            exit_at = it.insns.size();
+            count_up_test({Op::jge, Op::jeq, Op::jsge}, {Op::jle, Op::jeq, Op::jsle});
+        }
         if (step_first) add(p, step);
         for (int k = pick(1, 2); k > 0; --k) {
             it.insns.push_back(make(kLoopLoads[pick(0, 6)], x, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
@@ -342,9 +391,18 @@ private:
             add(c, -1);
             if (!step_first) add(p, step);
             it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
-        } else {
+        } else if (form == 2) {
             if (!step_first) add(p, step);
             it.insns.push_back(make(Id::jne_reg, p, c, 0, 0));
+        } else {
+            if (!step_first) add(p, step);
+            add(c, 1);
+            if (at_top) {
+                it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+                it.insns[exit_at].off = static_cast<std::int16_t>(it.insns.size() - exit_at - 1);
+            } else {
+                count_up_test({Op::jlt, Op::jne, Op::jslt}, {Op::jgt, Op::jne, Op::jsgt});
+            }
         }
         it.jump = static_cast<int>(it.insns.size()) - 1;
         it.target = 0;
@@ -360,8 +418,8 @@ private:
     /// index carry out of their lower halves (the loads then fail), and the index's or the
     /// bound's upper half is 1, or the base is an lddw of the region's address in the loop (the
     /// image places mem and rodata at fixed addresses, for the interpreter as for the JIT). The
-    /// index may step before the sum, between it and the loads or after them; the last load may
-    /// go into p; a store through p may follow.
+    /// index may step before the sum, between it and the loads or after them, sometimes by a
+    /// 32-bit add; the last load may go into p; a store through p may follow.
     void index_loop(Item& it) {
         unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
         std::shuffle(std::begin(regs), std::end(regs), rng_);
@@ -390,10 +448,7 @@ private:
         const std::int32_t hi_i = variant == wrapped || pick(0, 11) == 0 ? 1 : 0;
         const std::int32_t hi_n = pick(0, 11) == 0 ? 1 - hi_i : hi_i;
         const auto set = [&](unsigned r, std::int32_t v, std::int32_t hi) {
-            if (hi == 0)
-                it.insns.push_back(make(Id::mov64_imm, r, 0, 0, v));
-            else
-                lddw(r, v, hi);
+            set64(it, r, static_cast<std::uint32_t>(v), static_cast<std::uint32_t>(hi));
         };
         const std::int32_t to_end = ((region == 2 ? 0 : kLoopSizes[region]) - base_off - i0) / step;
         const std::int32_t passes = loop_passes(region, to_end, step);
@@ -412,24 +467,17 @@ private:
         const bool at_top = pick(0, 2) == 0;
         const bool swap = !constant && pick(0, 3) == 0;
         // The compare: the op for `i op bound` (swapped: `bound op i`).
-        const auto compare = [&](Op op) {
-            Id id;
-            const auto form = constant ? ubpf::isa::Form::cond_imm : ubpf::isa::Form::cond_src;
-            do {
-                id = static_cast<Id>(pick(0, static_cast<int>(ubpf::isa::kOpCount) - 1));
-            } while (ubpf::isa::info(id).op != op || ubpf::isa::info(id).form != form ||
-                     ubpf::isa::info(id).width != 64);
-            it.insns.push_back(make(id, swap ? n : i, swap ? i : n, 0, bound));
-        };
+        const auto test = [&](Op op) { compare(it, op, constant, swap ? n : i, swap ? i : n, bound); };
         std::size_t exit_at = 0;
         if (at_top) {
             static constexpr Op kLeave[] = {Op::jge, Op::jeq, Op::jsge},
                                 kLeaveSwapped[] = {Op::jle, Op::jeq, Op::jsle};
             exit_at = it.insns.size();
-            compare(swap ? kLeaveSwapped[pick(0, 2)] : kLeave[pick(0, 2)]);
+            test(swap ? kLeaveSwapped[pick(0, 2)] : kLeave[pick(0, 2)]);
         }
-        const int step_at = pick(0, 3);  // 0: before the sum, 1: between it and the loads, else after
-        if (step_at == 0) add(i, step);
+        const int step_at = pick(0, 3);       // 0: before the sum, 1: between it and the loads, else after
+        const bool narrow = pick(0, 4) == 0;  // a 32-bit step (from an index maybe above 2^32)
+        if (step_at == 0) step_by(it, i, step, narrow);
         const bool index_first = pick(0, 1) == 0;
         if (variant == plain && region != 2 && pick(0, 2) == 0) {  // p = &region[base_off]; p += i
             const std::uint32_t address = region == 0 ? ubpf::m4::kMemBase : ubpf::m4::kRodataBase;
@@ -439,7 +487,7 @@ private:
             it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
             it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
         }
-        if (step_at == 1) add(i, step);
+        if (step_at == 1) step_by(it, i, step, narrow);
         const bool reload = pick(0, 3) == 0;
         for (int k = pick(1, 2); k > 0; --k) {
             const unsigned into = reload && k == 1 ? p : x;
@@ -449,14 +497,14 @@ private:
         }
         if (!reload && pick(0, 4) == 0)
             it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
-        if (step_at >= 2) add(i, step);
+        if (step_at >= 2) step_by(it, i, step, narrow);
         if (at_top) {
             it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
             it.insns[exit_at].off = static_cast<std::int16_t>(it.insns.size() - exit_at - 1);
         } else {
             static constexpr Op kStay[] = {Op::jlt, Op::jne, Op::jslt},
                                 kStaySwapped[] = {Op::jgt, Op::jne, Op::jsgt};
-            compare(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
+            test(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
         }
         it.jump = static_cast<int>(it.insns.size()) - 1;
         it.target = 0;

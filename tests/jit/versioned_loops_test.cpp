@@ -98,6 +98,15 @@ TEST_CASE("versioned loops: the copy without checks runs when the range fits", "
          "mov %r0, 0\nmov %r3, 0\njne %r0, 0, +2\nja j\nj:\nja l\nl:\nmov %r7, %r1\nadd %r7, %r3\n"
          "ldxb %r4, [%r7+0]\nadd %r0, %r4\nadd %r3, 1\njlt %r3, 32, l\nexit",
          528, 32, 5},
+        {"a counter up to a limit in a register, the pointer stepping by 4 on its own: the bytes "
+         "0, 4, ..., 60: 1 + 5 + ... + 61",
+         "mov %r0, 0\nmov %r7, %r1\nmov %r3, 0\nmov %r9, 16\nl:\nldxb %r4, [%r7+0]\nadd %r0, %r4\n"
+         "add %r7, 4\nadd %r3, 1\njlt %r3, %r9, l\nexit",
+         496, 16, 5},
+        {"index form with a 32-bit index step: 1 + ... + 64",
+         "mov %r0, 0\nmov %r3, 0\nmov %r9, 64\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7+0]\n"
+         "add %r0, %r4\nadd32 %r3, 1\njlt %r3, %r9, l\nexit",
+         2080, 64, 5},
     };
     for (const Case& c : cases) {
         INFO(c.what);
@@ -128,7 +137,7 @@ TEST_CASE("versioned loops: the loop with checks runs when the range does not fi
 TEST_CASE("versioned loops: a budget running out anywhere in them stops as the interpreter does",
           "[jit][versioned][budget]") {
     ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
-    // Both copy mem[0..8) to mem[32..40) plus one, a byte a pass (the loads' range is checked
+    // Each copies mem[0..8) to mem[32..40) plus one, a byte a pass (the loads' range is checked
     // before the loop, the stores are checked each); every budget below the instructions the
     // program runs stops before the end, most of them inside the loop, between stores.
     struct Case {
@@ -148,6 +157,11 @@ TEST_CASE("versioned loops: a budget running out anywhere in them stops as the i
          "mov %r3, 0\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7+0]\nadd %r4, 1\n"
          "stxb [%r7+32], %r4\nadd %r3, 1\njlt %r3, 8, l\nmov %r0, 0\nexit",
          1 + 8 * 7 + 2},
+        // 4 before the loop, 7 a pass, then 2; a counter up to a constant ends the loop.
+        {"a counter up to a limit",
+         "mov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r3, 0\nl:\nldxb %r4, [%r7+0]\nadd %r4, 1\n"
+         "stxb [%r9+0], %r4\nadd %r7, 1\nadd %r9, 1\nadd %r3, 1\njlt %r3, 8, l\nmov %r0, 0\nexit",
+         4 + 8 * 7 + 2},
     };
     for (const Case& c : cases) {
         INFO(c.what);
@@ -190,4 +204,31 @@ TEST_CASE("versioned loops: the index form with a constant base (an lddw of mem'
     REQUIRE_FALSE(e.interpreted.ok);
     CHECK(e.interpreted.error.code == ubpf::ErrorCode::out_of_bounds_load);
     CHECK(e.interpreted.error.pc == 5);
+}
+
+TEST_CASE("versioned loops: a 32-bit step in the copy writes its upper half as usual", "[jit][versioned]") {
+    // The pointer steps by `add32`, so its upper half is dead just before the step (the add
+    // writes it): with poisoned dead upper halves the copy must write it again, or the store's
+    // check (which reads the whole pointer) finds it outside memory. Copies mem[0..8) to
+    // mem[32..40) and sums it: 1 + ... + 8 = 36 (by hand).
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(
+        "mov %r0, 0\nmov %r7, %r1\nmov %r8, 8\nl:\nldxb %r4, [%r7+0]\nadd %r0, %r4\nstxb [%r7+32], %r4\n"
+        "add32 %r7, 1\nadd %r8, -1\njne %r8, 0, l\nexit");
+    const ubpf::host::RunRequest request = request_for(assembled);
+    const ubpf::host::RunReport want = session.interpret(request);
+    REQUIRE(want.ok);
+    CHECK(want.r0 == 36);
+    session.set_options({.poison_dead_upper_halves = true});
+    const ubpf::m4::JitImageRun plain = session.run(request);
+    session.set_options({.poison_dead_upper_halves = true, .version_loops = true});
+    const ubpf::m4::JitImageRun versioned = session.run(request);
+    for (const ubpf::m4::JitImageRun* run : {&plain, &versioned}) {
+        REQUIRE_FALSE(run->fault.has_value());
+        REQUIRE(run->mismatch.empty());
+        CHECK(run->report.ok);
+        CHECK(run->report.r0 == want.r0);
+        CHECK(run->report.mem_after == want.mem_after);
+    }
+    CHECK(versioned.run_instructions + 8 * 5 <= plain.run_instructions + 30);  // the copy ran
 }

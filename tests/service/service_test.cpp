@@ -5,6 +5,7 @@
 // with real threads.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -479,6 +480,45 @@ TEST_CASE("service: JIT code is compiled once per slot and reused") {
     // A new program drops the old code.
     REQUIRE(f.service.install(0, assemble("mov %r0, 1\nexit"), text_config(0), {}, true).code == Errc::none);
     CHECK(f.exec(0x0400).failure.code == Errc::jit_not_compiled);
+}
+
+TEST_CASE("service: the configuration's JIT options reach the compiler") {
+    // A loop whose loads step through the stack: with version_loops its code gets a second copy.
+    constexpr Config kVersioned = [] {
+        Config c = kCfg;
+        c.jit_options.version_loops = true;
+        return c;
+    }();
+    const char* source =
+        "mov %r0, 0\nmov %r7, %r10\nadd %r7, -64\nmov %r8, 16\nl:\nldxb %r4, [%r7+0]\nadd %r0, %r4\n"
+        "add %r7, 1\nadd %r8, -1\njne %r8, 0, l\nexit";
+    const auto assembled = ubpf::host::assemble(source);
+    REQUIRE(assembled.ok());
+    const auto verified = ubpf::verify<kCfg.vm>({assembled.code}, {});
+    REQUIRE(verified);
+    alignas(8) std::array<std::uint8_t, kCfg.jit_size> buffer{};
+    const auto plain = ubpf::jit::Compiler<kCfg.vm>::compile(*verified, buffer);
+    const auto versioned =
+        ubpf::jit::Compiler<kCfg.vm>::compile(*verified, buffer, {}, {.version_loops = true});
+    REQUIRE(plain);
+    REQUIRE(versioned);
+    REQUIRE(versioned->size > plain->size);
+
+    HostPlatform platform;
+    const auto memory = std::make_unique<Memory<kVersioned>>();
+    Service<kVersioned> service{platform, *memory};
+    REQUIRE(service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
+    ExecuteRequest request;
+    request.config = *VmConfig::decode(0x0c00);  // slot 0, JIT, compile
+    char out[64] = {};
+    const Response r = service.handle_execute(request, Model::short_lived, nullptr, out);
+    CHECK(r.failure.code == Errc::none);
+    CHECK(platform.synced_bytes == versioned->size);  // the code written is the versioned one
+    // The default configuration compiles without the option.
+    Fixture f;
+    REQUIRE(f.service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
+    CHECK(f.exec(0x0c00).failure.code == Errc::none);
+    CHECK(f.platform.synced_bytes == plain->size);
 }
 
 TEST_CASE("service: long-running programs on workers; running slots are protected; stop") {

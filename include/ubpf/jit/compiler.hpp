@@ -47,10 +47,10 @@ struct Options {
     /// that a wrong analysis gives wrong results instead of lucky right ones. Slower, larger code.
     bool poison_dead_upper_halves = false;
     /// Loops whose loads step through memory (`for (p = buf; p != end; ++p) ... *p`, or with a
-    /// count) get a second copy without those loads' checks, which runs when one check before
-    /// the loop finds all that the loop can read inside one region; otherwise the loop runs as
-    /// usual. Faster loops for more code (short loops only: see Compiler::kMaxHoistedLength).
-    /// Ignored where Config::jit_loop_versioning leaves the feature out of the JIT.
+    /// count down or up, or `a[i]`) get a second copy without those loads' checks, which runs when one check
+    /// before the loop finds all that the loop can read inside one region; otherwise the loop runs as usual.
+    /// Faster loops for more code (short loops only: see Compiler::kMaxHoistedLength). Ignored where
+    /// Config::jit_loop_versioning leaves the feature out of the JIT.
     bool version_loops = false;
 };
 
@@ -889,8 +889,10 @@ private:
         std::uint8_t index;        ///< the register that steps: ptr, or the index
         std::uint8_t base;         ///< index form: the base register, or kConstant (base_k)
         std::uint8_t bound;        ///< the counter or the end, or kConstant (bound_k)
+        std::uint8_t limit;        ///< a counter counting up: what it is compared with (or kConstant)
         std::uint8_t hi_zero;      ///< index form: upper halves known to be 0 (kIndexHi, ...)
         bool to_end;               ///< the stepping register is compared with `bound`
+        bool up;                   ///< pointer form: the counter steps by 1 up to `limit`
         bool after;                ///< the exit test reads its register after that register's step
         bool stack;                ///< the loads check the stack's region inline (kStackAccess)
         bool ptr_hi_dead;          ///< index form: nothing reads ptr's upper half in the copy
@@ -944,7 +946,7 @@ private:
             if (r >= 10 || !(defined & (1u << r)) || (twice & (1u << r))) return 0;
             const std::size_t d = def_at[r];
             const isa::OpInfo& row_d = row(d);
-            if (row_d.width != 64 || row_d.form != isa::Form::dst_imm) return 0;
+            if (row_d.form != isa::Form::dst_imm) return 0;  // (32-bit: see wraps_hi)
             return row_d.op == Op::add   ? std::int64_t{code_[d].imm}
                    : row_d.op == Op::sub ? -std::int64_t{code_[d].imm}
                                          : 0;
@@ -954,6 +956,12 @@ private:
             return s > 0 && s <= 1 << 15 && std::has_single_bit(static_cast<std::uint64_t>(s));
         };
         const auto invariant = [&](unsigned r) { return r == isa::kFramePointer || !(defined & (1u << r)); };
+        // A 32-bit step of r before pc: r's upper half is 0 at pc whatever it was where the
+        // loop starts. (An upper half the analysis found 0 at pc is 0 there too otherwise: a
+        // 64-bit step keeps it 0 only from below 2^32 - 1.)
+        const auto narrow_before = [&](unsigned r, std::size_t pc) {
+            return r < 10 && (defined & (1u << r)) && def_at[r] < pc && row(def_at[r]).width == 32;
+        };
         // Registers the range check reads whole: their upper halves must be live (else nothing
         // keeps them) unless known to be 0.
         const auto live_hi = [&](unsigned r) { return r < 10 && ((slots_[head].live >> r) & 1) != 0; };
@@ -1001,6 +1009,11 @@ private:
                 return false;
             }
             if (!stepping(index) || index == p) return false;
+            // The same for the index, where it is read before its step.
+            const std::size_t at = index == y ? d[1] : d[0];
+            const std::uint16_t index_reader =
+                slots_[at].live & (index == y ? kSrcHiZero : kSrcHiZero | kKeepsHi);
+            if (index_reader != 0 && !narrow_before(index, at)) l.hi_zero |= kIndexHi;
             l.ptr = static_cast<std::uint8_t>(p);
             l.index = static_cast<std::uint8_t>(index);
             l.set_ptr = static_cast<std::uint16_t>(d[0]);
@@ -1027,7 +1040,8 @@ private:
         l.shift = static_cast<std::uint8_t>(std::countr_zero(static_cast<std::uint64_t>(step(l.index))));
         // The exit test: a jump leaving the loop when the stepping register reaches its bound,
         // or the back edge taken until it does; or (pointer form) `jeq n, 0` leaving / `jne n,
-        // 0` as the back edge with n counting down.
+        // 0` as the back edge with n counting down, or the same tests of a counter stepping
+        // by 1 up to a limit (what LLVM makes of `for (i = 0; i < n; i++) sum += a[i]`).
         std::size_t test = kNoPc;
         for (pc = head; pc <= back && test == kNoPc; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
@@ -1035,40 +1049,52 @@ private:
             const bool leaves = pc < back;
             if (r.width != 64 || !isa::is_conditional_jump(r.op)) continue;
             const unsigned a = insn.dst(), b = insn.src();
-            if (r.form == isa::Form::cond_imm) {
-                if (!indexed && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) && a != l.ptr &&
-                    step(a) == -1) {
-                    l.bound = static_cast<std::uint8_t>(a);
-                    l.to_end = false;
-                } else if (indexed && a == l.index && insn.imm >= 0 && ends_at_bound(r.op, leaves, false)) {
-                    l.bound = kConstant;
-                    l.bound_k = static_cast<std::uint32_t>(insn.imm);
-                    l.to_end = true;
-                } else {
-                    continue;
-                }
+            const bool cond_src = r.form == isa::Form::cond_src;
+            if (!cond_src && !indexed && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) &&
+                a != l.ptr && step(a) == -1) {  // a count down to 0
+                l.bound = static_cast<std::uint8_t>(a);
+                l.to_end = l.up = false;
+                if (live_hi(l.ptr) && live_hi(a)) test = pc;
+                continue;
             }
-            bool swapped = false;
-            if (r.form == isa::Form::cond_src) {
-                swapped = b == l.index;
-                if (a == b || (a != l.index && !swapped) || !ends_at_bound(r.op, leaves, swapped)) continue;
-                l.bound = static_cast<std::uint8_t>(swapped ? a : b);
-                if (l.bound >= 10 || !invariant(l.bound)) continue;
-                l.to_end = true;
+            // x: what the test compares with its bound y (a register, or kConstant): the
+            // stepping register, or (pointer form) a counter stepping by 1.
+            unsigned x = l.index;
+            if (!indexed) {
+                const unsigned c = cond_src && step(a) != 1 ? b : a;
+                if (c != l.ptr && step(c) == 1 && !(cond_src && (a == l.ptr || b == l.ptr))) x = c;
             }
-            // Upper halves the range check reads: the index form takes those the analysis
-            // found 0 at the test as 0 (so at the head too: the bound does not change in the
-            // loop, and the index's step keeps its upper half 0 only from below 2^32 - 1).
+            const bool up = x != l.index, swapped = cond_src && b == x;
+            unsigned y = kConstant;
+            if (cond_src) {
+                y = swapped ? a : b;
+                if (a == b || (a != x && !swapped) || y >= 10 || !invariant(y)) continue;
+            } else if (a != x || insn.imm < 0 || !(indexed || up)) {
+                continue;
+            }
+            if (!ends_at_bound(r.op, leaves, swapped)) continue;
+            // Upper halves the range check reads: the index form and a counter take those the
+            // analysis found 0 at the test as 0 where the loop starts (the bound does not change
+            // in the loop; narrow_before() for the stepping register). Where a 32-bit step of
+            // that register comes before the test (and the sum), its upper half where the loop
+            // starts does not matter: the range check reads its lower half only.
             std::uint8_t zero = 0;
-            if (indexed) {
+            if (indexed || up) {
                 const std::uint16_t flags = slots_[pc].live;
                 if (flags & kNarrowJump) zero = kIndexHi | kBoundHi;
-                if ((flags & kSrcHiZero) && r.form == isa::Form::cond_src)
-                    zero |= swapped ? kIndexHi : kBoundHi;
-                if (l.bound == kConstant) zero |= kBoundHi;
+                if ((flags & kSrcHiZero) && cond_src) zero |= swapped ? kIndexHi : kBoundHi;
+                if (narrow_before(x, pc)) zero &= static_cast<std::uint8_t>(~kIndexHi);
+                if (narrow_before(x, pc) && (!indexed || narrow_before(x, l.sum))) zero |= kIndexHi;
+                if (!cond_src) zero |= kBoundHi;
             }
-            if ((!(zero & kIndexHi) && !live_hi(l.index)) || (!(zero & kBoundHi) && !live_hi(l.bound)))
+            if ((!(zero & kIndexHi) && !(l.hi_zero & kIndexHi) && !live_hi(x)) ||
+                (!(zero & kBoundHi) && !live_hi(y)) || (!indexed && !live_hi(l.ptr)))
                 continue;
+            l.up = up;
+            l.to_end = !up;
+            l.bound = static_cast<std::uint8_t>(up ? x : y);  // the counter, or the end
+            l.limit = static_cast<std::uint8_t>(y);
+            l.bound_k = static_cast<std::uint32_t>(insn.imm);
             l.hi_zero |= zero;
             test = pc;
         }
@@ -2402,7 +2428,9 @@ private:
         if (r.form != isa::Form::dst_imm) return false;
         const Op op = r.op;
         if (!add_sub_logic(op)) return false;
-        if (slots_[pc_].live & kLoopStep) {  // a versioned loop's step (its upper half stays 0)
+        // A versioned loop's 64-bit step (its upper half stays 0; a 32-bit one is emitted as
+        // usual: it writes the upper half, which may have been dead before it).
+        if (r.width == 64 && (slots_[pc_].live & kLoopStep)) {
             const std::int32_t v = op == Op::add ? insn.imm : -insn.imm;
             alu32_imm(v < 0 ? DpOp::sub : DpOp::add, insn.dst(), rd(from, false, T0),
                       static_cast<std::uint32_t>(v < 0 ? -v : v));
@@ -2700,6 +2728,12 @@ private:
             }
             short_fail_[short_fails_++] = short_placeholder(c, l.head);
         };
+        // Register r below 2^32: known (the analysis found its upper half 0), or tested here.
+        const auto below_2_32 = [&](unsigned r, std::uint8_t known) {
+            if (l.hi_zero & known) return;
+            put_cmp_imm(rd(r, true, T0), 0);
+            fail(Cond::ne);
+        };
         // The copy steps the pointer (or index) and the count and adds base + index in their
         // lower halves (kLoopStep), and tests them there (kNarrowJump): p0, n0, the bound and
         // all the pointer's values in the copy are below 2^32.
@@ -2710,13 +2744,9 @@ private:
             // Base, index and bound below 2^32 (known, or tested here); p0 = base + index
             // without a carry out of the lower half. (end = base + bound with one would be
             // below p0: the test of end - p0 below fails then.)
-            const std::pair<unsigned, std::uint8_t> halves[] = {
-                {l.index, kIndexHi}, {l.bound, kBoundHi}, {l.base, kBaseHi}};
-            for (const auto& [r, known] : halves) {
-                if (l.hi_zero & known) continue;
-                put_cmp_imm(rd(r, true, T0), 0);
-                fail(Cond::ne);
-            }
+            below_2_32(l.index, kIndexHi);
+            below_2_32(l.bound, kBoundHi);
+            below_2_32(l.base, kBaseHi);
             base_plus(l, rd(l.index, false, T2), T2, T3);
             fail(Cond::hs);
             if (l.bound == kConstant) load_imm(T0, l.bound_k);
@@ -2742,13 +2772,26 @@ private:
                 fail(Cond::eq);
             }
         } else {
-            Reg clo = T0, chi = T1;
-            rd_pair(l.bound, T0, T1, clo, chi);
-            put_cmp_imm(chi, 0);
-            fail(Cond::ne);
-            put_dp_imm(DpOp::sub, true, T2, clo, l.after ? 1 : 0);  // T2 = k* = n0 - after
-            if (l.after) fail(Cond::lo);                            // (n0 = 0: 2^64 passes)
-            if (l.shift != 0) {                                     // T2:T3 = s*k*
+            if (l.up) {
+                // The counter's start c0 and its limit below 2^32 (known, or tested here), n0 =
+                // limit - c0 without a borrow: then every compare of the two sees the same.
+                below_2_32(l.bound, kIndexHi);
+                below_2_32(l.limit, kBoundHi);
+                if (l.limit == kConstant) load_imm(T1, l.bound_k);
+                const Reg limit = l.limit == kConstant ? T1 : rd(l.limit, false, T1);
+                const Reg c0 = rd(l.bound, false, T0);
+                put_dp_reg(DpOp::sub, true, T2, limit, c0);
+                fail(Cond::lo);
+                if (l.after) put_dp_imm(DpOp::sub, true, T2, T2, 1);
+            } else {
+                Reg clo = T0, chi = T1;
+                rd_pair(l.bound, T0, T1, clo, chi);
+                put_cmp_imm(chi, 0);
+                fail(Cond::ne);
+                put_dp_imm(DpOp::sub, true, T2, clo, l.after ? 1 : 0);  // T2 = k* = n0 - after
+            }
+            if (l.after) fail(Cond::lo);  // (n0 = 0: the count would pass its bound)
+            if (l.shift != 0) {           // T2:T3 = s*k*
                 put_shift_imm(Shift::lsr, T3, T2, 32u - l.shift);
                 put_shift_imm(Shift::lsl, T2, T2, l.shift);
             }

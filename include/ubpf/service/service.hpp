@@ -57,6 +57,7 @@ struct Config {
     std::size_t slots = 2;          ///< program slots (the seed's SUIT_STORAGE_SLOTS)
     std::size_t slot_size = 4096;   ///< bytes of image per slot (SUIT_STORAGE_SLOT_SIZE)
     std::size_t jit_size = 4096;    ///< bytes of JIT code per slot; 0: no JIT
+    jit::Options jit_options{};     ///< how the JIT compiles (version_loops: faster loops, more code)
     std::size_t workers = 4;        ///< threads for long-running programs
     std::size_t local_store = 16;   ///< keys per slot's local store
     std::size_t global_store = 16;  ///< keys in the global store (RIOT's CONFIG_BPF_STORE_NUM_VALUES)
@@ -556,7 +557,8 @@ private:
             std::span<std::uint8_t> code{memory_.jit[index]};
             if (r.config.jit_compile) {
                 s.jit_ready = false;
-                const Result<jit::Compiled> c = jit::Compiler<VC>::compile(program, code);
+                const Result<jit::Compiled> c =
+                    jit::Compiler<VC>::compile(program, code, {}, Cfg.jit_options);
                 if (!c) return {Errc::jit_failed, c.error()};
                 s.compiled = *c;
                 s.jit_ready = true;
