@@ -138,10 +138,12 @@ private:
         } else if (kind < 62 && pick(0, 2) == 0) {  // a counter loop near 2^32
             counter_loop(it);
         } else if (kind < 62 && pick(0, 1) == 0) {  // loads stepping through memory
-            if (pick(0, 1) == 0)
+            if (const int form = pick(0, 5); form < 2)
                 stepping_loop(it);
-            else
+            else if (form < 4)
                 index_loop(it);
+            else
+                rotated_loop(it);
         } else if (kind < 60) {  // conditional jumps and ja, forward or backward
             Id id;
             do {
@@ -408,6 +410,90 @@ private:
         it.target = 0;
     }
 
+    /// A pointer loop laid out as LLVM lays out loops with branches: `ja entry` before it, the
+    /// steps and the test at its head (`jcc +1` to the entry, then `ja out`), the loads from the
+    /// entry on, maybe a branch over one instruction, a jump back to the head in the middle
+    /// (`continue`) or a store, then `ja head`. The count counts down to 0 or up to a limit, or
+    /// the pointer is compared with an end; the pointer steps at the head or at the end of the
+    /// body; sometimes a branch skips the count's step (the loop is then not versioned).
+    void rotated_loop(Item& it) {
+        const int region = pick(0, 2);
+        unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
+        std::shuffle(std::begin(regs), std::end(regs), rng_);
+        const unsigned p = regs[0], c = regs[1], x = regs[2], m = regs[3];
+        const std::int32_t step = 1 << pick(0, 3);
+        const std::int32_t start = region == 2 ? -pick(1, 64) * 8 : pick(-2, 8);
+        const std::int32_t to_end = ((region == 2 ? 0 : kLoopSizes[region]) - start) / step;
+        const std::int32_t passes = std::max(1, loop_passes(region, to_end, step));
+        const auto add = [&](unsigned r, std::int32_t v) { step_by(it, r, v, pick(0, 7) == 0); };
+        const auto jump = [&](Id id, unsigned a, unsigned b, std::int32_t k) {
+            it.insns.push_back(make(id, a, b, 0, k));
+            return it.insns.size() - 1;
+        };
+        it.insns.push_back(make(Id::mov64_reg, p, kLoopBases[region], 0, 0));
+        add(p, start);
+        const int form = pick(0, 2);  // 0: count down, 1: count up to a limit, 2: an end
+        if (form == 0) {
+            it.insns.push_back(make(Id::mov64_imm, c, 0, 0, passes));
+        } else if (form == 1) {
+            set64(it, c, static_cast<std::uint32_t>(pick(0, 4)), 0);
+            it.insns.push_back(make(Id::mov64_reg, m, c, 0, 0));
+            add(m, passes + (pick(0, 5) == 0 ? pick(-2, 1) : 0));
+        } else {
+            it.insns.push_back(make(Id::mov64_reg, c, p, 0, 0));
+            add(c, passes * step + (pick(0, 5) == 0 ? pick(1, step) : 0));
+        }
+        const std::size_t enter = jump(Id::ja, 0, 0, 0);
+        it.landing = static_cast<int>(it.insns.size());  // (jumps from other items land at the head)
+        const std::size_t head = it.insns.size();
+        const bool step_at_head = pick(0, 2) != 0;
+        const bool skip = pick(0, 9) == 0;  // a branch over the count's step (an end: the pointer's)
+        const auto skippable = [&](bool here) {
+            if (skip && here) jump(Id::jeq_imm, x, 0, 0x55);
+            if (skip && here) it.insns.back().off = 1;
+        };
+        if (step_at_head) {
+            skippable(form == 2);
+            add(p, step);
+        }
+        if (form != 2) {
+            skippable(true);
+            add(c, form == 0 ? -1 : 1);
+        }
+        std::size_t test = 0;
+        if (form == 0)
+            test = jump(Id::jne_imm, c, 0, 0);
+        else if (form == 1)
+            test = jump(pick(0, 1) == 0 ? Id::jlt_reg : Id::jne_reg, c, m, 0);
+        else
+            test = jump(Id::jne_reg, p, c, 0);
+        const std::size_t out = jump(Id::ja, 0, 0, 0);
+        const std::size_t entry = it.insns.size();
+        it.insns[test].off = 1;  // over the `ja out`, to the entry
+        it.insns[enter].off = static_cast<std::int16_t>(entry - enter - 1);
+        for (int k = pick(1, 2); k > 0; --k) {
+            it.insns.push_back(make(kLoopLoads[pick(0, 6)], x, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
+            it.insns.push_back(make(Id::add64_reg, 0, x, 0, 0));
+        }
+        if (pick(0, 2) == 0) {  // a branch over one instruction
+            jump(Id::jgt_imm, x, 0, pick(0, 200));
+            it.insns.back().off = 1;
+            it.insns.push_back(make(Id::add64_imm, 0, 0, 0, 1));
+        }
+        if (pick(0, 3) == 0) {  // `continue`: back to the head
+            const std::size_t at = jump(Id::jeq_imm, x, 0, pick(0, 3));
+            it.insns[at].off = static_cast<std::int16_t>(static_cast<std::int64_t>(head) -
+                                                         static_cast<std::int64_t>(at) - 1);
+        }
+        if (pick(0, 4) == 0)
+            it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
+        if (!step_at_head) add(p, step);
+        const std::size_t back = jump(Id::ja, 0, 0, 0);
+        it.insns[back].off =
+            static_cast<std::int16_t>(static_cast<std::int64_t>(head) - static_cast<std::int64_t>(back) - 1);
+        it.insns[out].off = static_cast<std::int16_t>(it.insns.size() - out - 1);
+        it.jump = -1;
+    }
     /// A loop reading `base[i]` as LLVM compiles it (the index form Options::version_loops
     /// versions): `p = base; p += i` (or `p = i; p += base`) before the loads, i stepping by 1,
     /// 2, 4 or 8 from near 0 and compared with a bound, a register or a constant: as the back

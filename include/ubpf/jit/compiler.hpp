@@ -855,7 +855,7 @@ private:
                 unsigned at = edge_count_++;
                 for (; at > 0 && loop_edges_[at - 1].head > back_edges[k].to; --at)
                     loop_edges_[at] = loop_edges_[at - 1];
-                loop_edges_[at] = {back_edges[k].to, back_edges[k].from};
+                loop_edges_[at] = {back_edges[k].to, back_edges[k].from, loop_.entry};
             }
         }
         choose_registers();
@@ -879,6 +879,7 @@ private:
     /// W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
     struct HoistedLoop {
         std::uint16_t head, back;
+        std::uint16_t entry;       ///< where control comes in: the head, or (pointer form) later
         std::uint16_t test;        ///< the exit test
         std::uint16_t step;        ///< the step of `index`
         std::uint16_t bound_step;  ///< the count's step (kNoPc: compared with an end)
@@ -904,7 +905,7 @@ private:
     static constexpr std::uint8_t kConstant = 0xff;
     static constexpr std::uint8_t kIndexHi = 1, kBoundHi = 2, kBaseHi = 4;
     struct LoopEdge {
-        std::uint16_t head, back;
+        std::uint16_t head, back, entry;
     };
     static constexpr unsigned kMaxLoopEdges = 16;
     /// How many instructions a loop may have to be compiled twice (the copy without checks
@@ -924,15 +925,47 @@ private:
         if (head == prog_.entry || back - head >= kMaxHoistedLength) return false;
         for (std::size_t f : prog_.functions())  // (the range check comes before a prologue)
             if (f == head) return false;
-        // The body: straight (jumps leave it), no calls; where each register's only definition
-        // in it is (def_at, for those in `defined` and not in `twice`).
+        const auto inside = [&](std::size_t t) { return t >= head && t <= back; };
+        // Where control comes in (it visits the whole program): only from before the loop, all
+        // at one place, the entry. Falling into the head, or jumps to it, make that the head;
+        // else the loop starts later, as LLVM lays out loops with branches (`ja entry` before
+        // the head, which is where the passes go on after the entry's part).
+        l.head = static_cast<std::uint16_t>(head);
+        l.back = static_cast<std::uint16_t>(back);
+        l.entry = static_cast<std::uint16_t>(head);
+        bool entered = false;
+        for (std::size_t pc = 0; pc < code_.size(); ++pc) {
+            if (inside(pc)) continue;
+            for (const std::size_t t : {std::size_t{slots_[pc].target}, std::size_t{slots_[pc].next}}) {
+                if (!inside(t)) continue;
+                if (pc > back || (entered && t != l.entry)) return false;
+                l.entry = static_cast<std::uint16_t>(t);
+                entered = true;
+            }
+        }
+        const std::size_t length = back + 1 - head;
+        const auto rot = [&](std::size_t pc) { return rotated(l, pc); };
+        // The body: no calls, no inner loops; where each register's only definition in it is
+        // (def_at, for those in `defined` and not in `twice`), and which instructions a pass may
+        // skip (bit rot(pc) of `skipped`): those a forward jump inside the loop jumps over, the
+        // rest of a pass after a jump to its start.
         std::uint16_t def_at[11] = {};
-        std::uint32_t defined = 0, twice = 0;
+        std::uint32_t defined = 0, twice = 0, skipped = 0;
+        // `jcc +1; ja out` leaves the loop when the condition does not hold: a test, not a branch.
+        const auto over_ja = [&](std::size_t pc) {
+            return slots_[pc].target == pc + 2 && pc + 1 < back && row(pc + 1).op == Op::ja &&
+                   !inside(slots_[pc + 1].target);
+        };
         for (std::size_t pc = head; pc <= back; pc += isa::slots(row(pc).op)) {
             const Op op = row(pc).op;
             if (is_call(op) || op == Op::exit || isa::is_atomic(op)) return false;
             const std::size_t t = slots_[pc].target;
-            if (pc == back ? t != head : t >= head && t <= back) return false;
+            if (pc == back ? t != head : inside(t) && !over_ja(pc)) {
+                // Where in the pass it goes: the next pass starts at the entry.
+                const std::size_t to = t == l.entry ? length : rot(t);
+                if (to <= rot(pc)) return false;  // an inner loop
+                skipped |= ((1u << to) - 1) & ~((2u << rot(pc)) - 1);
+            }
             if (kLoFacts[slots_[pc].id] & kLoDefinesDst) {
                 const unsigned d = code_[pc].dst();
                 twice |= defined & (1u << d);
@@ -960,11 +993,11 @@ private:
         // loop starts. (An upper half the analysis found 0 at pc is 0 there too otherwise: a
         // 64-bit step keeps it 0 only from below 2^32 - 1.)
         const auto narrow_before = [&](unsigned r, std::size_t pc) {
-            return r < 10 && (defined & (1u << r)) && def_at[r] < pc && row(def_at[r]).width == 32;
+            return r < 10 && (defined & (1u << r)) && rot(def_at[r]) < rot(pc) && row(def_at[r]).width == 32;
         };
         // Registers the range check reads whole: their upper halves must be live (else nothing
         // keeps them) unless known to be 0.
-        const auto live_hi = [&](unsigned r) { return r < 10 && ((slots_[head].live >> r) & 1) != 0; };
+        const auto live_hi = [&](unsigned r) { return r < 10 && ((slots_[l.entry].live >> r) & 1) != 0; };
         l.sum = kNoPc;
         l.hi_zero = 0;
         l.ptr_hi_dead = false;
@@ -1035,8 +1068,7 @@ private:
         }
         if (pc > back) return false;
         const bool indexed = l.sum != kNoPc;
-        l.head = static_cast<std::uint16_t>(head);
-        l.back = static_cast<std::uint16_t>(back);
+        if (indexed && l.entry != head) return false;  // (its window and sum assume the head)
         l.shift = static_cast<std::uint8_t>(std::countr_zero(static_cast<std::uint64_t>(step(l.index))));
         // The exit test: a jump leaving the loop when the stepping register reaches its bound,
         // or the back edge taken until it does; or (pointer form) `jeq n, 0` leaving / `jne n,
@@ -1046,8 +1078,9 @@ private:
         for (pc = head; pc <= back && test == kNoPc; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
             const Insn& insn = code_[pc];
-            const bool leaves = pc < back;
             if (r.width != 64 || !isa::is_conditional_jump(r.op)) continue;
+            if (pc < back && inside(slots_[pc].target) && !over_ja(pc)) continue;  // a branch
+            const bool leaves = pc < back && !over_ja(pc);
             const unsigned a = insn.dst(), b = insn.src();
             const bool cond_src = r.form == isa::Form::cond_src;
             if (!cond_src && !indexed && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) &&
@@ -1099,10 +1132,16 @@ private:
             test = pc;
         }
         if (test == kNoPc) return false;
-        l.after = def_at[l.to_end ? l.index : l.bound] < test;
+        l.after = rot(def_at[l.to_end ? l.index : l.bound]) < rot(test);
         l.test = static_cast<std::uint16_t>(test);
         l.step = def_at[l.index];
         l.bound_step = l.to_end ? kNoPc : def_at[l.bound];
+        // Every pass runs the steps, the test and the index form's `ptr = base; ptr += index`
+        // once, in this order (a pass runs forward from the entry, in rotated order).
+        const auto every_pass = [&](std::size_t at) { return at == kNoPc || !((skipped >> rot(at)) & 1); };
+        if (!every_pass(test) || !every_pass(l.step) || !every_pass(l.bound_step) ||
+            (indexed && (!every_pass(l.set_ptr) || !every_pass(l.sum))))
+            return false;
         // The range of every load through the pointer: iteration k reads p0 + s*(k + stepped)
         // + off, for k up to k* (k* - 1 when the load comes after the test). The index form's
         // pointer is computed at the sum; its loads come after that.
@@ -1113,10 +1152,10 @@ private:
             if ((r.op != Op::ldx && r.op != Op::ldxs) || code_[pc].src() != l.ptr) continue;
             if (indexed && (pc < l.sum || pc > l.reload)) return false;
             const bool stack = (slots_[pc].flags & kStackAccess) != 0;
-            const std::int32_t stepped = l.step < (indexed ? l.sum : pc) ? s : 0, off = code_[pc].off;
+            const std::int32_t stepped = rot(l.step) < rot(indexed ? l.sum : pc) ? s : 0, off = code_[pc].off;
             const std::int32_t first = stepped + off;
             const std::int32_t last =
-                stepped - (pc > test ? s : 0) + off + r.width / 8 - 1 - (l.after ? s : 0);
+                stepped - (rot(pc) > rot(test) ? s : 0) + off + r.width / 8 - 1 - (l.after ? s : 0);
             if (any && stack != l.stack) return false;
             l.first = any ? std::min(l.first, first) : first;
             l.last = any ? std::max(l.last, last) : last;
@@ -1124,13 +1163,12 @@ private:
             any = true;
         }
         if (indexed) l.ptr_hi_dead = ptr_hi_unread(l);
-        // Last (it visits the whole program): nothing jumps into the loop but jumps from before
-        // it to its head (they come to the range check: emit_all()).
-        for (pc = 0; pc < code_.size(); ++pc) {
-            const std::size_t t = slots_[pc].target;
-            if (t >= head && t <= back && (pc < head ? t != head : pc > back)) return false;
-        }
         return true;
+    }
+    /// The position of pc in a pass of the loop: from the entry to the back edge, then from the
+    /// head to the entry.
+    [[nodiscard]] static std::size_t rotated(const HoistedLoop& l, std::size_t pc) noexcept {
+        return pc >= l.entry ? pc - l.entry : pc - l.head + (l.back + 1u - l.entry);
     }
     /// Index form: the instructions of the loop where ptr holds the pointer, after `ptr =
     /// base` up to its next definition (without one: the whole loop). The copy without checks
@@ -2722,7 +2760,8 @@ private:
         short_fails_ = 0;
         // 16-bit B<c> when they may reach (past the copy: end_unchecked_copy()).
         const auto fail = [&](Cond c) {
-            if (!short_branches_ || short_fails_ == kMaxShortFails) {
+            // (end_unchecked_copy() lands them at the head: not where a later entry is)
+            if (!short_branches_ || short_fails_ == kMaxShortFails || l.entry != l.head) {
                 wait(Wait::jump, c, range_failed_);
                 return;
             }
@@ -2802,7 +2841,7 @@ private:
             else
                 put_dp_imm(DpOp::adc, false, T1, phi, 0);
             // The pointer's last value: that, plus s when it steps before the test.
-            if (l.step < l.test) {
+            if (rotated(l, l.step) < rotated(l, l.test)) {
                 put_dp_imm(DpOp::add, true, T2, T0, 1u << l.shift);
                 put_dp_imm(DpOp::adc, true, T3, T1, 0);
             } else {
@@ -2882,7 +2921,7 @@ private:
             slots_[pc].at = 0;
             slots_[pc].flags &= static_cast<std::uint8_t>(~kEmitted);
         }
-        slots_[l.head].at = range_failed_;
+        slots_[l.entry].at = range_failed_;
         unchecked_ptr_ = -1;
         pc_ = l.head;
         ++next_edge_;  // (no other loop versioned has this head: it would jump into this one)
@@ -2907,10 +2946,12 @@ private:
                     if (pc_ < n) {
                         if (pc_ == loop_edges_[next_edge_].head &&
                             hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
-                            arrive(pc_);  // the jumps into the loop come to its range check
-                            slots_[pc_].at = 0;
-                            slots_[pc_].flags &= static_cast<std::uint8_t>(~kEmitted);
+                            const std::size_t in = loop_.entry;
+                            arrive(in);  // the jumps into the loop come to its range check
+                            slots_[in].at = 0;
+                            slots_[in].flags &= static_cast<std::uint8_t>(~kEmitted);
                             check_range(loop_);
+                            if (in != pc_) wait(Wait::jump, Cond::al, slots_[in].at);  // the copy's entry
                             stop = loop_.back + 1u;
                         } else {  // (never: heads are leaders, never folded into other instructions)
                             ++next_edge_;
@@ -3259,7 +3300,7 @@ private:
         if (t == pc_ || target_op == Op::ja || target_op == Op::exit || is_call(target_op)) return false;
         if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
             for (unsigned k = next_edge_; k < edge_count_; ++k)
-                if (loop_edges_[k].head == t) return false;
+                if (loop_edges_[k].head == t || loop_edges_[k].entry == t) return false;
         std::uint16_t lddw = 0;
         const std::uint32_t count = 1 + block_length(t, &lddw);
         if (count > kMaxBlock) return false;
