@@ -50,7 +50,7 @@ struct Config {
     /// firmware sees the same Config whatever its optimisation flags.
     Dispatch dispatch = UBPF_HAS_COMPUTED_GOTO ? Dispatch::threaded : Dispatch::switch_loop;
     /// The JIT can version loops (jit::Options::version_loops, chosen per compilation); false
-    /// leaves that code out of the JIT (about 3 KB of -Os ROM: docs/benchmarks.md).
+    /// leaves that code out of the JIT (about 6 KB of -Os ROM: docs/benchmarks.md).
     bool jit_loop_versioning = true;
 
     /// Bytes of stack a run needs: one frame per possible call depth.
