@@ -46,11 +46,12 @@ struct Options {
     /// liveness analysis found dead there are overwritten with a value made from the pc, so
     /// that a wrong analysis gives wrong results instead of lucky right ones. Slower, larger code.
     bool poison_dead_upper_halves = false;
-    /// Loops whose loads step through memory (`for (p = buf; p != end; ++p) ... *p`, or with a
-    /// count down or up, or `a[i]`) get a second copy without those loads' checks, which runs when one check
-    /// before the loop finds all that the loop can read inside one region; otherwise the loop runs as usual.
-    /// Faster loops for more code (short loops only: see Compiler::kMaxHoistedLength). Ignored where
-    /// Config::jit_loop_versioning leaves the feature out of the JIT.
+    /// Loops whose loads step through memory (`for (p = buf; p != end; ++p) ... *p`, with a
+    /// count down or up, or `a[i]`) get a second copy without those loads' checks, which runs
+    /// when one check before the loop finds all that the loop can read inside one region;
+    /// otherwise the loop runs as usual. Faster loops for more code (short loops only: see
+    /// Compiler::kMaxHoistedLength). Ignored where Config::jit_loop_versioning leaves the
+    /// feature out of the JIT.
     bool version_loops = false;
 };
 
@@ -865,18 +866,20 @@ private:
 
     /// A loop whose loads through one pointer register are checked once, before it: the code
     /// runs a copy of the loop without their checks when the range that all its iterations can
-    /// read lies in one region, and the loop as usual otherwise (emit_all()). Only straight
-    /// loops: every jump inside leaves the loop except the back edge, nothing jumps into it but
-    /// jumps from before it to its head (they come to the range check), no calls. Two forms:
-    /// the pointer steps by a constant (pointer form), or it is computed in each pass as
-    /// `ptr = base; ptr += index` from a base the loop leaves alone and an index stepping by a
-    /// constant (index form: what LLVM makes of `a[i]`). Iteration k (from 0) finds the
-    /// pointer, or base + index, at p0 + s*k at the head. The exit test either counts a
-    /// register down by 1 to 0 (pointer form; the last iteration is then k* = n0 - after,
-    /// `after` when the test comes after the count's step) or compares the stepping register
-    /// with a bound the loop leaves alone (k* = (end - p0) / s - after, where end is the bound,
-    /// or base + bound in the index form). The range read is then [p0 + first, W + last] with
-    /// W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
+    /// read lies in one region, and the loop as usual otherwise (emit_all()). No calls or inner
+    /// loops; control comes in from before the loop at one place, the entry (its head, or for
+    /// the pointer form a later instruction: the jumps there come to the range check), and
+    /// every pass runs the steps and the test once (hoistable()). Two forms: the pointer steps
+    /// by a constant (pointer form), or it is computed in each pass as `ptr = base; ptr +=
+    /// index` from a base the loop leaves alone and an index stepping by a constant (index
+    /// form: what LLVM makes of `a[i]`). Iteration k (from 0) finds the pointer, or base +
+    /// index, at p0 + s*k at the entry. The exit test either counts a register down by 1 to 0
+    /// or a counter up by 1 to a limit (pointer form; the last iteration is then k* = n0 -
+    /// after, n0 the count or limit - c0, `after` when the test comes after the count's step)
+    /// or compares the stepping register with a bound the loop leaves alone (k* = (end - p0) /
+    /// s - after, where end is the bound, or base + bound in the index form). The range read
+    /// is then [p0 + first, W + last] with W = p0 + s*k* + s*after, i.e. p0 + s*n0 or `end`.
+    /// "Before" and "after" count from the entry (rotated()).
     struct HoistedLoop {
         std::uint16_t head, back;
         std::uint16_t entry;       ///< where control comes in: the head, or (pointer form) later
@@ -979,7 +982,7 @@ private:
             if (r >= 10 || !(defined & (1u << r)) || (twice & (1u << r))) return 0;
             const std::size_t d = def_at[r];
             const isa::OpInfo& row_d = row(d);
-            if (row_d.form != isa::Form::dst_imm) return 0;  // (32-bit: see wraps_hi)
+            if (row_d.form != isa::Form::dst_imm) return 0;  // (32-bit too: see narrow_before)
             return row_d.op == Op::add   ? std::int64_t{code_[d].imm}
                    : row_d.op == Op::sub ? -std::int64_t{code_[d].imm}
                                          : 0;
