@@ -295,8 +295,8 @@ private:
         it.insns.push_back(make(Id::lddw, r, 0, 0, static_cast<std::int32_t>(lo)));
         it.insns.push_back(Insn::make(0, 0, 0, 0, static_cast<std::int32_t>(hi)));
     }
-    /// `a op b` (a 64-bit compare; b a register, or with `constant` the immediate k) jumping by
-    /// `off` (set later when 0).
+    /// `a op b` (a 64-bit compare; b a register, or with `constant` the immediate k); its offset
+    /// is set later.
     void compare(Item& it, Op op, bool constant, unsigned a, unsigned b, std::int32_t k) {
         Id id;
         const auto form = constant ? ubpf::isa::Form::cond_imm : ubpf::isa::Form::cond_src;
@@ -449,8 +449,7 @@ private:
         const bool step_at_head = pick(0, 2) != 0;
         const bool skip = pick(0, 9) == 0;  // a branch over the count's step (an end: the pointer's)
         const auto skippable = [&](bool here) {
-            if (skip && here) jump(Id::jeq_imm, x, 0, 0x55);
-            if (skip && here) it.insns.back().off = 1;
+            if (skip && here) it.insns[jump(Id::jeq_imm, x, 0, 0x55)].off = 1;
         };
         if (step_at_head) {
             skippable(form == 2);

@@ -1024,6 +1024,13 @@ private:
             if (r2.op != Op::add || r2.width != 64 || r2.form != isa::Form::dst_src) return false;
             const unsigned y = code_[d[1]].src();
             unsigned index = y;
+            // Whether the analysis found r's upper half 0 where the mov or the add reads it,
+            // and so where the loop starts (unless a 32-bit step of r comes before that).
+            const auto read_as_zero = [&](unsigned r) {
+                const std::size_t at = r == y ? d[1] : d[0];
+                const std::uint16_t flags = r == y ? kSrcHiZero : kSrcHiZero | kKeepsHi;
+                return (slots_[at].live & flags) != 0 && !narrow_before(r, at);
+            };
             if (r1.op == Op::lddw) {
                 if (code_[d[0] + 1].imm != 0) return false;  // an address has upper half 0
                 l.base = kConstant;
@@ -1034,10 +1041,7 @@ private:
                 if (!stepping(y) || !invariant(base)) std::swap(index, base);
                 if (!invariant(base)) return false;
                 l.base = static_cast<std::uint8_t>(base);
-                // The analysis found base's upper half 0 where the mov or the add reads it.
-                const std::uint16_t reader =
-                    base == y ? slots_[d[1]].live & kSrcHiZero : slots_[d[0]].live & (kSrcHiZero | kKeepsHi);
-                if (base == isa::kFramePointer || reader != 0)
+                if (base == isa::kFramePointer || read_as_zero(base))
                     l.hi_zero |= kBaseHi;
                 else if (!live_hi(base))
                     return false;
@@ -1045,11 +1049,7 @@ private:
                 return false;
             }
             if (!stepping(index) || index == p) return false;
-            // The same for the index, where it is read before its step.
-            const std::size_t at = index == y ? d[1] : d[0];
-            const std::uint16_t index_reader =
-                slots_[at].live & (index == y ? kSrcHiZero : kSrcHiZero | kKeepsHi);
-            if (index_reader != 0 && !narrow_before(index, at)) l.hi_zero |= kIndexHi;
+            if (read_as_zero(index)) l.hi_zero |= kIndexHi;
             l.ptr = static_cast<std::uint8_t>(p);
             l.index = static_cast<std::uint8_t>(index);
             l.set_ptr = static_cast<std::uint16_t>(d[0]);
@@ -1082,8 +1082,9 @@ private:
             const isa::OpInfo& r = row(pc);
             const Insn& insn = code_[pc];
             if (r.width != 64 || !isa::is_conditional_jump(r.op)) continue;
-            if (pc < back && inside(slots_[pc].target) && !over_ja(pc)) continue;  // a branch
-            const bool leaves = pc < back && !over_ja(pc);
+            const bool stays = pc < back && over_ja(pc);                     // taken: the loop goes on
+            if (pc < back && inside(slots_[pc].target) && !stays) continue;  // a branch
+            const bool leaves = pc < back && !stays;
             const unsigned a = insn.dst(), b = insn.src();
             const bool cond_src = r.form == isa::Form::cond_src;
             if (!cond_src && !indexed && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) &&
