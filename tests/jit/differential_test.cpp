@@ -504,7 +504,10 @@ private:
     /// bound's upper half is 1, or the base is an lddw of the region's address in the loop (the
     /// image places mem and rodata at fixed addresses, for the interpreter as for the JIT). The
     /// index may step before the sum, between it and the loads or after them, sometimes by a
-    /// 32-bit add; the last load may go into p; a store through p may follow.
+    /// 32-bit add; the last load may go into p; a store through p may follow. A quarter of them
+    /// are laid out as LLVM lays out loops with branches (see rotated_loop()): `ja entry`, the
+    /// head with the step after the loads and the test as `jcc +1; ja out`, the body from the
+    /// entry with maybe a branch over one instruction or a jump back to the head, `ja head`.
     void index_loop(Item& it) {
         unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
         std::shuffle(std::begin(regs), std::end(regs), rng_);
@@ -549,19 +552,34 @@ private:
             if (!constant) set(n, bound, hi_n);
         }
         it.landing = static_cast<int>(it.insns.size());
-        const bool at_top = pick(0, 2) == 0;
+        const bool rotated = pick(0, 3) == 0;  // entered in the middle (as rotated_loop())
+        const bool at_top = !rotated && pick(0, 2) == 0;
         const bool swap = !constant && pick(0, 3) == 0;
         // The compare: the op for `i op bound` (swapped: `bound op i`).
         const auto test = [&](Op op) { compare(it, op, constant, swap ? n : i, swap ? i : n, bound); };
-        std::size_t exit_at = 0;
+        static constexpr Op kStay[] = {Op::jlt, Op::jne, Op::jslt},
+                            kStaySwapped[] = {Op::jgt, Op::jne, Op::jsgt};
+        const int step_at = pick(0, 3);       // 0: before the sum, 1: between it and the loads, else after
+        const bool narrow = pick(0, 4) == 0;  // a 32-bit step (from an index maybe above 2^32)
+        std::size_t exit_at = 0, enter = 0, out = 0;
+        std::size_t head = it.insns.size();
+        if (rotated) {  // `ja entry`; head: [the step] `i op bound` +1, `ja out`; entry: the body
+            enter = it.insns.size();
+            it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+            head = it.insns.size();
+            if (step_at >= 2) step_by(it, i, step, narrow);
+            test(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
+            it.insns.back().off = 1;
+            out = it.insns.size();
+            it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+            it.insns[enter].off = static_cast<std::int16_t>(it.insns.size() - enter - 1);
+        }
         if (at_top) {
             static constexpr Op kLeave[] = {Op::jge, Op::jeq, Op::jsge},
                                 kLeaveSwapped[] = {Op::jle, Op::jeq, Op::jsle};
             exit_at = it.insns.size();
             test(swap ? kLeaveSwapped[pick(0, 2)] : kLeave[pick(0, 2)]);
         }
-        const int step_at = pick(0, 3);       // 0: before the sum, 1: between it and the loads, else after
-        const bool narrow = pick(0, 4) == 0;  // a 32-bit step (from an index maybe above 2^32)
         if (step_at == 0) step_by(it, i, step, narrow);
         const bool index_first = pick(0, 1) == 0;
         if (variant == plain && region != 2 && pick(0, 2) == 0) {  // p = &region[base_off]; p += i
@@ -580,15 +598,31 @@ private:
                 make(kLoopLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
             it.insns.push_back(make(Id::add64_reg, 0, into, 0, 0));
         }
+        if (rotated && pick(0, 2) == 0) {  // a branch over one instruction
+            it.insns.push_back(make(Id::jgt_imm, reload ? p : x, 0, 1, pick(0, 200)));
+            it.insns.push_back(make(Id::add64_imm, 0, 0, 0, 1));
+        }
+        if (rotated && pick(0, 3) == 0) {  // `continue`: back to the head
+            const auto at = static_cast<std::int64_t>(it.insns.size());
+            it.insns.push_back(make(Id::jeq_imm, reload ? p : x, 0,
+                                    static_cast<std::int16_t>(static_cast<std::int64_t>(head) - at - 1),
+                                    pick(0, 3)));
+        }
         if (!reload && pick(0, 4) == 0)
             it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
-        if (step_at >= 2) step_by(it, i, step, narrow);
+        if (step_at >= 2 && !rotated) step_by(it, i, step, narrow);
+        if (rotated) {
+            const auto back = static_cast<std::int64_t>(it.insns.size());
+            it.insns.push_back(
+                make(Id::ja, 0, 0, static_cast<std::int16_t>(static_cast<std::int64_t>(head) - back - 1), 0));
+            it.insns[out].off = static_cast<std::int16_t>(it.insns.size() - out - 1);
+            it.jump = -1;
+            return;
+        }
         if (at_top) {
             it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
             it.insns[exit_at].off = static_cast<std::int16_t>(it.insns.size() - exit_at - 1);
         } else {
-            static constexpr Op kStay[] = {Op::jlt, Op::jne, Op::jslt},
-                                kStaySwapped[] = {Op::jgt, Op::jne, Op::jsgt};
             test(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
         }
         it.jump = static_cast<int>(it.insns.size()) - 1;

@@ -108,6 +108,11 @@ TEST_CASE("versioned loops: the copy without checks runs when the range fits", "
          "mov %r0, 0\nmov %r7, %r1\nmov %r8, 16\nja e\nh:\nadd %r7, 1\nadd %r8, -1\njne %r8, 0, +1\n"
          "ja d\ne:\nldxb %r4, [%r7+0]\nadd %r0, %r4\njle %r4, 10, +1\nadd %r0, 1000\nja h\nd:\nexit",
          6136, 16, 5},
+        {"index form entered in its middle (`ja entry`, the index's step and the test at the "
+         "head), a branch over `add 1000` for bytes <= 10: 1 + ... + 16 + 6 * 1000",
+         "mov %r0, 0\nmov %r3, 0\nja e\nh:\nadd %r3, 1\njlt %r3, 16, +1\nja d\ne:\nmov %r7, %r1\n"
+         "add %r7, %r3\nldxb %r4, [%r7+0]\nadd %r0, %r4\njle %r4, 10, h\nadd %r0, 1000\nja h\nd:\nexit",
+         6136, 16, 5},
         {"index form with a 32-bit index step: 1 + ... + 64",
          "mov %r0, 0\nmov %r3, 0\nmov %r9, 64\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7+0]\n"
          "add %r0, %r4\nadd32 %r3, 1\njlt %r3, %r9, l\nexit",
@@ -169,6 +174,13 @@ TEST_CASE("versioned loops: a budget running out anywhere in them stops as the i
          "add %r3, 1\njlt %r3, 8, +1\nja d\ne:\nldxb %r4, [%r7+0]\nadd %r4, 1\njgt %r4, 100, h\n"
          "stxb [%r9+0], %r4\nja h\nd:\nmov %r0, 0\nexit",
          5 + 8 * (5 + 4) + 1 + 2},
+        // 2 before the loop, 7 + 2 a pass (the body from the entry, then the head), the last
+        // pass's `ja d`, then 2; the index form entered in its middle, the store through the
+        // loads' pointer.
+        {"index form entered in its middle",
+         "mov %r3, 0\nja e\nh:\nadd %r3, 1\njlt %r3, 8, +1\nja d\ne:\nmov %r7, %r1\nadd %r7, %r3\n"
+         "ldxb %r4, [%r7+0]\nadd %r4, 1\njgt %r4, 100, h\nstxb [%r7+32], %r4\nja h\nd:\nmov %r0, 0\nexit",
+         2 + 8 * (7 + 2) + 1 + 2},
         // 4 before the loop, 7 a pass, then 2; a counter up to a constant ends the loop.
         {"a counter up to a limit",
          "mov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r3, 0\nl:\nldxb %r4, [%r7+0]\nadd %r4, 1\n"

@@ -867,9 +867,9 @@ private:
     /// A loop whose loads through one pointer register are checked once, before it: the code
     /// runs a copy of the loop without their checks when the range that all its iterations can
     /// read lies in one region, and the loop as usual otherwise (emit_all()). No calls or inner
-    /// loops; control comes in from before the loop at one place, the entry (its head, or for
-    /// the pointer form a later instruction: the jumps there come to the range check), and
-    /// every pass runs the steps and the test once (hoistable()). Two forms: the pointer steps
+    /// loops; control comes in from before the loop at one place, the entry (its head, or a
+    /// later instruction: the jumps there come to the range check), and every pass runs the
+    /// steps and the test once (hoistable()). Two forms: the pointer steps
     /// by a constant (pointer form), or it is computed in each pass as `ptr = base; ptr +=
     /// index` from a base the loop leaves alone and an index stepping by a constant (index
     /// form: what LLVM makes of `a[i]`). Iteration k (from 0) finds the pointer, or base +
@@ -882,7 +882,7 @@ private:
     /// "Before" and "after" count from the entry (rotated()).
     struct HoistedLoop {
         std::uint16_t head, back;
-        std::uint16_t entry;       ///< where control comes in: the head, or (pointer form) later
+        std::uint16_t entry;       ///< where control comes in: the head, or later
         std::uint16_t test;        ///< the exit test
         std::uint16_t step;        ///< the step of `index`
         std::uint16_t bound_step;  ///< the count's step (kNoPc: compared with an end)
@@ -1014,12 +1014,16 @@ private:
             l.hi_zero = 0;
             l.reload = kNoPc;
             if (p >= 10 || !(twice & (1u << p))) return false;
+            // (in the order of a pass: from the entry)
             std::size_t d[2] = {kNoPc, kNoPc};
-            for (std::size_t q = head; q < load; q += isa::slots(row(q).op))
-                if (defines(q, p)) d[0] = std::exchange(d[1], q);
+            for_pass(l, [&](std::size_t q) {
+                if (!defines(q, p)) return;
+                if (rot(q) < rot(load))
+                    d[0] = std::exchange(d[1], q);
+                else if (l.reload == kNoPc)
+                    l.reload = static_cast<std::uint16_t>(q);
+            });
             if (d[0] == kNoPc) return false;
-            for (std::size_t q = load; q <= back && l.reload == kNoPc; q += isa::slots(row(q).op))
-                if (defines(q, p)) l.reload = static_cast<std::uint16_t>(q);
             const isa::OpInfo &r1 = row(d[0]), &r2 = row(d[1]);
             if (r2.op != Op::add || r2.width != 64 || r2.form != isa::Form::dst_src) return false;
             const unsigned y = code_[d[1]].src();
@@ -1071,7 +1075,6 @@ private:
         }
         if (pc > back) return false;
         const bool indexed = l.sum != kNoPc;
-        if (indexed && l.entry != head) return false;  // (its window and sum assume the head)
         l.shift = static_cast<std::uint8_t>(std::countr_zero(static_cast<std::uint64_t>(step(l.index))));
         // The exit test: a jump leaving the loop when the stepping register reaches its bound,
         // or the back edge taken until it does; or (pointer form) `jeq n, 0` leaving / `jne n,
@@ -1154,7 +1157,8 @@ private:
         for (pc = head; pc <= back; pc += isa::slots(row(pc).op)) {
             const isa::OpInfo& r = row(pc);
             if ((r.op != Op::ldx && r.op != Op::ldxs) || code_[pc].src() != l.ptr) continue;
-            if (indexed && (pc < l.sum || pc > l.reload)) return false;
+            if (indexed && (rot(pc) < rot(l.sum) || (l.reload != kNoPc && rot(pc) > rot(l.reload))))
+                return false;
             const bool stack = (slots_[pc].flags & kStackAccess) != 0;
             const std::int32_t stepped = rot(l.step) < rot(indexed ? l.sum : pc) ? s : 0, off = code_[pc].off;
             const std::int32_t first = stepped + off;
@@ -1174,11 +1178,19 @@ private:
     [[nodiscard]] static std::size_t rotated(const HoistedLoop& l, std::size_t pc) noexcept {
         return pc >= l.entry ? pc - l.entry : pc - l.head + (l.back + 1u - l.entry);
     }
+    /// Calls f(pc) for the instructions of the loop in the order of a pass (rotated()).
+    template <typename F>
+    void for_pass(const HoistedLoop& l, F f) const noexcept {
+        for (std::size_t pc = l.entry; pc <= l.back; pc += isa::slots(row(pc).op)) f(pc);
+        for (std::size_t pc = l.head; pc < l.entry; pc += isa::slots(row(pc).op)) f(pc);
+    }
     /// Index form: the instructions of the loop where ptr holds the pointer, after `ptr =
-    /// base` up to its next definition (without one: the whole loop). The copy without checks
-    /// computes its lower half only there (its upper half is 0, and no check reads it).
+    /// base` up to its next definition in the pass (without one: the whole loop). The copy
+    /// without checks computes its lower half only there (its upper half is 0, and no check
+    /// reads it).
     [[nodiscard]] bool in_ptr_window(const HoistedLoop& l, std::size_t pc) const noexcept {
-        return l.reload == kNoPc || (pc > l.set_ptr && pc <= l.reload);
+        return l.reload == kNoPc ||
+               (rotated(l, pc) > rotated(l, l.set_ptr) && rotated(l, pc) <= rotated(l, l.reload));
     }
     /// Index form: whether the copy may leave ptr's upper half as it is in the window (else it
     /// sets it to 0 at the sum): nothing there reads ptr but the sum and the loads through it,
