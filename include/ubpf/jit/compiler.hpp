@@ -923,8 +923,10 @@ private:
         return swapped ? op == Op::jgt || op == Op::jsgt : op == Op::jlt || op == Op::jslt;
     }
 
-    /// Whether the loop from `head` to the back edge at `back` is one HoistedLoop (filled in).
-    bool hoistable(std::size_t head, std::size_t back, HoistedLoop& l) const noexcept {
+    /// Whether the loop from `head` to the back edge at `back` is one HoistedLoop (filled in;
+    /// `entry`: where control comes in, when an earlier call found it).
+    bool hoistable(std::size_t head, std::size_t back, HoistedLoop& l,
+                   std::size_t entry = kNoPc) const noexcept {
         if (head == prog_.entry || back - head >= kMaxHoistedLength) return false;
         for (std::size_t f : prog_.functions())  // (the range check comes before a prologue)
             if (f == head) return false;
@@ -935,16 +937,19 @@ private:
         // the head, which is where the passes go on after the entry's part).
         l.head = static_cast<std::uint16_t>(head);
         l.back = static_cast<std::uint16_t>(back);
-        l.entry = static_cast<std::uint16_t>(head);
+        l.entry = static_cast<std::uint16_t>(entry != kNoPc ? entry : head);
         bool entered = false;
-        for (std::size_t pc = 0; pc < code_.size(); ++pc) {
-            if (inside(pc)) continue;
-            for (const std::size_t t : {std::size_t{slots_[pc].target}, std::size_t{slots_[pc].next}}) {
-                if (!inside(t)) continue;
-                if (pc > back || (entered && t != l.entry)) return false;
-                l.entry = static_cast<std::uint16_t>(t);
-                entered = true;
-            }
+        const auto come_in = [&](std::size_t from, std::size_t t) {
+            if (from > back || (entered && t != l.entry)) return false;
+            l.entry = static_cast<std::uint16_t>(t);
+            entered = true;
+            return true;
+        };
+        for (std::size_t k = 1; entry == kNoPc && k <= 2 && k <= head; ++k)  // falling into the head
+            if (slots_[head - k].next == head && !come_in(head - k, head)) return false;
+        for (std::size_t pc = 0; entry == kNoPc && pc < code_.size(); ++pc) {  // jumps in
+            const std::size_t t = slots_[pc].target;                           // (kNoPc is never in)
+            if (t - head <= back - head && pc - head > back - head && !come_in(pc, t)) return false;
         }
         const std::size_t length = back + 1 - head;
         const auto rot = [&](std::size_t pc) { return rotated(l, pc); };
@@ -2961,7 +2966,8 @@ private:
                     }
                     if (pc_ < n) {
                         if (pc_ == loop_edges_[next_edge_].head &&
-                            hoistable(pc_, loop_edges_[next_edge_].back, loop_)) {
+                            hoistable(pc_, loop_edges_[next_edge_].back, loop_,
+                                      loop_edges_[next_edge_].entry)) {
                             const std::size_t in = loop_.entry;
                             arrive(in);  // the jumps into the loop come to its range check
                             slots_[in].at = 0;
