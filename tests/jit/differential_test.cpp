@@ -507,7 +507,9 @@ private:
     /// 32-bit add; the last load may go into p; a store through p may follow. A quarter of them
     /// are laid out as LLVM lays out loops with branches (see rotated_loop()): `ja entry`, the
     /// head with the step after the loads and the test as `jcc +1; ja out`, the body from the
-    /// entry with maybe a branch over one instruction or a jump back to the head, `ja head`.
+    /// entry with maybe a branch over one instruction or a jump back to the head, `ja head`;
+    /// an eighth are entered at their test at the bottom (`ja test`, the body, the test back
+    /// to the body), so that the sum and the loads come before the entry in the code.
     void index_loop(Item& it) {
         unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
         std::shuffle(std::begin(regs), std::end(regs), rng_);
@@ -552,8 +554,11 @@ private:
             if (!constant) set(n, bound, hi_n);
         }
         it.landing = static_cast<int>(it.insns.size());
-        const bool rotated = pick(0, 3) == 0;  // entered in the middle (as rotated_loop())
-        const bool at_top = !rotated && pick(0, 2) == 0;
+        // Entered in the middle: at the body after the head's test (as rotated_loop()), or at
+        // the test at the bottom, which is the back edge.
+        const int layout = pick(0, 7);
+        const bool rotated = layout < 2, bottom = layout == 2;
+        const bool at_top = !rotated && !bottom && pick(0, 2) == 0;
         const bool swap = !constant && pick(0, 3) == 0;
         // The compare: the op for `i op bound` (swapped: `bound op i`).
         const auto test = [&](Op op) { compare(it, op, constant, swap ? n : i, swap ? i : n, bound); };
@@ -562,17 +567,41 @@ private:
         const int step_at = pick(0, 3);       // 0: before the sum, 1: between it and the loads, else after
         const bool narrow = pick(0, 4) == 0;  // a 32-bit step (from an index maybe above 2^32)
         std::size_t exit_at = 0, enter = 0, out = 0;
+        const bool index_first = pick(0, 1) == 0;
+        const auto sum = [&] {                                         // p = base + i
+            if (variant == plain && region != 2 && pick(0, 2) == 0) {  // p = &region[base_off]; p += i
+                const std::uint32_t address = region == 0 ? ubpf::m4::kMemBase : ubpf::m4::kRodataBase;
+                lddw(p, static_cast<std::int32_t>(address + static_cast<std::uint32_t>(base_off)), 0);
+                it.insns.push_back(make(Id::add64_reg, p, i, 0, 0));
+            } else {
+                it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
+                it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
+            }
+        };
+        // Sometimes the head computes p for the next pass (after the loads in a pass: not the
+        // index form), from a start before the loop at base + i or outside the region.
+        const bool carried = rotated && pick(0, 3) == 0;
+        if (carried) {
+            it.insns.push_back(make(Id::mov64_reg, p, b, 0, 0));
+            add(p, pick(0, 1) == 0 ? i0 : pick(0, 1) == 0 ? -64 : 4096);
+        }
         std::size_t head = it.insns.size();
         if (rotated) {  // `ja entry`; head: [the step] `i op bound` +1, `ja out`; entry: the body
             enter = it.insns.size();
             it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
             head = it.insns.size();
             if (step_at >= 2) step_by(it, i, step, narrow);
+            if (carried) sum();
             test(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
             it.insns.back().off = 1;
             out = it.insns.size();
             it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
             it.insns[enter].off = static_cast<std::int16_t>(it.insns.size() - enter - 1);
+        }
+        if (bottom) {  // `ja test`; the body; the test back to the body
+            enter = it.insns.size();
+            it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+            it.landing = static_cast<int>(it.insns.size());
         }
         if (at_top) {
             static constexpr Op kLeave[] = {Op::jge, Op::jeq, Op::jsge},
@@ -581,15 +610,7 @@ private:
             test(swap ? kLeaveSwapped[pick(0, 2)] : kLeave[pick(0, 2)]);
         }
         if (step_at == 0) step_by(it, i, step, narrow);
-        const bool index_first = pick(0, 1) == 0;
-        if (variant == plain && region != 2 && pick(0, 2) == 0) {  // p = &region[base_off]; p += i
-            const std::uint32_t address = region == 0 ? ubpf::m4::kMemBase : ubpf::m4::kRodataBase;
-            lddw(p, static_cast<std::int32_t>(address + static_cast<std::uint32_t>(base_off)), 0);
-            it.insns.push_back(make(Id::add64_reg, p, i, 0, 0));
-        } else {
-            it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
-            it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
-        }
+        if (!carried) sum();
         if (step_at == 1) step_by(it, i, step, narrow);
         const bool reload = pick(0, 3) == 0;
         for (int k = pick(1, 2); k > 0; --k) {
@@ -623,6 +644,7 @@ private:
             it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
             it.insns[exit_at].off = static_cast<std::int16_t>(it.insns.size() - exit_at - 1);
         } else {
+            if (bottom) it.insns[enter].off = static_cast<std::int16_t>(it.insns.size() - enter - 1);
             test(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
         }
         it.jump = static_cast<int>(it.insns.size()) - 1;
