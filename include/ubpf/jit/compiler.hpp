@@ -869,10 +869,10 @@ private:
     /// read lies in one region, and the loop as usual otherwise (emit_all()). No calls or inner
     /// loops; control comes in from before the loop at one place, the entry (its head, or a
     /// later instruction: the jumps there come to the range check), and every pass runs the
-    /// steps and the test once (hoistable()). Two forms: the pointer steps
-    /// by a constant (pointer form), or it is computed in each pass as `ptr = base; ptr +=
-    /// index` from a base the loop leaves alone and an index stepping by a constant (index
-    /// form: what LLVM makes of `a[i]`). Iteration k (from 0) finds the pointer, or base +
+    /// steps and the test once (hoistable()). Two forms: the pointer steps by a constant
+    /// (pointer form), or it is computed in each pass as `ptr = base; ptr += index` from a base
+    /// the loop leaves alone and an index stepping by a constant (index form: what LLVM makes
+    /// of `a[i]`). Iteration k (from 0) finds the pointer, or base +
     /// index, at p0 + s*k at the entry. The exit test either counts a register down by 1 to 0
     /// or a counter up by 1 to a limit (pointer form; the last iteration is then k* = n0 -
     /// after, n0 the count or limit - c0, `after` when the test comes after the count's step)
@@ -931,10 +931,11 @@ private:
         for (std::size_t f : prog_.functions())  // (the range check comes before a prologue)
             if (f == head) return false;
         const auto inside = [&](std::size_t t) { return t >= head && t <= back; };
-        // Where control comes in (it visits the whole program): only from before the loop, all
-        // at one place, the entry. Falling into the head, or jumps to it, make that the head;
-        // else the loop starts later, as LLVM lays out loops with branches (`ja entry` before
-        // the head, which is where the passes go on after the entry's part).
+        // Where control comes in (from the jumps of the whole program, once: emit_all() passes
+        // the entry analyse() found): only from before the loop, all at one place, the entry.
+        // Falling into the head, or jumps to it, make that the head; else the loop starts later,
+        // as LLVM lays out loops with branches (`ja entry` before the head, which is where the
+        // passes go on after the entry's part).
         l.head = static_cast<std::uint16_t>(head);
         l.back = static_cast<std::uint16_t>(back);
         l.entry = static_cast<std::uint16_t>(entry != kNoPc ? entry : head);
