@@ -138,12 +138,14 @@ private:
         } else if (kind < 62 && pick(0, 2) == 0) {  // a counter loop near 2^32
             counter_loop(it);
         } else if (kind < 62 && pick(0, 1) == 0) {  // loads stepping through memory
-            if (const int form = pick(0, 5); form < 2)
+            if (const int form = pick(0, 6); form < 2)
                 stepping_loop(it);
             else if (form < 4)
                 index_loop(it);
-            else
+            else if (form < 6)
                 rotated_loop(it);
+            else
+                down_loop(it);
         } else if (kind < 60) {  // conditional jumps and ja, forward or backward
             Id id;
             do {
@@ -646,6 +648,52 @@ private:
         } else {
             if (bottom) it.insns[enter].off = static_cast<std::int16_t>(it.insns.size() - enter - 1);
             test(swap ? kStaySwapped[pick(0, 2)] : kStay[pick(0, 2)]);
+        }
+        it.jump = static_cast<int>(it.insns.size()) - 1;
+        it.target = 0;
+    }
+
+    /// A loop reading `base[i]` with i counting itself down by 1 to 0 (the index form with a
+    /// step of -1: what LLVM makes of `a[i - 1]` for i from n down to 1): base near a region's
+    /// start, i from about where the loads reach the region's end (sometimes past it, 0 or 1,
+    /// or with its upper half 1); the test `jeq i, 0` at the top or `jne i, 0` as the back edge,
+    /// the step before the sum or after the loads; the last load may go into p, a store through
+    /// p may follow.
+    void down_loop(Item& it) {
+        unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
+        std::shuffle(std::begin(regs), std::end(regs), rng_);
+        const unsigned p = regs[0], i = regs[1], x = regs[2], b = regs[3];
+        const int region = pick(0, 2);
+        const std::int32_t base_off = region == 2 ? -pick(1, 64) * 8 : pick(-4, 4);
+        const std::int32_t room = (region == 2 ? 0 : kLoopSizes[region]) - base_off;
+        const std::int32_t i0 = pick(0, 9) == 0 ? pick(0, 1) : std::max(0, room + pick(-4, 1));
+        it.insns.push_back(make(Id::mov64_reg, b, kLoopBases[region], 0, 0));
+        it.insns.push_back(make(Id::add64_imm, b, 0, 0, base_off));
+        set64(it, i, static_cast<std::uint32_t>(i0), pick(0, 11) == 0 ? 1u : 0u);
+        it.landing = static_cast<int>(it.insns.size());
+        const bool at_top = pick(0, 2) == 0;
+        const bool step_first = !at_top && pick(0, 2) == 0;
+        const std::size_t exit_at = it.insns.size();
+        if (at_top) it.insns.push_back(make(Id::jeq_imm, i, 0, 0, 0));
+        if (step_first) it.insns.push_back(make(Id::add64_imm, i, 0, 0, -1));
+        const bool index_first = pick(0, 1) == 0;
+        it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
+        it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
+        const bool reload = pick(0, 3) == 0;
+        for (int k = pick(1, 2); k > 0; --k) {
+            const unsigned into = reload && k == 1 ? p : x;
+            it.insns.push_back(
+                make(kLoopLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, 4)), 0));
+            it.insns.push_back(make(Id::add64_reg, 0, into, 0, 0));
+        }
+        if (!reload && pick(0, 4) == 0)
+            it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
+        if (!step_first) it.insns.push_back(make(Id::add64_imm, i, 0, 0, -1));
+        if (at_top) {
+            it.insns.push_back(make(Id::ja, 0, 0, 0, 0));
+            it.insns[exit_at].off = static_cast<std::int16_t>(it.insns.size() - exit_at - 1);
+        } else {
+            it.insns.push_back(make(Id::jne_imm, i, 0, 0, 0));
         }
         it.jump = static_cast<int>(it.insns.size()) - 1;
         it.target = 0;

@@ -113,6 +113,10 @@ TEST_CASE("versioned loops: the copy without checks runs when the range fits", "
          "mov %r0, 0\nmov %r3, 0\nja e\nh:\nadd %r3, 1\njlt %r3, 16, +1\nja d\ne:\nmov %r7, %r1\n"
          "add %r7, %r3\nldxb %r4, [%r7+0]\nadd %r0, %r4\njle %r4, 10, h\nadd %r0, 1000\nja h\nd:\nexit",
          6136, 16, 5},
+        {"index form counting itself down to 0 (base = mem - 1, i from 64): 1 + ... + 64",
+         "mov %r0, 0\nmov %r2, %r1\nadd %r2, -1\nmov %r3, 64\nl:\nmov %r7, %r2\nadd %r7, %r3\n"
+         "ldxb %r4, [%r7+0]\nadd %r0, %r4\nadd %r3, -1\njne %r3, 0, l\nexit",
+         2080, 64, 5},
         {"index form with a 32-bit index step: 1 + ... + 64",
          "mov %r0, 0\nmov %r3, 0\nmov %r9, 64\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7+0]\n"
          "add %r0, %r4\nadd32 %r3, 1\njlt %r3, %r9, l\nexit",
@@ -181,6 +185,12 @@ TEST_CASE("versioned loops: a budget running out anywhere in them stops as the i
          "mov %r3, 0\nja e\nh:\nadd %r3, 1\njlt %r3, 8, +1\nja d\ne:\nmov %r7, %r1\nadd %r7, %r3\n"
          "ldxb %r4, [%r7+0]\nadd %r4, 1\njgt %r4, 100, h\nstxb [%r7+32], %r4\nja h\nd:\nmov %r0, 0\nexit",
          2 + 8 * (7 + 2) + 1 + 2},
+        // 1 before the loop, 7 a pass, then 2; the index counts itself down from 8 (base =
+        // mem - 1), so the passes copy bytes 7 down to 0.
+        {"index form counting down",
+         "mov %r3, 8\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7-1]\nadd %r4, 1\n"
+         "stxb [%r7+31], %r4\nadd %r3, -1\njne %r3, 0, l\nmov %r0, 0\nexit",
+         1 + 8 * 7 + 2},
         // 4 before the loop, 7 a pass, then 2; a counter up to a constant ends the loop.
         {"a counter up to a limit",
          "mov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r3, 0\nl:\nldxb %r4, [%r7+0]\nadd %r4, 1\n"

@@ -873,7 +873,8 @@ private:
     /// (pointer form), or it is computed in each pass as `ptr = base; ptr += index` from a base
     /// the loop leaves alone and an index stepping by a constant (index form: what LLVM makes
     /// of `a[i]`). Iteration k (from 0) finds the pointer, or base +
-    /// index, at p0 + s*k at the entry. The exit test either counts a register down by 1 to 0
+    /// index, at p0 + s*k at the entry (the index form's index may instead step by -1 as its
+    /// own count down to 0: `down`). The exit test either counts a register down by 1 to 0
     /// or a counter up by 1 to a limit (pointer form; the last iteration is then k* = n0 -
     /// after, n0 the count or limit - c0, `after` when the test comes after the count's step)
     /// or compares the stepping register with a bound the loop leaves alone (k* = (end - p0) /
@@ -897,6 +898,7 @@ private:
         std::uint8_t hi_zero;      ///< index form: upper halves known to be 0 (kIndexHi, ...)
         bool to_end;               ///< the stepping register is compared with `bound`
         bool up;                   ///< pointer form: the counter steps by 1 up to `limit`
+        bool down;                 ///< index form: the index steps by -1 and is the count, down to 0
         bool after;                ///< the exit test reads its register after that register's step
         bool stack;                ///< the loads check the stack's region inline (kStackAccess)
         bool ptr_hi_dead;          ///< index form: nothing reads ptr's upper half in the copy
@@ -998,6 +1000,9 @@ private:
             return s > 0 && s <= 1 << 15 && std::has_single_bit(static_cast<std::uint64_t>(s));
         };
         const auto invariant = [&](unsigned r) { return r == isa::kFramePointer || !(defined & (1u << r)); };
+        // An index counting itself down to 0 (index form: what LLVM makes of `a[i - 1]` with i
+        // from n down to 1): a 64-bit step by -1.
+        const auto counts_down = [&](unsigned r) { return step(r) == -1 && row(def_at[r]).width == 64; };
         // A 32-bit step of r before pc: r's upper half is 0 at pc whatever it was where the
         // loop starts. (An upper half the analysis found 0 at pc is 0 there too otherwise: a
         // 64-bit step keeps it 0 only from below 2^32 - 1.)
@@ -1008,6 +1013,7 @@ private:
         // keeps them) unless known to be 0.
         const auto live_hi = [&](unsigned r) { return r < 10 && ((slots_[l.entry].live >> r) & 1) != 0; };
         l.sum = kNoPc;
+        l.down = false;
         l.hi_zero = 0;
         l.ptr_hi_dead = false;
         // Index form: the last two definitions of ptr before the load are `ptr = base` (or an
@@ -1048,7 +1054,7 @@ private:
                 l.hi_zero |= kBaseHi;
             } else if (r1.op == Op::mov && r1.width == 64 && r1.form == isa::Form::dst_src) {
                 unsigned base = code_[d[0]].src();
-                if (!stepping(y) || !invariant(base)) std::swap(index, base);
+                if (!(stepping(y) || counts_down(y)) || !invariant(base)) std::swap(index, base);
                 if (!invariant(base)) return false;
                 l.base = static_cast<std::uint8_t>(base);
                 if (base == isa::kFramePointer || read_as_zero(base))
@@ -1058,7 +1064,7 @@ private:
             } else {
                 return false;
             }
-            if (!stepping(index) || index == p) return false;
+            if (!(stepping(index) || counts_down(index)) || index == p) return false;
             if (read_as_zero(index)) l.hi_zero |= kIndexHi;
             l.ptr = static_cast<std::uint8_t>(p);
             l.index = static_cast<std::uint8_t>(index);
@@ -1096,6 +1102,15 @@ private:
             const bool leaves = pc < back && !stays;
             const unsigned a = insn.dst(), b = insn.src();
             const bool cond_src = r.form == isa::Form::cond_src;
+            if (indexed && counts_down(l.index)) {  // only its own count down to 0
+                if (!cond_src && insn.imm == 0 && a == l.index && r.op == (leaves ? Op::jeq : Op::jne)) {
+                    l.bound = static_cast<std::uint8_t>(a);
+                    l.to_end = l.up = false;
+                    l.down = true;
+                    if ((l.hi_zero & kIndexHi) || live_hi(a)) test = pc;
+                }
+                continue;
+            }
             if (!cond_src && !indexed && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) &&
                 a != l.ptr && step(a) == -1) {  // a count down to 0
                 l.bound = static_cast<std::uint8_t>(a);
@@ -1167,9 +1182,15 @@ private:
                 return false;
             const bool stack = (slots_[pc].flags & kStackAccess) != 0;
             const std::int32_t stepped = rot(l.step) < rot(indexed ? l.sum : pc) ? s : 0, off = code_[pc].off;
-            const std::int32_t first = stepped + off;
-            const std::int32_t last =
-                stepped - (rot(pc) > rot(test) ? s : 0) + off + r.width / 8 - 1 - (l.after ? s : 0);
+            const std::int32_t past_test = rot(pc) > rot(test) ? 1 : 0;  // (not in the last pass)
+            std::int32_t first = stepped + off;
+            std::int32_t last = stepped - past_test * s + off + r.width / 8 - 1 - (l.after ? s : 0);
+            if (l.down) {
+                // Pass k's index at the sum is i0 - k - stepped, k up to k* = i0 - after (less 1
+                // past the test): the lowest byte from base, the highest from p0 = base + i0.
+                first = (l.after ? 1 : 0) + past_test - stepped + off;
+                last = -stepped + off + r.width / 8 - 1;
+            }
             if (any && stack != l.stack) return false;
             l.first = any ? std::min(l.first, first) : first;
             l.last = any ? std::max(l.last, last) : last;
@@ -2806,12 +2827,22 @@ private:
             // without a carry out of the lower half. (end = base + bound with one would be
             // below p0: the test of end - p0 below fails then.)
             below_2_32(l.index, kIndexHi);
-            below_2_32(l.bound, kBoundHi);
+            if (!l.down) below_2_32(l.bound, kBoundHi);
             below_2_32(l.base, kBaseHi);
             base_plus(l, rd(l.index, false, T2), T2, T3);
             fail(Cond::hs);
-            if (l.bound == kConstant) load_imm(T0, l.bound_k);
-            base_plus(l, l.bound == kConstant ? T0 : rd(l.bound, false, T0), T0, T3);
+            if (l.down) {
+                // The index counts itself down: i0 at least 1 when the test comes after the
+                // step (k* = i0 - 1); the highest byte read is from p0.
+                if (l.after) {
+                    put_cmp_imm(rd(l.index, false, T0), 0);
+                    fail(Cond::eq);
+                }
+                lo = T2;
+            } else {
+                if (l.bound == kConstant) load_imm(T0, l.bound_k);
+                base_plus(l, l.bound == kConstant ? T0 : rd(l.bound, false, T0), T0, T3);
+            }
             load_imm(T1, 0);
         } else if (l.to_end) {
             rd_pair(l.bound, T0, T1, lo, hi);  // W = end, the pointer's last value
@@ -2821,7 +2852,9 @@ private:
             put_cmp_imm(hi, 0);
             fail(Cond::ne);
         }
-        if (l.to_end) {
+        if (l.down) {
+            // (above)
+        } else if (l.to_end) {
             put_dp_reg(DpOp::sub, true, T4, lo, plo);  // end - p0: not below 0, a multiple of s
             fail(Cond::lo);
             if (l.shift != 0) {
@@ -2880,7 +2913,8 @@ private:
         compare_with_region(lo, hi);
         fail(Cond::hs);
         if (indexed) {
-            base_plus(l, rd(l.index, false, T0), T0, T2);  // (T3, T4: the region)
+            if (l.down) load_imm(T0, 0);                                 // (the lowest byte from the base)
+            base_plus(l, l.down ? T0 : rd(l.index, false, T0), T0, T2);  // (T3, T4: the region)
             load_imm(T1, 0);
             lo = T0;
             hi = T1;
