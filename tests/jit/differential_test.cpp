@@ -614,13 +614,7 @@ private:
         if (step_at == 0) step_by(it, i, step, narrow);
         if (!carried) sum();
         if (step_at == 1) step_by(it, i, step, narrow);
-        const bool reload = pick(0, 3) == 0;
-        for (int k = pick(1, 2); k > 0; --k) {
-            const unsigned into = reload && k == 1 ? p : x;
-            it.insns.push_back(
-                make(kLoopLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, 8)), 0));
-            it.insns.push_back(make(Id::add64_reg, 0, into, 0, 0));
-        }
+        const bool reload = loads_through(it, p, x, 8);
         if (rotated && pick(0, 2) == 0) {  // a branch over one instruction
             it.insns.push_back(make(Id::jgt_imm, reload ? p : x, 0, 1, pick(0, 200)));
             it.insns.push_back(make(Id::add64_imm, 0, 0, 0, 1));
@@ -653,6 +647,18 @@ private:
         it.target = 0;
     }
 
+    /// An index loop's loads: one or two through p at offsets from -8 to max_off, each added to
+    /// r0; true when the last goes into p itself.
+    bool loads_through(Item& it, unsigned p, unsigned x, int max_off) {
+        const bool reload = pick(0, 3) == 0;
+        for (int k = pick(1, 2); k > 0; --k) {
+            const unsigned into = reload && k == 1 ? p : x;
+            it.insns.push_back(
+                make(kLoopLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, max_off)), 0));
+            it.insns.push_back(make(Id::add64_reg, 0, into, 0, 0));
+        }
+        return reload;
+    }
     /// A loop reading `base[i]` with i counting itself down by 1 to 0 (the index form with a
     /// step of -1: what LLVM makes of `a[i - 1]` for i from n down to 1): base near a region's
     /// start, i from about where the loads reach the region's end (sometimes past it, 0 or 1,
@@ -679,13 +685,7 @@ private:
         const bool index_first = pick(0, 1) == 0;
         it.insns.push_back(make(Id::mov64_reg, p, index_first ? i : b, 0, 0));
         it.insns.push_back(make(Id::add64_reg, p, index_first ? b : i, 0, 0));
-        const bool reload = pick(0, 3) == 0;
-        for (int k = pick(1, 2); k > 0; --k) {
-            const unsigned into = reload && k == 1 ? p : x;
-            it.insns.push_back(
-                make(kLoopLoads[pick(0, 6)], into, p, static_cast<std::int16_t>(pick(-8, 4)), 0));
-            it.insns.push_back(make(Id::add64_reg, 0, into, 0, 0));
-        }
+        const bool reload = loads_through(it, p, x, 4);
         if (!reload && pick(0, 4) == 0)
             it.insns.push_back(make(Id::stxb, p, 0, static_cast<std::int16_t>(pick(-2, 2)), 0));
         if (!step_first) it.insns.push_back(make(Id::add64_imm, i, 0, 0, -1));
