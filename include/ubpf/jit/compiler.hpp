@@ -1102,22 +1102,18 @@ private:
             const bool leaves = pc < back && !stays;
             const unsigned a = insn.dst(), b = insn.src();
             const bool cond_src = r.form == isa::Form::cond_src;
-            if (indexed && counts_down(l.index)) {  // only its own count down to 0
-                if (!cond_src && insn.imm == 0 && a == l.index && r.op == (leaves ? Op::jeq : Op::jne)) {
-                    l.bound = static_cast<std::uint8_t>(a);
-                    l.to_end = l.up = false;
-                    l.down = true;
-                    if ((l.hi_zero & kIndexHi) || live_hi(a)) test = pc;
-                }
-                continue;
-            }
-            if (!cond_src && !indexed && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) &&
-                a != l.ptr && step(a) == -1) {  // a count down to 0
+            // A count down to 0: another register beside the pointer, or the index itself
+            // when it counts down (then the only test taken).
+            const bool down = indexed && counts_down(l.index);
+            if (!cond_src && insn.imm == 0 && r.op == (leaves ? Op::jeq : Op::jne) &&
+                (down ? a == l.index : !indexed && a != l.ptr && step(a) == -1)) {
                 l.bound = static_cast<std::uint8_t>(a);
                 l.to_end = l.up = false;
-                if (live_hi(l.ptr) && live_hi(a)) test = pc;
+                l.down = down;
+                if (down ? (l.hi_zero & kIndexHi) || live_hi(a) : live_hi(l.ptr) && live_hi(a)) test = pc;
                 continue;
             }
+            if (down) continue;
             // x: what the test compares with its bound y (a register, or kConstant): the
             // stepping register, or (pointer form) a counter stepping by 1.
             unsigned x = l.index;
@@ -2852,9 +2848,7 @@ private:
             put_cmp_imm(hi, 0);
             fail(Cond::ne);
         }
-        if (l.down) {
-            // (above)
-        } else if (l.to_end) {
+        if (l.to_end) {
             put_dp_reg(DpOp::sub, true, T4, lo, plo);  // end - p0: not below 0, a multiple of s
             fail(Cond::lo);
             if (l.shift != 0) {
@@ -2865,7 +2859,7 @@ private:
                 if (l.shift != 0) put_cmp_imm(T4, 0);  // (else the flags of the SUBS tell)
                 fail(Cond::eq);
             }
-        } else {
+        } else if (!l.down) {  // (a count: the index form counting down is done above)
             if (l.up) {
                 // The counter's start c0 and its limit below 2^32 (known, or tested here), n0 =
                 // limit - c0 without a borrow: then every compare of the two sees the same.
