@@ -112,7 +112,8 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     const std::uint32_t stop = stop_requested_ ? 1 : 0;
     emu_.write(static_cast<std::uint32_t>(kBlockBase + offsetof(RunBlock, stop)), &stop, sizeof stop);
     const std::uint32_t options = (options_.poison_dead_upper_halves ? kJitPoison : 0u) |
-                                  (options_.version_loops ? kJitVersionLoops : 0u);
+                                  (options_.version_loops ? kJitVersionLoops : 0u) |
+                                  (options_.loop_registers ? 0u : kJitNoLoopRegisters);
     JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, options, 0, 0, 0};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 

@@ -60,7 +60,7 @@ constexpr CommandUsage kCommands[] = {
     {"verify", "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"},
     {"asm", "  ubpf asm SOURCE [-o OUT]\n"},
     {"disasm", "  ubpf disasm PROGRAM [--format F] [--helpers ID,...]\n"},
-    {"jit", "  ubpf jit PROGRAM [--version-loops]\n"},
+    {"jit", "  ubpf jit PROGRAM [--version-loops] [--no-loop-registers]\n"},
     {"plugin", "  ubpf plugin [MEMORY-HEX] [--engine E]\n"},
     {"keygen", "  ubpf keygen -o KEY\n"},
     {"sign",
@@ -474,6 +474,8 @@ int cmd_jit(std::vector<std::string> args) {
     for (const std::string& a : args) {
         if (a == "--version-loops")
             options.version_loops = true;
+        else if (a == "--no-loop-registers")
+            options.loop_registers = false;
         else if (program.empty())
             program = a;
         else

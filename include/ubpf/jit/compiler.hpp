@@ -53,6 +53,12 @@ struct Options {
     /// Compiler::kMaxHoistedLength). Ignored where Config::jit_loop_versioning leaves the
     /// feature out of the JIT.
     bool version_loops = false;
+    /// Innermost loops choose which eBPF register halves they keep in ARM registers by their
+    /// own use, rather than sharing the whole program's choice: a few loads and stores move
+    /// the halves whose place changes where the loop is entered and where it is left. Loops
+    /// entered at more than one instruction, entered from code after them, or that call or
+    /// exit, keep the program's choice, as do the loops that version_loops compiles twice.
+    bool loop_registers = true;
 };
 
 /// Where the code of a compiled program is in the buffer.
@@ -380,18 +386,26 @@ private:
     void arrive(std::size_t pc) noexcept {
         Slot& s = slots_[pc];
         if (s.at & kShortWaits) land_short(pc);
-        for (std::uint32_t link = s.at & (kMaxCode - 1); link != 0 && !full_;) {
+        resolve(s.at);
+        s.at = static_cast<std::uint32_t>(pos_);
+        s.flags |= kEmitted;
+        if (s.flags & kLeader) stored_count_ = 0;  // control may arrive from elsewhere
+    }
+    /// The placeholders chained from `link` (see wait()) become branches to here.
+    void resolve(std::uint32_t link) noexcept {
+        for (link &= kMaxCode - 1; link != 0 && !full_;) {
             const std::size_t at = link - 1;
             const std::uint32_t w = read_word(at);
             link = w & (kMaxCode - 1);
             patch(at, w, pos_ + (static_cast<Wait>(w >> 26) == Wait::past_charge ? kChargeBytes : 0));
         }
-        s.at = static_cast<std::uint32_t>(pos_);
-        s.flags |= kEmitted;
-        if (s.flags & kLeader) stored_count_ = 0;  // control may arrive from elsewhere
     }
     [[nodiscard]] bool emitted(std::size_t pc) const noexcept { return (slots_[pc].flags & kEmitted) != 0; }
     void branch_to_insn(Cond c, std::size_t pc) noexcept {
+        if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], pc)) {
+            to_pad(c, pc);
+            return;
+        }
         if (emitted(pc))
             branch(c, slots_[pc].at);
         else if (!wait_short(c, pc))
@@ -708,6 +722,9 @@ private:
         }
         stack &= ~d;
     }
+    struct BackEdge {
+        std::uint16_t from, to;
+    };
     [[nodiscard]] bool leader(std::size_t pc) const noexcept { return (slots_[pc].flags & kLeader) != 0; }
     void mark(std::size_t pc) noexcept {
         if (pc < code_.size()) slots_[pc].flags |= kLeader;
@@ -726,9 +743,7 @@ private:
         for (std::size_t f : prog_.functions()) mark(f);
         std::uint32_t stack_regs = 1u << isa::kFramePointer;
         constexpr unsigned kMaxEdges = kMaxLoopEdges;
-        struct Edge {
-            std::uint16_t from, to;
-        } back_edges[kMaxEdges];
+        BackEdge back_edges[kMaxEdges];
         std::uint16_t over_ja[kMaxEdges];
         unsigned edges = 0, overs = 0;
         // Upper halves: `at` holds the instruction's use | def << 10 (until the code is written),
@@ -859,6 +874,7 @@ private:
                 loop_edges_[at] = {back_edges[k].to, back_edges[k].from, loop_.entry};
             }
         }
+        find_loop_maps(back_edges, edges);
         choose_registers();
     }
 
@@ -1233,42 +1249,199 @@ private:
     }
     /// The register halves kept in r4, r5, r8-r11 (and ip): weights from the accesses that
     /// remain, so that ALU32 values cost one ARM register; accesses inside loops count 16.
+    /// The loops of find_loop_maps() also choose from their own accesses alone.
     void choose_registers() noexcept {
+        std::uint32_t loop_weight[kMaxLoopMaps][22];
+        for (unsigned k = 0; k < loop_map_count_; ++k) std::fill_n(loop_weight[k], 22, 0u);
         const std::size_t n = code_.size();
         std::uint32_t weight[22] = {};
-        std::size_t loop_start = n;  // smallest back-edge target at or after pc (reverse sweep)
+        std::size_t loop_start = n;    // smallest back-edge target at or after pc (reverse sweep)
+        unsigned j = loop_map_count_;  // loop_maps_[j - 1]: the last one starting at or before pc
+        std::uint64_t again = 0;       // bit pc - head: the instruction at pc may go on to a next pass
         for (std::size_t pc = n; pc-- > 0;) {
             Slot& s = slots_[pc];
             const std::uint32_t at = s.at;
             s.at = 0;  // for the code offset
             const std::size_t t = s.target;
             if (t <= pc && t < loop_start) loop_start = t;
-            const std::uint32_t w = loop_start <= pc ? 16 : 1;
-            std::uint32_t m = at & kAllHi;
-            if (const std::uint32_t def = (at >> 10) & kAllHi; def != 0) m |= def & succ_live(pc);
-            for (; m != 0; m &= m - 1) weight[half(static_cast<unsigned>(std::countr_zero(m)), true)] += w;
-            // Lower halves, except a fused group's temporary that is dead after it (no register).
-            const unsigned fields = kFacts[s.id].def;  // nothing for a second slot
-            if ((fields & (kFieldDst | kFieldSrc)) == 0) continue;
-            const Insn& insn = code_[pc];
-            const unsigned tmp = (s.flags & kTempDead) ? code_[pc - (s.flags >> kBackShift)].dst() : 99;
-            if ((fields & kFieldDst) && insn.dst() != tmp) weight[half(insn.dst(), false)] += w;
-            if ((fields & kFieldSrc) && insn.src() != tmp) weight[half(insn.src(), false)] += w;
+            std::uint32_t* loop = nullptr;
+            if (j > 0 && loop_maps_[j - 1].head > pc) {
+                --j;
+                again = 0;
+            }
+            // A loop map's own weights count once each instruction that may go on to another
+            // pass; those that only lead out (a way out's tail) run once a loop.
+            if (j > 0 && pc <= loop_maps_[j - 1].last) {
+                const std::size_t head = loop_maps_[j - 1].head, last = loop_maps_[j - 1].last;
+                const auto goes_on = [&](std::size_t to) {
+                    return to == head || (to > pc && to <= last && ((again >> (to - head)) & 1));
+                };
+                if (goes_on(t) || goes_on(s.next)) {
+                    again |= std::uint64_t{1} << (pc - head);
+                    loop = loop_weight[j - 1];
+                }
+            }
+            weigh(pc, at, loop_start <= pc ? 16 : 1, weight, loop);
         }
-        // The heaviest halves, best first (ties: the lower half number), get r4.., then ip.
+        pick(weight, map_);
+        std::copy_n(map_, 22, program_map_);
+        // A loop keeps the program's register for each half both choose, so that only the
+        // halves whose place changes move; a loop that chooses as the program does is dropped.
+        unsigned kept_maps = 0;
+        for (unsigned k = 0; k < loop_map_count_; ++k) {
+            LoopMap& l = loop_maps_[k];
+            std::int8_t choice[22];
+            for (unsigned h = 0; h < 22; ++h)  // (a tie goes to a half in a register already)
+                loop_weight[k][h] = 2 * loop_weight[k][h] + (map_[h] >= 0 && loop_weight[k][h] != 0 ? 1 : 0);
+            pick(loop_weight[k], choice);
+            std::uint32_t used = 0;
+            for (unsigned h = 0; h < 22; ++h) {
+                l.map[h] = choice[h] >= 0 && map_[h] >= 0 ? map_[h] : -1;
+                if (l.map[h] >= 0) used |= 1u << l.map[h];
+            }
+            l.moved = 0;
+            for (unsigned h = 0; h < 22; ++h) {
+                if (choice[h] >= 0 && l.map[h] < 0) {
+                    unsigned i = 0;
+                    while ((used >> mapped_reg(i)) & 1) ++i;
+                    l.map[h] = static_cast<std::int8_t>(mapped_reg(i));
+                    used |= 1u << mapped_reg(i);
+                }
+                if (l.map[h] != map_[h]) l.moved |= 1u << h;
+            }
+            if (l.moved != 0) loop_maps_[kept_maps++] = l;
+        }
+        loop_map_count_ = kept_maps;
+    }
+    /// The i-th register that holds eBPF halves: r4, r5, r8-r11, then ip (leaf_ only).
+    [[nodiscard]] static unsigned mapped_reg(unsigned i) noexcept {
+        return i < kMapped ? kMappedRegs[i] : thumb::ip;
+    }
+    /// Adds w to the program's weight of each half the instruction at pc reads or writes (`at`
+    /// as the analysis leaves it: use | def << 10), and 1 to its loop's if it has one: upper
+    /// halves read, or written and read later; lower halves in its fields, except a fused
+    /// group's temporary that is dead after it.
+    [[gnu::always_inline]] void weigh(std::size_t pc, std::uint32_t at, std::uint32_t w,
+                                      std::uint32_t* weight, std::uint32_t* loop) const noexcept {
+        const auto add = [&](unsigned h) {
+            weight[h] += w;
+            if (loop != nullptr) ++loop[h];
+        };
+        std::uint32_t m = at & kAllHi;
+        if (const std::uint32_t def = (at >> 10) & kAllHi; def != 0) m |= def & succ_live(pc);
+        for (; m != 0; m &= m - 1) add(half(static_cast<unsigned>(std::countr_zero(m)), true));
+        const unsigned fields = kFacts[slots_[pc].id].def;  // nothing for a second slot
+        if ((fields & (kFieldDst | kFieldSrc)) == 0) return;
+        const Insn& insn = code_[pc];
+        const std::uint8_t flags = slots_[pc].flags;
+        const unsigned tmp = (flags & kTempDead) ? code_[pc - (flags >> kBackShift)].dst() : 99;
+        if ((fields & kFieldDst) && insn.dst() != tmp) add(half(insn.dst(), false));
+        if ((fields & kFieldSrc) && insn.src() != tmp) add(half(insn.src(), false));
+    }
+    /// The heaviest halves, best first (ties: the lower half number), get r4.., then ip.
+    void pick(const std::uint32_t* weight, std::int8_t* map) const noexcept {
         const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
         std::uint8_t best[kMapped + 1] = {};
         unsigned count = 0;
         for (unsigned h = 0; h < 22; ++h) {
-            map_[h] = -1;
+            map[h] = -1;
             if (weight[h] == 0) continue;
             unsigned k = count < regs ? count++ : regs;
             for (; k > 0 && weight[best[k - 1]] < weight[h]; --k)
                 if (k < regs) best[k] = best[k - 1];
             if (k < regs) best[k] = static_cast<std::uint8_t>(h);
         }
-        for (unsigned k = 0; k < count; ++k)
-            map_[best[k]] = static_cast<std::int8_t>(k < kMapped ? kMappedRegs[k] : thumb::ip);
+        for (unsigned k = 0; k < count; ++k) map[best[k]] = static_cast<std::int8_t>(mapped_reg(k));
+    }
+    /// An innermost loop with its own choice of the halves in registers (find_loop_maps()).
+    struct LoopMap {
+        std::uint16_t head, last, entry;
+        std::int8_t map[22];
+        std::uint32_t moved;  // bit h: half h is somewhere else than in the program's choice
+    };
+    static constexpr unsigned kMaxLoopMaps = 4, kMaxPads = 4;
+    /// A way out of such a loop: the halves move back, then a branch to target.
+    struct Pad {
+        std::uint32_t link;  // the branches waiting for it (as Slot::at)
+        std::uint16_t target;
+    };
+    /// Options::loop_registers: the innermost loops [head, last] (no other back edge's target
+    /// inside; none when some back edges were not recorded) that code before them enters at
+    /// one instruction only, code after them never enters, that neither call nor exit, and
+    /// that go out to at most kMaxPads places. choose_registers() gives them their own choice.
+    void find_loop_maps(const BackEdge* back, unsigned edges) noexcept {
+        if (!options_.loop_registers || edges > kMaxLoopEdges) return;
+        unsigned count = 0;
+        for (unsigned e = 0; e < edges && count < kMaxLoopMaps; ++e) {
+            const std::uint16_t head = back[e].to;
+            std::uint16_t last = 0;
+            bool first = true;
+            for (unsigned k = 0; k < edges; ++k)
+                if (back[k].to == head) {
+                    first = first && k >= e;
+                    last = std::max(last, back[k].from);
+                }
+            bool inner = first;
+            for (unsigned k = 0; k < edges; ++k) inner = inner && !(back[k].to > head && back[k].to <= last);
+            if (!inner || last - head >= 64) continue;  // (choose_registers() keeps a bit per instruction)
+            unsigned at = count++;  // (innermost loops never overlap: ordered by head, they are apart)
+            for (; at > 0 && loop_maps_[at - 1].head > head; --at) loop_maps_[at] = loop_maps_[at - 1];
+            loop_maps_[at] = LoopMap{head, last, kNoPc, {}, 0};
+        }
+        // A program's only loop already weighs most in the program's choice.
+        if (count == 0) return;
+        bool other_loops = false;
+        for (unsigned k = 0; k < edges; ++k) other_loops = other_loops || back[k].to != loop_maps_[0].head;
+        if (count == 1 && !other_loops) return;
+        bool ok[kMaxLoopMaps];
+        std::uint16_t exits[kMaxLoopMaps][kMaxPads];
+        unsigned exit_count[kMaxLoopMaps] = {};
+        for (unsigned k = 0; k < count; ++k) {
+            ok[k] = true;
+            for (std::size_t f : prog_.functions())  // (calls would enter there)
+                if (loop_maps_[k].head <= f && f <= loop_maps_[k].last) ok[k] = false;
+        }
+        const auto loop_of = [&](std::size_t pc) {
+            unsigned k = 0;
+            while (k < count && !in_loop(loop_maps_[k], pc)) ++k;
+            return k;
+        };
+        const auto enter = [&](unsigned j, std::size_t from, std::uint16_t to) {
+            LoopMap& l = loop_maps_[j];
+            if (from > l.last || (l.entry != kNoPc && l.entry != to)) ok[j] = false;
+            l.entry = to;
+        };
+        const std::size_t n = code_.size();
+        for (std::size_t pc = 0, in = 0; pc < n; ++pc) {
+            while (in < count && loop_maps_[in].last < pc) ++in;
+            const Slot& s = slots_[pc];
+            if (in == count || pc < loop_maps_[in].head) {  // outside: jumps in, or falling into a head
+                if (s.target != kNoPc) {
+                    if (const unsigned j = loop_of(s.target); j < count) enter(j, pc, s.target);
+                }
+                if (in < count && s.next == loop_maps_[in].head) enter(static_cast<unsigned>(in), pc, s.next);
+                continue;
+            }
+            const auto k = static_cast<unsigned>(in);
+            const Op op = row(pc).op;
+            if (op == Op::exit || is_call(op)) ok[k] = false;
+            for (const std::uint16_t to : {s.next, s.target}) {
+                if (to == kNoPc || in_loop(loop_maps_[k], to)) continue;
+                unsigned x = 0;  // a way out
+                while (x < exit_count[k] && exits[k][x] != to) ++x;
+                if (x == kMaxPads)
+                    ok[k] = false;
+                else if (x == exit_count[k])
+                    exits[k][exit_count[k]++] = to;
+                if (const unsigned j = loop_of(to); j < count) enter(j, pc, to);
+            }
+        }
+        for (unsigned k = 0; k < count; ++k) {
+            const LoopMap& l = loop_maps_[k];
+            for (unsigned e = 0; e < edge_count_; ++e)  // a loop compiled twice keeps the program's choice
+                ok[k] = ok[k] && (loop_edges_[e].back < l.head || loop_edges_[e].head > l.last);
+            if (ok[k] && l.entry != kNoPc) loop_maps_[loop_map_count_++] = l;
+        }
     }
     /// Upper halves live after the instruction at pc.
     [[nodiscard]] std::uint32_t succ_live(std::size_t pc) const noexcept {
@@ -2977,6 +3150,79 @@ private:
         ++next_edge_;  // (no other loop versioned has this head: it would jump into this one)
     }
 
+    // ---- loops with their own registers (Options::loop_registers) ------------------------------
+    [[nodiscard]] static bool in_loop(const LoopMap& l, std::size_t pc) noexcept {
+        return l.head <= pc && pc <= l.last;
+    }
+    /// A branch out of the loop being emitted: to the pad for pc (emitted after the loop).
+    void to_pad(Cond c, std::size_t pc) noexcept {
+        unsigned k = 0;
+        while (k < pad_count_ && pads_[k].target != pc) ++k;
+        if (k == kMaxPads) {  // (find_loop_maps() counted the ways out)
+            bad_ = true;
+            return;
+        }
+        if (k == pad_count_) pads_[pad_count_++] = Pad{0, static_cast<std::uint16_t>(pc)};
+        wait(Wait::jump, c, pads_[k].link);
+    }
+    /// Moves the halves in `moved` (bit h: half h) from their place in `from` to their place in
+    /// `to` (-1: the context) where code from pc may read them: stores first, then loads, so
+    /// that no order matters.
+    void move_halves(const std::int8_t* from, const std::int8_t* to, std::uint32_t moved,
+                     std::size_t pc) noexcept {
+        std::uint32_t lo = 0;
+        for (std::uint32_t m = moved & 0x155555u; m != 0; m &= m - 1) lo |= 1u << (std::countr_zero(m) / 2);
+        unsigned steps = 12;
+        // (r10 always: a local function's caller reads it after the return, unseen by lo_read())
+        lo = lo_read(pc, lo, steps) | (lo & (1u << isa::kFramePointer));
+        const std::uint32_t hi = slots_[pc].live & kAllHi;
+        for (std::uint32_t m = moved; m != 0; m &= m - 1) {
+            const auto h = static_cast<unsigned>(std::countr_zero(m));
+            if (from[h] >= 0 && ((((h & 1) ? hi : lo) >> (h / 2)) & 1))
+                ctx_word(thumb::Mem::str, static_cast<Reg>(from[h]), ctx::reg(h / 2, (h & 1) != 0));
+        }
+        for (std::uint32_t m = moved; m != 0; m &= m - 1) {
+            const auto h = static_cast<unsigned>(std::countr_zero(m));
+            if (to[h] >= 0 && ((((h & 1) ? hi : lo) >> (h / 2)) & 1))
+                ctx_word(thumb::Mem::ldr, static_cast<Reg>(to[h]), ctx::reg(h / 2, (h & 1) != 0));
+        }
+        stored_count_ = 0;
+        t2_k_ = kNoConst;
+    }
+    /// At the head of the next loop map: the jumps from before the loop (to its entry) come to
+    /// a preheader that moves the halves into the loop's registers.
+    void enter_loop_map() noexcept {
+        const LoopMap& l = loop_maps_[next_loop_map_];
+        arrive(l.entry);
+        slots_[l.entry].at = 0;
+        slots_[l.entry].flags &= static_cast<std::uint8_t>(~kEmitted);
+        move_halves(map_, l.map, l.moved, l.entry);
+        std::copy_n(l.map, 22, map_);
+        in_loop_map_ = static_cast<int>(next_loop_map_++);
+        pad_count_ = 0;
+        if (l.entry != l.head) branch_to_insn(Cond::al, l.entry);
+    }
+    /// Past the loop's last instruction: its fall-through, then its pads, move the halves back.
+    void leave_loop_map() noexcept {
+        const LoopMap& l = loop_maps_[in_loop_map_];
+        in_loop_map_ = -1;
+        std::int8_t inner[22];
+        std::copy_n(map_, 22, inner);
+        std::copy_n(program_map_, 22, map_);
+        const std::size_t out = l.last + 1u;
+        const bool falls = row(l.last).op != Op::ja || folded_pc_ == l.last;
+        if (falls) {
+            move_halves(inner, map_, l.moved, out);
+            if (pad_count_ > 0) branch_to_insn(Cond::al, out);
+        }
+        for (unsigned k = 0; k < pad_count_; ++k) {
+            resolve(pads_[k].link);
+            move_halves(inner, map_, l.moved, pads_[k].target);
+            branch_to_insn(Cond::al, pads_[k].target);
+        }
+        if (pad_count_ > 0 || !falls) flush_stubs();
+    }
+
     void emit_all() noexcept {
         shared_routines();
         entry();
@@ -2986,6 +3232,7 @@ private:
         // Where the loop must look up: the end, a versioned loop's head, or the end of its copy.
         const auto next_stop = [&] { return next_edge_ < edge_count_ ? loop_edges_[next_edge_].head : n; };
         for (std::size_t stop = next_stop(); !full_;) {
+            if (in_loop_map_ >= 0 && pc_ > loop_maps_[in_loop_map_].last) leave_loop_map();
             if (pc_ >= stop) {
                 if constexpr (C.jit_loop_versioning) {
                     if (unchecked_ptr_ >= 0) {
@@ -3015,6 +3262,7 @@ private:
             }
             const std::size_t pc = pc_;
             const isa::OpInfo& r = row(pc);
+            if (next_loop_map_ < loop_map_count_ && pc == loop_maps_[next_loop_map_].head) enter_loop_map();
             if (leader(pc)) {
                 // From a block's start to the end of its charge the code is one piece (merge_ja
                 // jumps past a charge): a function's prologue takes at most 70 bytes.
@@ -3349,6 +3597,10 @@ private:
         const std::size_t t = jump_target(pc_, row(pc_));
         const Op target_op = row(t).op;
         if (t == pc_ || target_op == Op::ja || target_op == Op::exit || is_call(target_op)) return false;
+        // (past the charge would be past a preheader, or out of a loop without its pad)
+        if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], t)) return false;
+        for (unsigned k = next_loop_map_; k < loop_map_count_; ++k)
+            if (loop_maps_[k].entry == t) return false;
         if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
             for (unsigned k = next_edge_; k < edge_count_; ++k)
                 if (loop_edges_[k].head == t || loop_edges_[k].entry == t) return false;
@@ -3436,8 +3688,14 @@ private:
     std::uint32_t folded_ja_ = kNoFold;  // the code offset of a ja folded into its jump (exit_block())
     std::size_t folded_pc_ = kNoPc;      // the last such ja
     std::size_t pc_ = 0;
-    std::uint32_t hi_out_ = kAllHi;  // upper halves live after the instruction being emitted
-    std::int8_t map_[22] = {};
+    std::uint32_t hi_out_ = kAllHi;     // upper halves live after the instruction being emitted
+    std::int8_t map_[22] = {};          // where each half is (-1: in the context): program_map_ or a loop's
+    std::int8_t program_map_[22] = {};  // the program's choice (choose_registers())
+    LoopMap loop_maps_[kMaxLoopMaps];   // Options::loop_registers: by head (the first loop_map_count_)
+    unsigned loop_map_count_ = 0, next_loop_map_ = 0;
+    int in_loop_map_ = -1;  // the loop map whose code is being emitted
+    Pad pads_[kMaxPads];    // its ways out so far (the first pad_count_)
+    unsigned pad_count_ = 0;
     static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
     std::int64_t t2_k_ = kNoConst;             // the constant in T2 left by a fused group, if any
     int dead_lo_ = -1;                         // a lower half being written that nothing reads: no store

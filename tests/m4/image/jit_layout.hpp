@@ -13,8 +13,9 @@ inline constexpr std::uint32_t kJitCodeBase = kRodataBase + kAreaSize;  // mappe
 inline constexpr std::uint32_t kJitCodeSize = 0x00040000;
 inline constexpr std::uint32_t kJitBlockBase = kJitCodeBase + kJitCodeSize;
 
-/// JitBlock::options: jit::Options::poison_dead_upper_halves, jit::Options::version_loops.
-inline constexpr std::uint32_t kJitPoison = 1, kJitVersionLoops = 2;
+/// JitBlock::options: jit::Options::poison_dead_upper_halves, jit::Options::version_loops, and
+/// jit::Options::loop_registers left off.
+inline constexpr std::uint32_t kJitPoison = 1, kJitVersionLoops = 2, kJitNoLoopRegisters = 4;
 
 /// Filled by the host before calling `ubpf_m4_jit(RunBlock*, JitBlock*)`.
 struct alignas(8) JitBlock {
@@ -22,7 +23,7 @@ struct alignas(8) JitBlock {
     std::uint32_t code_addr;
     std::uint32_t code_capacity;
     std::uint32_t mark_compiled;  ///< Thumb address of a host function called after compiling (0: none)
-    std::uint32_t options;        ///< kJitPoison | kJitVersionLoops
+    std::uint32_t options;        ///< kJitPoison | kJitVersionLoops | kJitNoLoopRegisters
     // out
     std::uint32_t compiled;  ///< 1 when the JIT produced code
     std::uint32_t code_size;

@@ -36,7 +36,8 @@ ubpf::Result<ubpf::jit::Compiled> compile(const ubpf::VerifiedProgram<kConfig>& 
     const auto compiled = ubpf::jit::Compiler<kConfig>::compile(
         program, {ubpf::m4::image_at<std::uint8_t>(jit->code_addr), jit->code_capacity}, {},
         {.poison_dead_upper_halves = (jit->options & ubpf::m4::kJitPoison) != 0,
-         .version_loops = (jit->options & ubpf::m4::kJitVersionLoops) != 0});
+         .version_loops = (jit->options & ubpf::m4::kJitVersionLoops) != 0,
+         .loop_registers = (jit->options & ubpf::m4::kJitNoLoopRegisters) == 0});
     if (compiled) {
         jit->compiled = 1;
         jit->code_size = compiled->size;

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// jit::Options::loop_registers on the emulated Cortex-M4: innermost loops that keep their own
+// choice of eBPF halves in ARM registers give the interpreter's results, memory and errors
+// (with a budget running out anywhere, in the moves too), and run fewer M4 instructions than
+// with the program's choice for every loop. Values by hand.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <vector>
+
+#include <ubpf/host/assembler.hpp>
+#include <ubpf/host/environment.hpp>
+
+#include "jit_image.hpp"
+
+namespace {
+
+/// The JIT run of `request` with `options`, required to end as the interpreter's run ends.
+ubpf::m4::JitImageRun run_as_interpreted(ubpf::m4::JitSession& session, const ubpf::host::RunRequest& request,
+                                         ubpf::jit::Options options, const ubpf::host::RunReport& want) {
+    session.set_options(options);
+    ubpf::m4::JitImageRun run = session.run(request);
+    REQUIRE_FALSE(run.fault.has_value());
+    REQUIRE(run.mismatch.empty());  // the JIT compiled on the M4 wrote what the host JIT writes
+    CHECK(run.report.ok == want.ok);
+    CHECK(run.report.r0 == want.r0);
+    CHECK(run.report.error == want.error);
+    CHECK(run.report.instructions == want.instructions);
+    CHECK(run.report.mem_after == want.mem_after);
+    return run;
+}
+
+// Two loops over different registers: the first writes mem[32 + i] = mem[i] + 1 for i < 8
+// (r2, r3, r6, r9); the second, entered in its middle, sums those bytes into r5 and stores each
+// running sum at mem[48 + i] (r3, r4, r5, r8, r9), leaving by a jump out of its middle (or by a
+// second one if a byte were above 100). r7's upper half lives across both loops.
+constexpr const char* kTwoLoops =
+    "mov %r9, %r1\nmov %r6, 0\nlddw %r7, 0x100000000\n"
+    "l1:\nmov %r2, %r9\nadd %r2, %r6\nldxb %r3, [%r2+0]\nadd %r3, 1\nstxb [%r2+32], %r3\nadd %r6, 1\n"
+    "jlt %r6, 8, l1\n"
+    "mov %r4, 0\nmov %r5, 0\nja e\n"
+    "h:\nadd %r4, 1\njge %r4, 8, done\n"
+    "e:\nmov %r8, %r9\nadd %r8, %r4\nldxb %r3, [%r8+32]\njgt %r3, 100, big\nadd %r5, %r3\n"
+    "stxb [%r8+48], %r5\nja h\n"
+    "big:\nmov %r5, 0\n"
+    "done:\nmov %r0, %r5\nadd %r0, %r7\nexit";
+
+// An inner loop whose way out is a jump back to the outer loop's head (r0, r6 and r7 live
+// across it), then a loop over other registers that weighs most in the program's choice (the
+// program of tests/data/jit-loop-registers-nested.data).
+constexpr const char* kNested =
+    "mov %r0, 0\nmov %r6, 0\nlddw %r7, 0x200000003\no:\nadd %r6, 1\njgt %r6, 4, end\n"
+    "mov %r2, 0\nmov %r3, %r7\ni:\nadd %r2, 1\njlt %r2, 6, +2\nadd %r0, %r3\nja o\n"
+    "mov %r4, %r3\nrsh %r4, 3\nxor %r3, %r4\nadd %r3, %r2\nadd %r7, %r2\nja i\nend:\n"
+    "mov %r5, 10\nlddw %r8, 0x300000001\nmov %r9, %r7\nlddw %r1, 0x500000000\nf:\n"
+    "add %r8, %r9\nxor %r9, %r8\nrsh %r9, 1\nadd %r1, %r8\nxor %r1, %r9\nadd %r5, -1\n"
+    "jne %r5, 0, f\nxor %r0, %r1\nexit";
+
+ubpf::host::RunRequest request_for(const ubpf::host::AssemblyResult& assembled) {
+    REQUIRE(assembled.error.empty());
+    ubpf::host::RunRequest request;
+    request.code = assembled.code;
+    request.mem.resize(64);
+    for (std::size_t i = 0; i < request.mem.size(); ++i) request.mem[i] = static_cast<std::uint8_t>(i + 1);
+    request.budget = 1'000'000;
+    return request;
+}
+
+}  // namespace
+
+TEST_CASE("loop registers: loops with registers of their own run faster, as the interpreter runs them",
+          "[jit][loop-registers]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    struct Case {
+        const char* what;
+        const char* source;
+        std::uint64_t r0;
+    };
+    const Case cases[] = {
+        // 2 + 3 + ... + 9 = 44, plus r7 = 2^32.
+        {"two loops, the second entered in its middle", kTwoLoops, 0x10000002c},
+        // From a Python transcription of the program.
+        {"an inner loop leaving to the outer loop's head", kNested, 0x1bce8901a57},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what);
+        const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(c.source);
+        const ubpf::host::RunRequest request = request_for(assembled);
+        const ubpf::host::RunReport want = session.interpret(request);
+        REQUIRE(want.ok);
+        CHECK(want.r0 == c.r0);
+        const auto own = run_as_interpreted(session, request, {}, want);
+        const auto shared = run_as_interpreted(session, request, {.loop_registers = false}, want);
+        run_as_interpreted(session, request, {.poison_dead_upper_halves = true}, want);
+        CHECK(own.run_instructions < shared.run_instructions);
+        CHECK(own.code != shared.code);
+    }
+    // The stores of the two loops, by hand.
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(kTwoLoops);
+    const ubpf::host::RunReport two = session.interpret(request_for(assembled));
+    const std::vector<std::uint8_t> copied(two.mem_after.begin() + 32, two.mem_after.begin() + 40);
+    const std::vector<std::uint8_t> sums(two.mem_after.begin() + 48, two.mem_after.begin() + 56);
+    CHECK(copied == std::vector<std::uint8_t>{2, 3, 4, 5, 6, 7, 8, 9});
+    CHECK(sums == std::vector<std::uint8_t>{2, 5, 9, 14, 20, 27, 35, 44});
+}
+
+TEST_CASE("loop registers: a budget running out anywhere stops as the interpreter does",
+          "[jit][loop-registers][budget]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    for (const char* source : {kTwoLoops, kNested}) {
+        INFO(source);
+        const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(source);
+        ubpf::host::RunRequest request = request_for(assembled);
+        const std::uint64_t instructions = session.interpret(request).instructions;
+        for (std::uint64_t budget = 0; budget < instructions; ++budget) {
+            INFO("budget " << budget);
+            request.budget = budget;
+            const ubpf::host::RunReport want = session.interpret(request);
+            CHECK(want.error.code == ubpf::ErrorCode::budget_exhausted);
+            run_as_interpreted(session, request, {}, want);
+        }
+    }
+}
