@@ -56,6 +56,12 @@ constexpr const char* kNested =
     "add %r8, %r9\nxor %r9, %r8\nrsh %r9, 1\nadd %r1, %r8\nxor %r1, %r9\nadd %r5, -1\n"
     "jne %r5, 0, f\nxor %r0, %r1\nexit";
 
+// A loop that calls a helper (the program of tests/data/jit-loop-registers-helper.data).
+constexpr const char* kHelper =
+    "mov %r8, %r1\nmov %r6, 0\nmov %r7, 0\na:\nmov %r1, %r8\nadd %r1, %r7\nmov %r2, 4\ncall 100\n"
+    "add %r6, %r0\nadd %r7, 1\njlt %r7, 4, a\nlddw %r3, 0x100000001\nmov %r4, 0\nmov %r5, 6\n"
+    "b:\nadd %r4, %r3\nlsh %r3, 1\nadd %r5, -1\njne %r5, 0, b\nmov %r0, %r4\nadd %r0, %r6\nexit";
+
 ubpf::host::RunRequest request_for(const ubpf::host::AssemblyResult& assembled) {
     REQUIRE(assembled.error.empty());
     ubpf::host::RunRequest request;
@@ -107,7 +113,7 @@ TEST_CASE("loop registers: loops with registers of their own run faster, as the 
 TEST_CASE("loop registers: a budget running out anywhere stops as the interpreter does",
           "[jit][loop-registers][budget]") {
     ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
-    for (const char* source : {kTwoLoops, kNested}) {
+    for (const char* source : {kTwoLoops, kNested, kHelper}) {
         INFO(source);
         const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(source);
         ubpf::host::RunRequest request = request_for(assembled);

@@ -56,8 +56,9 @@ struct Options {
     /// Innermost loops choose which eBPF register halves they keep in ARM registers by their
     /// own use, rather than sharing the whole program's choice: a few loads and stores move
     /// the halves whose place changes where the loop is entered and where it is left. Loops
-    /// entered at more than one instruction, entered from code after them, or that call or
-    /// exit, keep the program's choice, as do the loops that version_loops compiles twice.
+    /// entered at more than one instruction, entered from code after them, or that exit or call
+    /// local functions, keep the program's choice, as do the loops that version_loops compiles
+    /// twice.
     bool loop_registers = true;
 };
 
@@ -1367,7 +1368,8 @@ private:
     };
     /// Options::loop_registers: the innermost loops [head, last] (no other back edge's target
     /// inside; none when some back edges were not recorded) that code before them enters at
-    /// one instruction only, code after them never enters, that neither call nor exit, and
+    /// one instruction only, code after them never enters, that neither exit nor call local
+    /// functions (whose code has the program's choice; helper calls are fine), and
     /// that go out to at most kMaxPads places. choose_registers() gives them their own choice.
     void find_loop_maps(const BackEdge* back, unsigned edges) noexcept {
         if (!options_.loop_registers || edges > kMaxLoopEdges) return;
@@ -1424,7 +1426,7 @@ private:
             }
             const auto k = static_cast<unsigned>(in);
             const Op op = row(pc).op;
-            if (op == Op::exit || is_call(op)) ok[k] = false;
+            if (op == Op::exit || op == Op::call_local) ok[k] = false;  // (helpers use the loop's choice)
             for (const std::uint16_t to : {s.next, s.target}) {
                 if (to == kNoPc || in_loop(loop_maps_[k], to)) continue;
                 unsigned x = 0;  // a way out
