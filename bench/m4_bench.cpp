@@ -196,8 +196,10 @@ std::uint32_t sizeof_vm() {
     return r.r0;
 }
 
-/// The deepest native stack use of the image over every .data file of the corpora.
-std::uint32_t stack_high_water(const std::string& image, int& files) {
+/// The deepest native stack use of `run` (a request's stack bytes) over every .data file of the
+/// corpora.
+template <typename Run>
+std::uint32_t stack_high_water(Run run, int& files) {
     std::uint32_t deepest = 0;
     for (const std::string& dir :
          {std::string{UBPF_SOURCE_DIR} + "/tests/data", std::string{UBPF_CONFORMANCE_DIR} + "/tests"}) {
@@ -215,7 +217,7 @@ std::uint32_t stack_high_water(const std::string& image, int& files) {
             request.rodata = file.rodata;
             request.allowed_helpers = file.helpers;
             if (file.budget) request.budget = *file.budget;
-            deepest = std::max(deepest, run_on_image(image, request).stack_bytes);
+            deepest = std::max(deepest, run(request));
             ++files;
         }
     }
@@ -472,10 +474,19 @@ int run(int argc, char** argv) {
         return 0;
     }
     int files_o2 = 0, files_os = 0;
-    const std::uint32_t stack_o2 = stack_high_water(kImageDir + "/m4_vm_O2.elf", files_o2);
-    const std::uint32_t stack_os = stack_high_water(kImageDir + "/m4_vm_Os.elf", files_os);
-    std::printf("footprint: -Os ROM %u B, -O2 ROM %u B, stack %u/%u B over %d files\n", os.rom, o2.rom,
-                stack_o2, stack_os, files_o2);
+    const auto on_image = [](std::string image) {
+        return [image](const host::RunRequest& request) { return run_on_image(image, request).stack_bytes; };
+    };
+    const std::uint32_t stack_o2 = stack_high_water(on_image(kImageDir + "/m4_vm_O2.elf"), files_o2);
+    const std::uint32_t stack_os = stack_high_water(on_image(kImageDir + "/m4_vm_Os.elf"), files_os);
+    // The JIT image (-O2): verification, compilation and the compiled code's run, which calls
+    // the runtime's slow paths and the helpers.
+    JitSession jit_session(kImageDir + "/m4_jit.elf");
+    int files_jit = 0;
+    const std::uint32_t stack_jit = stack_high_water(
+        [&](const host::RunRequest& request) { return jit_session.run(request).stack_bytes; }, files_jit);
+    std::printf("footprint: -Os ROM %u B, -O2 ROM %u B, stack %u/%u B (JIT %u B) over %d files\n", os.rom,
+                o2.rom, stack_o2, stack_os, stack_jit, files_o2);
     if (write_path.empty()) return 0;
 
     std::ostringstream t;
@@ -551,7 +562,7 @@ int run(int argc, char** argv) {
       << "  caller's eBPF stack (`Config::stack_size()`, 8 frames x 512 B = 4096 B by default).\n"
       << "- Native stack high-water mark of verify + run (stack painted, read back) over the " << files_o2
       << "\n  `.data` files of the own corpus and bpf_conformance: " << stack_o2 << " B at -O2, " << stack_os
-      << " B at -Os.\n"
+      << " B at -Os; with the JIT (verify + compile + run, -O2): " << stack_jit << " B.\n"
       << "- Baseline for CI: `bench/footprint-baseline.txt` (fails when -Os ROM grows more than 10%).\n\n";
     std::ostringstream c;
     c << "## Cortex-M4: where the interpreter's instructions go\n\n"

@@ -18,6 +18,7 @@ void check(uc_err err, const char* what) {
 }
 
 constexpr std::uint32_t kPage = 0x1000;
+constexpr std::uint8_t kPaint = 0xa5;  // paint_stack()
 
 /// A linked 32-bit ARM ELF in memory, with bounds-checked access to its headers.
 struct ElfFile {
@@ -179,6 +180,18 @@ ElfImage Emulator::load_elf(const std::string& path) {
 void Emulator::set_stack(std::uint32_t top, std::uint32_t size) {
     map(top - size, size);
     stack_top_ = top;
+    stack_size_ = size;
+}
+
+void Emulator::paint_stack() {
+    write(stack_top_ - stack_size_, std::vector<std::uint8_t>(stack_size_, kPaint));
+}
+
+std::uint32_t Emulator::stack_used() {
+    const std::vector<std::uint8_t> stack = read(stack_top_ - stack_size_, stack_size_);
+    std::size_t untouched = 0;
+    while (untouched < stack.size() && stack[untouched] == kPaint) ++untouched;
+    return static_cast<std::uint32_t>(stack_size_ - untouched);
 }
 
 std::uint32_t Emulator::add_host_function(std::function<void(Emulator&)> fn) {

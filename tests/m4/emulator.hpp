@@ -84,6 +84,10 @@ public:
 
     /// Native stack for calls: [top - size, top), mapped here.
     void set_stack(std::uint32_t top, std::uint32_t size);
+    /// Fills the native stack with a pattern, so that stack_used() can tell how deep a call
+    /// went (the deepest byte whose pattern was overwritten).
+    void paint_stack();
+    [[nodiscard]] std::uint32_t stack_used();
 
     /// Registers a host function reachable from emulated code at the returned (Thumb) address.
     /// It reads its arguments from the registers and writes r0/r1; control returns to LR.
@@ -116,7 +120,7 @@ private:
                            void* self);
 
     uc_struct* uc_ = nullptr;
-    std::uint32_t stack_top_ = 0;
+    std::uint32_t stack_top_ = 0, stack_size_ = 0;
     std::vector<std::function<void(Emulator&)>> host_functions_;
     std::uint64_t count_ = 0;
     std::uint64_t limit_ = 0;

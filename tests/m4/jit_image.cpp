@@ -124,7 +124,9 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     Call out;
     profiling_ = jit && compile_profile_ != nullptr;
     if (profiling_) compile_profile_->clear();
+    emu_.paint_stack();
     out.result = emu_.call(image_.symbols.at(entry), args, limit);
+    out.stack_bytes = emu_.stack_used();
     emu_.profile(nullptr);  // when the compilation did not end (a fault, a rejected program)
     profiling_ = false;
     if (!out.result.fault) {
@@ -148,6 +150,7 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
     JitImageRun out;
     out.fault = c.result.fault;
     out.report = c.report;
+    out.stack_bytes = c.stack_bytes;
     JitBlock jit{};
     emu_.read(kJitBlockBase, &jit, sizeof jit);
     out.compiled = jit.compiled != 0;

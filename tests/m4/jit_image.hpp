@@ -28,6 +28,7 @@ struct JitImageRun {
     std::vector<std::uint8_t> code;          ///< the code the device JIT wrote
     std::uint32_t entry = 0;                 ///< offset of the entry in `code`
     std::string mismatch;                    ///< non-empty when the host JIT's output differs
+    std::uint32_t stack_bytes = 0;           ///< native stack high-water mark of the whole call
 };
 
 /// The host JIT's output for `request` (verified as the image does it), or an error.
@@ -67,6 +68,7 @@ private:
         CallResult result;
         host::RunReport report;
         std::vector<std::uint8_t> relocated;  ///< a program image's buffer after the run
+        std::uint32_t stack_bytes = 0;
     };
     Call call(const char* entry, const host::RunRequest& request, bool jit);
 

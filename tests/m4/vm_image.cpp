@@ -10,8 +10,6 @@ namespace ubpf::m4 {
 
 namespace {
 
-constexpr std::uint8_t kPaint = 0xa5;
-
 std::uint32_t symbol(const ElfImage& image, const std::string& name) {
     const auto it = image.symbols.find(name);
     if (it == image.symbols.end()) throw std::runtime_error("image lacks symbol " + name);
@@ -36,7 +34,7 @@ ImageRun VmSession::run(const host::RunRequest& request) {
     const bool is_image = !request.image.empty();
     // Every run starts as in a freshly loaded image: zeroed eBPF stack (.bss), painted native stack.
     emu_.write(stack_addr_, std::vector<std::uint8_t>(stack_size_, 0));
-    emu_.write(kStackTop - kStackSize, std::vector<std::uint8_t>(kStackSize, kPaint));
+    emu_.paint_stack();
 
     // Map exactly what the program may touch, besides the image itself, for this run only.
     PlacedRequest placed(emu_, request, mark_, *forwarder_);
@@ -52,10 +50,7 @@ ImageRun VmSession::run(const host::RunRequest& request) {
     run.m4_instructions = call.instructions;
     run.m4_verify_instructions = at_mark_;
     run.fault = call.fault;
-    const std::vector<std::uint8_t> stack = emu_.read(kStackTop - kStackSize, kStackSize);
-    std::size_t untouched = 0;
-    while (untouched < stack.size() && stack[untouched] == kPaint) ++untouched;
-    run.stack_bytes = static_cast<std::uint32_t>(kStackSize - untouched);
+    run.stack_bytes = emu_.stack_used();
     if (!run.fault) placed.read_report(run.report, true);
     return run;
 }

@@ -1252,8 +1252,9 @@ private:
     /// remain, so that ALU32 values cost one ARM register; accesses inside loops count 16.
     /// The loops of find_loop_maps() also choose from their own accesses alone.
     void choose_registers() noexcept {
-        std::uint32_t loop_weight[kMaxLoopMaps][22];
-        for (unsigned k = 0; k < loop_map_count_; ++k) std::fill_n(loop_weight[k], 22, 0u);
+        // (at most 2 a half from each of a loop's 64 instructions, doubled below: 16 bits)
+        std::uint16_t loop_weight[kMaxLoopMaps][22];
+        for (unsigned k = 0; k < loop_map_count_; ++k) std::fill_n(loop_weight[k], 22, std::uint16_t{0});
         const std::size_t n = code_.size();
         std::uint32_t weight[22] = {};
         std::size_t loop_start = n;    // smallest back-edge target at or after pc (reverse sweep)
@@ -1265,7 +1266,7 @@ private:
             s.at = 0;  // for the code offset
             const std::size_t t = s.target;
             if (t <= pc && t < loop_start) loop_start = t;
-            std::uint32_t* loop = nullptr;
+            std::uint16_t* loop = nullptr;
             if (j > 0 && loop_maps_[j - 1].head > pc) {
                 --j;
                 again = 0;
@@ -1293,7 +1294,8 @@ private:
             LoopMap& l = loop_maps_[k];
             std::int8_t choice[22];
             for (unsigned h = 0; h < 22; ++h)  // (a tie goes to a half in a register already)
-                loop_weight[k][h] = 2 * loop_weight[k][h] + (map_[h] >= 0 && loop_weight[k][h] != 0 ? 1 : 0);
+                loop_weight[k][h] = static_cast<std::uint16_t>(
+                    2 * loop_weight[k][h] + (map_[h] >= 0 && loop_weight[k][h] != 0 ? 1 : 0));
             pick(loop_weight[k], choice);
             std::uint32_t used = 0;
             for (unsigned h = 0; h < 22; ++h) {
@@ -1323,7 +1325,7 @@ private:
     /// halves read, or written and read later; lower halves in its fields, except a fused
     /// group's temporary that is dead after it.
     [[gnu::always_inline]] void weigh(std::size_t pc, std::uint32_t at, std::uint32_t w,
-                                      std::uint32_t* weight, std::uint32_t* loop) const noexcept {
+                                      std::uint32_t* weight, std::uint16_t* loop) const noexcept {
         const auto add = [&](unsigned h) {
             weight[h] += w;
             if (loop != nullptr) ++loop[h];
@@ -1340,7 +1342,8 @@ private:
         if ((fields & kFieldSrc) && insn.src() != tmp) add(half(insn.src(), false));
     }
     /// The heaviest halves, best first (ties: the lower half number), get r4.., then ip.
-    void pick(const std::uint32_t* weight, std::int8_t* map) const noexcept {
+    template <typename Weight>
+    void pick(const Weight* weight, std::int8_t* map) const noexcept {
         const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
         std::uint8_t best[kMapped + 1] = {};
         unsigned count = 0;
