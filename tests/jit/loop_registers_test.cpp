@@ -56,6 +56,15 @@ constexpr const char* kNested =
     "add %r8, %r9\nxor %r9, %r8\nrsh %r9, 1\nadd %r1, %r8\nxor %r1, %r9\nadd %r5, -1\n"
     "jne %r5, 0, f\nxor %r0, %r1\nexit";
 
+// An inner loop entered by a jump from code after it (the program of
+// tests/data/jit-loop-registers-entered-from-after.data).
+constexpr const char* kEnteredFromAfter =
+    "mov %r0, 0\nmov %r6, 0\nlddw %r9, 0x100000000\nja test\ninner:\nadd %r3, %r2\nlsh %r3, 1\n"
+    "add %r2, 1\njlt %r2, %r4, inner\nadd %r0, %r3\nnext:\nadd %r6, 1\ntest:\njge %r6, 5, done\n"
+    "mov %r2, %r6\nmov %r4, 6\nmov %r3, %r9\njset %r6, 1, inner\nja next\ndone:\nmov %r5, 10\n"
+    "lddw %r8, 0x300000001\nmov %r7, %r0\nf:\nadd %r8, %r7\nxor %r7, %r8\nrsh %r7, 1\nadd %r0, %r8\n"
+    "xor %r0, %r7\nadd %r5, -1\njne %r5, 0, f\nexit";
+
 // A loop that calls a helper (the program of tests/data/jit-loop-registers-helper.data).
 constexpr const char* kHelper =
     "mov %r8, %r1\nmov %r6, 0\nmov %r7, 0\na:\nmov %r1, %r8\nadd %r1, %r7\nmov %r2, 4\ncall 100\n"
@@ -87,6 +96,8 @@ TEST_CASE("loop registers: loops with registers of their own run faster, as the 
         {"two loops, the second entered in its middle", kTwoLoops, 0x10000002c},
         // From a Python transcription of the program.
         {"an inner loop leaving to the outer loop's head", kNested, 0x1bce8901a57},
+        // From a Python transcription of the program.
+        {"an inner loop entered from code after it", kEnteredFromAfter, 0xac1f8002638},
     };
     for (const Case& c : cases) {
         INFO(c.what);
@@ -113,7 +124,7 @@ TEST_CASE("loop registers: loops with registers of their own run faster, as the 
 TEST_CASE("loop registers: a budget running out anywhere stops as the interpreter does",
           "[jit][loop-registers][budget]") {
     ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
-    for (const char* source : {kTwoLoops, kNested, kHelper}) {
+    for (const char* source : {kTwoLoops, kNested, kEnteredFromAfter, kHelper}) {
         INFO(source);
         const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(source);
         ubpf::host::RunRequest request = request_for(assembled);

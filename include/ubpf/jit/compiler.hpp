@@ -56,9 +56,8 @@ struct Options {
     /// Innermost loops choose which eBPF register halves they keep in ARM registers by their
     /// own use, rather than sharing the whole program's choice: a few loads and stores move
     /// the halves whose place changes where the loop is entered and where it is left. Loops
-    /// entered at more than one instruction, entered from code after them, or that exit or call
-    /// local functions, keep the program's choice, as do the loops that version_loops compiles
-    /// twice.
+    /// entered at more than one instruction, or that exit or call local functions, keep the
+    /// program's choice, as do the loops that version_loops compiles twice.
     bool loop_registers = true;
 };
 
@@ -407,6 +406,12 @@ private:
             to_pad(c, pc);
             return;
         }
+        // Into a loop emitted already, from outside it: to its preheader.
+        for (unsigned k = 0; k < next_loop_map_ && in_loop_map_ < 0; ++k)
+            if (loop_maps_[k].entry == pc) {
+                branch(c, loop_maps_[k].preheader);
+                return;
+            }
         if (emitted(pc))
             branch(c, slots_[pc].at);
         else if (!wait_short(c, pc))
@@ -1361,7 +1366,8 @@ private:
     struct LoopMap {
         std::uint16_t head, last, entry;
         std::int8_t map[22];
-        std::uint32_t moved;  // bit h: half h is somewhere else than in the program's choice
+        std::uint32_t moved;      // bit h: half h is somewhere else than in the program's choice
+        std::uint32_t preheader;  // its code offset, once emitted (jumps in from after the loop)
     };
     static constexpr unsigned kMaxLoopMaps = 4, kMaxPads = 4;
     /// A way out of such a loop: the halves move back, then a branch to target.
@@ -1370,13 +1376,20 @@ private:
         std::uint16_t target;
     };
     /// Options::loop_registers: the innermost loops [head, last] (no other back edge's target
-    /// inside; none when some back edges were not recorded) that code before them enters at
-    /// one instruction only, code after them never enters, that neither exit nor call local
+    /// inside; none when some back edges were not recorded) that code elsewhere enters at one
+    /// instruction only, that neither exit nor call local
     /// functions (whose code has the program's choice; helper calls are fine), and
     /// that go out to at most kMaxPads places. choose_registers() gives them their own choice.
     void find_loop_maps(const BackEdge* back, unsigned edges) noexcept {
         if (!options_.loop_registers || edges > kMaxLoopEdges) return;
         unsigned count = 0;
+        // A loop ends at the furthest jump back to its head with no other jump's target back
+        // in between; a jump back to the head from further on enters the loop from outside.
+        const auto target_between = [&](std::size_t head, std::size_t last) {
+            for (unsigned k = 0; k < edges; ++k)
+                if (back[k].to > head && back[k].to <= last) return true;
+            return false;
+        };
         for (unsigned e = 0; e < edges && count < kMaxLoopMaps; ++e) {
             const std::uint16_t head = back[e].to;
             std::uint16_t last = 0;
@@ -1384,14 +1397,13 @@ private:
             for (unsigned k = 0; k < edges; ++k)
                 if (back[k].to == head) {
                     first = first && k >= e;
-                    last = std::max(last, back[k].from);
+                    if (back[k].from > last && !target_between(head, back[k].from)) last = back[k].from;
                 }
-            bool inner = first;
-            for (unsigned k = 0; k < edges; ++k) inner = inner && !(back[k].to > head && back[k].to <= last);
-            if (!inner || last - head >= 64) continue;  // (choose_registers() keeps a bit per instruction)
+            // (choose_registers() keeps a bit per instruction)
+            if (!first || last == 0 || last - head >= 64) continue;
             unsigned at = count++;  // (innermost loops never overlap: ordered by head, they are apart)
             for (; at > 0 && loop_maps_[at - 1].head > head; --at) loop_maps_[at] = loop_maps_[at - 1];
-            loop_maps_[at] = LoopMap{head, last, kNoPc, {}, 0};
+            loop_maps_[at] = LoopMap{head, last, kNoPc, {}, 0, 0};
         }
         // A program's only loop already weighs most in the program's choice.
         if (count == 0) return;
@@ -1411,9 +1423,9 @@ private:
             while (k < count && !in_loop(loop_maps_[k], pc)) ++k;
             return k;
         };
-        const auto enter = [&](unsigned j, std::size_t from, std::uint16_t to) {
+        const auto enter = [&](unsigned j, std::uint16_t to) {
             LoopMap& l = loop_maps_[j];
-            if (from > l.last || (l.entry != kNoPc && l.entry != to)) ok[j] = false;
+            if (l.entry != kNoPc && l.entry != to) ok[j] = false;
             l.entry = to;
         };
         const std::size_t n = code_.size();
@@ -1422,9 +1434,9 @@ private:
             const Slot& s = slots_[pc];
             if (in == count || pc < loop_maps_[in].head) {  // outside: jumps in, or falling into a head
                 if (s.target != kNoPc) {
-                    if (const unsigned j = loop_of(s.target); j < count) enter(j, pc, s.target);
+                    if (const unsigned j = loop_of(s.target); j < count) enter(j, s.target);
                 }
-                if (in < count && s.next == loop_maps_[in].head) enter(static_cast<unsigned>(in), pc, s.next);
+                if (in < count && s.next == loop_maps_[in].head) enter(static_cast<unsigned>(in), s.next);
                 continue;
             }
             const auto k = static_cast<unsigned>(in);
@@ -1438,7 +1450,7 @@ private:
                     ok[k] = false;
                 else if (x == exit_count[k])
                     exits[k][exit_count[k]++] = to;
-                if (const unsigned j = loop_of(to); j < count) enter(j, pc, to);
+                if (const unsigned j = loop_of(to); j < count) enter(j, to);
             }
         }
         for (unsigned k = 0; k < count; ++k) {
@@ -3195,10 +3207,12 @@ private:
         t2_k_ = kNoConst;
     }
     /// At the head of the next loop map: the jumps from before the loop (to its entry) come to
-    /// a preheader that moves the halves into the loop's registers.
+    /// a preheader that moves the halves into the loop's registers (and so do those from after
+    /// it: branch_to_insn()).
     void enter_loop_map() noexcept {
-        const LoopMap& l = loop_maps_[next_loop_map_];
+        LoopMap& l = loop_maps_[next_loop_map_];
         arrive(l.entry);
+        l.preheader = static_cast<std::uint32_t>(pos_);
         slots_[l.entry].at = 0;
         slots_[l.entry].flags &= static_cast<std::uint8_t>(~kEmitted);
         move_halves(map_, l.map, l.moved, l.entry);
@@ -3604,7 +3618,7 @@ private:
         if (t == pc_ || target_op == Op::ja || target_op == Op::exit || is_call(target_op)) return false;
         // (past the charge would be past a preheader, or out of a loop without its pad)
         if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], t)) return false;
-        for (unsigned k = next_loop_map_; k < loop_map_count_; ++k)
+        for (unsigned k = 0; k < loop_map_count_; ++k)
             if (loop_maps_[k].entry == t) return false;
         if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
             for (unsigned k = next_edge_; k < edge_count_; ++k)
