@@ -3619,7 +3619,7 @@ private:
         // (past the charge would be past a preheader, or out of a loop without its pad)
         if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], t)) return false;
         for (unsigned k = 0; k < loop_map_count_; ++k)
-            if (loop_maps_[k].entry == t) return false;
+            if (loop_maps_[k].entry == t && static_cast<int>(k) != in_loop_map_) return false;
         if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
             for (unsigned k = next_edge_; k < edge_count_; ++k)
                 if (loop_edges_[k].head == t || loop_edges_[k].entry == t) return false;
