@@ -55,6 +55,7 @@ file(WRITE ${WORK_DIR}/sum.s "mov %r0, 0\nmov %r8, 8\nl:\nldxb %r4, [%r1+0]\nadd
 expect("run --engine m4-jit-versioned" 0 "result: 804 (0x324)\ninstructions: 50\n"
   ${UBPF} run ${WORK_DIR}/sum.s --mem ${WORK_DIR}/in.bin --engine m4-jit-versioned)
 expect("jit --version-loops" 0 "ldrb.w sl, [r8]\n" ${UBPF} jit ${WORK_DIR}/sum.s --version-loops)
+expect("jit --no-loop-registers" 0 "; 9 eBPF instructions" ${UBPF} jit ${WORK_DIR}/sum.s --no-loop-registers)
 expect("jit, an unknown option" 2 "unexpected argument '--fast'" ${UBPF} jit ${WORK_DIR}/sum.s --fast)
 
 # Help exits 0 with the command's usage, wherever --help or -h stands; usage errors exit 2.
