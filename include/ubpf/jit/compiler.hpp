@@ -1383,22 +1383,19 @@ private:
     void find_loop_maps(const BackEdge* back, unsigned edges) noexcept {
         if (!options_.loop_registers || edges > kMaxLoopEdges) return;
         unsigned count = 0;
-        // A loop ends at the furthest jump back to its head with no other jump's target back
-        // in between; a jump back to the head from further on enters the loop from outside.
-        const auto target_between = [&](std::size_t head, std::size_t last) {
-            for (unsigned k = 0; k < edges; ++k)
-                if (back[k].to > head && back[k].to <= last) return true;
-            return false;
-        };
+        // A loop ends at the furthest jump back to its head before the next jump's target back
+        // (a jump back to the head from further on enters the loop from outside).
         for (unsigned e = 0; e < edges && count < kMaxLoopMaps; ++e) {
             const std::uint16_t head = back[e].to;
-            std::uint16_t last = 0;
+            std::size_t next = kNoPc;  // the nearest target of a jump back after the head
             bool first = true;
+            for (unsigned k = 0; k < edges; ++k) {
+                first = first && !(back[k].to == head && k < e);
+                if (back[k].to > head && back[k].to < next) next = back[k].to;
+            }
+            std::uint16_t last = 0;
             for (unsigned k = 0; k < edges; ++k)
-                if (back[k].to == head) {
-                    first = first && k >= e;
-                    if (back[k].from > last && !target_between(head, back[k].from)) last = back[k].from;
-                }
+                if (back[k].to == head && back[k].from < next) last = std::max(last, back[k].from);
             // (choose_registers() keeps a bit per instruction)
             if (!first || last == 0 || last - head >= 64) continue;
             unsigned at = count++;  // (innermost loops never overlap: ordered by head, they are apart)
@@ -2425,7 +2422,12 @@ private:
             return;
         }
         Reg blo = T2, bhi = T3;
-        operand_b(pc_, insn, r, blo, bhi);
+        if (op == Op::mul && wide && r.form == isa::Form::dst_imm && insn.imm >= 0) {  // b < 2^31
+            load_imm(T2, static_cast<std::uint32_t>(insn.imm));
+            bhi = kZeroHi;
+        } else {
+            operand_b(pc_, insn, r, blo, bhi);
+        }
         if (!wide) {
             alu32(op, dst, rd(dst, false, T0), blo);
             return;
@@ -2529,8 +2531,12 @@ private:
                     wb(dst, false, lo);
                     return;
                 }
-                put(mul(T4, alo, bhi));
-                put_wide(mla(T4, ahi, blo, T4));
+                if (bhi == kZeroHi) {  // a constant below 2^31: the upper half is ahi * b + umull's
+                    put(mul(T4, ahi, blo));
+                } else {
+                    put(mul(T4, alo, bhi));
+                    put_wide(mla(T4, ahi, blo, T4));
+                }
                 put_wide(umull(lo, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
                 const Reg hi = wr(dst, true, T3);
                 put_dp_reg(DpOp::add, false, hi, T3, T4);
