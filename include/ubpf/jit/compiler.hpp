@@ -1764,6 +1764,18 @@ private:
                     break;
             }
         }
+        // A 64-bit multiply leaves out the products of upper halves that are 0: dst's
+        // (kDstHiZero) and src's (kSrcHiZero).
+        if (r.op == Op::mul && r.width == 64) {
+            if (z & d) {
+                flag |= kDstHiZero;
+                use &= ~d;
+            }
+            if (r.form == isa::Form::dst_src && src_zero && insn.src() != insn.dst()) {
+                flag |= kSrcHiZero;
+                use &= ~s;
+            }
+        }
         if (flag == 0) return;
         slots_[pc].live = flag;
         at = (at & kBackTarget) | use | def << 10;
@@ -2433,10 +2445,14 @@ private:
             return;
         }
         Reg alo = T0, ahi = T1;
-        if (op == Op::and_ && bhi == kZeroHi)  // dst's upper half becomes 0 unread
+        if (op == Op::and_ && bhi == kZeroHi) {  // dst's upper half becomes 0 unread
             alo = rd(dst, false, T0);
-        else
+        } else if (op == Op::mul && (slots_[pc_].live & kDstHiZero)) {  // (a multiply's dst below 2^32)
+            alo = rd(dst, false, T0);
+            ahi = kZeroHi;
+        } else {
             rd_pair(dst, T0, T1, alo, ahi);
+        }
         alu64(op, dst, alo, ahi, blo, bhi);
     }
 
@@ -2531,15 +2547,22 @@ private:
                     wb(dst, false, lo);
                     return;
                 }
-                if (bhi == kZeroHi) {  // a constant below 2^31: the upper half is ahi * b + umull's
-                    put(mul(T4, ahi, blo));
-                } else {
+                // The upper half: umull's, plus ahi * blo and alo * bhi where these halves are
+                // not known to be 0 (kZeroHi).
+                const bool a_hi = ahi != kZeroHi, b_hi = bhi != kZeroHi;
+                if (a_hi && b_hi) {
                     put(mul(T4, alo, bhi));
                     put_wide(mla(T4, ahi, blo, T4));
+                } else if (a_hi || b_hi) {
+                    put(a_hi ? mul(T4, ahi, blo) : mul(T4, alo, bhi));
                 }
-                put_wide(umull(lo, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
                 const Reg hi = wr(dst, true, T3);
-                put_dp_reg(DpOp::add, false, hi, T3, T4);
+                if (!a_hi && !b_hi) {
+                    put_wide(umull(lo, hi, alo, blo));
+                } else {
+                    put_wide(umull(lo, T3, alo, blo));  // ahi and bhi are read by now; lr may hold a half
+                    put_dp_reg(DpOp::add, false, hi, T3, T4);
+                }
                 wb_pair(dst, lo, hi);
                 return;
             }
