@@ -1718,8 +1718,10 @@ private:
             }
             // A 64-bit shift by a constant of a value below 2^32 reads the lower half only (a
             // shift by 0 emits nothing, so its dst keeps the half it has).
-            if (r.width == 64 && r.form == isa::Form::dst_imm && (insn.imm & 63) != 0 &&
-                (r.op == Op::lsh || r.op == Op::rsh || r.op == Op::arsh)) {
+            // So does a 64-bit multiply, which leaves out the product with it.
+            if (r.width == 64 &&
+                (r.op == Op::mul || (r.form == isa::Form::dst_imm && (insn.imm & 63) != 0 &&
+                                     (r.op == Op::lsh || r.op == Op::rsh || r.op == Op::arsh)))) {
                 flag |= kDstHiZero;
                 use &= ~d;
             }
@@ -1727,9 +1729,10 @@ private:
         // A 64-bit operation with a register whose upper half is 0 (another than dst; r10's
         // always is): OR and XOR leave dst's upper half as it is, AND and MOV make it 0, ADD and SUB
         // and the unsigned and equality jumps take a constant 0 for it (kSrcHiZero; signed
-        // jumps only where they compute dst - src).
+        // jumps only where they compute dst - src), and MUL leaves out the product with it.
+        // (kDstHiZero comes only from a multiply here: shifts by a constant have no src.)
         const bool src_zero = insn.src() == isa::kFramePointer || (z & s) != 0;
-        if (flag == 0 && src_zero && r.width == 64 && insn.src() != insn.dst() &&
+        if ((flag & ~kDstHiZero) == 0 && src_zero && r.width == 64 && insn.src() != insn.dst() &&
             (r.form == isa::Form::dst_src || r.form == isa::Form::cond_src)) {
             switch (r.op) {
                 case Op::or_:
@@ -1744,6 +1747,10 @@ private:
                     break;
                 case Op::mov:  // dst's upper half becomes 0
                     flag = kSrcHiZero;
+                    use &= ~s;
+                    break;
+                case Op::mul:
+                    flag |= kSrcHiZero;
                     use &= ~s;
                     break;
                 case Op::add:
@@ -1762,18 +1769,6 @@ private:
                     break;
                 default:
                     break;
-            }
-        }
-        // A 64-bit multiply leaves out the products of upper halves that are 0: dst's
-        // (kDstHiZero) and src's (kSrcHiZero).
-        if (r.op == Op::mul && r.width == 64) {
-            if (z & d) {
-                flag |= kDstHiZero;
-                use &= ~d;
-            }
-            if (r.form == isa::Form::dst_src && src_zero && insn.src() != insn.dst()) {
-                flag |= kSrcHiZero;
-                use &= ~s;
             }
         }
         if (flag == 0) return;
