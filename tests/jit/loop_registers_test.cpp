@@ -71,6 +71,14 @@ constexpr const char* kHelper =
     "add %r6, %r0\nadd %r7, 1\njlt %r7, 4, a\nlddw %r3, 0x100000001\nmov %r4, 0\nmov %r5, 6\n"
     "b:\nadd %r4, %r3\nlsh %r3, 1\nadd %r5, -1\njne %r5, 0, b\nmov %r0, %r4\nadd %r0, %r6\nexit";
 
+// A loop that exits from its middle when it finds the byte 6 (mem[5] here; the program of
+// tests/data/jit-loop-registers-exit.data, which looks for 0x30).
+constexpr const char* kExit =
+    "mov %r9, %r1\nmov %r6, 0\nmov %r7, 0\na:\nmov %r8, %r9\nadd %r8, %r6\nldxb %r8, [%r8+0]\n"
+    "mul %r8, 3\nadd %r7, %r8\nadd %r6, 1\njlt %r6, 8, a\nmov %r2, 0\nlddw %r3, 0x100000000\nb:\n"
+    "mov %r4, %r1\nadd %r4, %r2\nldxb %r4, [%r4+0]\njne %r4, 6, +4\nmov %r0, %r2\nadd %r0, %r3\n"
+    "add %r0, %r7\nexit\nadd %r3, %r4\nadd %r2, 1\njlt %r2, 16, b\nmov %r0, %r7\nexit";
+
 ubpf::host::RunRequest request_for(const ubpf::host::AssemblyResult& assembled) {
     REQUIRE(assembled.error.empty());
     ubpf::host::RunRequest request;
@@ -124,17 +132,22 @@ TEST_CASE("loop registers: loops with registers of their own run faster, as the 
 TEST_CASE("loop registers: a budget running out anywhere stops as the interpreter does",
           "[jit][loop-registers][budget]") {
     ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
-    for (const char* source : {kTwoLoops, kNested, kEnteredFromAfter, kHelper}) {
+    for (const char* source : {kTwoLoops, kNested, kEnteredFromAfter, kHelper, kExit}) {
         INFO(source);
         const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(source);
         ubpf::host::RunRequest request = request_for(assembled);
         const std::uint64_t instructions = session.interpret(request).instructions;
-        for (std::uint64_t budget = 0; budget < instructions; ++budget) {
+        for (std::uint64_t budget = 0; budget <= instructions; ++budget) {  // the last one suffices
             INFO("budget " << budget);
             request.budget = budget;
             const ubpf::host::RunReport want = session.interpret(request);
-            CHECK(want.error.code == ubpf::ErrorCode::budget_exhausted);
+            CHECK(want.ok == (budget == instructions));
+            if (!want.ok) CHECK(want.error.code == ubpf::ErrorCode::budget_exhausted);
             run_as_interpreted(session, request, {}, want);
         }
     }
+    // kExit leaves from its search loop (by hand): r7 = 3 * (1 + ... + 8) = 108, then index 5
+    // plus 2^32 + 1 + 2 + 3 + 4 + 5, plus r7.
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(kExit);
+    CHECK(session.interpret(request_for(assembled)).r0 == 5 + 0x100000000 + 15 + 108);
 }

@@ -56,8 +56,8 @@ struct Options {
     /// Innermost loops choose which eBPF register halves they keep in ARM registers by their
     /// own use, rather than sharing the whole program's choice: a few loads and stores move
     /// the halves whose place changes where the loop is entered and where it is left. Loops
-    /// entered at more than one instruction, or that exit or call local functions, keep the
-    /// program's choice, as do the loops that version_loops compiles twice.
+    /// entered at more than one instruction, or that call local functions, keep the program's
+    /// choice, as do the loops that version_loops compiles twice.
     bool loop_registers = true;
 };
 
@@ -1377,8 +1377,8 @@ private:
     };
     /// Options::loop_registers: the innermost loops [head, last] (no other back edge's target
     /// inside; none when some back edges were not recorded) that code elsewhere enters at one
-    /// instruction only, that neither exit nor call local
-    /// functions (whose code has the program's choice; helper calls are fine), and
+    /// instruction only, that call no local functions (whose code has the program's choice;
+    /// helper calls are fine, and an exit moves the halves back first), and
     /// that go out to at most kMaxPads places. choose_registers() gives them their own choice.
     void find_loop_maps(const BackEdge* back, unsigned edges) noexcept {
         if (!options_.loop_registers || edges > kMaxLoopEdges) return;
@@ -1438,7 +1438,7 @@ private:
             }
             const auto k = static_cast<unsigned>(in);
             const Op op = row(pc).op;
-            if (op == Op::exit || op == Op::call_local) ok[k] = false;  // (helpers use the loop's choice)
+            if (op == Op::call_local) ok[k] = false;  // (helpers use the loop's choice; exits: emit())
             for (const std::uint16_t to : {s.next, s.target}) {
                 if (to == kNoPc || in_loop(loop_maps_[k], to)) continue;
                 unsigned x = 0;  // a way out
@@ -3672,10 +3672,18 @@ private:
         } else if (op == Op::call_local) {
             local_call(insn);
         } else if (op == Op::exit) {
+            // In a loop with registers of its own, what the exit reads goes back to the program's
+            // places first (R0, a caller's R1-R5 and r10; the epilogue restores R6-R9 there).
+            const int loop = in_loop_map_;
+            if (loop >= 0) {
+                move_halves(map_, program_map_, loop_maps_[loop].moved, pc_);
+                std::copy_n(program_map_, 22, map_);
+            }
             if (local_calls_)
                 function_epilogue();
             else
                 branch(Cond::al, exit_ok_);
+            if (loop >= 0) std::copy_n(loop_maps_[loop].map, 22, map_);
         } else if (op == Op::lddw) {
             set_imm(insn.dst(), false, static_cast<std::uint32_t>(insn.imm), T0);
             set_imm(insn.dst(), true, static_cast<std::uint32_t>(code_[pc_ + 1].imm), T1);
