@@ -3217,16 +3217,19 @@ private:
         // (r10 always: a local function's caller reads it after the return, unseen by lo_read())
         lo = lo_read(pc, lo, steps) | (lo & (1u << isa::kFramePointer));
         const std::uint32_t hi = slots_[pc].live & kAllHi;
+        std::uint32_t read = 0;  // the halves of `moved` that code from pc may read
         for (std::uint32_t m = moved; m != 0; m &= m - 1) {
             const auto h = static_cast<unsigned>(std::countr_zero(m));
-            if (from[h] >= 0 && ((((h & 1) ? hi : lo) >> (h / 2)) & 1))
-                ctx_word(thumb::Mem::str, static_cast<Reg>(from[h]), ctx::reg(h / 2, (h & 1) != 0));
+            if (((((h & 1) ? hi : lo) >> (h / 2)) & 1) != 0) read |= 1u << h;
         }
-        for (std::uint32_t m = moved; m != 0; m &= m - 1) {
-            const auto h = static_cast<unsigned>(std::countr_zero(m));
-            if (to[h] >= 0 && ((((h & 1) ? hi : lo) >> (h / 2)) & 1))
-                ctx_word(thumb::Mem::ldr, static_cast<Reg>(to[h]), ctx::reg(h / 2, (h & 1) != 0));
-        }
+        const auto transfer = [&](thumb::Mem op, const std::int8_t* place) {
+            for (std::uint32_t m = read; m != 0; m &= m - 1) {
+                const auto h = static_cast<unsigned>(std::countr_zero(m));
+                if (place[h] >= 0) ctx_word(op, static_cast<Reg>(place[h]), ctx::reg(h / 2, (h & 1) != 0));
+            }
+        };
+        transfer(thumb::Mem::str, from);
+        transfer(thumb::Mem::ldr, to);
         stored_count_ = 0;
         t2_k_ = kNoConst;
     }
