@@ -11,7 +11,7 @@
 //                                                  source lines and the functions, innermost inlined
 //                                                  frame first, the functions as compiled (inlined
 //                                                  callees in their caller) and the lines of the
-//                                                  four largest (PCs mapped by arm-none-eabi-addr2line
+//                                                  eight largest (PCs mapped by arm-none-eabi-addr2line
 //                                                  on m4_jit.elf, which is built with -g)
 #include <algorithm>
 #include <cinttypes>
@@ -410,7 +410,7 @@ int profile_compile(const std::string& name) {
     std::vector<std::pair<std::uint64_t, std::string>> biggest;
     for (const auto& [symbol, count] : by_symbol) biggest.emplace_back(count, symbol);
     std::sort(biggest.rbegin(), biggest.rend());
-    for (std::size_t k = 0; k < biggest.size() && k < 4; ++k) {
+    for (std::size_t k = 0; k < biggest.size() && k < 8; ++k) {
         std::printf("\nsource lines of %s:\n", biggest[k].second.c_str());
         print_top(lines_of[biggest[k].second], total, 200);
     }
