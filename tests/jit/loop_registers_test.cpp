@@ -79,6 +79,16 @@ constexpr const char* kExit =
     "mov %r4, %r1\nadd %r4, %r2\nldxb %r4, [%r4+0]\njne %r4, 6, +4\nmov %r0, %r2\nadd %r0, %r3\n"
     "add %r0, %r7\nexit\nadd %r3, %r4\nadd %r2, 1\njlt %r2, 16, b\nmov %r0, %r7\nexit";
 
+// An inner loop summing mem[0..n) (n = mem[63]) through `base + i`, which version_loops
+// compiles twice, inside an outer loop whose 64-bit arithmetic on other registers weighs as
+// much in the program's choice. The inner loop is the only innermost one: its own registers
+// come with the versioned loop or not at all.
+constexpr const char* kVersionedInner =
+    "mov %r9, %r1\nldxb %r4, [%r9+63]\nmov %r0, 0\nlddw %r7, 0x100000003\nlddw %r8, 0x500000001\n"
+    "mov %r1, 3\no:\nmov %r6, 0\nmov %r5, 0\na:\nmov %r2, %r9\nadd %r2, %r6\nldxb %r3, [%r2+0]\n"
+    "add %r5, %r3\nadd %r6, 1\njlt %r6, %r4, a\nadd %r7, %r8\nxor %r8, %r7\nrsh %r8, 1\nadd %r7, %r5\n"
+    "xor %r0, %r7\nadd %r0, %r8\nadd %r1, -1\njne %r1, 0, o\nexit";
+
 ubpf::host::RunRequest request_for(const ubpf::host::AssemblyResult& assembled) {
     REQUIRE(assembled.error.empty());
     ubpf::host::RunRequest request;
@@ -150,4 +160,53 @@ TEST_CASE("loop registers: a budget running out anywhere stops as the interprete
     // plus 2^32 + 1 + 2 + 3 + 4 + 5, plus r7.
     const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(kExit);
     CHECK(session.interpret(request_for(assembled)).r0 == 5 + 0x100000000 + 15 + 108);
+}
+
+TEST_CASE("loop registers: a versioned loop runs both its copies with its own registers",
+          "[jit][loop-registers][versioned]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(kVersionedInner);
+    struct Case {
+        const char* what;
+        std::uint8_t n;
+        std::uint64_t r0;  // from a Python transcription of the program (0: the load fails)
+    };
+    const Case cases[] = {
+        {"the whole memory: the copy without checks", 64, 0xe4000082f},
+        {"part of it", 10, 0xe400000e8},
+        {"one byte past it: the range check fails, the loop with checks stops at the load", 65, 0},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what);
+        ubpf::host::RunRequest request = request_for(assembled);
+        request.mem[63] = c.n;
+        const ubpf::host::RunReport want = session.interpret(request);
+        CHECK(want.ok == (c.r0 != 0));
+        if (want.ok) CHECK(want.r0 == c.r0);
+        if (!want.ok) {
+            CHECK(want.error.code == ubpf::ErrorCode::out_of_bounds_load);
+            CHECK(want.error.pc == 12);  // ldxb %r3, [%r2+0] (the lddw take two slots each)
+        }
+        const auto own = run_as_interpreted(session, request, {.version_loops = true}, want);
+        const auto shared =
+            run_as_interpreted(session, request, {.version_loops = true, .loop_registers = false}, want);
+        run_as_interpreted(session, request, {.poison_dead_upper_halves = true, .version_loops = true}, want);
+        CHECK(own.code != shared.code);
+        if (want.ok) CHECK(own.run_instructions < shared.run_instructions);
+    }
+    // A budget running out anywhere: in either copy, the range check or the moves.
+    for (const char* source : {kVersionedInner, kTwoLoops, kNested}) {
+        INFO(source);
+        const ubpf::host::AssemblyResult program = ubpf::host::assemble(source);  // (request.code views it)
+        ubpf::host::RunRequest request = request_for(program);
+        request.mem[63] = 7;
+        const std::uint64_t instructions = session.interpret(request).instructions;
+        for (std::uint64_t budget = 0; budget <= instructions; ++budget) {
+            INFO("budget " << budget);
+            request.budget = budget;
+            const ubpf::host::RunReport want = session.interpret(request);
+            CHECK(want.ok == (budget == instructions));
+            run_as_interpreted(session, request, {.version_loops = true}, want);
+        }
+    }
 }

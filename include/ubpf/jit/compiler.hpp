@@ -57,7 +57,8 @@ struct Options {
     /// own use, rather than sharing the whole program's choice: a few loads and stores move
     /// the halves whose place changes where the loop is entered and where it is left. Loops
     /// entered at more than one instruction, or that call local functions, keep the program's
-    /// choice, as do the loops that version_loops compiles twice.
+    /// choice. A loop that version_loops compiles twice runs both copies with its own choice
+    /// (moved in before its range check).
     bool loop_registers = true;
 };
 
@@ -1452,8 +1453,12 @@ private:
         }
         for (unsigned k = 0; k < count; ++k) {
             const LoopMap& l = loop_maps_[k];
-            for (unsigned e = 0; e < edge_count_; ++e)  // a loop compiled twice keeps the program's choice
-                ok[k] = ok[k] && (loop_edges_[e].back < l.head || loop_edges_[e].head > l.last);
+            // A loop compiled twice (version_loops) may be one: both copies run with its choice.
+            for (unsigned e = 0; e < edge_count_; ++e) {
+                const LoopEdge& v = loop_edges_[e];
+                const bool same = v.head == l.head && v.back == l.last && v.entry == l.entry;
+                ok[k] = ok[k] && (same || v.back < l.head || v.head > l.last);
+            }
             if (ok[k] && l.entry != kNoPc) loop_maps_[loop_map_count_++] = l;
         }
     }
@@ -3164,7 +3169,10 @@ private:
         if (row(l.back).op != Op::ja || folded_pc_ == l.back) {
             // A 16-bit B when short branches are tried: the loop with checks comes in between,
             // short enough for its 2 KB reach (compile() tries again with 32-bit ones if not).
-            if (short_branches_ && short_count_ < kMaxShort) {
+            // With the loop's own registers: to the pad that moves them back (leave_loop_map()).
+            if (in_loop_map_ >= 0) {
+                branch_to_insn(Cond::al, l.back + 1u);
+            } else if (short_branches_ && short_count_ < kMaxShort) {
                 short_[short_count_++] = short_placeholder(Cond::al, l.back + 1u);
                 slots_[l.back + 1].at |= kShortWaits;
             } else {
@@ -3235,8 +3243,8 @@ private:
     }
     /// At the head of the next loop map: the jumps from before the loop (to its entry) come to
     /// a preheader that moves the halves into the loop's registers (and so do those from after
-    /// it: branch_to_insn()).
-    void enter_loop_map() noexcept {
+    /// it: branch_to_insn()). A versioned loop's range check follows it (and goes to the entry).
+    void enter_loop_map(bool versioned = false) noexcept {
         LoopMap& l = loop_maps_[next_loop_map_];
         arrive(l.entry);
         l.preheader = static_cast<std::uint32_t>(pos_);
@@ -3246,9 +3254,11 @@ private:
         std::copy_n(l.map, 22, map_);
         in_loop_map_ = static_cast<int>(next_loop_map_++);
         pad_count_ = 0;
-        if (l.entry != l.head) branch_to_insn(Cond::al, l.entry);
+        if (l.entry != l.head && !versioned) branch_to_insn(Cond::al, l.entry);
     }
     /// Past the loop's last instruction: its fall-through, then its pads, move the halves back.
+    /// (A versioned loop's copy without checks leaves past its back edge through a pad to `out`:
+    /// it joins the fall-through's moves.)
     void leave_loop_map() noexcept {
         const LoopMap& l = loop_maps_[in_loop_map_];
         in_loop_map_ = -1;
@@ -3258,6 +3268,12 @@ private:
         const std::size_t out = l.last + 1u;
         const bool falls = row(l.last).op != Op::ja || folded_pc_ == l.last;
         if (falls) {
+            for (unsigned k = 0; k < pad_count_; ++k)
+                if (pads_[k].target == out) {
+                    resolve(pads_[k].link);
+                    pads_[k] = pads_[--pad_count_];
+                    break;
+                }
             move_halves(inner, map_, l.moved, out);
             if (pad_count_ > 0) branch_to_insn(Cond::al, out);
         }
@@ -3278,7 +3294,9 @@ private:
         // Where the loop must look up: the end, a versioned loop's head, or the end of its copy.
         const auto next_stop = [&] { return next_edge_ < edge_count_ ? loop_edges_[next_edge_].head : n; };
         for (std::size_t stop = next_stop(); !full_;) {
-            if (in_loop_map_ >= 0 && pc_ > loop_maps_[in_loop_map_].last) leave_loop_map();
+            // (past a versioned loop's copy without checks, its loop with checks comes next)
+            if (in_loop_map_ >= 0 && pc_ > loop_maps_[in_loop_map_].last && unchecked_ptr_ < 0)
+                leave_loop_map();
             if (pc_ >= stop) {
                 if constexpr (C.jit_loop_versioning) {
                     if (unchecked_ptr_ >= 0) {
@@ -3291,7 +3309,9 @@ private:
                             hoistable(pc_, loop_edges_[next_edge_].back, loop_,
                                       loop_edges_[next_edge_].entry)) {
                             const std::size_t in = loop_.entry;
-                            arrive(in);  // the jumps into the loop come to its range check
+                            if (next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == pc_)
+                                enter_loop_map(true);  // (the same loop: find_loop_maps())
+                            arrive(in);                // the jumps into the loop come to its range check
                             slots_[in].at = 0;
                             slots_[in].flags &= static_cast<std::uint8_t>(~kEmitted);
                             check_range(loop_);
