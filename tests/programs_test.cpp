@@ -8,6 +8,7 @@
 // printf output must equal the host interpreter's.
 // The header of each source says what to expect:
 //   // TEST_RESULT: N      r0, compared in its low 32 bits (C's int return)
+//   // TEST_ERROR: text    or the run fails: "<ErrorCode message> at pc <pc>", the same on every engine
 //   // TEST_OUTPUT: line   printf output, one line each, in order
 //   // NOT_IN: fmt ...     formats that cannot express the program: packing must refuse it
 #include <catch2/catch.hpp>
@@ -34,6 +35,7 @@ using ubpf::Format;
 
 struct Expectation {
     std::uint64_t result = 0;
+    std::string error;  ///< TEST_ERROR: the run fails so
     std::vector<std::string> output;
     std::vector<std::string> not_in;
 };
@@ -51,6 +53,9 @@ Expectation read_expectation(const fs::path& source) {
         };
         if (auto v = value("TEST_RESULT")) {
             e.result = std::stoull(*v);
+            have_result = true;
+        } else if (auto x = value("TEST_ERROR")) {
+            e.error = *x;
             have_result = true;
         } else if (auto o = value("TEST_OUTPUT")) {
             e.output.push_back(*o);
@@ -118,9 +123,32 @@ std::string run_case(const std::vector<std::uint8_t>& object, Format format, con
     exec.stack = stack;
     exec.user = &env;
     const auto outcome = ubpf::Interpreter<>::run(*verified, exec);
-    if (!outcome)
-        return "run failed: " + std::string{outcome.error().message()} + " at pc " +
-               std::to_string(outcome.error().pc);
+    const auto describe = [](ubpf::Error e) {
+        return std::string{e.message()} + " at pc " + std::to_string(e.pc);
+    };
+    if (!expected.error.empty()) {
+        // The error, on the host and on every emulated engine.
+        if (outcome) return "ran to the end, expected " + expected.error;
+        if (describe(outcome.error()) != expected.error) return "run failed: " + describe(outcome.error());
+        std::string problems;
+        for (ubpf::m4::EngineSession* session : {&m4.interp, &m4.jit, &m4.versioned}) {
+            ubpf::host::RunRequest request;
+            request.code = img.code;
+            request.image = packed;
+            request.format = format;
+            request.helpers = ubpf::seed::kHelpers;
+            request.user = &env;
+            const ubpf::m4::EngineRun run = session->run(request);
+            if (!run.failure.empty())
+                problems += "engine failed: " + run.failure + "; ";
+            else if (run.report.ok)
+                problems += "an engine ran to the end; ";
+            else if (describe(run.report.error) != expected.error)
+                problems += describe(run.report.error) + "; ";
+        }
+        return problems;
+    }
+    if (!outcome) return "run failed: " + describe(outcome.error());
     std::string problems;
     if ((outcome->r0 & 0xffffffffu) != (expected.result & 0xffffffffu))
         problems += "result " + std::to_string(outcome->r0 & 0xffffffffu) + ", expected " +

@@ -151,6 +151,7 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
     out.fault = c.result.fault;
     out.report = c.report;
     out.stack_bytes = c.stack_bytes;
+    out.image_after = c.relocated;
     JitBlock jit{};
     emu_.read(kJitBlockBase, &jit, sizeof jit);
     out.compiled = jit.compiled != 0;

@@ -29,6 +29,7 @@ struct JitImageRun {
     std::uint32_t entry = 0;                 ///< offset of the entry in `code`
     std::string mismatch;                    ///< non-empty when the host JIT's output differs
     std::uint32_t stack_bytes = 0;           ///< native stack high-water mark of the whole call
+    std::vector<std::uint8_t> image_after;   ///< a program image's buffer as the run left it (its .data)
 };
 
 /// The host JIT's output for `request` (verified as the image does it), or an error.

@@ -68,6 +68,9 @@ struct Compiled {
     std::uint32_t entry = 0;  ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
     std::uint32_t slow = 0;   ///< offset of the shared slow-path routine (each BL to it is followed
                               ///< by a StubData, which disassemblers should show as data)
+    /// Bit j: the code checks accesses to the program's own region j inline (run() fills in the
+    /// region's check table; j < ctx::kDataRegions).
+    std::uint32_t data_regions = 0;
 };
 
 template <Config C = Config{}>
@@ -702,32 +705,54 @@ private:
     /// Which registers hold stack addresses, followed in program order (a guess at joins: it
     /// only picks which region an access checks inline; every access is checked all the same).
     [[gnu::always_inline]] void stack_hint(std::size_t pc, StackEffect e, std::uint32_t& stack) noexcept {
-        const Insn& insn = code_[pc];
+        if (follow_pointers(e, code_[pc], stack)) slots_[pc].flags |= kStackAccess;
+    }
+    /// Moves `regs`, the registers guessed to point into one region, past an instruction (effect
+    /// e); true when the instruction accesses memory through one of them.
+    [[gnu::always_inline]] static bool follow_pointers(StackEffect e, const Insn& insn,
+                                                       std::uint32_t& regs) noexcept {
         const std::uint32_t d = 1u << insn.dst(), sbit = 1u << insn.src();
+        bool through = false;
         switch (e) {
             case stack_none:
             case stack_keep:
-                return;
+                return false;
             case stack_load:
-                if (stack & sbit) slots_[pc].flags |= kStackAccess;
-                stack &= ~d;
-                return;
+                through = (regs & sbit) != 0;
+                break;
             case stack_store:
-                if (stack & d) slots_[pc].flags |= kStackAccess;
-                return;
+                return (regs & d) != 0;
             case stack_call:
-                stack &= ~0x3fu;
-                return;
+                regs &= ~0x3fu;
+                return false;
             case stack_copy:
-                stack = (stack & ~d) | ((stack & sbit) ? d : 0);
-                return;
+                regs = (regs & ~d) | ((regs & sbit) ? d : 0);
+                return false;
             case stack_add_reg:
-                stack |= (stack & sbit) ? d : 0;
-                return;
+                regs |= (regs & sbit) ? d : 0;
+                return false;
             case stack_kill:
                 break;
         }
-        stack &= ~d;
+        regs &= ~d;
+        return through;
+    }
+    /// While the code is written, in program order as stack_hint(): which registers point into
+    /// the program's own first ctx::kDataRegions regions (from an lddw of an address inside one,
+    /// which the loader's relocations give its .data and .rodata symbols), and so which of them
+    /// the access at pc, if any, checks inline (data_access_).
+    void data_hint(std::size_t pc) noexcept {
+        const Insn& insn = code_[pc];
+        const auto e = static_cast<StackEffect>((kFacts[slots_[pc].id].def >> kStackShift) & 7);
+        data_access_ = -1;
+        for (unsigned j = 0; j < ctx::kDataRegions; ++j)
+            if (follow_pointers(e, insn, data_regs_[j]) && data_access_ < 0)
+                data_access_ = static_cast<int>(j);
+        if (row(pc).op != Op::lddw) return;
+        const std::uint64_t value =
+            static_cast<std::uint32_t>(insn.imm) | static_cast<std::uint64_t>(code_[pc + 1].imm) << 32;
+        for (unsigned j = 0; j < ctx::kDataRegions && j < prog_.regions.size(); ++j)
+            if (prog_.regions[j].covers(value, 1)) data_regs_[j] |= 1u << insn.dst();
     }
     struct BackEdge {
         std::uint16_t from, to;
@@ -2177,8 +2202,11 @@ private:
         Reg lo = T0, hi = T1;
         rd_pair(base, T0, T1, lo, hi);
         add_offset64(lo, hi, off);
-        const bool stack = (slots_[pc_].flags & kStackAccess) != 0;
-        put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(stack, kind, checked)));  // start, count
+        const CheckRegion region = (slots_[pc_].flags & kStackAccess) ? CheckRegion::stack
+                                   : data_access_ >= 0 ? static_cast<CheckRegion>(2 + data_access_)
+                                                       : CheckRegion::fast;
+        if (region >= CheckRegion::data) data_used_ |= 1u << data_access_;
+        put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(region, kind, checked)));  // start, count
         compare_with_region(lo, hi);
         const auto aux = static_cast<std::uint8_t>(log2_size(size) | (unsigned{hi} << 2));
         if (partner != kNoPc)
@@ -3122,7 +3150,9 @@ private:
         }
         // The highest byte read and the lowest, each a valid start for one byte.
         add_offset64(lo, hi, last);
-        put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(l.stack, AccessKind::load, 1)));
+        put_wide(thumb::mem_dual(
+            true, T3, T4, kCtx,
+            check_offset(l.stack ? CheckRegion::stack : CheckRegion::fast, AccessKind::load, 1)));
         compare_with_region(lo, hi);
         fail(Cond::hs);
         if (indexed) {
@@ -3361,6 +3391,7 @@ private:
             if (options_.poison_dead_upper_halves) poison(slots_[pc].live & kAllHi);
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
             hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc) & ~kept(pc);
+            data_hint(pc);
             const std::size_t fused = fuse();
             std::size_t step = isa::slots(r.op);
             if (fused == 0) {
@@ -3371,6 +3402,7 @@ private:
                 for (std::size_t k = 1; k < fused; ++k) {
                     slots_[pc + k].at = static_cast<std::uint32_t>(pos_);
                     slots_[pc + k].flags |= kEmitted;
+                    data_hint(pc + k);
                 }
                 step = fused;
             }
@@ -3727,7 +3759,7 @@ private:
         if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
         if (full_) return Error{ErrorCode::jit_buffer_too_small, 0};
         return Compiled{static_cast<std::uint32_t>(pos_), static_cast<std::uint32_t>(entry_),
-                        static_cast<std::uint32_t>(slow_)};
+                        static_cast<std::uint32_t>(slow_), data_used_};
     }
 
     const VerifiedProgram<C>& prog_;
@@ -3787,8 +3819,11 @@ private:
     unsigned short_fails_ = 0;
     std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
-    bool helpers_ = false;                                   // the program calls helpers
-    bool local_calls_ = false;  // the program has local calls (else main is inline, frameless)
+    std::uint32_t data_regs_[ctx::kDataRegions] = {};        // data_hint(): the registers pointing into each
+    int data_access_ = -1;         // the program region the access at pc_ checks inline
+    std::uint32_t data_used_ = 0;  // Compiled::data_regions
+    bool helpers_ = false;         // the program calls helpers
+    bool local_calls_ = false;     // the program has local calls (else main is inline, frameless)
     std::size_t fault_exit_ = 0, exit_ok_ = 0, exit_ctx_ = 0, helper_status_ = 0, entry_ = 0;
 };
 

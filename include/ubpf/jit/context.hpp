@@ -32,10 +32,13 @@ inline constexpr std::int32_t kFnDivide = 112;   ///< 4 words: 64-bit div, mod, 
 inline constexpr std::int32_t kError = 128;      ///< code << 16 | pc
 inline constexpr std::int32_t kPending = 132;    ///< budget cut-off pc + 1 (0: none), see budget()
 /// [kind][size]: {the region's start, the number of valid start offsets in it} for an access,
-/// adjacent so that one LDRD loads both (12 pairs); kStackCheck the same for the stack.
+/// adjacent so that one LDRD loads both (12 pairs); kStackCheck the same for the stack, and
+/// kDataCheck for the program's own first kDataRegions regions (its .data, .rodata).
 inline constexpr std::int32_t kFastCheck = 136;
 inline constexpr std::int32_t kStackCheck = 232;
-inline constexpr std::int32_t kSize = 328;
+inline constexpr std::int32_t kDataCheck = 328;
+inline constexpr unsigned kDataRegions = 2;
+inline constexpr std::int32_t kSize = kDataCheck + 96 * kDataRegions;
 
 constexpr std::int32_t reg(unsigned r, bool hi) noexcept {
     return kRegs + static_cast<std::int32_t>(8 * r + (hi ? 4 : 0));
@@ -56,11 +59,16 @@ enum class AccessKind : std::uint8_t { load = 0, store = 1, atomic = 2 };
 constexpr unsigned log2_size(unsigned size) noexcept {
     return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
 }
-/// The inline check's {start, count} pair for an access (stack: the stack's, else the fast
-/// region's).
-constexpr std::int32_t check_offset(bool stack, AccessKind kind, unsigned size) noexcept {
-    return (stack ? ctx::kStackCheck : ctx::kFastCheck) +
-           static_cast<std::int32_t>(8 * (static_cast<unsigned>(kind) * 4 + log2_size(size)));
+/// The region an access is checked against inline: the fast one (the caller's first), the stack,
+/// or one of the program's own (data + j).
+enum class CheckRegion : std::uint8_t { fast = 0, stack = 1, data = 2 };
+/// The inline check's {start, count} pair for an access.
+constexpr std::int32_t check_offset(CheckRegion region, AccessKind kind, unsigned size) noexcept {
+    const auto which = static_cast<unsigned>(region);
+    const std::int32_t table = which == 0   ? ctx::kFastCheck
+                               : which == 1 ? ctx::kStackCheck
+                                            : ctx::kDataCheck + static_cast<std::int32_t>(96 * (which - 2));
+    return table + static_cast<std::int32_t>(8 * (static_cast<unsigned>(kind) * 4 + log2_size(size)));
 }
 constexpr std::uint32_t error_word(ErrorCode code, std::uint32_t pc) noexcept {
     return (static_cast<std::uint32_t>(code) << 16) | pc;
@@ -147,6 +155,7 @@ struct Context {
     };
     Check fast_check[12];
     Check stack_check[12];
+    Check data_check[ctx::kDataRegions][12];
     // Runtime only.
     std::uint32_t reserve;  ///< budget not yet in the counter (which holds at most counter_cap())
     /// Execution::stop: when set, the counter holds at most kStopSlice, and runtime::budget looks
@@ -171,6 +180,7 @@ struct Context {
 static_assert(offsetof(Context, budget) == ctx::kBudget && offsetof(Context, fast_check) == ctx::kFastCheck);
 static_assert(offsetof(Context, fn_divide) == ctx::kFnDivide && offsetof(Context, pending) == ctx::kPending);
 static_assert(offsetof(Context, stack_check) == ctx::kStackCheck && offsetof(Context, error) == ctx::kError);
+static_assert(offsetof(Context, data_check) == ctx::kDataCheck);
 static_assert(offsetof(Context, fn_slow) == ctx::kFnSlow && offsetof(Context, entry_sp) == ctx::kEntrySp);
 static_assert(offsetof(Context, fn_helper) == ctx::kFnHelper &&
               offsetof(Context, stack_base) == ctx::kStackBase &&
@@ -277,6 +287,7 @@ inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexc
     for (unsigned k = static_cast<unsigned>(AccessKind::store) * 4; k < 12; ++k) {
         c->fast_check[k].count = 0;
         c->stack_check[k].count = 0;
+        for (auto& data : c->data_check) data[k].count = 0;
     }
     saved[kBudgetRegister] = static_cast<std::uint32_t>(remaining) - count;
     return true;
