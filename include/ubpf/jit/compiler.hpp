@@ -68,9 +68,10 @@ struct Compiled {
     std::uint32_t entry = 0;  ///< offset of `int entry(Context*)`; call buffer + entry + 1 (Thumb)
     std::uint32_t slow = 0;   ///< offset of the shared slow-path routine (each BL to it is followed
                               ///< by a StubData, which disassemblers should show as data)
-    /// Bit j: the code checks accesses to the program's own region j inline (run() fills in the
-    /// region's check table; j < ctx::kDataRegions).
-    std::uint32_t data_regions = 0;
+    /// The entries of the context's inline-check tables that the code reads (run() fills in
+    /// those only): bit kind * 4 + log2(size) of region r's table (CheckRegion) in checks[r / 2],
+    /// 16 bits up for odd r.
+    std::uint32_t checks[2] = {};
 };
 
 template <Config C = Config{}>
@@ -2162,6 +2163,13 @@ private:
         lo = T0;
         hi = T1;
     }
+    /// The context offset of the {start, count} pair that checks an access inline, which the
+    /// code now reads (Compiled::checks).
+    std::int32_t use_check(CheckRegion region, AccessKind kind, unsigned size) noexcept {
+        const auto r = static_cast<unsigned>(region);
+        checks_[r / 2] |= 1u << (static_cast<unsigned>(kind) * 4 + log2_size(size) + 16 * (r % 2));
+        return check_offset(region, kind, size);
+    }
     /// Flags HS unless address lo:hi is a valid start in the region whose start and count of
     /// valid starts are in T3 and T4: address - start, upper half 0, below the count.
     void compare_with_region(Reg lo, Reg hi) noexcept {
@@ -2205,8 +2213,7 @@ private:
         const CheckRegion region = (slots_[pc_].flags & kStackAccess) ? CheckRegion::stack
                                    : data_access_ >= 0 ? static_cast<CheckRegion>(2 + data_access_)
                                                        : CheckRegion::fast;
-        if (region >= CheckRegion::data) data_used_ |= 1u << data_access_;
-        put_wide(thumb::mem_dual(true, T3, T4, kCtx, check_offset(region, kind, checked)));  // start, count
+        put_wide(thumb::mem_dual(true, T3, T4, kCtx, use_check(region, kind, checked)));  // start, count
         compare_with_region(lo, hi);
         const auto aux = static_cast<std::uint8_t>(log2_size(size) | (unsigned{hi} << 2));
         if (partner != kNoPc)
@@ -3152,7 +3159,7 @@ private:
         add_offset64(lo, hi, last);
         put_wide(thumb::mem_dual(
             true, T3, T4, kCtx,
-            check_offset(l.stack ? CheckRegion::stack : CheckRegion::fast, AccessKind::load, 1)));
+            use_check(l.stack ? CheckRegion::stack : CheckRegion::fast, AccessKind::load, 1)));
         compare_with_region(lo, hi);
         fail(Cond::hs);
         if (indexed) {
@@ -3758,8 +3765,10 @@ private:
         emit_all();
         if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
         if (full_) return Error{ErrorCode::jit_buffer_too_small, 0};
-        return Compiled{static_cast<std::uint32_t>(pos_), static_cast<std::uint32_t>(entry_),
-                        static_cast<std::uint32_t>(slow_), data_used_};
+        return Compiled{static_cast<std::uint32_t>(pos_),
+                        static_cast<std::uint32_t>(entry_),
+                        static_cast<std::uint32_t>(slow_),
+                        {checks_[0], checks_[1]}};
     }
 
     const VerifiedProgram<C>& prog_;
@@ -3820,10 +3829,10 @@ private:
     std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
     std::uint32_t data_regs_[ctx::kDataRegions] = {};        // data_hint(): the registers pointing into each
-    int data_access_ = -1;         // the program region the access at pc_ checks inline
-    std::uint32_t data_used_ = 0;  // Compiled::data_regions
-    bool helpers_ = false;         // the program calls helpers
-    bool local_calls_ = false;     // the program has local calls (else main is inline, frameless)
+    int data_access_ = -1;          // the program region the access at pc_ checks inline
+    std::uint32_t checks_[2] = {};  // Compiled::checks
+    bool helpers_ = false;          // the program calls helpers
+    bool local_calls_ = false;      // the program has local calls (else main is inline, frameless)
     std::size_t fault_exit_ = 0, exit_ok_ = 0, exit_ctx_ = 0, helper_status_ = 0, entry_ = 0;
 };
 

@@ -13,28 +13,29 @@
 
 namespace ubpf::jit {
 
-/// One region's inline-check table: for each access kind and size, {start, the number of
-/// valid start offsets} (0 when the region is too small or lacks the permission).
-inline void fill_checks(Context::Check* table, const Region& r) noexcept {
-    const auto start = static_cast<std::uint32_t>(r.start);
-    for (unsigned kind = 0; kind < 3; ++kind) {
+/// The entries of one region's inline-check table in `used` (bit kind * 4 + log2(size)):
+/// {start, the number of valid start offsets} (0 when the region is too small or lacks the
+/// permission). JIT code reads no other entry.
+inline void fill_checks(Context::Check* table, const Region& r, std::uint32_t used) noexcept {
+    for (used &= 0xfffu; used != 0; used &= used - 1) {
+        const auto k = static_cast<unsigned>(std::countr_zero(used));
+        const unsigned kind = k / 4;
         const Access need = kind == 0 ? Access::read : kind == 1 ? Access::write : Access::read_write;
-        const bool granted = grants(r.access, need);
-        for (unsigned lg = 0; lg < 4; ++lg) {
-            const std::size_t len = std::size_t{1} << lg;
-            table[kind * 4 + lg] = {
-                start, granted && r.size >= len ? static_cast<std::uint32_t>(r.size - len + 1) : 0};
-        }
+        const std::size_t len = std::size_t{1} << (k % 4);
+        table[k] = {static_cast<std::uint32_t>(r.start), grants(r.access, need) && r.size >= len
+                                                             ? static_cast<std::uint32_t>(r.size - len + 1)
+                                                             : 0};
     }
 }
 
-/// Fills the part of `c` that does not depend on where the code is. `fast` is the region JIT
-/// code checks inline besides the stack and the program's own regions in `data_regions`
-/// (Compiled::data_regions; any other access goes through runtime::memory, which checks them all).
-/// Field by field rather than `c = Context{}`, which would clear and copy the whole block.
+/// Fills the part of `c` that does not depend on where the code is, for code compiled with
+/// `checks` (Compiled::checks). The code checks accesses inline against `fast`, the stack and
+/// the program's own first ctx::kDataRegions regions (any other access goes through
+/// runtime::memory, which checks them all). Field by field rather than `c = Context{}`, which
+/// would clear and copy the whole block.
 inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
                     std::span<const Helper> helper_table, const HelperPolicy& policy, const Region& fast,
-                    std::uint32_t data_regions, std::uint64_t budget,
+                    const std::uint32_t (&checks)[2], std::uint64_t budget,
                     const std::atomic<bool>* stop = nullptr) noexcept {
     for (std::uint32_t& r : c.regs) r = 0;
     c.entry_sp = 0;
@@ -52,13 +53,11 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
     c.reserve = total - c.budget;
     c.stack_base = static_cast<std::uint32_t>(memory.stack().start);
     c.fast_start = static_cast<std::uint32_t>(fast.start);
-    fill_checks(c.fast_check, fast);
-    fill_checks(c.stack_check, memory.stack());
-    // The program's own regions that the code checks inline (the code compiled with
-    // `data_regions` reads no other data_check table).
+    fill_checks(c.fast_check, fast, checks[0]);
+    fill_checks(c.stack_check, memory.stack(), checks[0] >> 16);
     const std::span<const Region> own = memory.program_regions();
     for (unsigned j = 0; j < ctx::kDataRegions && j < own.size(); ++j)
-        if ((data_regions >> j) & 1) fill_checks(c.data_check[j], own[j]);
+        fill_checks(c.data_check[j], own[j], checks[1] >> (16 * j));
 }
 
 #if defined(__arm__) && defined(__thumb2__)
@@ -78,8 +77,8 @@ template <Config C>
                         : !program.regions.empty() ? program.regions[0]
                                                    : memory.stack();
     Context c;
-    prepare(c, memory, helper_context, program.helpers, program.policy, fast, compiled.data_regions,
-            exec.budget, exec.stop);
+    prepare(c, memory, helper_context, program.helpers, program.policy, fast, compiled.checks, exec.budget,
+            exec.stop);
     c.fn_slow = reinterpret_cast<std::uintptr_t>(&runtime::slow);
     c.fn_helper = reinterpret_cast<std::uintptr_t>(&runtime::helper);
     c.fn_divide[0] = reinterpret_cast<std::uintptr_t>(&runtime::div64);
