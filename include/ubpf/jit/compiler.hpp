@@ -742,17 +742,19 @@ private:
     /// the program's own first ctx::kDataRegions regions (from an lddw of an address inside one,
     /// which the loader's relocations give its .data and .rodata symbols), and so which of them
     /// the access at pc, if any, checks inline (data_access_).
+    /// (Called only when the program has regions of its own: data_regions_ > 0.)
     void data_hint(std::size_t pc) noexcept {
+        const unsigned regions = data_regions_;
         const Insn& insn = code_[pc];
         const auto e = static_cast<StackEffect>((kFacts[slots_[pc].id].def >> kStackShift) & 7);
         data_access_ = -1;
-        for (unsigned j = 0; j < ctx::kDataRegions; ++j)
+        for (unsigned j = 0; j < regions; ++j)
             if (follow_pointers(e, insn, data_regs_[j]) && data_access_ < 0)
                 data_access_ = static_cast<int>(j);
         if (row(pc).op != Op::lddw) return;
         const std::uint64_t value =
             static_cast<std::uint32_t>(insn.imm) | static_cast<std::uint64_t>(code_[pc + 1].imm) << 32;
-        for (unsigned j = 0; j < ctx::kDataRegions && j < prog_.regions.size(); ++j)
+        for (unsigned j = 0; j < regions; ++j)
             if (prog_.regions[j].covers(value, 1)) data_regs_[j] |= 1u << insn.dst();
     }
     struct BackEdge {
@@ -3323,6 +3325,7 @@ private:
     }
 
     void emit_all() noexcept {
+        data_regions_ = static_cast<unsigned>(std::min<std::size_t>(prog_.regions.size(), ctx::kDataRegions));
         shared_routines();
         entry();
         const std::size_t n = code_.size();
@@ -3398,7 +3401,7 @@ private:
             if (options_.poison_dead_upper_halves) poison(slots_[pc].live & kAllHi);
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
             hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc) & ~kept(pc);
-            data_hint(pc);
+            if (data_regions_ > 0) data_hint(pc);
             const std::size_t fused = fuse();
             std::size_t step = isa::slots(r.op);
             if (fused == 0) {
@@ -3409,7 +3412,7 @@ private:
                 for (std::size_t k = 1; k < fused; ++k) {
                     slots_[pc + k].at = static_cast<std::uint32_t>(pos_);
                     slots_[pc + k].flags |= kEmitted;
-                    data_hint(pc + k);
+                    if (data_regions_ > 0) data_hint(pc + k);
                 }
                 step = fused;
             }
@@ -3828,6 +3831,7 @@ private:
     unsigned short_fails_ = 0;
     std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
+    unsigned data_regions_ = 0;                              // the program's regions data_hint() follows
     std::uint32_t data_regs_[ctx::kDataRegions] = {};        // data_hint(): the registers pointing into each
     int data_access_ = -1;          // the program region the access at pc_ checks inline
     std::uint32_t checks_[2] = {};  // Compiled::checks
