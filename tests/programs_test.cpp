@@ -126,19 +126,24 @@ std::string run_case(const std::vector<std::uint8_t>& object, Format format, con
     const auto describe = [](ubpf::Error e) {
         return std::string{e.message()} + " at pc " + std::to_string(e.pc);
     };
+    // What the emulated engines run: the image's bytes as sent, with the seed's helpers.
+    const auto m4_request = [&](ubpf::seed::Environment& user) {
+        ubpf::host::RunRequest request;
+        request.code = img.code;
+        request.image = packed;
+        request.format = format;
+        request.helpers = ubpf::seed::kHelpers;
+        request.user = &user;
+        request.budget = exec.budget;
+        return request;
+    };
     if (!expected.error.empty()) {
         // The error, on the host and on every emulated engine.
         if (outcome) return "ran to the end, expected " + expected.error;
         if (describe(outcome.error()) != expected.error) return "run failed: " + describe(outcome.error());
         std::string problems;
         for (ubpf::m4::EngineSession* session : {&m4.interp, &m4.jit, &m4.versioned}) {
-            ubpf::host::RunRequest request;
-            request.code = img.code;
-            request.image = packed;
-            request.format = format;
-            request.helpers = ubpf::seed::kHelpers;
-            request.user = &env;
-            const ubpf::m4::EngineRun run = session->run(request);
+            const ubpf::m4::EngineRun run = session->run(m4_request(env));
             if (!run.failure.empty())
                 problems += "engine failed: " + run.failure + "; ";
             else if (run.report.ok)
@@ -167,14 +172,7 @@ std::string run_case(const std::vector<std::uint8_t>& object, Format format, con
         m4_env.platform.output = &m4_output;
         m4_env.local = &m4_local;
         m4_env.global = &m4_global;
-        ubpf::host::RunRequest request;
-        request.code = img.code;
-        request.image = packed;
-        request.format = format;
-        request.helpers = ubpf::seed::kHelpers;
-        request.user = &m4_env;
-        request.budget = exec.budget;
-        const ubpf::m4::EngineRun m4_run = session->run(request);
+        const ubpf::m4::EngineRun m4_run = session->run(m4_request(m4_env));
         const auto* run = &m4_run;
         const std::string on = std::string{" on "} + engine + "; ";
         if (!run->failure.empty()) {
