@@ -708,30 +708,33 @@ private:
     [[gnu::always_inline]] void stack_hint(std::size_t pc, StackEffect e, std::uint32_t& stack) noexcept {
         if (follow_pointers(e, code_[pc], stack)) slots_[pc].flags |= kStackAccess;
     }
-    /// Moves `regs`, the registers guessed to point into one region, past an instruction (effect
-    /// e); true when the instruction accesses memory through one of them.
-    [[gnu::always_inline]] static bool follow_pointers(StackEffect e, const Insn& insn,
-                                                       std::uint32_t& regs) noexcept {
-        const std::uint32_t d = 1u << insn.dst(), sbit = 1u << insn.src();
-        bool through = false;
+    /// Moves `regs`, the registers guessed to point into a region, past an instruction (effect
+    /// e): bit r for register r, and again 16 bits up for a second region (data_hint()). Returns
+    /// the bits of the register the instruction accesses memory through, if it does.
+    [[gnu::always_inline]] static std::uint32_t follow_pointers(StackEffect e, const Insn& insn,
+                                                                std::uint32_t& regs) noexcept {
+        constexpr std::uint32_t kLanes = 0x10001u;
+        const unsigned dst = insn.dst(), src = insn.src();
+        const std::uint32_t d = kLanes << dst, from_src = ((regs >> src) & kLanes) << dst;
+        std::uint32_t through = 0;
         switch (e) {
             case stack_none:
             case stack_keep:
-                return false;
+                return 0;
             case stack_load:
-                through = (regs & sbit) != 0;
+                through = regs & (kLanes << src);
                 break;
             case stack_store:
-                return (regs & d) != 0;
+                return regs & d;
             case stack_call:
-                regs &= ~0x3fu;
-                return false;
+                regs &= ~(0x3fu * kLanes);
+                return 0;
             case stack_copy:
-                regs = (regs & ~d) | ((regs & sbit) ? d : 0);
-                return false;
+                regs = (regs & ~d) | from_src;
+                return 0;
             case stack_add_reg:
-                regs |= (regs & sbit) ? d : 0;
-                return false;
+                regs |= from_src;
+                return 0;
             case stack_kill:
                 break;
         }
@@ -740,22 +743,20 @@ private:
     }
     /// While the code is written, in program order as stack_hint(): which registers point into
     /// the program's own first ctx::kDataRegions regions (from an lddw of an address inside one,
-    /// which the loader's relocations give its .data and .rodata symbols), and so which of them
-    /// the access at pc, if any, checks inline (data_access_).
-    /// (Called only when the program has regions of its own: data_regions_ > 0.)
+    /// which the loader's relocations give its .data and .rodata symbols; data_regs_, a lane of
+    /// 16 bits each), and so which of them the access at pc, if any, checks inline
+    /// (data_access_). (Called only when the program has regions of its own: data_regions_ > 0.)
     void data_hint(std::size_t pc) noexcept {
-        const unsigned regions = data_regions_;
+        static_assert(ctx::kDataRegions <= 2, "data_regs_ has two lanes");
         const Insn& insn = code_[pc];
         const auto e = static_cast<StackEffect>((kFacts[slots_[pc].id].def >> kStackShift) & 7);
-        data_access_ = -1;
-        for (unsigned j = 0; j < regions; ++j)
-            if (follow_pointers(e, insn, data_regs_[j]) && data_access_ < 0)
-                data_access_ = static_cast<int>(j);
+        const std::uint32_t through = follow_pointers(e, insn, data_regs_);
+        data_access_ = through == 0 ? -1 : (through & 0xffffu) != 0 ? 0 : 1;
         if (row(pc).op != Op::lddw) return;
         const std::uint64_t value =
             static_cast<std::uint32_t>(insn.imm) | static_cast<std::uint64_t>(code_[pc + 1].imm) << 32;
-        for (unsigned j = 0; j < regions; ++j)
-            if (prog_.regions[j].covers(value, 1)) data_regs_[j] |= 1u << insn.dst();
+        for (unsigned j = 0; j < data_regions_; ++j)
+            if (prog_.regions[j].covers(value, 1)) data_regs_ |= 1u << (insn.dst() + 16 * j);
     }
     struct BackEdge {
         std::uint16_t from, to;
@@ -3832,7 +3833,7 @@ private:
     std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
     unsigned data_regions_ = 0;                              // the program's regions data_hint() follows
-    std::uint32_t data_regs_[ctx::kDataRegions] = {};        // data_hint(): the registers pointing into each
+    std::uint32_t data_regs_ = 0;                            // data_hint(): the registers pointing into each
     int data_access_ = -1;          // the program region the access at pc_ checks inline
     std::uint32_t checks_[2] = {};  // Compiled::checks
     bool helpers_ = false;          // the program calls helpers
