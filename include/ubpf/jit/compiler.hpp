@@ -715,7 +715,7 @@ private:
                                                                 std::uint32_t& regs) noexcept {
         constexpr std::uint32_t kLanes = 0x10001u;
         const unsigned dst = insn.dst(), src = insn.src();
-        const std::uint32_t d = kLanes << dst, from_src = ((regs >> src) & kLanes) << dst;
+        const std::uint32_t d = kLanes << dst;
         std::uint32_t through = 0;
         switch (e) {
             case stack_none:
@@ -730,10 +730,10 @@ private:
                 regs &= ~(0x3fu * kLanes);
                 return 0;
             case stack_copy:
-                regs = (regs & ~d) | from_src;
+                regs = (regs & ~d) | ((regs >> src) & kLanes) << dst;
                 return 0;
             case stack_add_reg:
-                regs |= from_src;
+                regs |= ((regs >> src) & kLanes) << dst;
                 return 0;
             case stack_kill:
                 break;
