@@ -3160,9 +3160,7 @@ private:
         }
         // The highest byte read and the lowest, each a valid start for one byte.
         add_offset64(lo, hi, last);
-        put_wide(thumb::mem_dual(
-            true, T3, T4, kCtx,
-            use_check(l.stack ? CheckRegion::stack : CheckRegion::fast, AccessKind::load, 1)));
+        put_wide(thumb::mem_dual(true, T3, T4, kCtx, use_check(loop_region(l), AccessKind::load, 1)));
         compare_with_region(lo, hi);
         fail(Cond::hs);
         if (indexed) {
@@ -3191,6 +3189,22 @@ private:
                     slots_[pc].live &= static_cast<std::uint16_t>(~bit(l.ptr));
                     hidden_hi_ |= 1u << (pc - l.head);
                 }
+    }
+    /// The region a HoistedLoop's range is checked against: the stack, the program's own region
+    /// its pointer (or the index form's base: a register, or an lddw's constant) points into
+    /// (data_hint(), as the loop's loads are checked), or the first region.
+    [[nodiscard]] CheckRegion loop_region(const HoistedLoop& l) const noexcept {
+        if (l.stack) return CheckRegion::stack;
+        std::uint32_t lanes = 0;
+        if (l.sum != kNoPc && l.base == kConstant) {
+            for (unsigned j = 0; j < data_regions_; ++j)
+                if (prog_.regions[j].covers(l.base_k, 1)) lanes |= 1u << (16 * j);
+        } else {
+            lanes = (data_regs_ >> (l.sum != kNoPc ? l.base : l.ptr)) & 0x10001u;
+        }
+        return (lanes & 1) != 0 ? CheckRegion::data
+               : lanes != 0     ? static_cast<CheckRegion>(static_cast<unsigned>(CheckRegion::data) + 1)
+                                : CheckRegion::fast;
     }
     /// out = the index form's base + v, lower halves, carry set when it passes 2^32 (tmp: for
     /// the base).
