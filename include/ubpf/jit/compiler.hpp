@@ -750,13 +750,25 @@ private:
         static_assert(ctx::kDataRegions <= 2, "data_regs_ has two lanes");
         const Insn& insn = code_[pc];
         const auto e = static_cast<StackEffect>((kFacts[slots_[pc].id].def >> kStackShift) & 7);
-        const std::uint32_t through = follow_pointers(e, insn, data_regs_);
-        data_access_ = through == 0 ? -1 : (through & 0xffffu) != 0 ? 0 : 1;
+        data_access_ = lane_region(follow_pointers(e, insn, data_regs_));
         if (row(pc).op != Op::lddw) return;
         const std::uint64_t value =
             static_cast<std::uint32_t>(insn.imm) | static_cast<std::uint64_t>(code_[pc + 1].imm) << 32;
+        data_regs_ |= lanes_holding(value) << insn.dst();
+    }
+    /// The lanes (bit 0, bit 16) of the program's regions that hold address a.
+    [[nodiscard]] std::uint32_t lanes_holding(std::uint64_t a) const noexcept {
+        std::uint32_t lanes = 0;
         for (unsigned j = 0; j < data_regions_; ++j)
-            if (prog_.regions[j].covers(value, 1)) data_regs_ |= 1u << (insn.dst() + 16 * j);
+            if (prog_.regions[j].covers(a, 1)) lanes |= 1u << (16 * j);
+        return lanes;
+    }
+    /// The region whose table checks an access through a pointer in `lanes` (any bits of lane
+    /// 0 or 1): the program's first, its second, or else the fast one.
+    [[nodiscard]] static CheckRegion lane_region(std::uint32_t lanes) noexcept {
+        return (lanes & 0xffffu) != 0 ? CheckRegion::data
+               : lanes != 0           ? static_cast<CheckRegion>(static_cast<unsigned>(CheckRegion::data) + 1)
+                                      : CheckRegion::fast;
     }
     struct BackEdge {
         std::uint16_t from, to;
@@ -2213,9 +2225,7 @@ private:
         Reg lo = T0, hi = T1;
         rd_pair(base, T0, T1, lo, hi);
         add_offset64(lo, hi, off);
-        const CheckRegion region = (slots_[pc_].flags & kStackAccess) ? CheckRegion::stack
-                                   : data_access_ >= 0 ? static_cast<CheckRegion>(2 + data_access_)
-                                                       : CheckRegion::fast;
+        const CheckRegion region = (slots_[pc_].flags & kStackAccess) ? CheckRegion::stack : data_access_;
         put_wide(thumb::mem_dual(true, T3, T4, kCtx, use_check(region, kind, checked)));  // start, count
         compare_with_region(lo, hi);
         const auto aux = static_cast<std::uint8_t>(log2_size(size) | (unsigned{hi} << 2));
@@ -3195,16 +3205,8 @@ private:
     /// (data_hint(), as the loop's loads are checked), or the first region.
     [[nodiscard]] CheckRegion loop_region(const HoistedLoop& l) const noexcept {
         if (l.stack) return CheckRegion::stack;
-        std::uint32_t lanes = 0;
-        if (l.sum != kNoPc && l.base == kConstant) {
-            for (unsigned j = 0; j < data_regions_; ++j)
-                if (prog_.regions[j].covers(l.base_k, 1)) lanes |= 1u << (16 * j);
-        } else {
-            lanes = (data_regs_ >> (l.sum != kNoPc ? l.base : l.ptr)) & 0x10001u;
-        }
-        return (lanes & 1) != 0 ? CheckRegion::data
-               : lanes != 0     ? static_cast<CheckRegion>(static_cast<unsigned>(CheckRegion::data) + 1)
-                                : CheckRegion::fast;
+        if (l.sum != kNoPc && l.base == kConstant) return lane_region(lanes_holding(l.base_k));
+        return lane_region((data_regs_ >> (l.sum != kNoPc ? l.base : l.ptr)) & 0x10001u);
     }
     /// out = the index form's base + v, lower halves, carry set when it passes 2^32 (tmp: for
     /// the base).
@@ -3848,7 +3850,8 @@ private:
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
     unsigned data_regions_ = 0;                              // the program's regions data_hint() follows
     std::uint32_t data_regs_ = 0;                            // data_hint(): the registers pointing into each
-    int data_access_ = -1;          // the program region the access at pc_ checks inline
+    CheckRegion data_access_ =
+        CheckRegion::fast;          // the region the access at pc_ checks inline, unless the stack
     std::uint32_t checks_[2] = {};  // Compiled::checks
     bool helpers_ = false;          // the program calls helpers
     bool local_calls_ = false;      // the program has local calls (else main is inline, frameless)

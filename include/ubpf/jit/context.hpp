@@ -55,6 +55,12 @@ inline constexpr std::uint32_t kMaxCounter = 0x7fffffff;
 /// Memory access kinds as JIT code reports them: the permission the access needs.
 enum class AccessKind : std::uint8_t { load = 0, store = 1, atomic = 2 };
 
+/// The permission an access of this kind needs.
+constexpr Access access_need(AccessKind kind) noexcept {
+    return kind == AccessKind::load    ? Access::read
+           : kind == AccessKind::store ? Access::write
+                                       : Access::read_write;
+}
 /// log2 of an access size (1, 2, 4 or 8 bytes).
 constexpr unsigned log2_size(unsigned size) noexcept {
     return size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
@@ -201,7 +207,7 @@ inline bool budget_overdrawn(const std::uint32_t* saved) noexcept {
 inline void* translate(Context* c, std::uint32_t pc, std::uint64_t addr, std::size_t size, SiteKind kind,
                        const std::uint32_t* saved) noexcept {
     const bool load = kind == SiteKind::load || kind == SiteKind::load_pair;
-    const Access need = load ? Access::read : kind == SiteKind::store ? Access::write : Access::read_write;
+    const Access need = access_need(load ? AccessKind::load : static_cast<AccessKind>(kind));
     // An instruction past the budget cut-off of this block never runs: the budget ran out first.
     if (budget_overdrawn(saved) && c->pending - 1 <= pc) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);

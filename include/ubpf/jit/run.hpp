@@ -19,8 +19,7 @@ namespace ubpf::jit {
 inline void fill_checks(Context::Check* table, const Region& r, std::uint32_t used) noexcept {
     for (used &= 0xfffu; used != 0; used &= used - 1) {
         const auto k = static_cast<unsigned>(std::countr_zero(used));
-        const unsigned kind = k / 4;
-        const Access need = kind == 0 ? Access::read : kind == 1 ? Access::write : Access::read_write;
+        const Access need = access_need(static_cast<AccessKind>(k / 4));
         const std::size_t len = std::size_t{1} << (k % 4);
         table[k] = {static_cast<std::uint32_t>(r.start), grants(r.access, need) && r.size >= len
                                                              ? static_cast<std::uint32_t>(r.size - len + 1)
