@@ -79,6 +79,9 @@ struct Row {
     /// The same three with jit::Options::version_loops.
     std::uint64_t versioned = 0, versioned_compile = 0;
     std::size_t versioned_bytes = 0;
+    /// The same three with jit::Options::blind_constants.
+    std::uint64_t blinded = 0, blinded_compile = 0;
+    std::size_t blinded_bytes = 0;
 };
 
 std::vector<Insn> load_bin(const std::string& name) {
@@ -137,6 +140,8 @@ Row measure(const bench::WorkloadInfo& w, std::size_t size) {
     };
     run_jit({}, row.jit, row.jit_compile, row.jit_bytes);
     run_jit({.version_loops = true}, row.versioned, row.versioned_compile, row.versioned_bytes);
+    run_jit({.blind_constants = true, .blinding_seed = 1}, row.blinded, row.blinded_compile,
+            row.blinded_bytes);
     return row;
 }
 
@@ -462,10 +467,11 @@ int run(int argc, char** argv) {
             rows.push_back(measure(w, size));
             const Row& r = rows.back();
             std::printf("%-15s %5zu B  native %9" PRIu64 "  interpreter %10" PRIu64 "  JIT %9" PRIu64
-                        " (%.2fx native, %.2fx versioned)  eBPF %8" PRIu64 "  %.2f M4/eBPF\n",
+                        " (%.2fx native, %.2fx versioned, %.2fx blinded)  eBPF %8" PRIu64 "  %.2f M4/eBPF\n",
                         r.name.c_str(), r.size, r.native, r.interpreted, r.jit,
                         static_cast<double>(r.jit) / static_cast<double>(r.native),
-                        static_cast<double>(r.versioned) / static_cast<double>(r.native), r.ebpf,
+                        static_cast<double>(r.versioned) / static_cast<double>(r.native),
+                        static_cast<double>(r.blinded) / static_cast<double>(r.native), r.ebpf,
                         static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf));
         }
     }
@@ -499,25 +505,28 @@ int run(int argc, char** argv) {
       << "JIT: the same eBPF compiled by the JIT running on the M4 (`-O2` image), counting the\n"
       << "code's run (with its runtime calls), not the compilation. Versioned: the JIT with\n"
       << "`jit::Options::version_loops` (short loops whose loads step through memory get a copy\n"
-      << "without those loads' checks).\n"
+      << "without those loads' checks). Blinded: the JIT with `jit::Options::blind_constants`\n"
+      << "(every constant the program chose loaded XORed with a key and XORed back).\n"
       << "Every result is checked against the C compiled for the host.\n\n"
       << "| workload | input bytes | eBPF insns executed | native M4 insns | interpreter M4 insns "
          "| interpreter / native | M4 insns per eBPF insn | JIT M4 insns | JIT / native | versioned / native "
-         "|\n"
-      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+         "| blinded / native |\n"
+      << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const Row& r : rows) {
         t << "| " << r.name << " | " << r.size << " | " << r.ebpf << " | " << r.native << " | "
           << r.interpreted << " | "
           << fmt("%.1f", static_cast<double>(r.interpreted) / static_cast<double>(r.native)) << " | "
           << fmt("%.2f", static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf)) << " | " << r.jit
           << " | " << fmt("%.2f", static_cast<double>(r.jit) / static_cast<double>(r.native)) << " | "
-          << fmt("%.2f", static_cast<double>(r.versioned) / static_cast<double>(r.native)) << " |\n";
+          << fmt("%.2f", static_cast<double>(r.versioned) / static_cast<double>(r.native)) << " | "
+          << fmt("%.2f", static_cast<double>(r.blinded) / static_cast<double>(r.native)) << " |\n";
     }
     t << "\nJIT compile cost on the M4 (M4 instructions per eBPF instruction of the program) and code\n"
       << "size (bytes of Thumb-2 per eBPF instruction):\n\n| workload | eBPF insns | compile M4 insns "
          "| per eBPF insn | code bytes | per eBPF insn | versioned: per eBPF insn | code bytes | per eBPF "
-         "insn |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-    double bytes_ratio = 0, versioned_ratio = 0;
+         "insn | blinded: per eBPF insn | code bytes | per eBPF insn |\n"
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+    double bytes_ratio = 0, versioned_ratio = 0, blinded_ratio = 0;
     int programs = 0;
     for (const Row& r : rows)
         if (r.size == bench::find_workload(r.name)->sizes.front()) {
@@ -526,14 +535,18 @@ int run(int argc, char** argv) {
               << fmt("%.0f", static_cast<double>(r.jit_compile) / n) << " | " << r.jit_bytes << " | "
               << fmt("%.1f", static_cast<double>(r.jit_bytes) / n) << " | "
               << fmt("%.0f", static_cast<double>(r.versioned_compile) / n) << " | " << r.versioned_bytes
-              << " | " << fmt("%.1f", static_cast<double>(r.versioned_bytes) / n) << " |\n";
+              << " | " << fmt("%.1f", static_cast<double>(r.versioned_bytes) / n) << " | "
+              << fmt("%.0f", static_cast<double>(r.blinded_compile) / n) << " | " << r.blinded_bytes << " | "
+              << fmt("%.1f", static_cast<double>(r.blinded_bytes) / n) << " |\n";
             bytes_ratio += static_cast<double>(r.jit_bytes) / n;
             versioned_ratio += static_cast<double>(r.versioned_bytes) / n;
+            blinded_ratio += static_cast<double>(r.blinded_bytes) / n;
             ++programs;
         }
     t << "\nAverage code size: " << fmt("%.1f", programs != 0 ? bytes_ratio / programs : 0.0)
       << " bytes per eBPF instruction (versioned: "
       << fmt("%.1f", programs != 0 ? versioned_ratio / programs : 0.0)
+      << ", blinded: " << fmt("%.1f", programs != 0 ? blinded_ratio / programs : 0.0)
       << "). JIT ROM (verifier + compiler + runtime, image minus the empty\n"
       << "one): " << jit_rom("Os") << " B at -Os, " << jit_rom("O2") << " B at -O2; without loop versioning\n"
       << "(`Config::jit_loop_versioning = false`) " << jit_rom("Os", "lean_") << " B at -Os.\n";

@@ -764,8 +764,13 @@ TEST_CASE("random programs: interpreter and Cortex-M4 JIT code agree", "[jit][di
             return want;
         };
         // Every other program with poisoned dead upper halves (a liveness mistake shows), every
-        // other pair with loops versioned.
-        session.set_options({.poison_dead_upper_halves = i % 2 == 1, .version_loops = i % 4 >= 2});
+        // other pair with loops versioned, every third with its constants blinded (a new seed
+        // each time).
+        session.set_options(
+            {.poison_dead_upper_halves = i % 2 == 1,
+             .version_loops = i % 4 >= 2,
+             .blind_constants = i % 3 == 0,
+             .blinding_seed = static_cast<std::uint32_t>(g_seed * 131u + static_cast<unsigned>(i))});
         const ubpf::host::RunReport want = compare(request);
         if (want.error.code >= ubpf::ErrorCode::stack_too_small || want.ok) ++verified;
         if (!want.ok) ++errors;

@@ -22,13 +22,14 @@ std::string describe(const Fault& fault) {
 }  // namespace
 
 std::string engine_names() {
-    return "host, m4-interp, m4-interp-Os, m4-jit, m4-jit-poison, m4-jit-versioned";
+    return "host, m4-interp, m4-interp-Os, m4-jit, m4-jit-poison, m4-jit-versioned, m4-jit-blinded";
 }
 
 namespace {
 
 bool is_jit(std::string_view engine) {
-    return engine == "m4-jit" || engine == "m4-jit-poison" || engine == "m4-jit-versioned";
+    return engine == "m4-jit" || engine == "m4-jit-poison" || engine == "m4-jit-versioned" ||
+           engine == "m4-jit-blinded";
 }
 
 const char* image_path(std::string_view engine) {
@@ -55,8 +56,13 @@ EngineSession::EngineSession(std::string_view engine) : state_(std::make_unique<
         state_->jit.emplace(image);
         // m4-jit-poison: JIT code that overwrites the upper halves its liveness analysis calls
         // dead. m4-jit-versioned: short loops get a copy without the checks of their loads.
+        // m4-jit-blinded: constants blinded (a fixed seed, so that runs repeat), loops versioned
+        // too, so that the loops whose constants keep them from it are seen to run as usual.
+        const bool blinded = engine == "m4-jit-blinded";
         state_->jit->set_options({.poison_dead_upper_halves = engine == "m4-jit-poison",
-                                  .version_loops = engine == "m4-jit-versioned"});
+                                  .version_loops = engine == "m4-jit-versioned" || blinded,
+                                  .blind_constants = blinded,
+                                  .blinding_seed = blinded ? 0x5eed1234u : 0u});
     } else
         state_->vm.emplace(image);
 }

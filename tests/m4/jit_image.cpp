@@ -113,8 +113,9 @@ JitSession::Call JitSession::call(const char* entry, const host::RunRequest& req
     emu_.write(static_cast<std::uint32_t>(kBlockBase + offsetof(RunBlock, stop)), &stop, sizeof stop);
     const std::uint32_t options = (options_.poison_dead_upper_halves ? kJitPoison : 0u) |
                                   (options_.version_loops ? kJitVersionLoops : 0u) |
-                                  (options_.loop_registers ? 0u : kJitNoLoopRegisters);
-    JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, options, 0, 0, 0};
+                                  (options_.loop_registers ? 0u : kJitNoLoopRegisters) |
+                                  (options_.blind_constants ? kJitBlind : 0u);
+    JitBlock jit_block{kJitCodeBase, kJitCodeSize, mark_compiled_, options, 0, 0, 0, options_.blinding_seed};
     emu_.write(kJitBlockBase, &jit_block, sizeof jit_block);
 
     at_mark_ = at_compiled_ = at_run_ = 0;

@@ -8,7 +8,8 @@ file(WRITE ${WORK_DIR}/adapter.cpp [=[
 #include <ubpf/riot/adapter.hpp>
 #include <ubpf/riot/adapter.hpp>
 namespace {
-constexpr ubpf::service::Config kCfg{.slots = 2, .slot_size = 1024, .jit_size = 2048, .workers = 2};
+constexpr ubpf::service::Config kCfg{
+    .slots = 2, .slot_size = 1024, .jit_size = 2048, .jit_options = {.blind_constants = true}, .workers = 2};
 ubpf::service::Memory<kCfg> memory;
 ubpf::riot::Adapter<kCfg> adapter;
 ubpf::service::Service<kCfg> service{adapter, memory};

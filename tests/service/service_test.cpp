@@ -260,7 +260,11 @@ public:
         return true;
     }
     std::span<const std::uint8_t> fetched_image(std::size_t slot) noexcept override { return storage[slot]; }
-    void code_written(std::span<const std::uint8_t> code) noexcept override { synced_bytes += code.size(); }
+    void code_written(std::span<const std::uint8_t> code) noexcept override {
+        synced_bytes += code.size();
+        last_code.assign(code.begin(), code.end());
+    }
+    std::uint32_t blinding_seed() noexcept override { return next_seed++; }
     ubpf::Result<ubpf::Outcome> run_jit(const ubpf::VerifiedProgram<kCfg.vm>& program,
                                         std::span<const std::uint8_t> code, ubpf::jit::Compiled,
                                         const ubpf::Execution& exec,
@@ -280,6 +284,8 @@ public:
     bool workers_start = true;
     int jit_runs = 0;
     std::size_t synced_bytes = 0;
+    std::vector<std::uint8_t> last_code;
+    std::uint32_t next_seed = 100;
 };
 
 struct Fixture {
@@ -519,6 +525,45 @@ TEST_CASE("service: the configuration's JIT options reach the compiler") {
     REQUIRE(f.service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
     CHECK(f.exec(0x0c00).failure.code == Errc::none);
     CHECK(f.platform.synced_bytes == plain->size);
+}
+
+TEST_CASE("service: constants are blinded with a new seed from the platform for each compilation") {
+    constexpr Config kBlinded = [] {
+        Config c = kCfg;
+        c.jit_options.blind_constants = true;
+        return c;
+    }();
+    const char* source = "mov32 %r0, 0x12345678\nadd %r0, 0x7000\nexit";
+    const auto assembled = ubpf::host::assemble(source);
+    REQUIRE(assembled.ok());
+    const auto verified = ubpf::verify<kCfg.vm>({assembled.code}, {});
+    REQUIRE(verified);
+    // The code the compiler gives for a seed, to compare the service's with.
+    const auto code_for = [&](std::uint32_t seed) {
+        alignas(8) std::array<std::uint8_t, kCfg.jit_size> buffer{};
+        const auto c = ubpf::jit::Compiler<kCfg.vm>::compile(
+            *verified, buffer, {}, {.blind_constants = true, .blinding_seed = seed});
+        REQUIRE(c);
+        return std::vector<std::uint8_t>(buffer.begin(), buffer.begin() + c->size);
+    };
+
+    HostPlatform platform;
+    const auto memory = std::make_unique<Memory<kBlinded>>();
+    Service<kBlinded> service{platform, *memory};
+    REQUIRE(service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
+    ExecuteRequest request;
+    request.config = *VmConfig::decode(0x0c00);  // slot 0, JIT, compile
+    char out[64] = {};
+    REQUIRE(service.handle_execute(request, Model::short_lived, nullptr, out).failure.code == Errc::none);
+    CHECK(platform.last_code == code_for(100));
+    REQUIRE(service.handle_execute(request, Model::short_lived, nullptr, out).failure.code == Errc::none);
+    CHECK(platform.last_code == code_for(101));
+    CHECK(code_for(100) != code_for(101));
+    // The default configuration asks for no seed.
+    Fixture f;
+    REQUIRE(f.service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
+    CHECK(f.exec(0x0c00).failure.code == Errc::none);
+    CHECK(f.platform.next_seed == 100);
 }
 
 TEST_CASE("service: long-running programs on workers; running slots are protected; stop") {

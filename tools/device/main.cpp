@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -40,7 +41,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace ubpf;
 
-constexpr service::Config kConfig{.slots = 4, .slot_size = 16384, .jit_size = 16384, .workers = 4};
+// A hardened device: JIT code with its constants blinded, a new seed for each compilation.
+constexpr service::Config kConfig{.slots = 4,
+                                  .slot_size = 16384,
+                                  .jit_size = 16384,
+                                  .jit_options = {.blind_constants = true},
+                                  .workers = 4};
 
 std::atomic<bool> g_stop{false};
 
@@ -293,6 +299,13 @@ public:
     void lock() noexcept override { mutex_.lock(); }
     void unlock() noexcept override { mutex_.unlock(); }
     std::uint32_t now_us() noexcept override { return *peripherals_.now_us(); }
+    std::uint32_t blinding_seed() noexcept override {
+        try {
+            return std::random_device{}();  // (one per call: compilations may run on several threads)
+        } catch (...) {
+            return static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        }
+    }
     bool start_worker(std::size_t worker) noexcept override {
         try {
             // Detached: a worker ends on its own; the process exits without waiting for it.

@@ -60,7 +60,7 @@ constexpr CommandUsage kCommands[] = {
     {"verify", "  ubpf verify PROGRAM [--format F] [--helpers ID,...]\n"},
     {"asm", "  ubpf asm SOURCE [-o OUT]\n"},
     {"disasm", "  ubpf disasm PROGRAM [--format F] [--helpers ID,...]\n"},
-    {"jit", "  ubpf jit PROGRAM [--version-loops] [--no-loop-registers]\n"},
+    {"jit", "  ubpf jit PROGRAM [--version-loops] [--no-loop-registers] [--blind SEED]\n"},
     {"plugin", "  ubpf plugin [MEMORY-HEX] [--engine E]\n"},
     {"keygen", "  ubpf keygen -o KEY\n"},
     {"sign",
@@ -471,12 +471,18 @@ int cmd_disasm(std::vector<std::string> args) {
 int cmd_jit(std::vector<std::string> args) {
     ubpf::jit::Options options;
     std::string program;
-    for (const std::string& a : args) {
-        if (a == "--version-loops")
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--version-loops") {
             options.version_loops = true;
-        else if (a == "--no-loop-registers")
+        } else if (a == "--no-loop-registers") {
             options.loop_registers = false;
-        else if (program.empty())
+        } else if (a == "--blind") {
+            const std::uint64_t seed = parse_count(take_value(args, i), "--blind");
+            if (seed > 0xffffffffu) throw UsageError{"--blind needs a SEED below 2^32"};
+            options.blind_constants = true;
+            options.blinding_seed = static_cast<std::uint32_t>(seed);
+        } else if (program.empty())
             program = a;
         else
             throw UsageError{"unexpected argument '" + a + "'"};

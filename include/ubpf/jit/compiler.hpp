@@ -60,6 +60,18 @@ struct Options {
     /// choice. A loop that version_loops compiles twice runs both copies with its own choice
     /// (moved in before its range check).
     bool loop_registers = true;
+    /// Constant blinding, against JIT spraying: no 32-bit value that the program chose (the
+    /// immediates of ALU, jump, store and lddw instructions) appears as it is in the code.
+    /// Each is loaded XORed with a key (MOVW/MOVT) and XORed back with the key (MOVW/MOVT, EOR),
+    /// a new key for each constant, drawn from blinding_seed. Left as they are: values from
+    /// -256 to 255 (at most 8 bits of one halfword), shift amounts and byte-swap widths, memory
+    /// offsets (16 bits, as Linux leaves them), helper IDs (the verifier admits only registered
+    /// ones) and loop versioning of a loop whose bound or base is such a constant. Slower,
+    /// larger code: see docs/benchmarks.md.
+    bool blind_constants = false;
+    /// The keys' seed: a fresh random value for each compilation (the device's RNG), so that
+    /// the code of a program cannot be predicted. The same seed gives the same code.
+    std::uint32_t blinding_seed = 0;
 };
 
 /// Where the code of a compiled program is in the buffer.
@@ -103,6 +115,8 @@ private:
                                     bool& missed) noexcept {
         Compiler c(program, out);
         c.options_ = options;
+        c.key_ = options.blinding_seed ^ 0x9e3779b9u;  // (xorshift32 needs a state other than 0)
+        if (c.key_ == 0) c.key_ = 1;
         c.short_branches_ = short_branches;
         Result<Compiled> r = c.run();
         missed = c.short_missed_ && !c.full_;
@@ -555,6 +569,28 @@ private:
             if (v >> 16) put_wide(thumb::movt(rd, v >> 16));
         }
     }
+    /// Options::blind_constants: whether the program's constant v is loaded blinded.
+    [[nodiscard]] bool blinded(std::uint32_t v) const noexcept {
+        return options_.blind_constants && v + 256u > 511u;  // outside -256..255
+    }
+    /// rd = v, a constant the program chose: blinded when blinded(v), with `key` (another
+    /// register) holding the key afterwards.
+    void load_const(Reg rd, std::uint32_t v, Reg key) noexcept {
+        if (!blinded(v)) {
+            load_imm(rd, v);
+            return;
+        }
+        // xorshift32: a new key for each constant (the state is never 0)
+        key_ ^= key_ << 13;
+        key_ ^= key_ >> 17;
+        key_ ^= key_ << 5;
+        const std::uint32_t k = key_;
+        put_wide(thumb::movw(rd, (v ^ k) & 0xffff));
+        put_wide(thumb::movt(rd, (v ^ k) >> 16));
+        put_wide(thumb::movw(key, k & 0xffff));
+        put_wide(thumb::movt(key, k >> 16));
+        put_dp_reg(DpOp::eor, false, rd, rd, key);
+    }
     void mov(Reg rd, Reg rm) noexcept {
         if (rd != rm) put(thumb::mov_reg(rd, rm));
     }
@@ -628,6 +664,13 @@ private:
         if (!live(r, hi)) return;
         const Reg d = wr(r, hi, tmp);
         load_imm(d, v);
+        wb(r, hi, d);
+    }
+    /// set_imm() of a constant the program chose (load_const(), `key` for its key).
+    void set_const(unsigned r, bool hi, std::uint32_t v, Reg tmp, Reg key) noexcept {
+        if (!live(r, hi)) return;
+        const Reg d = wr(r, hi, tmp);
+        load_const(d, v, key);
         wb(r, hi, d);
     }
     void flush(unsigned r) noexcept {
@@ -1258,7 +1301,20 @@ private:
             any = true;
         }
         if (indexed) l.ptr_hi_dead = ptr_hi_unread(l);
-        return true;
+        return !blinds_loop(l);
+    }
+    /// Options::blind_constants: the range check and the copy without checks would use a
+    /// blinded constant of the loop as it is (its bound, base or step), so it is not versioned.
+    [[nodiscard]] bool blinds_loop(const HoistedLoop& l) const noexcept {
+        if (!options_.blind_constants) return false;
+        if ((l.base == kConstant && blinded(l.base_k)) ||
+            ((l.bound == kConstant || l.limit == kConstant) && blinded(l.bound_k)))
+            return true;
+        for (const std::size_t at : {std::size_t{l.step}, std::size_t{l.bound_step}})
+            if (at != kNoPc && row(at).form == isa::Form::dst_imm &&
+                blinded(static_cast<std::uint32_t>(code_[at].imm)))
+                return true;
+        return false;
     }
     /// The position of pc in a pass of the loop: from the entry to the back edge, then from the
     /// head to the entry.
@@ -2288,7 +2344,7 @@ private:
         const Address a = address(insn.dst(), insn.off, size, AccessKind::store);
         Reg lo = T1, hi = T2;
         if (r.op == Op::st) {
-            load_imm(T1, static_cast<std::uint32_t>(insn.imm));
+            load_const(T1, static_cast<std::uint32_t>(insn.imm), T4);  // (T4 is free after address())
             if (size == 8) load_imm(T2, insn.imm < 0 ? 0xffffffffu : 0);
         } else {
             lo = rd(insn.src(), false, T1);
@@ -2375,7 +2431,7 @@ private:
             else
                 blo = bhi = rd(insn.src(), false, T2);
         } else {
-            load_imm(T2, static_cast<std::uint32_t>(insn.imm));
+            load_const(T2, static_cast<std::uint32_t>(insn.imm), T3);
             blo = T2;
             bhi = T3;
             if (r.width == 64) load_imm(T3, insn.imm < 0 ? 0xffffffffu : 0);
@@ -2400,7 +2456,7 @@ private:
                         set(dst, true, v);
                         return;
                     }
-                    set_imm(dst, false, lo, T0);
+                    set_const(dst, false, lo, T0, T1);
                     set_imm(dst, true, hi, T1);
                     return;
                 }
@@ -2483,7 +2539,7 @@ private:
         }
         Reg blo = T2, bhi = T3;
         if (op == Op::mul && wide && r.form == isa::Form::dst_imm && insn.imm >= 0) {  // b < 2^31
-            load_imm(T2, static_cast<std::uint32_t>(insn.imm));
+            load_const(T2, static_cast<std::uint32_t>(insn.imm), T3);
             bhi = kZeroHi;
         } else {
             operand_b(pc_, insn, r, blo, bhi);
@@ -2769,7 +2825,7 @@ private:
     /// dst = from (dst unless fused with a mov) op the constant.
     bool alu_const(const Insn& insn, const isa::OpInfo& r, unsigned from) noexcept {
         using namespace thumb;
-        if (r.form != isa::Form::dst_imm) return false;
+        if (r.form != isa::Form::dst_imm || blinded(static_cast<std::uint32_t>(insn.imm))) return false;
         const Op op = r.op;
         if (!add_sub_logic(op)) return false;
         // A versioned loop's 64-bit step (its upper half stays 0; a 32-bit one is emitted as
@@ -2854,7 +2910,8 @@ private:
         }
         // A 32-bit comparison with a constant that fits the instruction needs no register.
         const auto v = static_cast<std::uint32_t>(insn.imm);
-        const bool imm = r.width == 32 && r.form == isa::Form::cond_imm && can_encode_modified(v);
+        const bool imm =
+            r.width == 32 && r.form == isa::Form::cond_imm && can_encode_modified(v) && !blinded(v);
         Reg blo = T2, bhi = T3;
         if (!imm) operand_b(pc_, insn, r, blo, bhi);
         const Reg alo = rd(insn.dst(), false, T0);
@@ -3628,7 +3685,7 @@ private:
         const Insn& i1 = code_[p + 1];
         if (g == Group::mod) {
             hi_out_ = group_out(p, 4);
-            if (k_prev != i1.imm) load_imm(T2, static_cast<std::uint32_t>(i1.imm));
+            if (k_prev != i1.imm) load_const(T2, static_cast<std::uint32_t>(i1.imm), T3);
             t2_k_ = i1.imm;
             const Reg vb = rd(b, false, T0);
             const Reg qa = wr(a, false, T1);
@@ -3671,7 +3728,8 @@ private:
         const auto v = static_cast<std::uint32_t>(i1.imm);
         const Op op = row1.op;
         if (op == Op::lsh || op == Op::rsh || op == Op::arsh) return shift_const(i1, row1, b) ? 2 : 0;
-        if (row1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v)) {
+        if (row1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v) &&
+            !blinded(v)) {
             alu32_imm(op == Op::add    ? DpOp::add
                       : op == Op::sub  ? DpOp::sub
                       : op == Op::or_  ? DpOp::orr
@@ -3767,8 +3825,8 @@ private:
                 branch(Cond::al, exit_ok_);
             if (loop >= 0) std::copy_n(loop_maps_[loop].map, 22, map_);
         } else if (op == Op::lddw) {
-            set_imm(insn.dst(), false, static_cast<std::uint32_t>(insn.imm), T0);
-            set_imm(insn.dst(), true, static_cast<std::uint32_t>(code_[pc_ + 1].imm), T1);
+            set_const(insn.dst(), false, static_cast<std::uint32_t>(insn.imm), T0, T1);
+            set_const(insn.dst(), true, static_cast<std::uint32_t>(code_[pc_ + 1].imm), T1, T2);
         } else if (op == Op::ldx || op == Op::ldxs) {
             load(insn, r);
         } else if (op == Op::st || op == Op::stx) {
@@ -3832,6 +3890,7 @@ private:
     Pad pads_[kMaxPads];    // its ways out so far (the first pad_count_)
     unsigned pad_count_ = 0;
     static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
+    std::uint32_t key_ = 1;                    // Options::blind_constants: the key generator's state
     std::int64_t t2_k_ = kNoConst;             // the constant in T2 left by a fused group, if any
     int dead_lo_ = -1;                         // a lower half being written that nothing reads: no store
     std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())

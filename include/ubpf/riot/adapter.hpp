@@ -3,7 +3,8 @@
 // ztimer, mutexes and worker threads. Only glue lives here; every decision is in the service.
 // Written against RIOT 2024.04 (the seed's base); where later releases differ it says so.
 //
-// Firmware (modules gcoap, suit_transport_coap, suit_storage_ram, ztimer_usec, ztimer_msec):
+// Firmware (modules gcoap, suit_transport_coap, suit_storage_ram, ztimer_usec, ztimer_msec,
+// random):
 //   constexpr ubpf::service::Config kCfg{...};
 //   static ubpf::service::Memory<kCfg> memory;
 //   static ubpf::riot::Adapter<kCfg> adapter;
@@ -32,6 +33,7 @@ extern "C" {
 #include "msg.h"
 #include "mutex.h"
 #include "net/gcoap.h"
+#include "random.h"
 #include "suit/storage.h"
 #include "suit/transport/worker.h"
 #include "thread.h"
@@ -131,6 +133,7 @@ public:
     void lock() noexcept override { mutex_lock(&mutex_); }
     void unlock() noexcept override { mutex_unlock(&mutex_); }
     std::uint32_t now_us() noexcept override { return ztimer_now(ZTIMER_USEC); }
+    std::uint32_t blinding_seed() noexcept override { return random_uint32(); }
 
     bool start_worker(std::size_t worker) noexcept override {
         if (worker >= Cfg.workers || pids_[worker] <= KERNEL_PID_UNDEF) return false;

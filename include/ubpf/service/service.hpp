@@ -95,6 +95,10 @@ public:
     }
     /// JIT code was written to `code`: clean the data cache, invalidate the instruction cache.
     virtual void code_written(std::span<const std::uint8_t> code) noexcept { (void)code; }
+    /// A fresh random value (the board's RNG) for each compilation when Config::jit_options
+    /// blinds constants (jit::Options::blinding_seed). The default, 0, gives every compilation
+    /// the same keys: a board that blinds constants overrides it.
+    virtual std::uint32_t blinding_seed() noexcept { return 0; }
     /// Runs JIT code (on the device: ubpf::jit::run; on the host: the emulated M4). `stop` is
     /// the run's stop flag, also in exec.stop (which JIT code reads every kStopSlice
     /// instructions); a platform may poll it for a faster stop. Default: no JIT.
@@ -557,8 +561,9 @@ private:
             std::span<std::uint8_t> code{memory_.jit[index]};
             if (r.config.jit_compile) {
                 s.jit_ready = false;
-                const Result<jit::Compiled> c =
-                    jit::Compiler<VC>::compile(program, code, {}, Cfg.jit_options);
+                jit::Options options = Cfg.jit_options;
+                if (options.blind_constants) options.blinding_seed = platform_.blinding_seed();
+                const Result<jit::Compiled> c = jit::Compiler<VC>::compile(program, code, {}, options);
                 if (!c) return {Errc::jit_failed, c.error()};
                 s.compiled = *c;
                 s.jit_ready = true;

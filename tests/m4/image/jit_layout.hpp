@@ -13,9 +13,9 @@ inline constexpr std::uint32_t kJitCodeBase = kRodataBase + kAreaSize;  // mappe
 inline constexpr std::uint32_t kJitCodeSize = 0x00040000;
 inline constexpr std::uint32_t kJitBlockBase = kJitCodeBase + kJitCodeSize;
 
-/// JitBlock::options: jit::Options::poison_dead_upper_halves, jit::Options::version_loops, and
-/// jit::Options::loop_registers left off.
-inline constexpr std::uint32_t kJitPoison = 1, kJitVersionLoops = 2, kJitNoLoopRegisters = 4;
+/// JitBlock::options: jit::Options::poison_dead_upper_halves, jit::Options::version_loops,
+/// jit::Options::loop_registers left off, and jit::Options::blind_constants.
+inline constexpr std::uint32_t kJitPoison = 1, kJitVersionLoops = 2, kJitNoLoopRegisters = 4, kJitBlind = 8;
 
 /// Filled by the host before calling `ubpf_m4_jit(RunBlock*, JitBlock*)`.
 struct alignas(8) JitBlock {
@@ -23,11 +23,13 @@ struct alignas(8) JitBlock {
     std::uint32_t code_addr;
     std::uint32_t code_capacity;
     std::uint32_t mark_compiled;  ///< Thumb address of a host function called after compiling (0: none)
-    std::uint32_t options;        ///< kJitPoison | kJitVersionLoops | kJitNoLoopRegisters
+    std::uint32_t options;        ///< kJitPoison | kJitVersionLoops | kJitNoLoopRegisters | kJitBlind
     // out
     std::uint32_t compiled;  ///< 1 when the JIT produced code
     std::uint32_t code_size;
     std::uint32_t entry;
+    // in
+    std::uint32_t blinding_seed;  ///< jit::Options::blinding_seed
 };
 static_assert(sizeof(JitBlock) == 32);
 

@@ -37,7 +37,9 @@ ubpf::Result<ubpf::jit::Compiled> compile(const ubpf::VerifiedProgram<kConfig>& 
         program, {ubpf::m4::image_at<std::uint8_t>(jit->code_addr), jit->code_capacity}, {},
         {.poison_dead_upper_halves = (jit->options & ubpf::m4::kJitPoison) != 0,
          .version_loops = (jit->options & ubpf::m4::kJitVersionLoops) != 0,
-         .loop_registers = (jit->options & ubpf::m4::kJitNoLoopRegisters) == 0});
+         .loop_registers = (jit->options & ubpf::m4::kJitNoLoopRegisters) == 0,
+         .blind_constants = (jit->options & ubpf::m4::kJitBlind) != 0,
+         .blinding_seed = jit->blinding_seed});
     if (compiled) {
         jit->compiled = 1;
         jit->code_size = compiled->size;
