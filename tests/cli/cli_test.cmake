@@ -57,6 +57,12 @@ expect("run --engine m4-jit-versioned" 0 "result: 804 (0x324)\ninstructions: 50\
 expect("jit --version-loops" 0 "ldrb.w sl, [r8]\n" ${UBPF} jit ${WORK_DIR}/sum.s --version-loops)
 expect("jit --no-loop-registers" 0 "; 9 eBPF instructions" ${UBPF} jit ${WORK_DIR}/sum.s --no-loop-registers)
 expect("jit, an unknown option" 2 "unexpected argument '--fast'" ${UBPF} jit ${WORK_DIR}/sum.s --fast)
+# Seed 7: the first key is xorshift32 of 7 ^ 0x9e3779b9, 0x5110a6fe (computed in Python), so the
+# constant is loaded as 0x12345678 ^ 0x5110a6fe = 0x4324f086 and XORed back with the key.
+file(WRITE ${WORK_DIR}/k.s "mov32 %r0, 0x12345678\nexit\n")
+expect("jit --blind" 0 "movw r5, #0xf086\n    000034:  c4 f2 24 35   movt r5, #0x4324\n    000038:  4a f2 fe 61   movw r1, #0xa6fe"
+  ${UBPF} jit ${WORK_DIR}/k.s --blind 7)
+expect("jit --blind, a seed too large" 2 "--blind needs a SEED below 2^32" ${UBPF} jit ${WORK_DIR}/k.s --blind 4294967296)
 
 # Help exits 0 with the command's usage, wherever --help or -h stands; usage errors exit 2.
 expect("--help" 0 "ubpf stop --device coap://HOST:PORT --slot S" ${UBPF} --help)
