@@ -66,7 +66,7 @@ struct Options {
     /// a new key for each constant, drawn from blinding_seed. Left as they are: values from
     /// -256 to 255 (at most 8 bits of one halfword), shift amounts and byte-swap widths, memory
     /// offsets (16 bits, as Linux leaves them), helper IDs (the verifier admits only registered
-    /// ones) and loop versioning of a loop whose bound or base is such a constant. Slower,
+    /// ones) and loop versioning of a loop whose bound, base or step is such a constant. Slower,
     /// larger code: see docs/benchmarks.md.
     bool blind_constants = false;
     /// The keys' seed: a fresh random value for each compilation (the device's RNG), so that
