@@ -16,6 +16,17 @@ namespace ubpf::m4 {
 
 namespace {
 
+/// Up to 12 bytes of `code` from `at`, in hex (what a mismatch report shows of each side).
+std::string hex_bytes(const std::vector<std::uint8_t>& code, std::size_t at) {
+    std::string out;
+    char b[4];
+    for (std::size_t i = at; i < code.size() && i < at + 12; ++i) {
+        std::snprintf(b, sizeof b, "%02x", code[i]);
+        out += b;
+    }
+    return out.empty() ? "(end)" : out;
+}
+
 HostJit compile_program(const Program& program, std::span<const Helper> helpers, jit::Options options) {
     constexpr Config kConfig{};
     HostJit out;
@@ -172,7 +183,8 @@ JitImageRun JitSession::run(const host::RunRequest& request) {
         out.mismatch = "host JIT and Cortex-M4 JIT emitted different code (" +
                        std::to_string(host.code.size()) + " and " + std::to_string(out.code.size()) +
                        " bytes, entries " + std::to_string(host.entry) + " and " + std::to_string(out.entry) +
-                       ", first difference at byte " + std::to_string(at) + ")";
+                       ", first difference at byte " + std::to_string(at) + ": " + hex_bytes(host.code, at) +
+                       " and " + hex_bytes(out.code, at) + ")";
     }
     if (!out.compiled && !out.fault && host.error.code == ErrorCode::none)
         out.mismatch = "the host JIT compiled a program the Cortex-M4 JIT rejected";

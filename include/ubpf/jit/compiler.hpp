@@ -573,9 +573,19 @@ private:
     [[nodiscard]] bool blinded(std::uint32_t v) const noexcept {
         return options_.blind_constants && v + 256u > 511u;  // outside -256..255
     }
-    /// rd = v, a constant the program chose: blinded when blinded(v), with `key` (another
-    /// register) holding the key afterwards.
+    /// rd = v, a constant the program chose: a copy of the constant register when it holds v
+    /// (choose_constant()), else materialise().
     void load_const(Reg rd, std::uint32_t v, Reg key) noexcept {
+        if (holds_constant(v))
+            mov(rd, const_reg_);
+        else
+            materialise(rd, v, key);
+    }
+    [[nodiscard]] bool holds_constant(std::uint32_t v) const noexcept {
+        return const_reg_ != thumb::pc && v == const_value_;
+    }
+    /// rd = v, blinded when blinded(v), with `key` (another register) holding the key afterwards.
+    void materialise(Reg rd, std::uint32_t v, Reg key) noexcept {
         if (!blinded(v)) {
             load_imm(rd, v);
             return;
@@ -712,7 +722,7 @@ private:
     }
     /// The operations a single data-processing instruction does (with a register or a modified
     /// immediate), which the fused groups and alu_const() handle.
-    [[nodiscard]] static bool add_sub_logic(Op op) noexcept {
+    [[nodiscard]] static constexpr bool add_sub_logic(Op op) noexcept {
         return op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_;
     }
     [[nodiscard]] static constexpr bool is_call(Op op) noexcept {
@@ -1360,6 +1370,8 @@ private:
         for (unsigned k = 0; k < loop_map_count_; ++k) std::fill_n(loop_weight[k], 22, std::uint16_t{0});
         const std::size_t n = code_.size();
         std::uint32_t weight[22] = {};
+        ConstantWeight constants[kConstantCandidates];
+        unsigned constant_count = 0;
         std::size_t loop_start = n;    // smallest back-edge target at or after pc (reverse sweep)
         unsigned j = loop_map_count_;  // loop_maps_[j - 1]: the last one starting at or before pc
         std::uint64_t again = 0;       // bit pc - head: the instruction at pc may go on to a next pass
@@ -1387,8 +1399,13 @@ private:
                 }
             }
             weigh(pc, at, loop_start <= pc ? 16 : 1, weight, loop);
+            if (kFacts[s.id].use & kConstantOperand)
+                weigh_constant(pc, loop_start <= pc ? 16 : 1, constants, constant_count);
         }
-        pick(weight, map_);
+        unsigned lightest = 0;
+        const unsigned picked = pick(weight, map_, 0, &lightest);
+        if (constant_count != 0 && !local_calls_)
+            choose_constant(weight[lightest], picked, constants, constant_count);
         std::copy_n(map_, 22, program_map_);
         // A loop keeps the program's register for each half both choose, so that only the
         // halves whose place changes move; a loop that chooses as the program does is dropped.
@@ -1399,8 +1416,9 @@ private:
             for (unsigned h = 0; h < 22; ++h)  // (a tie goes to a half in a register already)
                 loop_weight[k][h] = static_cast<std::uint16_t>(
                     2 * loop_weight[k][h] + (map_[h] >= 0 && loop_weight[k][h] != 0 ? 1 : 0));
-            pick(loop_weight[k], choice);
-            std::uint32_t used = 0;
+            const unsigned reserved = const_reg_ != thumb::pc ? 1u : 0u;
+            pick(loop_weight[k], choice, reserved);
+            std::uint32_t used = reserved != 0 ? 1u << const_reg_ : 0u;
             for (unsigned h = 0; h < 22; ++h) {
                 l.map[h] = choice[h] >= 0 && map_[h] >= 0 ? map_[h] : -1;
                 if (l.map[h] >= 0) used |= 1u << l.map[h];
@@ -1444,10 +1462,13 @@ private:
         if ((fields & kFieldDst) && insn.dst() != tmp) add(half(insn.dst(), false));
         if ((fields & kFieldSrc) && insn.src() != tmp) add(half(insn.src(), false));
     }
-    /// The heaviest halves, best first (ties: the lower half number), get r4.., then ip.
+    /// The heaviest halves, best first (ties: the lower half number), get r4.., then ip (less
+    /// `reserved` registers, which hold something else).
+    /// Returns how many it picked, and in `lightest` (when given) the last of them.
     template <typename Weight>
-    void pick(const Weight* weight, std::int8_t* map) const noexcept {
-        const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
+    unsigned pick(const Weight* weight, std::int8_t* map, unsigned reserved,
+                  unsigned* lightest = nullptr) const noexcept {
+        const unsigned regs = kMapped + (leaf_ ? 1u : 0u) - reserved;
         std::uint8_t best[kMapped + 1] = {};
         unsigned count = 0;
         for (unsigned h = 0; h < 22; ++h) {
@@ -1459,6 +1480,74 @@ private:
             if (k < regs) best[k] = static_cast<std::uint8_t>(h);
         }
         for (unsigned k = 0; k < count; ++k) map[best[k]] = static_cast<std::int8_t>(mapped_reg(k));
+        if (lightest != nullptr && count != 0) *lightest = best[count - 1];
+        return count;
+    }
+    /// A constant the program chose, and the M4 instructions a register holding it would save
+    /// (weighted as the halves are: 16 for each use in a loop).
+    struct ConstantWeight {
+        std::uint32_t value, weight;
+    };
+    static constexpr unsigned kConstantCandidates = 8;
+    /// The instructions that loading v into a register takes (materialise()).
+    [[nodiscard]] unsigned constant_cost(std::uint32_t v) const noexcept {
+        if (blinded(v)) return 5;
+        return thumb::can_encode_modified(v) || thumb::can_encode_modified(~v) || v <= 0xffff ? 1u : 2u;
+    }
+    /// Adds what the constant register would save at pc to the constant's weight: a constant
+    /// that the instruction's code loads into a register (an ALU operand that is no immediate
+    /// the instruction can hold, a multiplier or 32-bit divisor, a compare's operand that
+    /// needs a register; a MOV of it saves one instruction less, a copy staying).
+    void weigh_constant(std::size_t pc, std::uint32_t w, ConstantWeight* table,
+                        unsigned& count) const noexcept {
+        const isa::OpInfo& r = row(pc);
+        const Op op = r.op;
+        const auto v = static_cast<std::uint32_t>(code_[pc].imm);
+        bool loaded = true;
+        if (r.form == isa::Form::cond_imm) {
+            const bool wide = r.width == 64 && (slots_[pc].live & kNarrowJump) == 0;
+            loaded = !(wide && v == 0 && (op == Op::jeq || op == Op::jne)) &&
+                     (wide || blinded(v) || !thumb::can_encode_modified(v));
+        } else if (add_sub_logic(op)) {
+            const bool negated = (op == Op::add || op == Op::sub) && thumb::can_encode_modified(0u - v);
+            loaded = blinded(v) || !(thumb::can_encode_modified(v) || negated);
+        } else if (op == Op::mul) {
+            // (the udiv + mls idiom loads its divisor once, often for the next such one too)
+            loaded = !((slots_[pc].flags >> kBackShift) == 2 && group(pc - 2) == Group::mod);
+        }
+        if (!loaded) return;
+        const unsigned cost = constant_cost(v) - (op == Op::mov ? 1u : 0u);  // (a MOV copies it)
+        if (cost == 0) return;
+        unsigned k = 0;
+        while (k < count && table[k].value != v) ++k;
+        if (k == count) {
+            if (count == kConstantCandidates) return;
+            table[count++] = {v, 0};
+        }
+        table[k].weight += w * cost;
+    }
+    /// The constant register: the heaviest constant gets a register that no half needs (`picked`
+    /// of them have one), or the lightest half's (of weight `lightest`) when it saves more than
+    /// that half's accesses cost. Only in programs without local calls (whose functions would
+    /// have to keep it); entry() loads it.
+    void choose_constant(std::uint32_t lightest, unsigned picked, const ConstantWeight* table,
+                         unsigned count) noexcept {
+        unsigned best = 0;
+        for (unsigned k = 1; k < count; ++k)
+            if (table[k].weight > table[best].weight) best = k;
+        const ConstantWeight c = table[best];
+        if (c.weight < 2 * constant_cost(c.value)) return;  // used once, outside loops
+        const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
+        if (picked < regs) {
+            const_reg_ = static_cast<Reg>(mapped_reg(picked));  // pick() gives r4.. in order
+        } else if (c.weight > lightest) {
+            const_reg_ = static_cast<Reg>(mapped_reg(picked - 1));  // the lightest half's
+            for (std::int8_t& m : map_)
+                if (m == const_reg_) m = -1;
+        } else {
+            return;
+        }
+        const_value_ = c.value;
     }
     /// An innermost loop with its own choice of the halves in registers (find_loop_maps()).
     struct LoopMap {
@@ -1962,6 +2051,9 @@ private:
         std::uint8_t rule, use, def, flow;
     };
     static constexpr std::uint8_t kByImm = 0x80;
+    // In `use` (beside HiParts): the immediate may be a constant the code loads into a register
+    // (weigh_constant()).
+    static constexpr std::uint8_t kConstantOperand = 0x40;
     static constexpr unsigned kDefParts = 7, kStackShift = 3;          // in `def`: HiParts, StackEffect
     static constexpr std::uint8_t kFieldDst = 0x40, kFieldSrc = 0x80;  // in `def`: the row's fields
     static constexpr unsigned flow_jump = 1,                           // ja or a conditional jump
@@ -1999,8 +2091,13 @@ private:
                                   (is_call(op) || op == Op::exit ? flow_split : 0u) |
                                   (calls_out ? flow_calls_out : 0u) | (op == Op::lddw ? flow_lddw : 0u) |
                                   (r.form == isa::Form::jump_long ? flow_long : 0u);
+            const bool constant_operand =
+                r.form == isa::Form::cond_imm ||
+                (r.form == isa::Form::dst_imm && (add_sub_logic(op) || op == Op::mul || op == Op::mov ||
+                                                  (r.width == 32 && (op == Op::div || op == Op::mod))));
             t[i] = Facts{static_cast<std::uint8_t>(rule_by_imm ? kByImm : rule),
-                         static_cast<std::uint8_t>(parts_by_imm ? kByImm : use),
+                         static_cast<std::uint8_t>((parts_by_imm ? kByImm : use) |
+                                                   (constant_operand ? kConstantOperand : 0u)),
                          static_cast<std::uint8_t>(def | stack_effect(r) << kStackShift |
                                                    ((r.fields & isa::kDst) ? kFieldDst : 0u) |
                                                    ((r.fields & isa::kSrc) ? kFieldSrc : 0u)),
@@ -2116,6 +2213,7 @@ private:
         const std::uint32_t live_lo = local_calls_ ? mapped_lo : lo_read(prog_.entry, mapped_lo, steps);
         for (unsigned r = 0; r <= isa::kFramePointer; ++r)
             reload(r, ((live_lo >> r) & 1) != 0, ((live_hi >> r) & 1) != 0);
+        if (const_reg_ != thumb::pc) materialise(const_reg_, const_value_, T0);
         // Without local calls main is inline code whose exits jump to exit_ok (it follows here
         // when it starts at pc 0). Otherwise main is called like a local function, so that a
         // local call to it returns normally.
@@ -2431,8 +2529,9 @@ private:
             else
                 blo = bhi = rd(insn.src(), false, T2);
         } else {
-            load_const(T2, static_cast<std::uint32_t>(insn.imm), T3);
-            blo = T2;
+            const auto v = static_cast<std::uint32_t>(insn.imm);
+            blo = holds_constant(v) ? const_reg_ : T2;
+            if (blo == T2) materialise(T2, v, T3);
             bhi = T3;
             if (r.width == 64) load_imm(T3, insn.imm < 0 ? 0xffffffffu : 0);
         }
@@ -2539,7 +2638,9 @@ private:
         }
         Reg blo = T2, bhi = T3;
         if (op == Op::mul && wide && r.form == isa::Form::dst_imm && insn.imm >= 0) {  // b < 2^31
-            load_const(T2, static_cast<std::uint32_t>(insn.imm), T3);
+            const auto v = static_cast<std::uint32_t>(insn.imm);
+            blo = holds_constant(v) ? const_reg_ : T2;
+            if (blo == T2) materialise(T2, v, T3);
             bhi = kZeroHi;
         } else {
             operand_b(pc_, insn, r, blo, bhi);
@@ -3685,15 +3786,18 @@ private:
         const Insn& i1 = code_[p + 1];
         if (g == Group::mod) {
             hi_out_ = group_out(p, 4);
-            if (k_prev != i1.imm) load_const(T2, static_cast<std::uint32_t>(i1.imm), T3);
-            t2_k_ = i1.imm;
+            // The divisor: the constant register, or T2 (left there for the next such group)
+            const auto k = static_cast<std::uint32_t>(i1.imm);
+            const Reg kr = holds_constant(k) ? const_reg_ : T2;
+            if (kr == T2 && k_prev != i1.imm) materialise(T2, k, T3);
+            t2_k_ = kr == T2 ? i1.imm : k_prev;
             const Reg vb = rd(b, false, T0);
             const Reg qa = wr(a, false, T1);
             const Reg rb = wr(b, false, T0);
-            put_wide(udiv(qa, vb, T2));
-            put_wide(mls(rb, qa, T2, vb));  // b - (b / K) * K; UDIV by 0 gives 0, as eBPF wants
+            put_wide(udiv(qa, vb, kr));
+            put_wide(mls(rb, qa, kr, vb));  // b - (b / K) * K; UDIV by 0 gives 0, as eBPF wants
             if (!(slots_[p].flags & kTempDead)) {
-                put(mul(qa, qa, T2));
+                put(mul(qa, qa, kr));
                 wb(a, false, qa);
             }
             wb(b, false, rb);
@@ -3891,6 +3995,8 @@ private:
     unsigned pad_count_ = 0;
     static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
     std::uint32_t key_ = 1;                    // Options::blind_constants: the key generator's state
+    Reg const_reg_ = thumb::pc;                // the constant register (pc: none), see choose_constant()
+    std::uint32_t const_value_ = 0;            // and the constant it holds
     std::int64_t t2_k_ = kNoConst;             // the constant in T2 left by a fused group, if any
     int dead_lo_ = -1;                         // a lower half being written that nothing reads: no store
     std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
-// jit::Options::blind_constants (host side, no code runs; the m4-jit-blinded engine runs the
-// .data corpora and the differential test runs random programs blinded): over every program of
-// the project's corpus and bpf_conformance, no 32-bit constant the program chose appears in its
-// code as Capstone decodes it (an immediate operand other than a branch's, or a MOVW/MOVT
-// pair), nor its negation or complement. Without blinding the same search finds most of them, so the
-// search is seen to work. The same seed gives the same code; another seed, other code.
+// The program's constants in the JIT's code, decoded by Capstone (host side, no code runs).
+// - jit::Options::blind_constants (the m4-jit-blinded engine runs the .data corpora blinded,
+//   the differential test random programs): over every program of the project's corpus and
+//   bpf_conformance, no 32-bit constant the program chose appears in its code (an immediate
+//   operand other than a branch's, or a MOVW/MOVT pair), nor its negation or complement.
+//   Without blinding the same search finds most of them, so the search is seen to work. The
+//   same seed gives the same code; another seed, other code.
+// - The constant register: a constant the code needs in a register in several places is made
+//   once.
 #include <capstone/capstone.h>
 
 #include <catch2/catch.hpp>
@@ -53,17 +56,18 @@ std::set<std::uint32_t> chosen_constants(const std::vector<ubpf::Insn>& code) {
     return out;
 }
 
-/// Where the code shows one of `values` (or its negation or complement), described; empty when
-/// nowhere. Decodes the code linearly: stub data decodes as something too, in whole halfwords.
-std::vector<std::string> leaks(const std::vector<std::uint8_t>& code, const std::set<std::uint32_t>& values) {
-    std::set<std::uint32_t> bad;
-    for (const std::uint32_t v : values) bad.insert({v, 0u - v, ~v});
-    std::vector<std::string> found;
-    const auto note = [&](std::size_t at, const char* what, std::uint32_t v) {
-        std::ostringstream s;
-        s << what << " 0x" << std::hex << v << " at byte 0x" << at;
-        found.push_back(s.str());
-    };
+/// A 32-bit value the code holds: an immediate operand (other than a branch's: an address in
+/// the code, which the JIT chooses) or what a MOVW/MOVT pair puts in a register.
+struct CodeValue {
+    std::size_t at;
+    std::string what;
+    std::uint32_t value;
+};
+
+/// The values the code holds, decoded by Capstone linearly (stub data decodes as something too,
+/// in whole halfwords).
+std::vector<CodeValue> code_values(const std::vector<std::uint8_t>& code) {
+    std::vector<CodeValue> out;
     csh cs = 0;
     REQUIRE(cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &cs) == CS_ERR_OK);
     cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
@@ -75,24 +79,36 @@ std::vector<std::string> leaks(const std::vector<std::uint8_t>& code, const std:
             continue;
         }
         const cs_arm& arm = insn->detail->arm;
-        // (A branch's operand is an address in the code, which the JIT chooses.)
         const bool branch = cs_insn_group(cs, insn, CS_GRP_JUMP) || cs_insn_group(cs, insn, CS_GRP_CALL);
-        for (unsigned i = 0; i < arm.op_count && !branch; ++i) {
-            if (arm.operands[i].type != ARM_OP_IMM) continue;
-            const auto v = static_cast<std::uint32_t>(arm.operands[i].imm);
-            if (bad.count(v) != 0) note(at, insn->mnemonic, v);
-        }
+        for (unsigned i = 0; i < arm.op_count && !branch; ++i)
+            if (arm.operands[i].type == ARM_OP_IMM)
+                out.push_back({at, insn->mnemonic, static_cast<std::uint32_t>(arm.operands[i].imm)});
         if (arm.op_count == 2 && arm.operands[0].type == ARM_OP_REG && arm.operands[1].type == ARM_OP_IMM) {
             const auto reg = static_cast<unsigned>(arm.operands[0].reg);
             const auto imm = static_cast<std::uint32_t>(arm.operands[1].imm);
             if (insn->id == ARM_INS_MOVW) movw[reg] = imm;
-            if (insn->id == ARM_INS_MOVT && movw.count(reg) != 0 && bad.count(imm << 16 | movw[reg]) != 0)
-                note(at, "movw/movt", imm << 16 | movw[reg]);
+            if (insn->id == ARM_INS_MOVT && movw.count(reg) != 0)
+                out.push_back({at, "movw/movt", imm << 16 | movw[reg]});
         }
         at += insn->size;
         cs_free(insn, 1);
     }
     cs_close(&cs);
+    return out;
+}
+
+/// Where the code holds one of `values` (or its negation or complement), described; empty when
+/// nowhere.
+std::vector<std::string> leaks(const std::vector<std::uint8_t>& code, const std::set<std::uint32_t>& values) {
+    std::set<std::uint32_t> bad;
+    for (const std::uint32_t v : values) bad.insert({v, 0u - v, ~v});
+    std::vector<std::string> found;
+    for (const CodeValue& c : code_values(code)) {
+        if (bad.count(c.value) == 0) continue;
+        std::ostringstream s;
+        s << c.what << " 0x" << std::hex << c.value << " at byte 0x" << c.at;
+        found.push_back(s.str());
+    }
     return found;
 }
 
@@ -135,8 +151,8 @@ TEST_CASE("blinded constants: no program's constant appears in its code", "[jit]
     REQUIRE(programs.size() > 200);
     std::size_t with_constants = 0, leaking_unblinded = 0, compiled = 0;
     for (const Corpus& p : programs) {
-        const auto verified = ubpf::verify<ubpf::Config{}>(
-            {p.code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
+        const auto verified =
+            ubpf::verify<ubpf::Config{}>({p.code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
         if (!verified.ok()) continue;
         ++compiled;
         const std::set<std::uint32_t> constants = chosen_constants(p.code);
@@ -145,7 +161,8 @@ TEST_CASE("blinded constants: no program's constant appears in its code", "[jit]
         // (Some constants leave no trace: a dead upper half's, one the JIT folds away.)
         const bool shown = !leaks(compile(*verified, {}), constants).empty();
         for (const bool versioned : {false, true}) {
-            const ubpf::jit::Options a{.version_loops = versioned, .blind_constants = true, .blinding_seed = 1};
+            const ubpf::jit::Options a{
+                .version_loops = versioned, .blind_constants = true, .blinding_seed = 1};
             ubpf::jit::Options b = a;
             b.blinding_seed = 0xfeedf00d;
             const std::vector<std::uint8_t> code_a = compile(*verified, a), code_b = compile(*verified, b);
@@ -174,8 +191,7 @@ TEST_CASE("blinded constants: the key changes with each constant", "[jit][blindi
     REQUIRE(assembled.error.empty());
     const auto verified = ubpf::verify<ubpf::Config{}>({assembled.code}, {});
     REQUIRE(verified.ok());
-    const std::vector<std::uint8_t> code =
-        compile(*verified, {.blind_constants = true, .blinding_seed = 42});
+    const std::vector<std::uint8_t> code = compile(*verified, {.blind_constants = true, .blinding_seed = 42});
     // Each load: MOVW, MOVT (v ^ k), MOVW, MOVT (k), EOR; collect the (v ^ k) pairs.
     csh cs = 0;
     REQUIRE(cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &cs) == CS_ERR_OK);
@@ -190,4 +206,33 @@ TEST_CASE("blinded constants: the key changes with each constant", "[jit][blindi
     REQUIRE(movw_operands.size() == 4);  // two constants, each a blinded value and a key
     CHECK(movw_operands[0] != movw_operands[2]);
     CHECK(movw_operands[1] != movw_operands[3]);
+}
+
+TEST_CASE("the constant register: a constant loaded in several places is loaded once", "[jit][constants]") {
+    // tests/data/jit-constant-register.data (which the .data runner runs on every engine):
+    // 0x12345678 as a multiplier, mask, divisor, stored value, lddw, MOV and compare, in a loop
+    // with a helper call. Its value is made once, at entry, and never again; blinded too.
+    std::ifstream in(std::string{UBPF_OWN_DATA_DIR} + "/jit-constant-register.data");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string message;
+    const std::vector<ubpf::Insn> code = ubpf::host::parse_data_file(text.str()).program(message);
+    REQUIRE(message.empty());
+    const auto verified =
+        ubpf::verify<ubpf::Config{}>({code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
+    REQUIRE(verified.ok());
+    const auto loads_of = [](const std::vector<std::uint8_t>& jit, std::uint32_t v) {
+        std::size_t n = 0;
+        for (const CodeValue& c : code_values(jit)) n += c.value == v ? 1u : 0u;
+        return n;
+    };
+    CHECK(loads_of(compile(*verified, {}), 0x12345678u) == 1);
+    // Blinded: the one load is of the constant XORed with a key, then of the key (two MOVW/MOVT
+    // pairs, neither holding the constant).
+    const std::vector<std::uint8_t> blinded =
+        compile(*verified, {.blind_constants = true, .blinding_seed = 5});
+    CHECK(loads_of(blinded, 0x12345678u) == 0);
+    std::size_t pairs = 0;
+    for (const CodeValue& c : code_values(blinded)) pairs += c.what == "movw/movt" ? 1u : 0u;
+    CHECK(pairs == 2);
 }
