@@ -584,6 +584,13 @@ private:
     [[nodiscard]] bool holds_constant(std::uint32_t v) const noexcept {
         return const_reg_ != thumb::pc && v == const_value_;
     }
+    /// A register holding the program's constant v as an operand: the constant register, or T2
+    /// (materialise(), its key in T3).
+    Reg constant_operand(std::uint32_t v) noexcept {
+        if (holds_constant(v)) return const_reg_;
+        materialise(T2, v, T3);
+        return T2;
+    }
     /// rd = v, blinded when blinded(v), with `key` (another register) holding the key afterwards.
     void materialise(Reg rd, std::uint32_t v, Reg key) noexcept {
         if (!blinded(v)) {
@@ -2529,9 +2536,7 @@ private:
             else
                 blo = bhi = rd(insn.src(), false, T2);
         } else {
-            const auto v = static_cast<std::uint32_t>(insn.imm);
-            blo = holds_constant(v) ? const_reg_ : T2;
-            if (blo == T2) materialise(T2, v, T3);
+            blo = constant_operand(static_cast<std::uint32_t>(insn.imm));
             bhi = T3;
             if (r.width == 64) load_imm(T3, insn.imm < 0 ? 0xffffffffu : 0);
         }
@@ -2638,9 +2643,7 @@ private:
         }
         Reg blo = T2, bhi = T3;
         if (op == Op::mul && wide && r.form == isa::Form::dst_imm && insn.imm >= 0) {  // b < 2^31
-            const auto v = static_cast<std::uint32_t>(insn.imm);
-            blo = holds_constant(v) ? const_reg_ : T2;
-            if (blo == T2) materialise(T2, v, T3);
+            blo = constant_operand(static_cast<std::uint32_t>(insn.imm));
             bhi = kZeroHi;
         } else {
             operand_b(pc_, insn, r, blo, bhi);
@@ -3788,8 +3791,7 @@ private:
             hi_out_ = group_out(p, 4);
             // The divisor: the constant register, or T2 (left there for the next such group)
             const auto k = static_cast<std::uint32_t>(i1.imm);
-            const Reg kr = holds_constant(k) ? const_reg_ : T2;
-            if (kr == T2 && k_prev != i1.imm) materialise(T2, k, T3);
+            const Reg kr = k_prev == i1.imm && !holds_constant(k) ? T2 : constant_operand(k);
             t2_k_ = kr == T2 ? i1.imm : k_prev;
             const Reg vb = rd(b, false, T0);
             const Reg qa = wr(a, false, T1);
