@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <ubpf/host/assembler.hpp>
@@ -288,12 +289,16 @@ public:
     std::uint32_t next_seed = 100;
 };
 
-struct Fixture {
+/// A service of configuration Cfg on a HostPlatform (whose workers run only for kCfg's).
+template <Config Cfg>
+struct BasicFixture {
     HostPlatform platform;
-    std::unique_ptr<Memory<kCfg>> memory = std::make_unique<Memory<kCfg>>();
-    Service<kCfg> service{platform, *memory};
+    std::unique_ptr<Memory<Cfg>> memory = std::make_unique<Memory<Cfg>>();
+    Service<Cfg> service{platform, *memory};
     char out[256] = {};
-    Fixture() { platform.service = &service; }
+    BasicFixture() {
+        if constexpr (std::is_same_v<Service<Cfg>, Service<kCfg>>) platform.service = &service;
+    }
 
     Response exec(std::uint16_t word, std::vector<std::uint8_t> helpers = {},
                   Model model = Model::short_lived) {
@@ -304,6 +309,7 @@ struct Fixture {
     }
     std::string_view text(const Response& r) const { return {out, r.length}; }
 };
+using Fixture = BasicFixture<kCfg>;
 
 std::vector<std::uint8_t> assemble(const char* source) {
     const auto a = ubpf::host::assemble(source);
@@ -510,16 +516,10 @@ TEST_CASE("service: the configuration's JIT options reach the compiler") {
     REQUIRE(versioned);
     REQUIRE(versioned->size > plain->size);
 
-    HostPlatform platform;
-    const auto memory = std::make_unique<Memory<kVersioned>>();
-    Service<kVersioned> service{platform, *memory};
-    REQUIRE(service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
-    ExecuteRequest request;
-    request.config = *VmConfig::decode(0x0c00);  // slot 0, JIT, compile
-    char out[64] = {};
-    const Response r = service.handle_execute(request, Model::short_lived, nullptr, out);
-    CHECK(r.failure.code == Errc::none);
-    CHECK(platform.synced_bytes == versioned->size);  // the code written is the versioned one
+    BasicFixture<kVersioned> v;
+    REQUIRE(v.service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
+    CHECK(v.exec(0x0c00).failure.code == Errc::none);   // slot 0, JIT, compile
+    CHECK(v.platform.synced_bytes == versioned->size);  // the code written is the versioned one
     // The default configuration compiles without the option.
     Fixture f;
     REQUIRE(f.service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
@@ -547,17 +547,12 @@ TEST_CASE("service: constants are blinded with a new seed from the platform for 
         return std::vector<std::uint8_t>(buffer.begin(), buffer.begin() + c->size);
     };
 
-    HostPlatform platform;
-    const auto memory = std::make_unique<Memory<kBlinded>>();
-    Service<kBlinded> service{platform, *memory};
-    REQUIRE(service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
-    ExecuteRequest request;
-    request.config = *VmConfig::decode(0x0c00);  // slot 0, JIT, compile
-    char out[64] = {};
-    REQUIRE(service.handle_execute(request, Model::short_lived, nullptr, out).failure.code == Errc::none);
-    CHECK(platform.last_code == code_for(100));
-    REQUIRE(service.handle_execute(request, Model::short_lived, nullptr, out).failure.code == Errc::none);
-    CHECK(platform.last_code == code_for(101));
+    BasicFixture<kBlinded> b;
+    REQUIRE(b.service.install(0, assemble(source), text_config(0), {}, false).code == Errc::none);
+    REQUIRE(b.exec(0x0c00).failure.code == Errc::none);  // slot 0, JIT, compile
+    CHECK(b.platform.last_code == code_for(100));
+    REQUIRE(b.exec(0x0c00).failure.code == Errc::none);
+    CHECK(b.platform.last_code == code_for(101));
     CHECK(code_for(100) != code_for(101));
     // The default configuration asks for no seed.
     Fixture f;
