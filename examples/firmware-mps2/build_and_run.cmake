@@ -60,6 +60,8 @@ foreach(line
     "jit: bad program rejected at run time: load outside the program's readable memory at pc 4"
     "jit (version_loops): fletcher16: 0x0627 in 78 instructions"
     "jit (version_loops): bad program rejected at run time: load outside the program's readable memory at pc 4"
+    "jit (blind_constants): fletcher16: 0x0627 in 78 instructions"
+    "jit (blind_constants): bad program rejected at run time: load outside the program's readable memory at pc 4"
     "all checks passed")
   string(FIND "${out}" "${line}\n" at)
   if(at EQUAL -1)
