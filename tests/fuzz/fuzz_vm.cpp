@@ -37,20 +37,27 @@ ubpf::Result<ubpf::Outcome> run(std::span<const ubpf::Insn> code, std::vector<st
     return ubpf::Interpreter<C>::run(*verified, exec);
 }
 
-/// The JIT (host build, as a cross-compiler) on every accepted program: it must succeed in a
-/// large buffer, and fail cleanly (jit_buffer_too_small) in an exactly-sized smaller one, whose
-/// ends AddressSanitizer watches.
-void compile(std::span<const ubpf::Insn> code) {
+/// The JIT (host build, as a cross-compiler) on every accepted program, as compiled by default,
+/// with loops versioned, with constants blinded (a seed from the input) and with dead upper
+/// halves poisoned: it must succeed in a large buffer, and fail cleanly (jit_buffer_too_small)
+/// in an exactly-sized smaller one, whose ends AddressSanitizer watches.
+void compile(std::span<const ubpf::Insn> code, std::uint32_t seed) {
     const auto verified =
         ubpf::verify<kThreaded>({code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
     if (!verified) return;
     using Compiler = ubpf::jit::Compiler<kThreaded>;
-    std::vector<std::uint8_t> big(code.size() * (Compiler::kScratchPerInstruction + 96) + 4096);
-    const auto full = Compiler::compile(*verified, big);
-    if (!full) std::abort();  // an encoding failure, or the estimate above is wrong
-    std::vector<std::uint8_t> small(full->size / 2);
-    const auto part = Compiler::compile(*verified, small);
-    if (part || part.error().code != ubpf::ErrorCode::jit_buffer_too_small) std::abort();
+    for (const ubpf::jit::Options options :
+         {ubpf::jit::Options{}, ubpf::jit::Options{.version_loops = true},
+          ubpf::jit::Options{.blind_constants = true, .blinding_seed = seed},
+          ubpf::jit::Options{.poison_dead_upper_halves = true}}) {
+        // (a versioned loop is compiled twice)
+        std::vector<std::uint8_t> big(code.size() * (Compiler::kScratchPerInstruction + 2 * 96) + 4096);
+        const auto full = Compiler::compile(*verified, big, {}, options);
+        if (!full) std::abort();  // an encoding failure, or the estimate above is wrong
+        std::vector<std::uint8_t> small(full->size / 2);
+        const auto part = Compiler::compile(*verified, small, {}, options);
+        if (part || part.error().code != ubpf::ErrorCode::jit_buffer_too_small) std::abort();
+    }
 }
 
 }  // namespace
@@ -79,6 +86,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
     if (!same(a, b) || !same(a, c) || mem_after_a != mem_after_b || mem_after_a != mem)
         std::abort();  // the dispatch modes disagree
-    compile(code);
+    compile(code, static_cast<std::uint32_t>(size));
     return 0;
 }

@@ -42,35 +42,57 @@ ubpf::jit::StubData block_of_five_at_ten() {
 
 }  // namespace
 
+// Straight code with many exits, which Options::poison_dead_upper_halves makes long (found by
+// fuzzing: a buffer that ran out made a branch over an island unencodable, and the compiler
+// reported jit_encoding_failed instead of jit_buffer_too_small).
+constexpr const char* kExits =
+    "mov %r0, 0\njne %r6, 6, +5\njne %r9, 7, +1\njne %r8, 8, +3\njne %r9, 0xc2000009, +2\nmov %r0, 1\n"
+    "exit\nmov %r0, -1\nexit\nmov %r0, 0\nadd %r0, %r1\nadd %r0, %r2\nadd %r0, %r3\nadd %r0, %r4\n"
+    "add %r8, %r5\nmov %r6, 0\nmov %r0, 1\nexit\nmov %r0, -1\nexit\nmov %r0, 0\nadd %r0, %r1\n"
+    "add %r0, %r2\nadd %r0, %r3\nadd %r0, %r4\nadd %r8, %r5\nmov %r6, 0\nmov %r7, 0x2000000\n"
+    "mov %r8, 0\nmov %r9, 0\nexit\n";
+
 TEST_CASE("JIT buffers: too small is an error and nothing outside the buffer is written", "[jit]") {
-    const auto verified = program(kProgram);
-    std::vector<std::uint8_t> big(1 << 16);
-    const auto full = Compiler::compile(verified, big);
-    REQUIRE(full.ok());
-    const std::vector<std::uint8_t> expected(big.begin(), big.begin() + full->size);
-    // The smallest buffer that works: the code plus the compiler's scratch, found by search.
-    std::size_t need = full->size;
-    constexpr std::uint8_t kGuard = 0xa5;
-    for (std::size_t size = 0;; size += 2) {
-        // alignas(4) start, a guard area after the buffer.
-        std::vector<std::uint32_t> storage((size + 64) / 4 + 1, 0xa5a5a5a5u);
-        auto* bytes = reinterpret_cast<std::uint8_t*>(storage.data());
-        const auto r = Compiler::compile(verified, {bytes, size});
-        for (std::size_t i = size; i < size + 60; ++i) REQUIRE(bytes[i] == kGuard);
-        if (r.ok()) {
-            need = size;
-            CHECK(std::vector<std::uint8_t>(bytes, bytes + r->size) == expected);
-            CHECK(r->entry == full->entry);
-            break;
+    const char* const programs[] = {kProgram, kExits};
+    const ubpf::jit::Options option_sets[] = {{},
+                                              {.version_loops = true},
+                                              {.blind_constants = true, .blinding_seed = 9},
+                                              {.poison_dead_upper_halves = true}};
+    for (const char* text : programs) {
+        for (const ubpf::jit::Options& options : option_sets) {
+            INFO(text << "\noptions: poison " << options.poison_dead_upper_halves << ", versioned "
+                      << options.version_loops << ", blinded " << options.blind_constants);
+            const auto verified = program(text);
+            std::vector<std::uint8_t> big(1 << 16);
+            const auto full = Compiler::compile(verified, big, {}, options);
+            REQUIRE(full.ok());
+            const std::vector<std::uint8_t> expected(big.begin(), big.begin() + full->size);
+            // The smallest buffer that works: the code plus the compiler's scratch, found by search.
+            std::size_t need = full->size;
+            constexpr std::uint8_t kGuard = 0xa5;
+            for (std::size_t size = 0;; size += 2) {
+                // alignas(4) start, a guard area after the buffer.
+                std::vector<std::uint32_t> storage((size + 64) / 4 + 1, 0xa5a5a5a5u);
+                auto* bytes = reinterpret_cast<std::uint8_t*>(storage.data());
+                const auto r = Compiler::compile(verified, {bytes, size}, {}, options);
+                for (std::size_t i = size; i < size + 60; ++i) REQUIRE(bytes[i] == kGuard);
+                if (r.ok()) {
+                    need = size;
+                    CHECK(std::vector<std::uint8_t>(bytes, bytes + r->size) == expected);
+                    CHECK(r->entry == full->entry);
+                    break;
+                }
+                INFO("buffer of " << size << " bytes");
+                REQUIRE(r.error().code == ubpf::ErrorCode::jit_buffer_too_small);
+                REQUIRE(size < big.size());
+            }
+            // The scratch the compiler documents is what it needs, give or take alignment and
+            // the slow paths not yet placed (at most a handful here).
+            const std::size_t scratch = Compiler::kScratchPerInstruction * verified.code.size();
+            CHECK(need >= full->size);
+            CHECK(need <= full->size + scratch + 12 * 16 + 8);
         }
-        REQUIRE(r.error().code == ubpf::ErrorCode::jit_buffer_too_small);
-        REQUIRE(size < big.size());
     }
-    // The scratch the compiler documents is what it needs, give or take alignment and the
-    // slow paths not yet placed (at most a handful here).
-    const std::size_t scratch = Compiler::kScratchPerInstruction * verified.code.size();
-    CHECK(need >= full->size);
-    CHECK(need <= full->size + scratch + 12 * 16 + 8);
 }
 
 TEST_CASE("JIT buffers: an odd start address is refused", "[jit]") {

@@ -3947,8 +3947,10 @@ private:
         if (slots_ == nullptr) return Error{ErrorCode::jit_buffer_too_small, 0};
         analyse();
         emit_all();
-        if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
+        // (Once the buffer is full, the positions counted past its end can leave branches out of
+        // reach: a larger buffer is the remedy then, whatever failed after.)
         if (full_) return Error{ErrorCode::jit_buffer_too_small, 0};
+        if (bad_) return Error{ErrorCode::jit_encoding_failed, static_cast<std::uint32_t>(pc_)};
         return Compiled{static_cast<std::uint32_t>(pos_),
                         static_cast<std::uint32_t>(entry_),
                         static_cast<std::uint32_t>(slow_),
