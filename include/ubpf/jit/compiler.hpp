@@ -3279,13 +3279,12 @@ private:
         if (l.to_end) {
             put_dp_reg(DpOp::sub, true, T4, lo, plo);  // end - p0: not below 0, a multiple of s
             fail(Cond::lo);
+            if (l.after) fail(Cond::eq);  // the first test must not find p0 == end (k* >= 0)
             if (l.shift != 0) {
-                put_tst_imm(T4, (1u << l.shift) - 1);
+                // The low `shift` bits, shifted to the top (no mask: one from 2^9 - 1 up is no
+                // modified immediate), must all be 0.
+                put_dp_reg(DpOp::orr, true, T4, thumb::pc, T4, Shift::lsl, 32u - l.shift);
                 fail(Cond::ne);
-            }
-            if (l.after) {                             // the first test must not find p0 == end (k* >= 0)
-                if (l.shift != 0) put_cmp_imm(T4, 0);  // (else the flags of the SUBS tell)
-                fail(Cond::eq);
             }
         } else if (!l.down) {  // (a count: the index form counting down is done above)
             if (l.up) {
