@@ -1922,6 +1922,9 @@ private:
                                      (r.op == Op::lsh || r.op == Op::rsh || r.op == Op::arsh)))) {
                 flag |= kDstHiZero;
                 use &= ~d;
+                // x * x: the source is the same register, its upper half as 0 (use no longer
+                // has it, so nothing keeps it up to date).
+                if (r.form == isa::Form::dst_src && insn.src() == insn.dst()) flag |= kSrcHiZero;
             }
         }
         // A 64-bit operation with a register whose upper half is 0 (another than dst; r10's
