@@ -732,6 +732,16 @@ private:
     [[nodiscard]] static constexpr bool add_sub_logic(Op op) noexcept {
         return op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_;
     }
+    /// Whether alu_const() takes v as the immediate of add_sub_logic op: a modified immediate,
+    /// or for ADD and SUB one when negated (x + -K = x - K).
+    [[nodiscard]] static bool alu_immediate(Op op, std::uint32_t v) noexcept {
+        return thumb::can_encode_modified(v) ||
+               ((op == Op::add || op == Op::sub) && thumb::can_encode_modified(0u - v));
+    }
+    /// Whether a 32-bit compare takes v as its immediate (CMP/TST), in jump().
+    [[nodiscard]] bool compare_immediate(std::uint32_t v) const noexcept {
+        return thumb::can_encode_modified(v) && !blinded(v);
+    }
     [[nodiscard]] static constexpr bool is_call(Op op) noexcept {
         return op == Op::call || op == Op::call_local || op == Op::callx;
     }
@@ -1444,6 +1454,8 @@ private:
         }
         loop_map_count_ = kept_maps;
     }
+    /// How many registers can hold eBPF halves (or the constant): ip too in a leaf.
+    [[nodiscard]] unsigned mapped_count() const noexcept { return kMapped + (leaf_ ? 1u : 0u); }
     /// The i-th register that holds eBPF halves: r4, r5, r8-r11, then ip (leaf_ only).
     [[nodiscard]] static unsigned mapped_reg(unsigned i) noexcept {
         return i < kMapped ? kMappedRegs[i] : thumb::ip;
@@ -1475,7 +1487,7 @@ private:
     template <typename Weight>
     unsigned pick(const Weight* weight, std::int8_t* map, unsigned reserved,
                   unsigned* lightest = nullptr) const noexcept {
-        const unsigned regs = kMapped + (leaf_ ? 1u : 0u) - reserved;
+        const unsigned regs = mapped_count() - reserved;
         std::uint8_t best[kMapped + 1] = {};
         unsigned count = 0;
         for (unsigned h = 0; h < 22; ++h) {
@@ -1513,11 +1525,9 @@ private:
         bool loaded = true;
         if (r.form == isa::Form::cond_imm) {
             const bool wide = r.width == 64 && (slots_[pc].live & kNarrowJump) == 0;
-            loaded = !(wide && v == 0 && (op == Op::jeq || op == Op::jne)) &&
-                     (wide || blinded(v) || !thumb::can_encode_modified(v));
+            loaded = !(wide && v == 0 && (op == Op::jeq || op == Op::jne)) && (wide || !compare_immediate(v));
         } else if (add_sub_logic(op)) {
-            const bool negated = (op == Op::add || op == Op::sub) && thumb::can_encode_modified(0u - v);
-            loaded = blinded(v) || !(thumb::can_encode_modified(v) || negated);
+            loaded = blinded(v) || !alu_immediate(op, v);  // (alu_const() leaves a blinded one out)
         } else if (op == Op::mul) {
             // (the udiv + mls idiom loads its divisor once, often for the next such one too)
             loaded = !((slots_[pc].flags >> kBackShift) == 2 && group(pc - 2) == Group::mod);
@@ -1544,8 +1554,7 @@ private:
             if (table[k].weight > table[best].weight) best = k;
         const ConstantWeight c = table[best];
         if (c.weight < 2 * constant_cost(c.value)) return;  // used once, outside loops
-        const unsigned regs = kMapped + (leaf_ ? 1u : 0u);
-        if (picked < regs) {
+        if (picked < mapped_count()) {
             const_reg_ = static_cast<Reg>(mapped_reg(picked));  // pick() gives r4.. in order
         } else if (c.weight > lightest) {
             const_reg_ = static_cast<Reg>(mapped_reg(picked - 1));  // the lightest half's
@@ -2948,10 +2957,11 @@ private:
             return true;
         }
         auto v = static_cast<std::uint32_t>(insn.imm);
+        if (!alu_immediate(op, v)) return false;
         bool negative = insn.imm < 0;  // the constant's upper half is all ones
         DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
         if (op == Op::sub) lo_op = DpOp::sub, hi_op = DpOp::sbc;
-        if ((op == Op::add || op == Op::sub) && !can_encode_modified(v) && can_encode_modified(0u - v)) {
+        if ((op == Op::add || op == Op::sub) && !can_encode_modified(v)) {
             // x + -K = x - K (K = -imm as a 64-bit value has upper half 0; imm = INT_MIN is encodable)
             lo_op = op == Op::add ? DpOp::sub : DpOp::add;
             hi_op = op == Op::add ? DpOp::sbc : DpOp::adc;
@@ -2961,7 +2971,6 @@ private:
         if (op == Op::or_) lo_op = hi_op = DpOp::orr;
         if (op == Op::and_) lo_op = hi_op = DpOp::and_;
         if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
-        if (!can_encode_modified(v)) return false;
         const unsigned dst = insn.dst();
         const bool wide = r.width == 64;
         const bool logic = op == Op::and_ || op == Op::or_ || op == Op::xor_;
@@ -3017,8 +3026,7 @@ private:
         }
         // A 32-bit comparison with a constant that fits the instruction needs no register.
         const auto v = static_cast<std::uint32_t>(insn.imm);
-        const bool imm =
-            r.width == 32 && r.form == isa::Form::cond_imm && can_encode_modified(v) && !blinded(v);
+        const bool imm = r.width == 32 && r.form == isa::Form::cond_imm && compare_immediate(v);
         Reg blo = T2, bhi = T3;
         if (!imm) operand_b(pc_, insn, r, blo, bhi);
         const Reg alo = rd(insn.dst(), false, T0);
