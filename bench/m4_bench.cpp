@@ -65,6 +65,17 @@ const std::map<std::string_view, std::uint64_t (*)(std::uint8_t*, std::uint64_t)
 
 const std::string kImageDir = UBPF_M4_IMAGE_DIR;
 
+/// One JIT mode's figures for a workload.
+struct JitFigures {
+    std::uint64_t executed = 0;  ///< M4 instructions of the JIT code's run (runtime calls included)
+    std::uint64_t compile = 0;   ///< M4 instructions of the JIT compiling the program on the M4
+    std::size_t bytes = 0;       ///< bytes of Thumb-2 code
+};
+/// The JIT's modes measured: as compiled by default, jit::Options::version_loops and
+/// jit::Options::blind_constants (a fixed seed), in the tables' column order.
+constexpr jit::Options kJitModes[] = {
+    {}, {.version_loops = true}, {.blind_constants = true, .blinding_seed = 1}};
+
 struct Row {
     std::string name;
     std::size_t size = 0;
@@ -73,15 +84,8 @@ struct Row {
     std::uint64_t ebpf = 0;         ///< eBPF instructions executed
     std::uint64_t verify = 0;       ///< M4 instructions of verify
     std::size_t program = 0;        ///< eBPF instructions in the program
-    std::uint64_t jit = 0;          ///< M4 instructions of the JIT code's run (runtime calls included)
-    std::uint64_t jit_compile = 0;  ///< M4 instructions of the JIT compiling the program on the M4
-    std::size_t jit_bytes = 0;      ///< bytes of Thumb-2 code
-    /// The same three with jit::Options::version_loops.
-    std::uint64_t versioned = 0, versioned_compile = 0;
-    std::size_t versioned_bytes = 0;
-    /// The same three with jit::Options::blind_constants.
-    std::uint64_t blinded = 0, blinded_compile = 0;
-    std::size_t blinded_bytes = 0;
+    /// The JIT in each of kJitModes.
+    JitFigures jit[std::size(kJitModes)] = {};
 };
 
 std::vector<Insn> load_bin(const std::string& name) {
@@ -127,21 +131,14 @@ Row measure(const bench::WorkloadInfo& w, std::size_t size) {
     row.program = code.size();
 
     JitSession session(kImageDir + "/m4_jit.elf");
-    const auto run_jit = [&](jit::Options options, std::uint64_t& executed, std::uint64_t& compile,
-                             std::size_t& bytes) {
-        session.set_options(options);
+    for (std::size_t m = 0; m < std::size(kJitModes); ++m) {
+        session.set_options(kJitModes[m]);
         const JitImageRun jit = session.run(request);
         if (jit.fault || !jit.mismatch.empty() || !jit.report.ok || jit.report.r0 != expected ||
             jit.report.mem_after != reference || jit.report.instructions != row.ebpf)
             throw std::runtime_error(row.name + ": JIT result differs from host C");
-        executed = jit.run_instructions;
-        compile = jit.compile_instructions;
-        bytes = jit.code.size();
-    };
-    run_jit({}, row.jit, row.jit_compile, row.jit_bytes);
-    run_jit({.version_loops = true}, row.versioned, row.versioned_compile, row.versioned_bytes);
-    run_jit({.blind_constants = true, .blinding_seed = 1}, row.blinded, row.blinded_compile,
-            row.blinded_bytes);
+        row.jit[m] = {jit.run_instructions, jit.compile_instructions, jit.code.size()};
+    }
     return row;
 }
 
@@ -468,10 +465,10 @@ int run(int argc, char** argv) {
             const Row& r = rows.back();
             std::printf("%-15s %5zu B  native %9" PRIu64 "  interpreter %10" PRIu64 "  JIT %9" PRIu64
                         " (%.2fx native, %.2fx versioned, %.2fx blinded)  eBPF %8" PRIu64 "  %.2f M4/eBPF\n",
-                        r.name.c_str(), r.size, r.native, r.interpreted, r.jit,
-                        static_cast<double>(r.jit) / static_cast<double>(r.native),
-                        static_cast<double>(r.versioned) / static_cast<double>(r.native),
-                        static_cast<double>(r.blinded) / static_cast<double>(r.native), r.ebpf,
+                        r.name.c_str(), r.size, r.native, r.interpreted, r.jit[0].executed,
+                        static_cast<double>(r.jit[0].executed) / static_cast<double>(r.native),
+                        static_cast<double>(r.jit[1].executed) / static_cast<double>(r.native),
+                        static_cast<double>(r.jit[2].executed) / static_cast<double>(r.native), r.ebpf,
                         static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf));
         }
     }
@@ -516,38 +513,37 @@ int run(int argc, char** argv) {
         t << "| " << r.name << " | " << r.size << " | " << r.ebpf << " | " << r.native << " | "
           << r.interpreted << " | "
           << fmt("%.1f", static_cast<double>(r.interpreted) / static_cast<double>(r.native)) << " | "
-          << fmt("%.2f", static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf)) << " | " << r.jit
-          << " | " << fmt("%.2f", static_cast<double>(r.jit) / static_cast<double>(r.native)) << " | "
-          << fmt("%.2f", static_cast<double>(r.versioned) / static_cast<double>(r.native)) << " | "
-          << fmt("%.2f", static_cast<double>(r.blinded) / static_cast<double>(r.native)) << " |\n";
+          << fmt("%.2f", static_cast<double>(r.interpreted) / static_cast<double>(r.ebpf)) << " | "
+          << r.jit[0].executed;
+        for (const JitFigures& j : r.jit)
+            t << " | " << fmt("%.2f", static_cast<double>(j.executed) / static_cast<double>(r.native));
+        t << " |\n";
     }
     t << "\nJIT compile cost on the M4 (M4 instructions per eBPF instruction of the program) and code\n"
       << "size (bytes of Thumb-2 per eBPF instruction):\n\n| workload | eBPF insns | compile M4 insns "
          "| per eBPF insn | code bytes | per eBPF insn | versioned: per eBPF insn | code bytes | per eBPF "
          "insn | blinded: per eBPF insn | code bytes | per eBPF insn |\n"
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-    double bytes_ratio = 0, versioned_ratio = 0, blinded_ratio = 0;
+    double bytes_ratio[std::size(kJitModes)] = {};  // bytes per eBPF instruction, summed
     int programs = 0;
     for (const Row& r : rows)
         if (r.size == bench::find_workload(r.name)->sizes.front()) {
             const auto n = static_cast<double>(r.program);
-            t << "| " << r.name << " | " << r.program << " | " << r.jit_compile << " | "
-              << fmt("%.0f", static_cast<double>(r.jit_compile) / n) << " | " << r.jit_bytes << " | "
-              << fmt("%.1f", static_cast<double>(r.jit_bytes) / n) << " | "
-              << fmt("%.0f", static_cast<double>(r.versioned_compile) / n) << " | " << r.versioned_bytes
-              << " | " << fmt("%.1f", static_cast<double>(r.versioned_bytes) / n) << " | "
-              << fmt("%.0f", static_cast<double>(r.blinded_compile) / n) << " | " << r.blinded_bytes << " | "
-              << fmt("%.1f", static_cast<double>(r.blinded_bytes) / n) << " |\n";
-            bytes_ratio += static_cast<double>(r.jit_bytes) / n;
-            versioned_ratio += static_cast<double>(r.versioned_bytes) / n;
-            blinded_ratio += static_cast<double>(r.blinded_bytes) / n;
+            t << "| " << r.name << " | " << r.program << " | " << r.jit[0].compile;
+            for (std::size_t m = 0; m < std::size(kJitModes); ++m) {
+                const JitFigures& j = r.jit[m];
+                t << " | " << fmt("%.0f", static_cast<double>(j.compile) / n) << " | " << j.bytes << " | "
+                  << fmt("%.1f", static_cast<double>(j.bytes) / n);
+                bytes_ratio[m] += static_cast<double>(j.bytes) / n;
+            }
+            t << " |\n";
             ++programs;
         }
-    t << "\nAverage code size: " << fmt("%.1f", programs != 0 ? bytes_ratio / programs : 0.0)
-      << " bytes per eBPF instruction (versioned: "
-      << fmt("%.1f", programs != 0 ? versioned_ratio / programs : 0.0)
-      << ", blinded: " << fmt("%.1f", programs != 0 ? blinded_ratio / programs : 0.0)
-      << "). JIT ROM (verifier + compiler + runtime, image minus the empty\n"
+    const auto average = [&](std::size_t m) {
+        return fmt("%.1f", programs != 0 ? bytes_ratio[m] / programs : 0.0);
+    };
+    t << "\nAverage code size: " << average(0) << " bytes per eBPF instruction (versioned: " << average(1)
+      << ", blinded: " << average(2) << "). JIT ROM (verifier + compiler + runtime, image minus the empty\n"
       << "one): " << jit_rom("Os") << " B at -Os, " << jit_rom("O2") << " B at -O2; without loop versioning\n"
       << "(`Config::jit_loop_versioning = false`) " << jit_rom("Os", "lean_") << " B at -Os.\n";
     t << "\nVerification cost (M4 instructions per eBPF instruction of the program, -O2):";
