@@ -28,9 +28,17 @@ echo "== fuzz (libFuzzer, ASan+UBSan, ${UBPF_FUZZ_SECONDS:-60} s)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DUBPF_BUILD_FUZZ=ON -DUBPF_BUILD_TESTS=OFF -DUBPF_BUILD_TOOLS=OFF
 cmake --build build-fuzz -j "$jobs"
-mkdir -p build-fuzz/fuzz-corpus
+# Seeds: the programs of both .data corpora (own and public), besides tests/fuzz/seeds.
+tests/fuzz/make_seeds.py build/ubpf build-fuzz/seeds-data tests/data ../shared/conformance/bpf_conformance/tests
+mkdir -p build-fuzz/fuzz-corpus build-fuzz/fuzz-corpus-jit
 build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_final_stats=1 \
-  build-fuzz/fuzz-corpus tests/fuzz/seeds 2>&1 | tail -n 20
+  build-fuzz/fuzz-corpus tests/fuzz/seeds build-fuzz/seeds-data 2>&1 | tail -n 20
+if ! build-fuzz/tests/fuzz/fuzz_jit -max_total_time="${UBPF_FUZZ_JIT_SECONDS:-90}" -print_final_stats=1 \
+  build-fuzz/fuzz-corpus-jit tests/fuzz/seeds build-fuzz/seeds-data >build-fuzz/fuzz_jit.log 2>&1; then
+  grep -v -E "^#[0-9]+" build-fuzz/fuzz_jit.log  # the failure, without the progress lines
+  exit 1
+fi
+tail -n 8 build-fuzz/fuzz_jit.log
 mkdir -p build-fuzz/fuzz-corpus-elf
 build-fuzz/tests/fuzz/fuzz_elf -max_total_time="${UBPF_FUZZ_ELF_SECONDS:-20}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus-elf tests/fuzz/seeds-elf 2>&1 | tail -n 5

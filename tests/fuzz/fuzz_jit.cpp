@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// libFuzzer target: every program the verifier accepts runs as JIT code on the emulated
+// Cortex-M4 (the JIT image compiles it there; the host's compiler must make the same bytes) and
+// on the interpreter compiled into the same image, so that addresses, and whatever a program
+// computes from them, are the same for both. r0, the error (code and pc), the instructions
+// executed and the memory left must agree; then again with the budget running out part way.
+// Where tests/jit/differential_test.cpp generates programs of known shapes, this one lets
+// coverage of the compiler (instrumented here, the host's copy) lead to the rare ones.
+// Input layout (that of fuzz_vm, whose seeds serve both): byte 0 = memory length L (its low 6
+// bits), then L bytes of memory, then byte code. The JIT's option set (default, versioned loops,
+// blinded constants, poisoned dead upper halves) is byte 0's top 2 bits plus the input's size,
+// modulo 4.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <ubpf/host/disassembler.hpp>
+#include <ubpf/host/environment.hpp>
+#include <ubpf/host/test_helpers.hpp>
+#include <ubpf/jit/compiler.hpp>
+#include <ubpf/verifier.hpp>
+
+#include "image/jit_layout.hpp"
+#include "jit_image.hpp"
+
+namespace {
+
+std::string describe(const ubpf::host::RunReport& r) {
+    std::string s = r.ok ? "r0 " + std::to_string(r.r0) : "error " + ubpf::host::error_text(r.error);
+    return s + ", " + std::to_string(r.instructions) + " instructions";
+}
+
+[[noreturn]] void fail(const char* what, std::span<const ubpf::Insn> code, std::uint64_t budget,
+                       const std::string& detail) {
+    std::fprintf(stderr, "fuzz_jit: %s (budget %llu)\n%s\n%s", what, static_cast<unsigned long long>(budget),
+                 detail.c_str(), ubpf::host::disassemble(code).c_str());
+    std::abort();
+}
+
+/// Runs `request` both ways and aborts on any difference; returns the interpreter's report.
+ubpf::host::RunReport compare(ubpf::m4::JitSession& session, const ubpf::host::RunRequest& request) {
+    const ubpf::host::RunReport want = session.interpret(request);
+    const ubpf::m4::JitImageRun got = session.run(request);
+    if (got.fault) fail("the emulated Cortex-M4 faulted", request.code, request.budget, got.fault->what);
+    if (!got.mismatch.empty())
+        fail("host and device JIT bytes differ", request.code, request.budget, got.mismatch);
+    if (describe(got.report) != describe(want))
+        fail("JIT code and interpreter disagree", request.code, request.budget,
+             "JIT: " + describe(got.report) + "\ninterpreter: " + describe(want));
+    if (got.report.mem_after != want.mem_after)
+        fail("JIT code and interpreter leave different memory", request.code, request.budget, describe(want));
+    return want;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    const std::size_t mem_len = std::min<std::size_t>(data[0] % 64, size - 1);
+    const std::size_t code_len = (size - 1 - mem_len) / sizeof(ubpf::Insn) * sizeof(ubpf::Insn);
+    std::vector<ubpf::Insn> code(code_len / sizeof(ubpf::Insn));
+    if (code_len != 0) std::memcpy(static_cast<void*>(code.data()), data + 1 + mem_len, code_len);
+
+    // Only accepted programs go to the emulator (most inputs are not: the host's verifier, the
+    // same source as the image's, says so quickly).
+    constexpr ubpf::Config kConfig{};
+    const auto verified =
+        ubpf::verify<kConfig>({code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
+    if (!verified) return 0;
+    const unsigned option_set = ((data[0] >> 6) + size) & 3;  // (the .data seeds have all four)
+    const ubpf::jit::Options options{.poison_dead_upper_halves = option_set == 3,
+                                     .version_loops = option_set == 1,
+                                     .blind_constants = option_set == 2,
+                                     .blinding_seed = static_cast<std::uint32_t>(size * 2654435761u)};
+    // Compiled here too, where coverage instrumentation sees the compiler (the session's host
+    // copy is in a library built without it); the session compares its bytes with the device's.
+    static std::vector<std::uint8_t> buffer(ubpf::m4::kJitCodeSize);
+    (void)ubpf::jit::Compiler<kConfig>::compile(*verified, buffer, {}, options);
+
+    static ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    session.set_options(options);
+    ubpf::host::RunRequest request;
+    request.code = code;
+    request.mem.assign(data + 1, data + 1 + mem_len);
+    for (std::uint8_t i = 0; i < 16; ++i) request.rodata.push_back(static_cast<std::uint8_t>(0xf0 | i));
+    request.budget = 10'000;
+    const ubpf::host::RunReport want = compare(session, request);
+    // The budget's cut-off inside a block the JIT charges at once: the error and memory left.
+    if (want.instructions > 1) {
+        request.budget = size % want.instructions;
+        compare(session, request);
+    }
+    return 0;
+}
