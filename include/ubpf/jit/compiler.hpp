@@ -3712,7 +3712,9 @@ private:
         Group g = Group::none;
         std::size_t len = 2;
         bool temp_dead = false;
-        unsigned steps = 24;
+        // (64 steps: a loaded value read once in a loop is dead only at the loop's next load,
+        // 46 instructions on in crc32's unrolled body; a read ends the look-ahead at once)
+        unsigned steps = 64;
         if (load_op(p) && lo_dead(p + 2, a, steps)) {
             g = Group::load_op;
             temp_dead = true;
