@@ -19,6 +19,11 @@
 
 namespace {
 
+// 40 instructions that make a loop long (r6 += 3 each).
+#define LONG_BODY_8 \
+    "add %r6, 3\nadd %r6, 3\nadd %r6, 3\nadd %r6, 3\nadd %r6, 3\nadd %r6, 3\nadd %r6, 3\nadd %r6, 3\n"
+#define LONG_BODY LONG_BODY_8 LONG_BODY_8 LONG_BODY_8 LONG_BODY_8 LONG_BODY_8
+
 std::vector<std::uint8_t> bytes_1_to_64() {
     std::vector<std::uint8_t> mem(64);
     for (std::size_t i = 0; i < mem.size(); ++i) mem[i] = static_cast<std::uint8_t>(i + 1);
@@ -117,6 +122,11 @@ TEST_CASE("versioned loops: the copy without checks runs when the range fits", "
          "mov %r0, 0\nmov %r2, %r1\nadd %r2, -1\nmov %r3, 64\nl:\nmov %r7, %r2\nadd %r7, %r3\n"
          "ldxb %r4, [%r7+0]\nadd %r0, %r4\nadd %r3, -1\njne %r3, 0, l\nexit",
          2080, 64, 5},
+        {"a long loop (49 instructions, as crc32's unrolled body: up to 60 are versioned), a count "
+         "down to 0: 1 + ... + 64 plus 64 passes of 40 * 3 added to r6",
+         "mov %r0, 0\nmov %r6, 0\nmov %r7, %r1\nmov %r8, 64\nl:\nldxb %r4, [%r7+0]\nadd %r0, %r4\n" LONG_BODY
+         "add %r7, 1\nadd %r8, -1\njeq %r8, 0, +1\nja l\nadd %r0, %r6\nexit",
+         2080 + 64 * 40 * 3, 64, 5},
         {"index form with a 32-bit index step: 1 + ... + 64",
          "mov %r0, 0\nmov %r3, 0\nmov %r9, 64\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7+0]\n"
          "add %r0, %r4\nadd32 %r3, 1\njlt %r3, %r9, l\nexit",
@@ -191,6 +201,12 @@ TEST_CASE("versioned loops: a budget running out anywhere in them stops as the i
          "mov %r3, 8\nl:\nmov %r7, %r1\nadd %r7, %r3\nldxb %r4, [%r7-1]\nadd %r4, 1\n"
          "stxb [%r7+31], %r4\nadd %r3, -1\njne %r3, 0, l\nmov %r0, 0\nexit",
          1 + 8 * 7 + 2},
+        // 5 before the loop, 48 a pass but 47 in the last, then 2: a long loop.
+        {"a long loop",
+         "mov %r6, 0\nmov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r8, 8\nl:\nldxb %r4, [%r7+0]\n"
+         "add %r4, 1\n" LONG_BODY "stxb [%r9+0], %r4\nadd %r7, 1\nadd %r9, 1\nadd %r8, -1\n"
+         "jeq %r8, 0, +1\nja l\nmov %r0, 0\nexit",
+         5 + 8 * 48 - 1 + 2},
         // 4 before the loop, 7 a pass, then 2; a counter up to a constant ends the loop.
         {"a counter up to a limit",
          "mov %r7, %r1\nmov %r9, %r1\nadd %r9, 32\nmov %r3, 0\nl:\nldxb %r4, [%r7+0]\nadd %r4, 1\n"

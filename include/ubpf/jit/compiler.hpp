@@ -1048,8 +1048,10 @@ private:
     };
     static constexpr unsigned kMaxLoopEdges = 16;
     /// How many instructions a loop may have to be compiled twice (the copy without checks
-    /// costs code; long loops gain little from it).
-    static constexpr std::size_t kMaxHoistedLength = 20;
+    /// costs code; long loops gain less from it). Below 64: a pass's instructions are bits of
+    /// 64-bit masks.
+    static constexpr std::size_t kMaxHoistedLength = 60;
+    static_assert(kMaxHoistedLength < 64);
 
     /// Whether a conditional jump `a op b` (b: the bound, or with `swapped` the other way round)
     /// ends a loop when `a` reaches the bound: one that leaves the loop, or the back edge.
@@ -1095,7 +1097,8 @@ private:
         // skip (bit rot(pc) of `skipped`): those a forward jump inside the loop jumps over, the
         // rest of a pass after a jump to its start.
         std::uint16_t def_at[11] = {};
-        std::uint32_t defined = 0, twice = 0, skipped = 0;
+        std::uint32_t defined = 0, twice = 0;
+        std::uint64_t skipped = 0;
         // `jcc +1; ja out` leaves the loop when the condition does not hold: a test, not a branch.
         const auto over_ja = [&](std::size_t pc) {
             return slots_[pc].target == pc + 2 && pc + 1 < back && row(pc + 1).op == Op::ja &&
@@ -1109,7 +1112,7 @@ private:
                 // Where in the pass it goes: the next pass starts at the entry.
                 const std::size_t to = t == l.entry ? length : rot(t);
                 if (to <= rot(pc)) return false;  // an inner loop
-                skipped |= ((1u << to) - 1) & ~((2u << rot(pc)) - 1);
+                skipped |= ((std::uint64_t{1} << to) - 1) & ~((std::uint64_t{2} << rot(pc)) - 1);
             }
             if (kLoFacts[slots_[pc].id] & kLoDefinesDst) {
                 const unsigned d = code_[pc].dst();
@@ -3368,7 +3371,7 @@ private:
             for (std::size_t pc = l.head; pc <= l.back; ++pc)
                 if (in_ptr_window(l, pc) && (slots_[pc].live & bit(l.ptr))) {
                     slots_[pc].live &= static_cast<std::uint16_t>(~bit(l.ptr));
-                    hidden_hi_ |= 1u << (pc - l.head);
+                    hidden_hi_ |= std::uint64_t{1} << (pc - l.head);
                 }
     }
     /// The region a HoistedLoop's range is checked against: the stack, the program's own region
@@ -3411,7 +3414,7 @@ private:
         slots_[l.step].live &= static_cast<std::uint16_t>(~kLoopStep);
         if (l.bound_step != kNoPc) slots_[l.bound_step].live &= static_cast<std::uint16_t>(~kLoopStep);
         if (l.sum != kNoPc) slots_[l.sum].live &= static_cast<std::uint16_t>(~kLoopStep);
-        for (std::uint32_t m = hidden_hi_; m != 0; m &= m - 1)
+        for (std::uint64_t m = hidden_hi_; m != 0; m &= m - 1)
             slots_[l.head + static_cast<unsigned>(std::countr_zero(m))].live |=
                 static_cast<std::uint16_t>(bit(l.ptr));
         for (unsigned k = 0; k < short_fails_; ++k)
@@ -4020,7 +4023,7 @@ private:
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
     unsigned edge_count_ = 0, next_edge_ = 0;  // next_edge_: the first whose head is still to come
     HoistedLoop loop_{};                       // the loop being versioned
-    std::uint32_t hidden_hi_ = 0;              // a copy's instructions whose `live` lost ptr (check_range())
+    std::uint64_t hidden_hi_ = 0;              // a copy's instructions whose `live` lost ptr (check_range())
     int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
     std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
     std::uint16_t test_live_ = 0;              // the exit test's `live` outside the copy
