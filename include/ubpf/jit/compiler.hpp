@@ -224,16 +224,22 @@ private:
         room();
         if (it_left_ > 0) {
             --it_left_;
+            ++flag_writes_;  // (a compare, say)
         } else if (c.size() == 4) {
             // Data-processing forms (register, modified immediate): S, and ADC/SBC reading carry.
             const bool dp = (c.hw1 & 0xfe00) == 0xea00 || ((c.hw1 & 0xfa00) == 0xf000 && !(c.hw2 & 0x8000));
             const auto op = static_cast<DpOp>((c.hw1 >> 5) & 15);
             const bool consumer = dp && reads_carry(op), sets = dp && (c.hw1 & 0x10);
             // thumb::narrow() without its tests (size above; the empty Code stays empty)
+            // (a 16-bit form of it may set them, unless it is a load or store)
+            const bool memory = (c.hw1 & 0xfe00) == 0xf800 || (c.hw1 & 0xfe00) == 0xe800;
+            if (sets || ((!flags_live_ || consumer) && !memory)) ++flag_writes_;
             if (const Code n = thumb::detail::narrow32(c.hw1, c.hw2, !flags_live_ || consumer); n.ok()) c = n;
             track_flags(sets, consumer);
         } else if ((c.hw1 & 0xff00) == 0xbf00 && (c.hw1 & 15) != 0) {  // IT: 1-4 instructions follow
             it_left_ = 4 - static_cast<unsigned>(std::countr_zero(static_cast<unsigned>(c.hw1 & 15)));
+        } else if ((c.hw1 & 0xff00) != 0x4600) {  // any 16-bit instruction but MOV (register) T1
+            ++flag_writes_;
         }
         put_raw(c);
     }
@@ -275,10 +281,12 @@ private:
         room();
         if (it_left_ > 0) {
             --it_left_;
+            ++flag_writes_;  // (a compare, say)
             return false;
         }
         const bool consumer = reads_carry(op);
         may_set_flags = !flags_live_ || consumer;
+        if (s || may_set_flags) ++flag_writes_;
         track_flags(s, consumer);
         return true;
     }
@@ -2937,7 +2945,11 @@ private:
     /// The lower half of dst = a <op> v (v a modified immediate).
     void alu32_imm(DpOp op, unsigned dst, Reg a, std::uint32_t v) noexcept {
         const Reg lo = wr(dst, false, T0);
-        put_dp_imm(op, false, lo, a, v);
+        // ADD/SUB set the flags (no cost: a 16-bit form sets them anyway, a 32-bit one has the
+        // S bit), so that a `jeq`/`jne` of the lower half with 0 right after needs no compare.
+        const bool z = (op == DpOp::add || op == DpOp::sub) && !flags_live_ && it_left_ == 0;
+        put_dp_imm(op, z, lo, a, v);
+        if (z) zero_flags_ = {static_cast<int>(dst), flag_writes_, static_cast<std::uint16_t>(pc_)};
         wb(dst, false, lo);
     }
     /// ADD/SUB/AND/OR/XOR with a constant that fits a modified immediate.
@@ -3039,9 +3051,9 @@ private:
                 put_tst_imm(alo, v);
             else if (r.op == Op::jset)
                 put_tst_reg(alo, blo);
-            else if (imm)
+            else if (imm && !(v == 0 && (r.op == Op::jeq || r.op == Op::jne) && flags_hold(insn.dst())))
                 put_cmp_imm(alo, v);
-            else
+            else if (!imm)
                 put_cmp_reg(alo, blo);
             switch (r.op) {
                 case Op::jeq:
@@ -3589,6 +3601,7 @@ private:
                 arrive(pc);
             }
             flags_live_ = false;
+            if (leader(pc)) zero_flags_.reg = -1;  // control may come from elsewhere
             if (options_.poison_dead_upper_halves) poison(slots_[pc].live & kAllHi);
             // An exit restores the caller's R6-R9 halves whatever this function leaves live.
             hi_out_ = r.op == Op::exit ? kAllHi : succ_live(pc) & ~kept(pc);
@@ -3697,6 +3710,19 @@ private:
     }
     [[nodiscard]] bool lo_dead(std::size_t q, unsigned r, unsigned& steps) const noexcept {
         return lo_read(q, 1u << r, steps) == 0;
+    }
+    /// Whether the flags still describe register r's lower half as alu32_imm() left them: no
+    /// instruction that may set flags was emitted since, no leader came between (emit_all()),
+    /// and no instruction between wrote r or went anywhere but on.
+    [[nodiscard]] bool flags_hold(unsigned r) const noexcept {
+        if (zero_flags_.reg != static_cast<int>(r) || zero_flags_.at != flag_writes_) return false;
+        for (std::size_t q = zero_flags_.pc + 1u; q < pc_; q += isa::slots(row(q).op)) {
+            const unsigned f = kLoFacts[slots_[q].id];
+            if ((f & 7) != lo_on || (f & kLoReadsR0) || isa::is_atomic(row(q).op) ||
+                ((f & kLoDefinesDst) && code_[q].dst() == r))
+                return false;
+        }
+        return true;
     }
     [[nodiscard]] bool is(std::size_t q, Op op, unsigned width, isa::Form form) const noexcept {
         if (q >= code_.size() || leader(q)) return false;
@@ -3987,6 +4013,13 @@ private:
     bool full_ = false, bad_ = false, misaligned_ = false;
     Options options_{};
     bool flags_live_ = false;  // flags set by the code so far are still to be read
+    std::uint32_t flag_writes_ = 0;  // instructions emitted that may have set the flags
+    struct ZeroFlags {
+        int reg = -1;  // the eBPF register whose lower half the flags' Z and N describe (-1: none)
+        std::uint32_t at = 0;  // flag_writes_ after the instruction that set them
+        std::uint16_t pc = 0;  // where that instruction's code was emitted (pc_)
+    };
+    ZeroFlags zero_flags_{};  // see alu32_imm() and flags_hold()
     struct Stored {
         std::int32_t offset;
         Reg reg;
