@@ -4012,10 +4012,10 @@ private:
     std::size_t pos_ = 0, slow_ = 0;
     bool full_ = false, bad_ = false, misaligned_ = false;
     Options options_{};
-    bool flags_live_ = false;  // flags set by the code so far are still to be read
+    bool flags_live_ = false;        // flags set by the code so far are still to be read
     std::uint32_t flag_writes_ = 0;  // instructions emitted that may have set the flags
     struct ZeroFlags {
-        int reg = -1;  // the eBPF register whose lower half the flags' Z and N describe (-1: none)
+        int reg = -1;          // the eBPF register whose lower half the flags' Z and N describe (-1: none)
         std::uint32_t at = 0;  // flag_writes_ after the instruction that set them
         std::uint16_t pc = 0;  // where that instruction's code was emitted (pc_)
     };
