@@ -2945,9 +2945,10 @@ private:
     /// The lower half of dst = a <op> v (v a modified immediate).
     void alu32_imm(DpOp op, unsigned dst, Reg a, std::uint32_t v) noexcept {
         const Reg lo = wr(dst, false, T0);
-        // ADD/SUB set the flags (no cost: a 16-bit form sets them anyway, a 32-bit one has the
-        // S bit), so that a `jeq`/`jne` of the lower half with 0 right after needs no compare.
-        const bool z = (op == DpOp::add || op == DpOp::sub) && !flags_live_ && it_left_ == 0;
+        // The instruction sets the flags (no cost: a 16-bit form sets them anyway, a 32-bit one
+        // has the S bit), so that a `jeq`/`jne` of the lower half with 0 right after needs no
+        // compare (Z is the result's).
+        const bool z = !flags_live_ && it_left_ == 0;
         put_dp_imm(op, z, lo, a, v);
         if (z) zero_flags_ = {static_cast<int>(dst), flag_writes_, static_cast<std::uint16_t>(pc_)};
         wb(dst, false, lo);
