@@ -6,8 +6,7 @@
 // executed and the memory left must agree; then again with the budget running out part way.
 // Where tests/jit/differential_test.cpp generates programs of known shapes, this one lets
 // coverage of the compiler (instrumented here, the host's copy) lead to the rare ones.
-// Input layout (that of fuzz_vm, whose seeds serve both): byte 0 = memory length L (its low 6
-// bits), then L bytes of memory, then byte code. The JIT's option set (default, versioned loops,
+// Input layout: program_input.hpp. The JIT's option set (default, versioned loops,
 // blinded constants, poisoned dead upper halves) is byte 0's top 2 bits plus the input's size,
 // modulo 4.
 #include <cstdint>
@@ -25,6 +24,7 @@
 
 #include "image/jit_layout.hpp"
 #include "jit_image.hpp"
+#include "program_input.hpp"
 
 namespace {
 
@@ -59,10 +59,8 @@ ubpf::host::RunReport compare(ubpf::m4::JitSession& session, const ubpf::host::R
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
-    const std::size_t mem_len = std::min<std::size_t>(data[0] % 64, size - 1);
-    const std::size_t code_len = (size - 1 - mem_len) / sizeof(ubpf::Insn) * sizeof(ubpf::Insn);
-    std::vector<ubpf::Insn> code(code_len / sizeof(ubpf::Insn));
-    if (code_len != 0) std::memcpy(static_cast<void*>(code.data()), data + 1 + mem_len, code_len);
+    const fuzz::ProgramInput in = fuzz::split_program_input(data, size);
+    const std::vector<ubpf::Insn>& code = in.code;
 
     // Only accepted programs go to the emulator (most inputs are not: the host's verifier, the
     // same source as the image's, says so quickly).
@@ -84,7 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     session.set_options(options);
     ubpf::host::RunRequest request;
     request.code = code;
-    request.mem.assign(data + 1, data + 1 + mem_len);
+    request.mem.assign(in.mem.begin(), in.mem.end());
     for (std::uint8_t i = 0; i < 16; ++i) request.rodata.push_back(static_cast<std::uint8_t>(0xf0 | i));
     request.budget = 10'000;
     const ubpf::host::RunReport want = compare(session, request);

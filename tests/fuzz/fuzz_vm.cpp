@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // libFuzzer target: bytes → verifier → (if accepted) interpreter in all three dispatch modes and
 // the JIT compiler.
-// Input layout: byte 0 = memory length L (mod 64), then L bytes of memory, then byte code.
+// Input layout: program_input.hpp.
 // Memory and stack live in exactly-sized heap blocks, so any access outside the regions is
 // caught by AddressSanitizer. Both dispatch modes run on the same buffers (programs may compute
 // with addresses) and must agree on every outcome and on the memory they leave.
@@ -15,6 +15,8 @@
 #include <ubpf/host/environment.hpp>
 #include <ubpf/jit/compiler.hpp>
 #include <ubpf/vm.hpp>
+
+#include "program_input.hpp"
 
 namespace {
 
@@ -64,21 +66,19 @@ void compile(std::span<const ubpf::Insn> code, std::uint32_t seed) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < 1) return 0;
-    const std::size_t mem_len = std::min<std::size_t>(data[0] % 64, size - 1);
-    const std::size_t code_len = (size - 1 - mem_len) / sizeof(ubpf::Insn) * sizeof(ubpf::Insn);
-    std::vector<ubpf::Insn> code(code_len / sizeof(ubpf::Insn));
-    if (code_len != 0) std::memcpy(static_cast<void*>(code.data()), data + 1 + mem_len, code_len);
+    const fuzz::ProgramInput in = fuzz::split_program_input(data, size);
+    const std::vector<ubpf::Insn>& code = in.code;
 
     static_assert(kThreaded.stack_size() == kSwitch.stack_size() &&
                   kSwitch.stack_size() == kCompact.stack_size());
     std::vector<std::uint8_t> stack(kThreaded.stack_size());
-    std::vector<std::uint8_t> mem(data + 1, data + 1 + mem_len);
+    std::vector<std::uint8_t> mem(in.mem.begin(), in.mem.end());
     const auto a = run<kThreaded>(code, mem, stack);
     const std::vector<std::uint8_t> mem_after_a = mem;
-    mem.assign(data + 1, data + 1 + mem_len);
+    mem.assign(in.mem.begin(), in.mem.end());
     const auto b = run<kSwitch>(code, mem, stack);
     const std::vector<std::uint8_t> mem_after_b = mem;
-    mem.assign(data + 1, data + 1 + mem_len);
+    mem.assign(in.mem.begin(), in.mem.end());
     const auto c = run<kCompact>(code, mem, stack);
     const auto same = [](const auto& x, const auto& y) {
         return x.ok() == y.ok() &&

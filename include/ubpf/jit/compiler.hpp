@@ -230,10 +230,10 @@ private:
             const bool dp = (c.hw1 & 0xfe00) == 0xea00 || ((c.hw1 & 0xfa00) == 0xf000 && !(c.hw2 & 0x8000));
             const auto op = static_cast<DpOp>((c.hw1 >> 5) & 15);
             const bool consumer = dp && reads_carry(op), sets = dp && (c.hw1 & 0x10);
-            // thumb::narrow() without its tests (size above; the empty Code stays empty)
-            // (a 16-bit form of it may set them, unless it is a load or store)
+            // Flags it may set: its own, or a 16-bit form's (loads and stores have none).
             const bool memory = (c.hw1 & 0xfe00) == 0xf800 || (c.hw1 & 0xfe00) == 0xe800;
             if (sets || ((!flags_live_ || consumer) && !memory)) ++flag_writes_;
+            // thumb::narrow() without its tests (size above; the empty Code stays empty)
             if (const Code n = thumb::detail::narrow32(c.hw1, c.hw2, !flags_live_ || consumer); n.ok()) c = n;
             track_flags(sets, consumer);
         } else if ((c.hw1 & 0xff00) == 0xbf00 && (c.hw1 & 15) != 0) {  // IT: 1-4 instructions follow
