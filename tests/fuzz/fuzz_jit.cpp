@@ -9,6 +9,7 @@
 // Input layout: program_input.hpp. The JIT's option set (default, versioned loops,
 // blinded constants, poisoned dead upper halves) is byte 0's top 2 bits plus the input's size,
 // modulo 4.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -40,13 +41,18 @@ std::string describe(const ubpf::host::RunReport& r) {
     std::abort();
 }
 
-/// Runs `request` both ways and aborts on any difference; returns the interpreter's report.
-ubpf::host::RunReport compare(ubpf::m4::JitSession& session, const ubpf::host::RunRequest& request) {
+/// Runs `request` both ways and aborts on any difference (`code`: what this target's compiler
+/// made, when it compiled); returns the interpreter's report.
+ubpf::host::RunReport compare(ubpf::m4::JitSession& session, const ubpf::host::RunRequest& request,
+                              std::span<const std::uint8_t> code) {
     const ubpf::host::RunReport want = session.interpret(request);
     const ubpf::m4::JitImageRun got = session.run(request);
     if (got.fault) fail("the emulated Cortex-M4 faulted", request.code, request.budget, got.fault->what);
     if (!got.mismatch.empty())
         fail("host and device JIT bytes differ", request.code, request.budget, got.mismatch);
+    if (!code.empty() && !std::equal(code.begin(), code.end(), got.code.begin(), got.code.end()))
+        fail("the fuzz target's compiler and the device's made different bytes", request.code, request.budget,
+             "");
     if (describe(got.report) != describe(want))
         fail("JIT code and interpreter disagree", request.code, request.budget,
              "JIT: " + describe(got.report) + "\ninterpreter: " + describe(want));
@@ -73,10 +79,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                      .version_loops = option_set == 1,
                                      .blind_constants = option_set == 2,
                                      .blinding_seed = static_cast<std::uint32_t>(size * 2654435761u)};
-    // Compiled here too, where coverage instrumentation sees the compiler (the session's host
-    // copy is in a library built without it); the session compares its bytes with the device's.
+    // Compiled here too, where coverage instrumentation (and the sanitizers) see the compiler:
+    // the session's host copy is in a library built without them. Its bytes must be the
+    // device's as well.
     static std::vector<std::uint8_t> buffer(ubpf::m4::kJitCodeSize);
-    (void)ubpf::jit::Compiler<kConfig>::compile(*verified, buffer, {}, options);
+    const auto compiled = ubpf::jit::Compiler<kConfig>::compile(*verified, buffer, {}, options);
+    const std::span<const std::uint8_t> code_here =
+        compiled ? std::span<const std::uint8_t>{buffer.data(), compiled->size}
+                 : std::span<const std::uint8_t>{};
 
     static ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
     session.set_options(options);
@@ -85,11 +95,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     request.mem.assign(in.mem.begin(), in.mem.end());
     for (std::uint8_t i = 0; i < 16; ++i) request.rodata.push_back(static_cast<std::uint8_t>(0xf0 | i));
     request.budget = 10'000;
-    const ubpf::host::RunReport want = compare(session, request);
+    const ubpf::host::RunReport want = compare(session, request, code_here);
     // The budget's cut-off inside a block the JIT charges at once: the error and memory left.
     if (want.instructions > 1) {
         request.budget = size % want.instructions;
-        compare(session, request);
+        compare(session, request, code_here);
     }
     return 0;
 }
