@@ -3045,17 +3045,21 @@ private:
         const bool imm = r.width == 32 && r.form == isa::Form::cond_imm && compare_immediate(v);
         Reg blo = T2, bhi = T3;
         if (!imm) operand_b(pc_, insn, r, blo, bhi);
-        const Reg alo = rd(insn.dst(), false, T0);
+        // == 0 / != 0 right after an ALU instruction that set the flags for dst: no compare,
+        // and dst need not even be read.
+        const bool flags_set =
+            imm && v == 0 && (r.op == Op::jeq || r.op == Op::jne) && flags_hold(insn.dst());
+        const Reg alo = flags_set ? T0 : rd(insn.dst(), false, T0);
         Cond c = Cond::al;
         if (r.width == 32) {
             if (r.op == Op::jset && imm)
                 put_tst_imm(alo, v);
             else if (r.op == Op::jset)
                 put_tst_reg(alo, blo);
-            else if (imm && !(v == 0 && (r.op == Op::jeq || r.op == Op::jne) && flags_hold(insn.dst())))
-                put_cmp_imm(alo, v);
             else if (!imm)
                 put_cmp_reg(alo, blo);
+            else if (!flags_set)
+                put_cmp_imm(alo, v);
             switch (r.op) {
                 case Op::jeq:
                     c = Cond::eq;
@@ -3719,8 +3723,7 @@ private:
         if (zero_flags_.reg != static_cast<int>(r) || zero_flags_.at != flag_writes_) return false;
         for (std::size_t q = zero_flags_.pc + 1u; q < pc_; q += isa::slots(row(q).op)) {
             const unsigned f = kLoFacts[slots_[q].id];
-            if ((f & 7) != lo_on || (f & kLoReadsR0) || isa::is_atomic(row(q).op) ||
-                ((f & kLoDefinesDst) && code_[q].dst() == r))
+            if ((f & 7) != lo_on || isa::is_atomic(row(q).op) || ((f & kLoDefinesDst) && code_[q].dst() == r))
                 return false;
         }
         return true;
