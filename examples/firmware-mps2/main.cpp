@@ -214,6 +214,19 @@ int main() {
             "off-by-one as JIT code stops with out_of_bounds_load at pc 4");
     }
 
+    // JIT code takes pointers that passed a check as below 2^32 - 1, so jit::run refuses
+    // memory at the top of the address space (nothing is there on this board: the run stops
+    // before any of it is touched).
+    const ubpf::Region too_high[] = {{0xffff8000u, 16, ubpf::Access::read}};
+    ubpf::Execution high = exec;
+    high.regions = too_high;
+    const auto code = ubpf::jit::Compiler<kConfig>::compile(checksum.program(), jit_code);
+    const auto refused = code ? ubpf::jit::run(checksum.program(), jit_code, *code, high)
+                              : ubpf::Result<ubpf::Outcome>{code.error()};
+    if (!refused) print_error("jit: a region at 0xffff8000 refused", refused.error());
+    expect(!refused && refused.error() == ubpf::Error{ubpf::ErrorCode::jit_region_too_high, 0},
+           "jit::run refuses a region above 0xffff0000 with jit_region_too_high");
+
     if (failures == 0) std::printf("all checks passed\n");
     return failures == 0 ? 0 : 1;
 }

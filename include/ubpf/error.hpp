@@ -88,7 +88,8 @@ namespace ubpf {
     X(stopped,                   "program was stopped on request")                                  \
     X(jit_buffer_misaligned,     "JIT code buffer is not 2-byte aligned")                           \
     /* verifying (added last, so that the numbers above stay) */                                  \
-    X(helper_list_invalid,       "helper allow-list names an id above 255")
+    X(helper_list_invalid,       "helper allow-list names an id above 255")                         \
+    X(jit_region_too_high,       "JIT code needs every memory region below address 0xffff0000")
 // clang-format on
 
 enum class ErrorCode : std::uint8_t {

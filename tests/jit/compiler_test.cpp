@@ -2,7 +2,8 @@
 // The JIT compiler's contract with its buffer (host side, no code runs): every buffer too small
 // gives jit_buffer_too_small and nothing is written outside it; an odd start address gives
 // jit_buffer_misaligned; the smallest buffer that works gives the same bytes as a large one;
-// the offsets span maps every instruction into the code. Also the budget runtime (host-side).
+// the offsets span maps every instruction into the code. Also the budget runtime (host-side) and
+// the memory that jit::run accepts.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include <ubpf/host/assembler.hpp>
 #include <ubpf/jit/compiler.hpp>
+#include <ubpf/jit/run.hpp>
 #include <ubpf/verifier.hpp>
 
 namespace {
@@ -174,4 +176,22 @@ TEST_CASE("JIT runtime: with a stop flag the counter is refilled in slices", "[j
     saved[kBudgetRegister] = static_cast<std::uint32_t>(-3);
     REQUIRE(runtime::budget(&c, site, saved));
     CHECK(c.pending == 13);
+}
+
+TEST_CASE("jit::run's memory: every region ends at or below 0xffff0000", "[jit][regions]") {
+    using ubpf::Access;
+    using ubpf::Region;
+    const Region stack{0x20000000u, 512, Access::read_write};
+    const auto fits = [&](Region r, bool as_program_region = false) {
+        const Region one[] = {r};
+        return ubpf::jit::below_ceiling(as_program_region ? ubpf::MemoryMap{stack, {}, one}
+                                                          : ubpf::MemoryMap{stack, one});
+    };
+    CHECK(fits({0xfffefff0u, 16, Access::read}));  // its last byte is 0xfffeffff
+    CHECK_FALSE(fits({0xfffefff0u, 17, Access::read}));
+    CHECK_FALSE(fits({0xfffefff1u, 16, Access::read}, true));
+    CHECK_FALSE(fits({0xffff0000u, 1, Access::read}));
+    CHECK_FALSE(fits({0xfffffff0u, 16, Access::read}));
+    CHECK(fits({0xfffffff0u, 0, Access::read}));  // an empty region reaches nothing
+    CHECK_FALSE(ubpf::jit::below_ceiling(ubpf::MemoryMap{{0xffff0000u, 512, Access::read_write}, {}}));
 }

@@ -74,6 +74,12 @@ struct Options {
     std::uint32_t blinding_seed = 0;
 };
 
+/// JIT code runs only with memory below this address (jit::run() refuses other regions:
+/// jit_region_too_high). So a base register that passed an access's check with an offset of
+/// 0 or below points at most 32 KiB past a region: below 2^32 - 1, with an upper half of 0,
+/// which the analysis uses. On Cortex-M only system and vendor space lies above 0xe0000000.
+inline constexpr std::uint64_t kRegionCeiling = 0xffff0000u;
+
 /// Where the code of a compiled program is in the buffer.
 struct Compiled {
     std::uint32_t size = 0;   ///< bytes of code from the start of the buffer
@@ -887,6 +893,7 @@ private:
                 if (use & kByImm) hi_parts(r, insn.imm, use, def);
                 if (rule & kByImm) rule = zero_rule(r, insn.imm, next_imm);
             }
+            if (static_cast<ZeroRule>(rule & 15) >= ZeroRule::load_gen) rule = checked_access(rule, insn);
             const std::uint32_t use_regs = hi_regs(use, insn), def_regs = hi_regs(def & kDefParts, insn);
             slot.at = use_regs | def_regs << 10 | kZeroMask | kDirty;  // (kBackTarget comes later)
             slot.live = static_cast<std::uint16_t>(rule | kBoundMask);
@@ -1701,7 +1708,15 @@ private:
         atomic64,
         bounded,
         inc,
-        branch
+        branch,
+        // An access through a base register that passed its check (an offset <= 0, another
+        // register than dst and r10): the base then points at most 32 KiB past a region,
+        // below kRegionCeiling + 2^15, so its upper half is 0 and it is bounded. The load's
+        // own rule for dst is gen, bounded or kill.
+        load_gen,
+        load_bounded,
+        load_kill,
+        checked_store
     };
     /// The instruction's ZeroRule and what keep_zero_upper_halves() looks at: kRuleWrites (an
     /// ALU operation or a load writing dst), kRuleJump64 (a 64-bit conditional jump). Above
@@ -1717,6 +1732,19 @@ private:
         const bool jump64 = isa::is_conditional_jump(r.op) && r.width == 64;
         return static_cast<std::uint16_t>(static_cast<unsigned>(zero_rule_of(r, imm, next_imm)) |
                                           (writes ? kRuleWrites : 0u) | (jump64 ? kRuleJump64 : 0u));
+    }
+    /// The rule of a load or store (rule: its kind for a checked base): that rule when the
+    /// offset is 0 or below and the base is another register than dst and r10, else the rule
+    /// of an access that says nothing of its base.
+    [[nodiscard]] static std::uint16_t checked_access(std::uint16_t rule, const Insn& insn) noexcept {
+        const auto kind = static_cast<ZeroRule>(rule & 15);
+        const bool store = kind == ZeroRule::checked_store;
+        const unsigned base = store ? insn.dst() : insn.src();
+        if (insn.off <= 0 && base != isa::kFramePointer && (store || base != insn.dst())) return rule;
+        constexpr ZeroRule kUnchecked[] = {ZeroRule::gen, ZeroRule::bounded, ZeroRule::kill, ZeroRule::same};
+        const ZeroRule plain =
+            kUnchecked[static_cast<unsigned>(kind) - static_cast<unsigned>(ZeroRule::load_gen)];
+        return static_cast<std::uint16_t>((rule & ~15u) | static_cast<unsigned>(plain));
     }
     [[nodiscard]] static constexpr ZeroRule zero_rule_of(const isa::OpInfo& r, std::int32_t imm,
                                                          std::int32_t next_imm) noexcept {
@@ -1752,9 +1780,13 @@ private:
         }
         if (op == Op::lddw)
             return next_imm != 0 ? ZeroRule::kill : imm != -1 ? ZeroRule::bounded : ZeroRule::gen;
+        // (as accesses through a checked base: checked_access() decides)
         if (op == Op::ldx)
-            return r.width == 64 ? ZeroRule::kill : r.width == 32 ? ZeroRule::gen : ZeroRule::bounded;
-        if (op == Op::ldxs) return ZeroRule::kill;
+            return r.width == 64   ? ZeroRule::load_kill
+                   : r.width == 32 ? ZeroRule::load_gen
+                                   : ZeroRule::load_bounded;
+        if (op == Op::ldxs) return ZeroRule::load_kill;
+        if (op == Op::st || op == Op::stx) return ZeroRule::checked_store;
         if (is_call(op)) return ZeroRule::call;
         if (isa::is_atomic(op)) return r.width == 32 ? ZeroRule::atomic32 : ZeroRule::atomic64;
         if (isa::is_conditional_jump(op)) return ZeroRule::branch;
@@ -1773,7 +1805,13 @@ private:
                 return z;
             case ZeroRule::gen:
             case ZeroRule::bounded:
+            case ZeroRule::checked_store:  // d is the base
                 return z | d;
+            case ZeroRule::load_gen:
+            case ZeroRule::load_bounded:
+                return z | d | bit(regs >> 4);
+            case ZeroRule::load_kill:
+                return (z & ~d) | bit(regs >> 4);
             case ZeroRule::kill:
                 return z & ~d;
             case ZeroRule::copy:
@@ -1801,7 +1839,14 @@ private:
         const std::uint32_t d = bit(regs & 15);
         const auto kind = static_cast<ZeroRule>(rule & 15);
         std::uint32_t out = b & ~def & ~((rule & kRuleWrites) ? d : 0u);
-        if (kind == ZeroRule::bounded || (kind == ZeroRule::copy && (b & bit(regs >> 4)))) out |= d;
+        constexpr auto of = [](auto... kinds) { return ((1u << static_cast<unsigned>(kinds)) | ...); };
+        constexpr unsigned kBoundsDst =
+            of(ZeroRule::bounded, ZeroRule::load_bounded, ZeroRule::checked_store);
+        constexpr unsigned kBoundsSrc = of(ZeroRule::load_gen, ZeroRule::load_bounded, ZeroRule::load_kill);
+        const std::uint32_t s = bit(regs >> 4);
+        if (((kBoundsDst >> static_cast<unsigned>(kind)) & 1) || (kind == ZeroRule::copy && (b & s)))
+            out |= d;
+        if ((kBoundsSrc >> static_cast<unsigned>(kind)) & 1) out |= s;
         return out & z;
     }
     /// Bounded registers on the two edges of the conditional jump at pc, from b before (z:
@@ -2759,15 +2804,23 @@ private:
                     wb(dst, false, lo);
                     return;
                 }
-                if (bhi == kZeroHi && op == Op::and_) {
+                if ((bhi == kZeroHi || ahi == kZeroHi) && op == Op::and_) {
                     wb(dst, false, lo);
                     set_imm(dst, true, 0, T1);
                     return;
                 }
-                if (bhi == kZeroHi)  // ADC/SBC #0 (OR and XOR with it keep dst's: kKeepsHi)
+                if (ahi == kZeroHi) {   // (a fused `A = B; A op= C` with B's upper half 0; C's is not)
+                    if (op == Op::sub)  // 0 - bhi - borrow = bhi - 2 * bhi - borrow
+                        put_dp_reg(DpOp::sbc, false, hi, bhi, bhi, Shift::lsl, 1);
+                    else if (op == Op::add)
+                        put_dp_imm(DpOp::adc, false, hi, bhi, 0);
+                    else
+                        mov(hi, bhi);
+                } else if (bhi == kZeroHi) {  // ADC/SBC #0 (OR and XOR with it keep dst's: kKeepsHi)
                     put_dp_imm(hi_op, false, hi, ahi, 0);
-                else
+                } else {
                     put_dp_reg(hi_op, false, hi, ahi, bhi);
+                }
                 wb_pair(dst, lo, hi);
                 return;
             }
@@ -3862,16 +3915,23 @@ private:
                 return 2;
             }
             // Computed from B into A at once. Not when the known-zero analysis took upper halves
-            // out of either instruction (their halves may then be stale).
-            if (((slots_[p].live | slots_[p + 1].live) & kKeepsHi) != 0 ||
-                (slots_[p].live & kSrcHiZero) != 0 || (slots_[p + 1].live & kDstHiZero) != 0)
+            // out of the operation (their halves may then be stale), nor out of the MOV but
+            // for B's upper half as 0 in an ADD, SUB or logic operation with C's not 0.
+            const std::uint16_t mov_flags = slots_[p].live, op_flags = slots_[p + 1].live;
+            const bool b_hi_zero = (mov_flags & (kKeepsHi | kSrcHiZero)) != 0;  // (a MOV keeps A's: B's is 0)
+            if ((op_flags & (kKeepsHi | kDstHiZero)) != 0 ||
+                (b_hi_zero && !(row1.form == isa::Form::dst_src && add_sub_logic(row1.op) &&
+                                (op_flags & kSrcHiZero) == 0)))
                 return 0;
             hi_out_ = succ_live(p + 1);
             if (row1.form == isa::Form::dst_imm)  // nothing emitted when it cannot fuse
                 return shift_const(i1, row1, b) || alu_const(i1, row1, b) ? 2 : 0;
             Reg blo = T2, bhi = T3, alo = T0, ahi = T1;
             operand_b(p + 1, i1, row1, blo, bhi);
-            rd_pair(b, T0, T1, alo, ahi);
+            if (b_hi_zero)
+                alo = rd(b, false, T0), ahi = kZeroHi;
+            else
+                rd_pair(b, T0, T1, alo, ahi);
             alu64(row1.op, a, alo, ahi, blo, bhi);
             return 2;
         }

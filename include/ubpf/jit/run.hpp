@@ -27,6 +27,18 @@ inline void fill_checks(Context::Check* table, const Region& r, std::uint32_t us
     }
 }
 
+/// True when every region of `memory` lies below kRegionCeiling, as JIT code needs.
+[[nodiscard]] inline bool below_ceiling(const MemoryMap& memory) noexcept {
+    const auto fits = [](const Region& r) {
+        return r.size == 0 || (r.start < kRegionCeiling && r.size <= kRegionCeiling - r.start);
+    };
+    for (const Region& r : memory.regions())
+        if (!fits(r)) return false;
+    for (const Region& r : memory.program_regions())
+        if (!fits(r)) return false;
+    return fits(memory.stack());
+}
+
 /// Fills the part of `c` that does not depend on where the code is, for code compiled with
 /// `checks` (Compiled::checks). The code checks accesses inline against `fast`, the stack and
 /// the program's own first ctx::kDataRegions regions (any other access goes through
@@ -71,6 +83,7 @@ template <Config C>
                                   Compiled compiled, const Execution& exec) noexcept {
     if (const Error e = ubpf::detail::check_execution<C>(exec); e.code != ErrorCode::none) return e;
     const MemoryMap memory = ubpf::detail::memory_of(program, exec);
+    if (!below_ceiling(memory)) return Error{ErrorCode::jit_region_too_high, 0};
     HelperContext helper_context{memory, exec.user};
     const Region fast = !exec.regions.empty()      ? exec.regions[0]
                         : !program.regions.empty() ? program.regions[0]
