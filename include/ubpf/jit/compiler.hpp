@@ -1712,7 +1712,8 @@ private:
         // An access through a base register that passed its check (an offset <= 0, another
         // register than dst and r10): the base then points at most 32 KiB past a region,
         // below kRegionCeiling + 2^15, so its upper half is 0 and it is bounded. The load's
-        // own rule for dst is gen, bounded or kill.
+        // own rule for dst is gen, bounded or kill. (Last, in this order: checked_access()
+        // maps them by position.)
         load_gen,
         load_bounded,
         load_kill,
