@@ -4,8 +4,9 @@
 // exactly `{"result": EXPECTED}`; a wrong or missing response makes the exit code 1. Prints
 // requests per second, and with --markdown writes them into docs/benchmarks.md (section
 // deploy-load). The figures are a benchmark, not a test: only correctness decides the exit code.
+// With --jit the requests run the slot as JIT code: the first one compiles it, the others reuse it.
 //
-//   ubpf_deploy_load --device coap://HOST:PORT --slot S --expect N
+//   ubpf_deploy_load --device coap://HOST:PORT --slot S --expect N [--jit]
 //                    [--requests 500] [--clients 4] [--seconds 3] [--markdown FILE] [--program NAME]
 #include <algorithm>
 #include <atomic>
@@ -38,6 +39,7 @@ struct Options {
     unsigned requests = 500;
     unsigned clients = 4;
     double seconds = 3.0;
+    bool jit = false;
     std::string markdown, program = "the deployed program";
 };
 
@@ -58,10 +60,13 @@ struct Tally {
 
 class Client {
 public:
-    explicit Client(const Options& o) : options_(o) {
+    /// `compile`: with --jit, compile the slot's JIT code before running it.
+    explicit Client(const Options& o, bool compile = false) : options_(o) {
         service::ExecuteRequest request;
         request.config.slot = static_cast<std::uint8_t>(o.slot);
         request.config.format = Format::extended;
+        request.config.jit = o.jit;
+        request.config.jit_compile = o.jit && compile;
         for (const Helper& h : seed::kHelpers) (void)request.helpers.push(static_cast<std::uint8_t>(h.id));
         std::array<char, service::kMaxExecuteLength> buffer{};
         const std::size_t n = service::encode_execute(request, buffer);
@@ -155,7 +160,9 @@ std::string markdown(const Options& o, const Phase& seq, const Phase& conc) {
     std::ostringstream s;
     s << "## Device simulator under load (CoAP over loopback)\n\n"
       << "`ubpf_deploy_load` against `ubpf-device` (" << UBPF_BUILD_DESCRIPTION << " build) on 127.0.0.1: "
-      << "`POST /short-execution` running " << o.program << " with the interpreter, every response checked "
+      << "`POST /short-execution` running " << o.program
+      << (o.jit ? " as JIT code on the emulated Cortex-M4" : " with the interpreter")
+      << ", every response checked "
       << "(2.04, `{\"result\": " << o.expect << "}`). Each request opens its own libcoap context and "
       << "session, as `ubpf exec` does. The device answers on one thread (libcoap's loop), so concurrent "
       << "clients queue, and on this machine (" << std::thread::hardware_concurrency()
@@ -208,6 +215,8 @@ Options parse(int argc, char** argv) {
             o.clients = static_cast<unsigned>(number(value(), a));
         } else if (a == "--seconds") {
             o.seconds = std::strtod(value().c_str(), nullptr);
+        } else if (a == "--jit") {
+            o.jit = true;
         } else if (a == "--markdown") {
             o.markdown = value();
         } else if (a == "--program") {
@@ -215,7 +224,7 @@ Options parse(int argc, char** argv) {
         } else {
             throw std::runtime_error(
                 "unknown option '" + a +
-                "'\nusage: ubpf_deploy_load --device coap://HOST:PORT --slot S --expect N "
+                "'\nusage: ubpf_deploy_load --device coap://HOST:PORT --slot S --expect N [--jit] "
                 "[--requests 500] [--clients 4] [--seconds 3] [--markdown FILE] "
                 "[--program NAME]");
         }
@@ -231,6 +240,15 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         const Options o = parse(argc, argv);
+        if (o.jit) {  // the slot's JIT code, compiled by this request for the ones after it
+            Tally first;
+            Client(o, true).once(first);
+            if (first.ok != 1) {
+                std::cerr << "error: the request that compiles the JIT code failed: " << first.first_problem
+                          << "\n";
+                return 1;
+            }
+        }
         const Phase seq = sequential(o);
         std::cout << seq.line() << std::endl;
         const Phase conc = concurrent(o);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Load on the simulated device: deploys tests/programs/fletcher16_320.c and runs
-# ubpf_deploy_load (500 sequential short executions, then 4 concurrent clients for 3 s). Fails
-# on any lost or wrong response; the speed is printed, never judged.
+# ubpf_deploy_load (500 sequential short executions, then 4 concurrent clients for 3 s), then
+# the same program as JIT code: 1500 sequential runs on the device's emulated Cortex-M4, which
+# replaces its emulator every 1000 runs (m4::CodeRunner), and 2 clients for 1 s. Fails on any
+# lost or wrong response; the speed is printed, never judged.
 #
 #   tests/deploy/load_test.sh UBPF UBPF_DEVICE UBPF_DEPLOY_LOAD SOURCE_DIR [load options...]
 #
@@ -35,4 +37,5 @@ expect_eq "deploy (stderr: $ERR)" "slot 1 updated (sequence 1)" "${OUT##*$'\n'}"
 expected=$(sed -n 's|^// TEST_RESULT: *\([0-9][0-9]*\).*|\1|p' "$PROGRAM")
 "$LOAD" --device "$DEVICE" --slot 1 --expect "$expected" --requests 500 --clients 4 --seconds 3 \
     --program "tests/programs/fletcher16_320.c (extended format)" "$@"
+"$LOAD" --device "$DEVICE" --slot 1 --expect "$expected" --jit --requests 1500 --clients 2 --seconds 1
 kill -0 "$DEVICE_PID" || fail "the device died under load"

@@ -75,6 +75,7 @@ struct CodeRunner::Session {
     std::uint32_t entry = 0, helper_trap = 0, mark = 0;
     std::uint64_t at_mark = 0;
     const CodeRequest* current = nullptr;
+    unsigned runs = 0;  ///< runs started on this emulator
 
     Session(const SharedMemory& shared, const std::string& image) {
         entry = emu.load_elf(image).symbols.at("ubpf_m4_jit_run_code");
@@ -104,6 +105,7 @@ struct CodeRunner::Session {
     }
 
     Result<Outcome> run(const SharedMemory& shared, const CodeRequest& r, CodeRunInfo& info) {
+        ++runs;
         const Execution& exec = *r.exec;
         // Every address the code may use must mean the same on the M4: refuse anything else.
         bool inside =
@@ -194,8 +196,8 @@ struct CodeRunner::Session {
     }
 };
 
-CodeRunner::CodeRunner(const SharedMemory& shared, std::string image)
-    : shared_(shared), image_(std::move(image)) {}
+CodeRunner::CodeRunner(const SharedMemory& shared, std::string image, unsigned runs_per_emulator)
+    : shared_(shared), image_(std::move(image)), runs_per_emulator_(runs_per_emulator) {}
 
 CodeRunner::~CodeRunner() = default;
 
@@ -208,10 +210,12 @@ std::unique_ptr<CodeRunner::Session> CodeRunner::take() {
             return s;
         }
     }
+    ++started_;
     return std::make_unique<Session>(shared_, image_);
 }
 
 void CodeRunner::give_back(std::unique_ptr<Session> session) {
+    if (session->runs >= runs_per_emulator_) return;  // closed here, outside the lock
     const std::lock_guard<std::mutex> lock(mutex_);
     idle_.push_back(std::move(session));
 }

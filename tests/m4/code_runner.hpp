@@ -64,8 +64,13 @@ struct CodeRunInfo {
 
 class CodeRunner {
 public:
+    /// Runs an emulator does before a new one takes its place. Unicorn 2.0.1 keeps about 17 KB
+    /// more of host memory after each run (ubpf-device measured: RSS +35 MB over 2000 runs of
+    /// JIT code) and gives it back when the emulator is closed, so this bounds the growth.
+    static constexpr unsigned kRunsPerEmulator = 1000;
+
     /// `shared` holds everything the programs run here may address; `image` is m4_jit.elf.
-    CodeRunner(const SharedMemory& shared, std::string image);
+    CodeRunner(const SharedMemory& shared, std::string image, unsigned runs_per_emulator = kRunsPerEmulator);
     ~CodeRunner();
     CodeRunner(const CodeRunner&) = delete;
     CodeRunner& operator=(const CodeRunner&) = delete;
@@ -97,6 +102,9 @@ public:
     }
     Result<Outcome> run(const CodeRequest& request, CodeRunInfo& info);
 
+    /// Emulators started so far (one per concurrent run, and one per runs_per_emulator runs).
+    [[nodiscard]] unsigned emulators_started() const { return started_.load(); }
+
 private:
     struct Session;
     std::unique_ptr<Session> take();
@@ -104,6 +112,8 @@ private:
 
     const SharedMemory& shared_;
     std::string image_;
+    unsigned runs_per_emulator_;
+    std::atomic<unsigned> started_{0};
     std::mutex mutex_;
     std::vector<std::unique_ptr<Session>> idle_;  ///< one emulator per concurrent run, kept
 };
