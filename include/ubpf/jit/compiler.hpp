@@ -169,6 +169,10 @@ private:
     // In `live` above the upper-half bits: see known_zero_upper_halves().
     static constexpr std::uint16_t kKeepsHi = 1u << 15, kNarrowJump = 1u << 14, kSrcHiZero = 1u << 13,
                                    kDstHiZero = 1u << 12;
+    // On a load or store with an offset of 0 or below (kNarrowJump is only on jumps): its base's
+    // upper half is known to be 0, so its check computes the address in 32 bits (one wrapped
+    // below 0 lands at 0xffff8000 or above, where no region is: jit::run) and reads no upper half.
+    static constexpr std::uint16_t kBaseHiZero = kNarrowJump;
     // In `live` while a versioned loop's copy is compiled (the bit holds bounds during the
     // analysis): a step of its pointer or count, done in the lower half (check_range()).
     static constexpr std::uint16_t kLoopStep = 1u << 10;
@@ -1960,6 +1964,7 @@ private:
         const std::uint32_t rule = slots_[pc].live;
         slots_[pc].live = 0;
         at &= kBackTarget | kUseDef;
+        if (static_cast<ZeroRule>(rule & 15) >= ZeroRule::load_gen) return keep_zero_access(pc, rule, z);
         if ((rule & (kRuleWrites | kRuleJump64)) == 0) return;
         const Insn& insn = code_[pc];
         const std::uint32_t d = bit(insn.dst()), s = bit(insn.src());
@@ -2041,6 +2046,23 @@ private:
         if (flag == 0) return;
         slots_[pc].live = flag;
         at = (at & kBackTarget) | use | def << 10;
+    }
+    /// keep_zero_upper_halves() for a checked access (an offset of 0 or below): the base's upper
+    /// half known to be 0 (kBaseHiZero: not read), and a load's dst as for an ALU operation.
+    void keep_zero_access(std::size_t pc, std::uint32_t rule, std::uint32_t z) noexcept {
+        std::uint32_t& at = slots_[pc].at;
+        const Insn& insn = code_[pc];
+        const bool store = static_cast<ZeroRule>(rule & 15) == ZeroRule::checked_store;
+        const std::uint32_t base = z & bit(store ? insn.dst() : insn.src()), d = bit(insn.dst());
+        std::uint32_t def = (at >> 10) & kAllHi;
+        std::uint16_t flag = base != 0 ? kBaseHiZero : 0;
+        if (!store && (z & d) != 0 && (def & d) != 0 &&
+            (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) != 0) {
+            flag |= kKeepsHi;
+            def &= ~d;
+        }
+        slots_[pc].live = flag;
+        at = (at & kBackTarget) | (at & kAllHi & ~base) | def << 10;
     }
     /// The destination's upper half when the instruction at pc leaves it as it is (kKeepsHi).
     [[nodiscard]] std::uint32_t kept(std::size_t pc) const noexcept {
@@ -2416,11 +2438,12 @@ private:
         return check_offset(region, kind, size);
     }
     /// Flags HS unless address lo:hi is a valid start in the region whose start and count of
-    /// valid starts are in T3 and T4: address - start, upper half 0, below the count.
+    /// valid starts are in T3 and T4: address - start, upper half 0, below the count (hi may be
+    /// kZeroHi: the address is 32 bits).
     void compare_with_region(Reg lo, Reg hi) noexcept {
         put_dp_reg(DpOp::sub, false, T2, lo, T3);
         put_cmp_reg(T2, T4);
-        put_dp_imm(DpOp::sbc, true, T0, hi, 0);
+        if (hi != kZeroHi) put_dp_imm(DpOp::sbc, true, T0, hi, 0);
     }
     Address address(unsigned base, std::int16_t off, unsigned size, AccessKind kind) noexcept {
         using namespace thumb;
@@ -2453,8 +2476,17 @@ private:
             covered_ = partner;
         }
         Reg lo = T0, hi = T1;
-        rd_pair(base, T0, T1, lo, hi);
-        add_offset64(lo, hi, off);
+        if (slots_[pc_].live & kBaseHiZero) {
+            lo = rd(base, false, T0);
+            hi = kZeroHi;
+            if (off != 0) {
+                add_offset(lo, off, false);
+                lo = T0;
+            }
+        } else {
+            rd_pair(base, T0, T1, lo, hi);
+            add_offset64(lo, hi, off);
+        }
         const CheckRegion region = (slots_[pc_].flags & kStackAccess) ? CheckRegion::stack : data_access_;
         put_wide(thumb::mem_dual(true, T3, T4, kCtx, use_check(region, kind, checked)));  // start, count
         compare_with_region(lo, hi);

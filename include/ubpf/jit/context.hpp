@@ -223,14 +223,14 @@ inline void* translate(Context* c, std::uint32_t pc, std::uint64_t addr, std::si
 }
 
 /// An access failed its inline check. The address is r2 + r3 (offset in the inline region and
-/// its start) with its upper half in the register the site names. On success r3 = host address
+/// its start) with its upper half in the register the site names (pc: 0). On success r3 = host address
 /// and r2 = 0, so the access [r3, r2] that follows in the code goes there. For a load_pair the
 /// address is where the checked range of two loads starts: each is checked in program order
 /// (no store or jump comes between them, so failing at the second is what the interpreter does),
 /// and r3 = the host address of that start (regions are mapped at their own addresses).
 inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
-    const std::uint64_t addr =
-        (saved[2] + saved[3]) | (static_cast<std::uint64_t>(saved[site.aux() >> 2]) << 32);
+    const unsigned hi = site.aux() >> 2;  // (saved holds r0-r12 and lr)
+    const std::uint64_t addr = (saved[2] + saved[3]) | (hi < 13 ? std::uint64_t{saved[hi]} << 32 : 0);
     const std::size_t size = std::size_t{1} << (site.aux() & 3);
     if (site.kind() != SiteKind::load_pair) {
         void* p = translate(c, site.pc, addr, size, site.kind(), saved);
