@@ -33,7 +33,10 @@ tests/fuzz/make_seeds.py build/ubpf build-fuzz/seeds-data tests/data ../shared/c
 mkdir -p build-fuzz/fuzz-corpus build-fuzz/fuzz-corpus-jit
 build-fuzz/tests/fuzz/fuzz_vm -max_total_time="${UBPF_FUZZ_SECONDS:-60}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus tests/fuzz/seeds build-fuzz/seeds-data 2>&1 | tail -n 20
-if ! build-fuzz/tests/fuzz/fuzz_jit -max_total_time="${UBPF_FUZZ_JIT_SECONDS:-90}" -print_final_stats=1 \
+# Unicorn 2.0.1 itself leaks a translation-block buffer now and then (seen at the end of a 600 s
+# run: calloc in tb_invalidate_phys_page_fast_arm), as in the JIT tests: suppressed there only.
+if ! LSAN_OPTIONS="suppressions=$PWD/tests/jit/lsan.supp" \
+  build-fuzz/tests/fuzz/fuzz_jit -max_total_time="${UBPF_FUZZ_JIT_SECONDS:-90}" -print_final_stats=1 \
   build-fuzz/fuzz-corpus-jit tests/fuzz/seeds build-fuzz/seeds-data >build-fuzz/fuzz_jit.log 2>&1; then
   grep -v -E "^#[0-9]+" build-fuzz/fuzz_jit.log  # the failure, without the progress lines
   exit 1
