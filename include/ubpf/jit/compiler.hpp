@@ -1977,8 +1977,7 @@ private:
                     flag = kNarrowJump;
                     use &= ~(d | s);
                 }
-            } else if ((def & d) != 0 &&
-                       (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) != 0) {
+            } else if (keeps_hi(rule, insn, z, def, d)) {
                 flag = kKeepsHi;
                 def &= ~d;
                 if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ ||
@@ -2047,6 +2046,13 @@ private:
         slots_[pc].live = flag;
         at = (at & kBackTarget) | use | def << 10;
     }
+    /// Whether an instruction that writes dst's upper half (bit d of def, 0 before: z) leaves
+    /// it 0 (kKeepsHi).
+    [[nodiscard, gnu::always_inline]] static bool keeps_hi(std::uint32_t rule, const Insn& insn,
+                                                           std::uint32_t z, std::uint32_t def,
+                                                           std::uint32_t d) noexcept {
+        return (def & d) != 0 && (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) != 0;
+    }
     /// keep_zero_upper_halves() for a checked access (an offset of 0 or below): the base's upper
     /// half known to be 0 (kBaseHiZero: not read), and a load's dst as for an ALU operation.
     void keep_zero_access(std::size_t pc, std::uint32_t rule, std::uint32_t z) noexcept {
@@ -2056,8 +2062,7 @@ private:
         const std::uint32_t base = z & bit(store ? insn.dst() : insn.src()), d = bit(insn.dst());
         std::uint32_t def = (at >> 10) & kAllHi;
         std::uint16_t flag = base != 0 ? kBaseHiZero : 0;
-        if (!store && (z & d) != 0 && (def & d) != 0 &&
-            (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) != 0) {
+        if (!store && (z & d) != 0 && keeps_hi(rule, insn, z, def, d)) {
             flag |= kKeepsHi;
             def &= ~d;
         }
@@ -3961,10 +3966,12 @@ private:
                 return shift_const(i1, row1, b) || alu_const(i1, row1, b) ? 2 : 0;
             Reg blo = T2, bhi = T3, alo = T0, ahi = T1;
             operand_b(p + 1, i1, row1, blo, bhi);
-            if (b_hi_zero)
-                alo = rd(b, false, T0), ahi = kZeroHi;
-            else
+            if (b_hi_zero) {
+                alo = rd(b, false, T0);
+                ahi = kZeroHi;
+            } else {
                 rd_pair(b, T0, T1, alo, ahi);
+            }
             alu64(row1.op, a, alo, ahi, blo, bhi);
             return 2;
         }
