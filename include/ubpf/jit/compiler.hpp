@@ -879,7 +879,7 @@ private:
         for (std::size_t f : prog_.functions()) mark(f);
         std::uint32_t stack_regs = 1u << isa::kFramePointer;
         constexpr unsigned kMaxEdges = kMaxLoopEdges;
-        BackEdge back_edges[kMaxEdges];
+        BackEdge back_edges[kMaxEdges] = {};
         std::uint16_t over_ja[kMaxEdges];
         unsigned edges = 0, overs = 0;
         // Upper halves: `at` holds the instruction's use | def << 10 (until the code is written),
@@ -965,6 +965,7 @@ private:
             run += group != 0 ? static_cast<std::uint32_t>(group) : 1u;  // (an lddw counts once)
             pc += group != 0 ? group : lddw ? 2u : 1u;
         }
+        find_guards(back_edges, edges);
         known_zero_upper_halves();
         // Upper halves: backward liveness to a fixed point (live sets only grow). A sweep sees
         // every change except one at a back-edge target, whose sources came first. kDirty marks
@@ -1000,11 +1001,22 @@ private:
                 }
             }
         }
+        // A guard's read of its pointer's upper half (keep_zero_access()) kept that half live into
+        // the loop; it is no read in the loop, for the registers' weights.
+        for (unsigned k = 0; k < guard_count_; ++k)
+            if (guards_[k].active) slots_[guards_[k].entry].at &= ~bit(guards_[k].base);
         // Loops to version, ordered by head (emit_all() has hoistable() fill loop_ in again at
         // each head: one HoistedLoop at a time on the stack).
         if constexpr (C.jit_loop_versioning) {
             for (unsigned k = 0; options_.version_loops && k < edges && k < kMaxEdges; ++k) {
                 if (!hoistable(back_edges[k].to, back_edges[k].from, loop_)) continue;
+                if (const unsigned g = guard_at(loop_.entry);  // (never: see emit_all())
+                    g == kMaxGuards && [&] {
+                        for (unsigned j = 0; j < guard_count_; ++j)
+                            if (guards_[j].active && guards_[j].head == back_edges[k].to) return true;
+                        return false;
+                    }())
+                    continue;
                 unsigned at = edge_count_++;
                 for (; at > 0 && loop_edges_[at - 1].head > back_edges[k].to; --at)
                     loop_edges_[at] = loop_edges_[at - 1];
@@ -1600,6 +1612,105 @@ private:
         std::uint32_t link;  // the branches waiting for it (as Slot::at)
         std::uint16_t target;
     };
+    /// A loop whose pointer is known to fit in 32 bits in every pass but the first, because
+    /// the access at its entry checked it (a load or store through it with an offset of 0 or
+    /// below, the first instruction there) and the loop steps it by a small amount. Where
+    /// control comes in from before the loop, a test of the pointer's upper half guards the
+    /// entry (enter_guard()): when it is not 0, the access at the entry would fail (no region
+    /// reaches 2^32 - 2^15: jit::run), so the guard charges that block and fails as the access
+    /// would; otherwise the analysis may take the upper half as 0 there, and the entry's check,
+    /// run in every pass, works in 32 bits. A loop that Options::version_loops compiles twice
+    /// has its guard before its range check.
+    struct EntryGuard {
+        std::uint16_t head, last, entry;
+        std::uint8_t base;  ///< the pointer register
+        bool needed;        ///< the analysis cannot tell the upper half is 0 on some way in
+        bool active;        ///< and found it 0 at the entry with the guard: the guard is emitted
+    };
+    static constexpr unsigned kMaxGuards = 4;
+    /// The loops to guard (EntryGuard), ordered by head: a loop [head, last] (the furthest
+    /// jump back to its head) that code before it enters only at its entry (its head, or where
+    /// a `ja` just before the head goes), with no function starting in it and no jump into it
+    /// from after it.
+    void find_guards(const BackEdge* back, unsigned edges) noexcept {
+        if (edges > kMaxLoopEdges) return;
+        for (unsigned e = 0; e < edges && guard_count_ < kMaxGuards; ++e) {
+            const std::uint16_t head = back[e].to;
+            std::uint16_t last = 0;
+            bool first = true;
+            for (unsigned k = 0; k < edges; ++k) {
+                if (back[k].to != head) continue;
+                first = first && k >= e;
+                last = std::max(last, back[k].from);
+            }
+            if (!first || head < 2) continue;
+            const std::size_t before = second_slot(head - 1u) ? head - 2u : head - 1u;
+            std::size_t entry = head;
+            if (row(before).op == Op::ja) {
+                entry = slots_[before].target;
+                if (entry <= head || entry > last) continue;
+            } else if (slots_[before].next != head) {
+                continue;
+            }
+            const Op op = row(entry).op;
+            const Insn& x = code_[entry];
+            const bool store = op == Op::st || op == Op::stx;
+            if (!store && op != Op::ldx && op != Op::ldxs) continue;
+            const unsigned base = store ? x.dst() : x.src();
+            if (x.off > 0 || base == isa::kFramePointer || (!store && base == x.dst())) continue;
+            // Only where the loop can keep the upper half 0: what writes it there zero-extends,
+            // adds 1 or copies (`live` holds each instruction's zero rule still).
+            bool keeps = true;
+            for (std::size_t pc = head; pc <= last && keeps; ++pc) {
+                if (((slots_[pc].at >> 10) & bit(base)) == 0) continue;
+                constexpr auto of = [](auto... kinds) {
+                    return ((1u << static_cast<unsigned>(kinds)) | ...);
+                };
+                constexpr unsigned kKeeping = of(ZeroRule::gen, ZeroRule::bounded, ZeroRule::inc,
+                                                 ZeroRule::copy, ZeroRule::load_gen, ZeroRule::load_bounded);
+                keeps = ((kKeeping >> (slots_[pc].live & 15)) & 1) != 0;
+            }
+            if (!keeps) continue;
+            unsigned at = guard_count_++;
+            for (; at > 0 && guards_[at - 1].head > head; --at) guards_[at] = guards_[at - 1];
+            guards_[at] = EntryGuard{
+                head, last, static_cast<std::uint16_t>(entry), static_cast<std::uint8_t>(base), false, false};
+        }
+        if (guard_count_ == 0) return;
+        bool ok[kMaxGuards];
+        for (unsigned k = 0; k < guard_count_; ++k) {
+            const EntryGuard& g = guards_[k];
+            ok[k] = prog_.entry < g.head || prog_.entry > g.last;
+            for (std::size_t f : prog_.functions()) ok[k] = ok[k] && (f < g.head || f > g.last);
+        }
+        // Jumps from after a loop into it go back: they are among the back edges. Falling into a
+        // loop from before it is falling into its head (seen above), so only forward jumps from
+        // before it are left to look at.
+        for (unsigned e = 0; e < edges; ++e)
+            for (unsigned k = 0; k < guard_count_; ++k)
+                if (back[e].from > guards_[k].last && back[e].to >= guards_[k].head &&
+                    back[e].to <= guards_[k].last)
+                    ok[k] = false;
+        const std::size_t before = guards_[guard_count_ - 1].head;
+        for (std::size_t pc = 0; pc < before; ++pc) {
+            const std::size_t t = slots_[pc].target;
+            if (t == kNoPc || t <= pc) continue;
+            for (unsigned k = 0; k < guard_count_; ++k)
+                if (pc < guards_[k].head && t > guards_[k].head && t <= guards_[k].last &&
+                    t != guards_[k].entry)
+                    ok[k] = false;
+        }
+        unsigned kept = 0;
+        for (unsigned k = 0; k < guard_count_; ++k)
+            if (ok[k]) guards_[kept++] = guards_[k];
+        guard_count_ = kept;
+    }
+    /// The guard whose entry is pc, if any (kMaxGuards: none).
+    [[nodiscard]] unsigned guard_at(std::size_t pc) const noexcept {
+        unsigned k = 0;
+        while (k < guard_count_ && guards_[k].entry != pc) ++k;
+        return k < guard_count_ ? k : kMaxGuards;
+    }
     /// Options::loop_registers: the innermost loops [head, last] (no other back edge's target
     /// inside; none when some back edges were not recorded) that code elsewhere enters at one
     /// instruction only, that call no local functions (whose code has the program's choice;
@@ -1683,6 +1794,10 @@ private:
                 const bool same = v.head == l.head && v.back == l.last && v.entry == l.entry;
                 ok[k] = ok[k] && (same || v.back < l.head || v.head > l.last);
             }
+            // (a guard at the same head comes first, from the program's places, to the same entry)
+            for (unsigned g = 0; g < guard_count_; ++g)
+                ok[k] =
+                    ok[k] && !(guards_[g].active && guards_[g].head == l.head && guards_[g].entry != l.entry);
             if (ok[k] && l.entry != kNoPc) loop_maps_[loop_map_count_++] = l;
         }
     }
@@ -1935,6 +2050,7 @@ private:
             if (kBounds) t.live = static_cast<std::uint16_t>(live & (b | ~kBoundMask));
             return q <= pc;
         };
+        const std::size_t guarded_below = guard_count_ != 0 ? guards_[guard_count_ - 1].head : 0;
         for (bool again = true; again;) {
             again = false;
             for (std::size_t pc = 0; pc < n; ++pc) {
@@ -1952,10 +2068,26 @@ private:
                     else
                         taken = fall = bounded_after(rule, regs, out, b, def);
                 }
-                again |= meet(s.next, pc, out << kZeroShift, fall << kBoundShift);
-                again |= meet(s.target, pc, out << kZeroShift, taken << kBoundShift);
+                std::uint32_t out_next = out, out_target = out;
+                if (pc < guarded_below) [[unlikely]] {
+                    out_next |= guarded(pc, s.next, out);
+                    out_target |= guarded(pc, s.target, out);
+                }
+                again |= meet(s.next, pc, out_next << kZeroShift, fall << kBoundShift);
+                again |= meet(s.target, pc, out_target << kZeroShift, taken << kBoundShift);
             }
         }
+    }
+    /// The pointer a guard tests on the edge from pc to q (out: known-zero upper halves after
+    /// pc), as a register bit: what the guard adds there (EntryGuard).
+    [[gnu::noinline]] std::uint32_t guarded(std::size_t pc, std::size_t q, std::uint32_t out) noexcept {
+        for (unsigned k = 0; k < guard_count_; ++k) {
+            EntryGuard& g = guards_[k];
+            if (pc >= g.head || q != g.entry) continue;
+            g.needed = g.needed || (out & bit(g.base)) == 0;  // (the sets only shrink)
+            return bit(g.base);
+        }
+        return 0;
     }
     /// Applies the known-zero upper halves at pc (analyse() calls it once per instruction).
     [[gnu::always_inline]] void keep_zero_upper_halves(std::size_t pc) noexcept {
@@ -2067,7 +2199,16 @@ private:
             def &= ~d;
         }
         slots_[pc].live = flag;
-        at = (at & kBackTarget) | (at & kAllHi & ~base) | def << 10;
+        // A guarded entry: the guard reads the upper half where control comes in, so it stays live.
+        std::uint32_t unread = base;
+        if (guard_count_ != 0 && base != 0) {
+            if (const unsigned k = guard_at(pc);
+                k < kMaxGuards && guards_[k].needed && bit(guards_[k].base) == base) {
+                guards_[k].active = true;
+                unread = 0;
+            }
+        }
+        at = (at & kBackTarget) | (at & kAllHi & ~unread) | def << 10;
     }
     /// The destination's upper half when the instruction at pc leaves it as it is (kKeepsHi).
     [[nodiscard]] std::uint32_t kept(std::size_t pc) const noexcept {
@@ -2336,14 +2477,16 @@ private:
         put(thumb::sub_imm(kBudget, kBudget, count, true));
         if (pos_ != at + 2) bad_ = true;
     }
-    void charge() noexcept {
+    /// Charges the block starting at pc_: SUBS r6, #count and its stub. Returns the count.
+    std::uint32_t put_charge() noexcept {
         std::uint16_t lddw = 0;
         const std::uint32_t count = block_length(pc_, &lddw);
         subtract_budget(count);
         slow_path(Cond::mi, lddw != 0 ? SiteKind::budget_lddw : SiteKind::budget,
                   static_cast<std::uint8_t>(count), 0, lddw);
-        block_left_ = count;
+        return count;
     }
+    void charge() noexcept { block_left_ = put_charge(); }
     /// A conditional branch to the instruction at pc that ends the current eBPF instruction. When
     /// instructions of the block follow (a forward jump's fall-through stays in the block), the
     /// taken edge gives back their charge: `IT c; ADD r6, #n; B` (inside the IT block the ADD
@@ -3594,6 +3737,33 @@ private:
         pad_count_ = 0;
         if (l.entry != l.head && !versioned) branch_to_insn(Cond::al, l.entry);
     }
+    /// The guard where control comes into a loop (EntryGuard), at its head: the jumps into the
+    /// loop come here, then to the entry (or, at the head, fall into it) when the pointer's
+    /// upper half is 0. Otherwise the entry's block is charged and its access fails through its
+    /// slow path, with the address's upper half that upper half (no region is that high).
+    void enter_guard(const EntryGuard& g, bool versioned = false) noexcept {
+        room(32);  // (no island inside: the branch past the failing part is 16-bit)
+        ++hold_;
+        arrive(g.entry);
+        const Reg hi = rd(g.base, true, T0);  // (r0 or a register of its own: below r13)
+        put_cmp_imm(hi, 0);
+        const std::size_t pass = placeholder();
+        const std::size_t head = pc_;
+        pc_ = g.entry;  // (the stubs' pc)
+        put_charge();
+        put_cmp_imm(hi, 0);  // (the budget's slow path may have changed the flags)
+        const isa::OpInfo& r = row(g.entry);
+        const bool store = r.op == Op::st || r.op == Op::stx;
+        slow_path(Cond::ne, store ? SiteKind::store : SiteKind::load,
+                  static_cast<std::uint8_t>(log2_size(r.width / 8u) | unsigned{hi} << 2));
+        pc_ = head;
+        land(pass, Cond::eq);
+        --hold_;
+        slots_[g.entry].at = 0;
+        slots_[g.entry].flags &= static_cast<std::uint8_t>(~kEmitted);
+        const bool map_next = next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == head;
+        if (g.entry != head && !map_next && !versioned) branch_to_insn(Cond::al, g.entry);
+    }
     /// Past the loop's last instruction: its fall-through, then its pads, move the halves back.
     /// (A versioned loop's copy without checks leaves past its back edge through a pad to `out`:
     /// it joins the fall-through's moves.)
@@ -3648,6 +3818,11 @@ private:
                             hoistable(pc_, loop_edges_[next_edge_].back, loop_,
                                       loop_edges_[next_edge_].entry)) {
                             const std::size_t in = loop_.entry;
+                            // (hoistable() finds the guard's entry: control comes in there only)
+                            for (; next_guard_ < guard_count_ && guards_[next_guard_].head <= pc_;
+                                 ++next_guard_)
+                                if (guards_[next_guard_].active && guards_[next_guard_].head == pc_)
+                                    enter_guard(guards_[next_guard_], true);
                             if (next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == pc_)
                                 enter_loop_map(true);  // (the same loop: find_loop_maps())
                             arrive(in);                // the jumps into the loop come to its range check
@@ -3667,6 +3842,9 @@ private:
             }
             const std::size_t pc = pc_;
             const isa::OpInfo& r = row(pc);
+            for (; next_guard_ < guard_count_ && guards_[next_guard_].head <= pc; ++next_guard_)
+                if (guards_[next_guard_].active && guards_[next_guard_].head == pc)
+                    enter_guard(guards_[next_guard_]);
             if (next_loop_map_ < loop_map_count_ && pc == loop_maps_[next_loop_map_].head) enter_loop_map();
             if (leader(pc)) {
                 // From a block's start to the end of its charge the code is one piece (merge_ja
@@ -4035,6 +4213,8 @@ private:
         if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], t)) return false;
         for (unsigned k = 0; k < loop_map_count_; ++k)
             if (loop_maps_[k].entry == t && static_cast<int>(k) != in_loop_map_) return false;
+        if (const unsigned k = guard_at(t); k < kMaxGuards && guards_[k].active)
+            return false;                     // (past its guard)
         if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
             for (unsigned k = next_edge_; k < edge_count_; ++k)
                 if (loop_edges_[k].head == t || loop_edges_[k].entry == t) return false;
@@ -4158,12 +4338,14 @@ private:
     std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())
     bool leaf_ = false;                        // one function, no calls: ip is free for an eBPF half
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
-    unsigned edge_count_ = 0, next_edge_ = 0;  // next_edge_: the first whose head is still to come
-    HoistedLoop loop_{};                       // the loop being versioned
-    std::uint64_t hidden_hi_ = 0;              // a copy's instructions whose `live` lost ptr (check_range())
-    int unchecked_ptr_ = -1;                   // while compiling a loop's copy without checks: its pointer
-    std::uint32_t range_failed_ = 0;           // the range checks' branches to the loop with checks
-    std::uint16_t test_live_ = 0;              // the exit test's `live` outside the copy
+    EntryGuard guards_[kMaxGuards] = {};       // find_guards(): by head
+    unsigned guard_count_ = 0, next_guard_ = 0;  // next_guard_: the first whose head is still to come
+    unsigned edge_count_ = 0, next_edge_ = 0;    // next_edge_: the first whose head is still to come
+    HoistedLoop loop_{};                         // the loop being versioned
+    std::uint64_t hidden_hi_ = 0;     // a copy's instructions whose `live` lost ptr (check_range())
+    int unchecked_ptr_ = -1;          // while compiling a loop's copy without checks: its pointer
+    std::uint32_t range_failed_ = 0;  // the range checks' branches to the loop with checks
+    std::uint16_t test_live_ = 0;     // the exit test's `live` outside the copy
     static constexpr unsigned kMaxShortFails = 12;  // (a range check has at most 10)
     ShortWait short_fail_[kMaxShortFails];          // the same as 16-bit branches (short_fails_ of them)
     unsigned short_fails_ = 0;
