@@ -901,7 +901,10 @@ private:
             const std::uint32_t use_regs = hi_regs(use, insn), def_regs = hi_regs(def & kDefParts, insn);
             slot.at = use_regs | def_regs << 10 | kZeroMask | kDirty;  // (kBackTarget comes later)
             slot.live = static_cast<std::uint16_t>(rule | kBoundMask);
-            if (static_cast<ZeroRule>(rule & 15) == ZeroRule::inc) incremented_ |= bit(insn.dst());
+            if (static_cast<ZeroRule>(rule & 15) == ZeroRule::inc) {
+                incremented_ |= bit(insn.dst());
+                if (insn.imm != 1) stepped_ |= bit(insn.dst());
+            }
             const std::size_t next = pc + ((f.flow & flow_lddw) ? 2 : 1);
             if (next < n && !(f.flow & flow_ends)) slot.next = static_cast<std::uint16_t>(next);
             if (f.flow & flow_jump) {
@@ -1814,7 +1817,11 @@ private:
     /// ("bounded": upper half 0 and lower half not all ones), so that adding 1 keeps the upper
     /// half 0: small constants and loads give them (`bounded`), a 64-bit MOV copies them, and a
     /// conditional jump gives them on the edge where its operands compare below a 32-bit bound
-    /// (`branch`: a loop counter under its limit). `inc` is a 64-bit ADD of 1.
+    /// (`branch`: a loop counter under its limit). `inc` is a 64-bit ADD of 1 to kMaxStep. For
+    /// a register with such an ADD of 2 or more (a pointer stepping through words, `stepped_`),
+    /// bounded means below 2^32 - 2^15, as a checked base is: only checks, loads of at most 16
+    /// bits and copies of such registers give it.
+    static constexpr std::int32_t kMaxStep = 0x7fff;
     enum class ZeroRule : std::uint8_t {
         same,
         gen,
@@ -1882,7 +1889,7 @@ private:
                 case Op::mov:
                     return reg ? ZeroRule::copy : ZeroRule::kill;
                 case Op::add:
-                    return !reg && imm == 1 ? ZeroRule::inc : ZeroRule::kill;
+                    return !reg && imm >= 1 && imm <= kMaxStep ? ZeroRule::inc : ZeroRule::kill;
                 case Op::and_:
                     return reg ? ZeroRule::either : ZeroRule::same;
                 case Op::or_:
@@ -1940,7 +1947,7 @@ private:
                 return kept || zs ? z | d : z & ~d;
             case ZeroRule::both:
                 return kept && zs ? z | d : z & ~d;
-            case ZeroRule::inc:  // x <= 2^32 - 2, so x + 1 < 2^32
+            case ZeroRule::inc:  // x bounded, so x + k < 2^32
                 return (z & ~d) | (b & d);
             case ZeroRule::call:
                 return z & ~0x3fu;    // R0-R5 come back changed; R6-R9 are kept
@@ -1953,9 +1960,11 @@ private:
     }
     /// Bounded registers after an instruction that is not a conditional jump (z: known-zero
     /// upper halves after it): any register it writes loses the fact unless it is `bounded` or
-    /// a copy of a bounded one.
+    /// a copy of a bounded one. (A stepped register is bounded only below 2^32 - 2^15: by a
+    /// check, a load of at most 16 bits or a copy of such a register.)
     [[nodiscard]] static std::uint32_t bounded_after(std::uint32_t rule, unsigned regs, std::uint32_t z,
-                                                     std::uint32_t b, std::uint32_t def) noexcept {
+                                                     std::uint32_t b, std::uint32_t def,
+                                                     std::uint32_t stepped) noexcept {
         const std::uint32_t d = bit(regs & 15);
         const auto kind = static_cast<ZeroRule>(rule & 15);
         std::uint32_t out = b & ~def & ~((rule & kRuleWrites) ? d : 0u);
@@ -1964,7 +1973,9 @@ private:
             of(ZeroRule::bounded, ZeroRule::load_bounded, ZeroRule::checked_store);
         constexpr unsigned kBoundsSrc = of(ZeroRule::load_gen, ZeroRule::load_bounded, ZeroRule::load_kill);
         const std::uint32_t s = bit(regs >> 4);
-        if (((kBoundsDst >> static_cast<unsigned>(kind)) & 1) || (kind == ZeroRule::copy && (b & s)))
+        if ((((kBoundsDst >> static_cast<unsigned>(kind)) & 1) &&
+             (kind != ZeroRule::bounded || !(stepped & d))) ||
+            (kind == ZeroRule::copy && (b & s) && (!(stepped & d) || (stepped & s))))
             out |= d;
         if ((kBoundsSrc >> static_cast<unsigned>(kind)) & 1) out |= s;
         return out & z;
@@ -2009,8 +2020,8 @@ private:
             default:
                 break;
         }
-        taken = (b | t) & z;
-        fall = (b | f) & z;
+        taken = (b | (t & ~stepped_)) & z;  // (what they give is not below 2^32 - 2^15)
+        fall = (b | (f & ~stepped_)) & z;
     }
     /// Known-zero upper halves and bounded registers, forward to a fixed point (the sets only
     /// shrink; function starts know nothing). Two uses: an instruction whose destination's
@@ -2066,7 +2077,7 @@ private:
                     if (static_cast<ZeroRule>(rule & 15) == ZeroRule::branch)
                         branch_bounds(pc, out, b, taken, fall);
                     else
-                        taken = fall = bounded_after(rule, regs, out, b, def);
+                        taken = fall = bounded_after(rule, regs, out, b, def, stepped_);
                 }
                 std::uint32_t out_next = out, out_target = out;
                 if (pc < guarded_below) [[unlikely]] {
@@ -3202,8 +3213,8 @@ private:
                       static_cast<std::uint32_t>(v < 0 ? -v : v));
             return true;
         }
-        if (op == Op::add && r.width == 64 && (slots_[pc_].live & kKeepsHi)) {  // ZeroRule::inc: x + 1 < 2^32
-            alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), 1);
+        if (op == Op::add && r.width == 64 && (slots_[pc_].live & kKeepsHi)) {  // ZeroRule::inc: x + k < 2^32
+            alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), static_cast<std::uint32_t>(insn.imm));
             return true;
         }
         auto v = static_cast<std::uint32_t>(insn.imm);
@@ -4349,7 +4360,8 @@ private:
     static constexpr unsigned kMaxShortFails = 12;  // (a range check has at most 10)
     ShortWait short_fail_[kMaxShortFails];          // the same as 16-bit branches (short_fails_ of them)
     unsigned short_fails_ = 0;
-    std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 (ZeroRule::inc)
+    std::uint32_t incremented_ = 0;  // registers with a 64-bit ADD of 1 to kMaxStep (ZeroRule::inc)
+    std::uint32_t stepped_ = 0;      // those with one of 2 or more: bounded below 2^32 - 2^15
     std::array<std::uint32_t, C.max_functions> func_entry_;  // set as each function starts
     unsigned data_regions_ = 0;                              // the program's regions data_hint() follows
     std::uint32_t data_regs_ = 0;                            // data_hint(): the registers pointing into each
