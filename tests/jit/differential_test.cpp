@@ -320,6 +320,14 @@ private:
                                  : pick(1, kLoopSizes[region] / step + 2);
     }
 
+    /// Sometimes a loop's pointer p comes in with a nonzero upper half (through the scratch
+    /// register x): its first access fails, where the JIT's entry guard must fail it too.
+    void above_2_32(Item& it, unsigned p, unsigned x) {
+        if (pick(0, 15) != 0) return;
+        const auto hi = static_cast<std::uint32_t>(pick(1, 3));
+        set64(it, x, 0, pick(0, 1) == 0 ? hi : hi << 30);
+        it.insns.push_back(make(Id::add64_reg, p, x, 0, 0));
+    }
     /// A loop whose loads step through the stack or a region (what Options::version_loops
     /// versions): the pointer starts near the region's start and steps by 1, 2, 4 or 8; the loop
     /// either counts down to 0 (testing before or after the count's step), compares the
@@ -343,6 +351,7 @@ private:
         const auto add = [&](unsigned r, std::int32_t v) { step_by(it, r, v, pick(0, 5) == 0); };
         it.insns.push_back(make(Id::mov64_reg, p, kLoopBases[region], 0, 0));
         add(p, start);
+        above_2_32(it, p, x);
         // 0: count stepped, then tested; 1: tested, then stepped; 2: end; 3: a counter up to a limit
         const int form = pick(0, 3);
         bool constant = false;  // form 3: the limit is the compare's immediate
@@ -434,6 +443,7 @@ private:
         };
         it.insns.push_back(make(Id::mov64_reg, p, kLoopBases[region], 0, 0));
         add(p, start);
+        above_2_32(it, p, x);
         const int form = pick(0, 2);  // 0: count down, 1: count up to a limit, 2: an end
         if (form == 0) {
             it.insns.push_back(make(Id::mov64_imm, c, 0, 0, passes));

@@ -1013,13 +1013,12 @@ private:
         if constexpr (C.jit_loop_versioning) {
             for (unsigned k = 0; options_.version_loops && k < edges && k < kMaxEdges; ++k) {
                 if (!hoistable(back_edges[k].to, back_edges[k].from, loop_)) continue;
-                if (const unsigned g = guard_at(loop_.entry);  // (never: see emit_all())
-                    g == kMaxGuards && [&] {
-                        for (unsigned j = 0; j < guard_count_; ++j)
-                            if (guards_[j].active && guards_[j].head == back_edges[k].to) return true;
-                        return false;
-                    }())
-                    continue;
+                // (never: a guard at the head has hoistable()'s entry, where control comes in)
+                bool elsewhere = false;
+                for (unsigned j = 0; j < guard_count_; ++j)
+                    elsewhere = elsewhere || (guards_[j].active && guards_[j].head == back_edges[k].to &&
+                                              guards_[j].entry != loop_.entry);
+                if (elsewhere) continue;
                 unsigned at = edge_count_++;
                 for (; at > 0 && loop_edges_[at - 1].head > back_edges[k].to; --at)
                     loop_edges_[at] = loop_edges_[at - 1];
@@ -1636,6 +1635,9 @@ private:
     /// a `ja` just before the head goes), with no function starting in it and no jump into it
     /// from after it.
     void find_guards(const BackEdge* back, unsigned edges) noexcept {
+        constexpr auto of = [](auto... kinds) { return ((1u << static_cast<unsigned>(kinds)) | ...); };
+        constexpr unsigned kKeeping = of(ZeroRule::gen, ZeroRule::bounded, ZeroRule::inc, ZeroRule::copy,
+                                         ZeroRule::load_gen, ZeroRule::load_bounded);
         if (edges > kMaxLoopEdges) return;
         for (unsigned e = 0; e < edges && guard_count_ < kMaxGuards; ++e) {
             const std::uint16_t head = back[e].to;
@@ -1646,8 +1648,8 @@ private:
                 first = first && k >= e;
                 last = std::max(last, back[k].from);
             }
-            if (!first || head < 2) continue;
-            const std::size_t before = second_slot(head - 1u) ? head - 2u : head - 1u;
+            if (!first || head == 0) continue;
+            const std::size_t before = head >= 2 && second_slot(head - 1u) ? head - 2u : head - 1u;
             std::size_t entry = head;
             if (row(before).op == Op::ja) {
                 entry = slots_[before].target;
@@ -1662,17 +1664,11 @@ private:
             const unsigned base = store ? x.dst() : x.src();
             if (x.off > 0 || base == isa::kFramePointer || (!store && base == x.dst())) continue;
             // Only where the loop can keep the upper half 0: what writes it there zero-extends,
-            // adds 1 or copies (`live` holds each instruction's zero rule still).
+            // adds up to kMaxStep or copies (`live` holds each instruction's zero rule still).
             bool keeps = true;
-            for (std::size_t pc = head; pc <= last && keeps; ++pc) {
-                if (((slots_[pc].at >> 10) & bit(base)) == 0) continue;
-                constexpr auto of = [](auto... kinds) {
-                    return ((1u << static_cast<unsigned>(kinds)) | ...);
-                };
-                constexpr unsigned kKeeping = of(ZeroRule::gen, ZeroRule::bounded, ZeroRule::inc,
-                                                 ZeroRule::copy, ZeroRule::load_gen, ZeroRule::load_bounded);
-                keeps = ((kKeeping >> (slots_[pc].live & 15)) & 1) != 0;
-            }
+            for (std::size_t pc = head; pc <= last && keeps; ++pc)
+                keeps = ((slots_[pc].at >> 10) & bit(base)) == 0 ||
+                        ((kKeeping >> (slots_[pc].live & 15)) & 1) != 0;
             if (!keeps) continue;
             unsigned at = guard_count_++;
             for (; at > 0 && guards_[at - 1].head > head; --at) guards_[at] = guards_[at - 1];
@@ -3752,7 +3748,7 @@ private:
     /// loop come here, then to the entry (or, at the head, fall into it) when the pointer's
     /// upper half is 0. Otherwise the entry's block is charged and its access fails through its
     /// slow path, with the address's upper half that upper half (no region is that high).
-    void enter_guard(const EntryGuard& g, bool versioned = false) noexcept {
+    void enter_guard(const EntryGuard& g, bool versioned) noexcept {
         room(32);  // (no island inside: the branch past the failing part is 16-bit)
         ++hold_;
         arrive(g.entry);
@@ -3774,6 +3770,12 @@ private:
         slots_[g.entry].flags &= static_cast<std::uint8_t>(~kEmitted);
         const bool map_next = next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == head;
         if (g.entry != head && !map_next && !versioned) branch_to_insn(Cond::al, g.entry);
+    }
+    /// The guard of a loop whose head is pc_, if any (versioned: its range check comes next).
+    void enter_guards(bool versioned) noexcept {
+        for (; next_guard_ < guard_count_ && guards_[next_guard_].head <= pc_; ++next_guard_)
+            if (guards_[next_guard_].active && guards_[next_guard_].head == pc_)
+                enter_guard(guards_[next_guard_], versioned);
     }
     /// Past the loop's last instruction: its fall-through, then its pads, move the halves back.
     /// (A versioned loop's copy without checks leaves past its back edge through a pad to `out`:
@@ -3829,11 +3831,7 @@ private:
                             hoistable(pc_, loop_edges_[next_edge_].back, loop_,
                                       loop_edges_[next_edge_].entry)) {
                             const std::size_t in = loop_.entry;
-                            // (hoistable() finds the guard's entry: control comes in there only)
-                            for (; next_guard_ < guard_count_ && guards_[next_guard_].head <= pc_;
-                                 ++next_guard_)
-                                if (guards_[next_guard_].active && guards_[next_guard_].head == pc_)
-                                    enter_guard(guards_[next_guard_], true);
+                            enter_guards(true);  // (at hoistable()'s entry: analyse())
                             if (next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == pc_)
                                 enter_loop_map(true);  // (the same loop: find_loop_maps())
                             arrive(in);                // the jumps into the loop come to its range check
@@ -3853,9 +3851,7 @@ private:
             }
             const std::size_t pc = pc_;
             const isa::OpInfo& r = row(pc);
-            for (; next_guard_ < guard_count_ && guards_[next_guard_].head <= pc; ++next_guard_)
-                if (guards_[next_guard_].active && guards_[next_guard_].head == pc)
-                    enter_guard(guards_[next_guard_]);
+            enter_guards(false);
             if (next_loop_map_ < loop_map_count_ && pc == loop_maps_[next_loop_map_].head) enter_loop_map();
             if (leader(pc)) {
                 // From a block's start to the end of its charge the code is one piece (merge_ja
