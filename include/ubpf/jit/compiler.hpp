@@ -2486,8 +2486,11 @@ private:
     }
     /// Charges the block starting at pc_: SUBS r6, #count and its stub. Returns the count.
     std::uint32_t put_charge() noexcept {
-        std::uint16_t lddw = 0;
-        const std::uint32_t count = block_length(pc_, &lddw);
+        // (a guard charges its loop's entry block, which is charged again where it starts)
+        if (charged_.pc != pc_) charged_ = {static_cast<std::uint16_t>(pc_), 0, 0};
+        if (charged_.count == 0) charged_.count = block_length(pc_, &charged_.lddw);
+        const std::uint32_t count = charged_.count;
+        const std::uint16_t lddw = charged_.lddw;
         subtract_budget(count);
         slow_path(Cond::mi, lddw != 0 ? SiteKind::budget_lddw : SiteKind::budget,
                   static_cast<std::uint8_t>(count), 0, lddw);
@@ -3210,7 +3213,11 @@ private:
             return true;
         }
         if (op == Op::add && r.width == 64 && (slots_[pc_].live & kKeepsHi)) {  // ZeroRule::inc: x + k < 2^32
-            alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), static_cast<std::uint32_t>(insn.imm));
+            const auto k = static_cast<std::uint32_t>(insn.imm);
+            if (thumb::can_encode_modified(k))
+                alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), k);
+            else  // (no ADD that sets the flags holds k)
+                alu32(Op::add, insn.dst(), rd(from, false, T0), constant_operand(k));
             return true;
         }
         auto v = static_cast<std::uint32_t>(insn.imm);
@@ -3753,7 +3760,8 @@ private:
         ++hold_;
         arrive(g.entry);
         const Reg hi = rd(g.base, true, T0);  // (r0 or a register of its own: below r13)
-        put_cmp_imm(hi, 0);
+        const bool low = hi < thumb::r8;      // CBZ, else CMP + BEQ
+        if (!low) put_cmp_imm(hi, 0);
         const std::size_t pass = placeholder();
         const std::size_t head = pc_;
         pc_ = g.entry;  // (the stubs' pc)
@@ -3764,7 +3772,10 @@ private:
         slow_path(Cond::ne, store ? SiteKind::store : SiteKind::load,
                   static_cast<std::uint8_t>(log2_size(r.width / 8u) | unsigned{hi} << 2));
         pc_ = head;
-        land(pass, Cond::eq);
+        if (low && !full_)
+            write(pass, thumb::cbz(hi, rel(pos_, pass)));
+        else
+            land(pass, Cond::eq);
         --hold_;
         slots_[g.entry].at = 0;
         slots_[g.entry].flags &= static_cast<std::uint8_t>(~kEmitted);
@@ -4345,7 +4356,12 @@ private:
     std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())
     bool leaf_ = false;                        // one function, no calls: ip is free for an eBPF half
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
-    EntryGuard guards_[kMaxGuards] = {};       // find_guards(): by head
+    EntryGuard guards_[kMaxGuards] = {};
+    struct Charged {
+        std::uint16_t pc, lddw;
+        std::uint32_t count;
+    };
+    Charged charged_{kNoPc, 0, 0};  // the last block put_charge() charged       // find_guards(): by head
     unsigned guard_count_ = 0, next_guard_ = 0;  // next_guard_: the first whose head is still to come
     unsigned edge_count_ = 0, next_edge_ = 0;    // next_edge_: the first whose head is still to come
     HoistedLoop loop_{};                         // the loop being versioned
