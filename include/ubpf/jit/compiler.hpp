@@ -3216,8 +3216,10 @@ private:
             const auto k = static_cast<std::uint32_t>(insn.imm);
             if (thumb::can_encode_modified(k))
                 alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), k);
-            else  // (no ADD that sets the flags holds k)
-                alu32(Op::add, insn.dst(), rd(from, false, T0), constant_operand(k));
+            else {  // (no ADD that sets the flags holds k; the operands in this order, as emitted)
+                const Reg a = rd(from, false, T0);
+                alu32(Op::add, insn.dst(), a, constant_operand(k));
+            }
             return true;
         }
         auto v = static_cast<std::uint32_t>(insn.imm);
