@@ -1635,9 +1635,8 @@ private:
     /// a `ja` just before the head goes), with no function starting in it and no jump into it
     /// from after it.
     void find_guards(const BackEdge* back, unsigned edges) noexcept {
-        constexpr auto of = [](auto... kinds) { return ((1u << static_cast<unsigned>(kinds)) | ...); };
-        constexpr unsigned kKeeping = of(ZeroRule::gen, ZeroRule::bounded, ZeroRule::inc, ZeroRule::copy,
-                                         ZeroRule::load_gen, ZeroRule::load_bounded);
+        constexpr unsigned kKeeping = rule_set(ZeroRule::gen, ZeroRule::bounded, ZeroRule::inc,
+                                               ZeroRule::copy, ZeroRule::load_gen, ZeroRule::load_bounded);
         if (edges > kMaxLoopEdges) return;
         for (unsigned e = 0; e < edges && guard_count_ < kMaxGuards; ++e) {
             const std::uint16_t head = back[e].to;
@@ -1657,12 +1656,10 @@ private:
             } else if (slots_[before].next != head) {
                 continue;
             }
-            const Op op = row(entry).op;
-            const Insn& x = code_[entry];
-            const bool store = op == Op::st || op == Op::stx;
-            if (!store && op != Op::ldx && op != Op::ldxs) continue;
-            const unsigned base = store ? x.dst() : x.src();
-            if (x.off > 0 || base == isa::kFramePointer || (!store && base == x.dst())) continue;
+            // (the access checks its base as checked_access() says: its rule is one of the last)
+            const auto rule = static_cast<ZeroRule>(slots_[entry].live & 15);
+            if (rule < ZeroRule::load_gen) continue;
+            const unsigned base = rule == ZeroRule::checked_store ? code_[entry].dst() : code_[entry].src();
             // Only where the loop can keep the upper half 0: what writes it there zero-extends,
             // adds up to kMaxStep or copies (`live` holds each instruction's zero rule still).
             bool keeps = true;
@@ -1847,6 +1844,10 @@ private:
     static constexpr std::uint16_t kRuleWrites = 1u << 4, kRuleJump64 = 1u << 5;
     static constexpr unsigned kBoundShift = 6;
     static constexpr std::uint16_t kBoundMask = kAllHi << kBoundShift;
+    /// A set of ZeroRules, a bit each.
+    static constexpr unsigned rule_set(auto... kinds) noexcept {
+        return ((1u << static_cast<unsigned>(kinds)) | ...);
+    }
     /// The ZeroRule of an instruction (row r, immediate imm; an lddw's second one: next_imm)
     /// with kRuleWrites and kRuleJump64.
     [[nodiscard]] static constexpr std::uint16_t zero_rule(const isa::OpInfo& r, std::int32_t imm,
@@ -1964,10 +1965,10 @@ private:
         const std::uint32_t d = bit(regs & 15);
         const auto kind = static_cast<ZeroRule>(rule & 15);
         std::uint32_t out = b & ~def & ~((rule & kRuleWrites) ? d : 0u);
-        constexpr auto of = [](auto... kinds) { return ((1u << static_cast<unsigned>(kinds)) | ...); };
         constexpr unsigned kBoundsDst =
-            of(ZeroRule::bounded, ZeroRule::load_bounded, ZeroRule::checked_store);
-        constexpr unsigned kBoundsSrc = of(ZeroRule::load_gen, ZeroRule::load_bounded, ZeroRule::load_kill);
+            rule_set(ZeroRule::bounded, ZeroRule::load_bounded, ZeroRule::checked_store);
+        constexpr unsigned kBoundsSrc =
+            rule_set(ZeroRule::load_gen, ZeroRule::load_bounded, ZeroRule::load_kill);
         const std::uint32_t s = bit(regs >> 4);
         if ((((kBoundsDst >> static_cast<unsigned>(kind)) & 1) &&
              (kind != ZeroRule::bounded || !(stepped & d))) ||
