@@ -54,7 +54,7 @@ file(WRITE ${WORK_DIR}/sum.s "mov %r0, 0\nmov %r8, 8\nl:\nldxb %r4, [%r1+0]\nadd
   "add %r8, -1\njeq %r8, 0, +1\nja l\nexit\n")
 expect("run --engine m4-jit-versioned" 0 "result: 804 (0x324)\ninstructions: 50\n"
   ${UBPF} run ${WORK_DIR}/sum.s --mem ${WORK_DIR}/in.bin --engine m4-jit-versioned)
-expect("jit --version-loops" 0 "ldrb.w sb, [r8]\n" ${UBPF} jit ${WORK_DIR}/sum.s --version-loops)
+expect("jit --version-loops" 0 "ldrb.w r8, [r5]\n" ${UBPF} jit ${WORK_DIR}/sum.s --version-loops)
 expect("jit --no-loop-registers" 0 "; 9 eBPF instructions" ${UBPF} jit ${WORK_DIR}/sum.s --no-loop-registers)
 expect("jit, an unknown option" 2 "unexpected argument '--fast'" ${UBPF} jit ${WORK_DIR}/sum.s --fast)
 # Seed 7: the first key is xorshift32 of 7 ^ 0x9e3779b9, 0x5110a6fe (computed in Python), so the

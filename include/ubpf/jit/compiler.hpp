@@ -970,6 +970,15 @@ private:
         }
         find_guards(back_edges, edges);
         known_zero_upper_halves();
+        // Count guards are emitted where needed (their ADDs leave the upper half alone anyway).
+        std::size_t reads_from = n, reads_to = 0;  // where count guards read upper halves
+        for (unsigned k = 0; k < guard_count_; ++k) {
+            EntryGuard& g = guards_[k];
+            g.active = g.count && g.needed;
+            if (!g.active) continue;
+            reads_from = std::min<std::size_t>(reads_from, g.entry);
+            reads_to = std::max<std::size_t>(reads_to, g.entry);
+        }
         // Upper halves: backward liveness to a fixed point (live sets only grow). A sweep sees
         // every change except one at a back-edge target, whose sources came first. kDirty marks
         // an instruction whose set changed when last visited: after the first sweep (which also
@@ -982,6 +991,7 @@ private:
                 if (first) {
                     if (second_slot(pc)) continue;
                     keep_zero_upper_halves(pc);
+                    if (pc >= reads_from && pc <= reads_to) s.at |= count_guard_reads(pc);
                 } else if (!((s.next != kNoPc && (slots_[s.next].at & kDirty)) ||
                              (s.target != kNoPc && (slots_[s.target].at & kDirty)))) {
                     s.at &= ~kDirty;
@@ -1280,7 +1290,12 @@ private:
                 l.bound = static_cast<std::uint8_t>(a);
                 l.to_end = l.up = false;
                 l.down = down;
-                if (down ? (l.hi_zero & kIndexHi) || live_hi(a) : live_hi(l.ptr) && live_hi(a)) test = pc;
+                // (a count the test compares in its lower half: known below 2^32 where the
+                // loop starts, or a count guard's, 0xffffffff when it is not: EntryGuard)
+                const bool narrow = !down && (slots_[pc].live & kNarrowJump) != 0;
+                if (narrow) l.hi_zero |= kBoundHi;
+                if (down ? (l.hi_zero & kIndexHi) || live_hi(a) : live_hi(l.ptr) && (narrow || live_hi(a)))
+                    test = pc;
                 continue;
             }
             if (down) continue;
@@ -1623,13 +1638,28 @@ private:
     /// would; otherwise the analysis may take the upper half as 0 there, and the entry's check,
     /// run in every pass, works in 32 bits. A loop that Options::version_loops compiles twice
     /// has its guard before its range check.
+    ///
+    /// A loop may also have a count guard: a register the loop counts down by 1 (a 64-bit ADD of
+    /// -1) and compares with 0 (a 64-bit jeq or jne) in one block, which nothing else in the loop
+    /// reads or writes, and whose loop is left only on the edge where the count is 0 (or ends
+    /// the program). Then the count is done in 32 bits: the ADD leaves the upper half alone
+    /// (taken as 0) and the test compares the lower half. The results are the same because no
+    /// run gets that far into the count: jit::run caps the budget at 2^32 - 2 instructions and
+    /// every step comes with its test, so fewer than 2^31 steps run. From a count below 2^32
+    /// both reach 0 after the same steps (or, from 0, neither does); from one above, the 64-bit
+    /// count does not reach 0 and the guard (where its upper half is not 0) sets the lower
+    /// half to 0xffffffff, which needs 2^32 - 1 steps. The count is not seen elsewhere, and
+    /// the loop ends with it 0 (upper half too: it was 0 at the entry, which the register
+    /// still holds) or not at all.
     struct EntryGuard {
         std::uint16_t head, last, entry;
-        std::uint8_t base;  ///< the pointer register
-        bool needed;        ///< the analysis cannot tell the upper half is 0 on some way in
-        bool active;        ///< and found it 0 at the entry with the guard: the guard is emitted
+        std::uint8_t base;   ///< the pointer register (or the count)
+        bool count;          ///< a count guard
+        bool needed;         ///< the analysis cannot tell the upper half is 0 on some way in
+        bool active;         ///< and found it 0 at the entry with the guard: the guard is emitted
+        std::uint16_t step;  ///< a count guard's ADD of -1
     };
-    static constexpr unsigned kMaxGuards = 4;
+    static constexpr unsigned kMaxGuards = 6;
     /// The loops to guard (EntryGuard), ordered by head: a loop [head, last] (the furthest
     /// jump back to its head) that code before it enters only at its entry (its head, or where
     /// a `ja` just before the head goes), with no function starting in it and no jump into it
@@ -1656,6 +1686,16 @@ private:
             } else if (slots_[before].next != head) {
                 continue;
             }
+            const auto add = [&](unsigned reg, bool count, std::size_t step) {
+                if (guard_count_ == kMaxGuards) return;
+                unsigned at = guard_count_++;
+                for (; at > 0 && guards_[at - 1].head > head; --at) guards_[at] = guards_[at - 1];
+                guards_[at] = EntryGuard{
+                    head,  last,  static_cast<std::uint16_t>(entry), static_cast<std::uint8_t>(reg), count,
+                    false, false, static_cast<std::uint16_t>(step)};
+            };
+            if (const std::size_t step = count_step(head, last); step != kNoPc)
+                add(code_[step].dst(), true, step);
             // (the access checks its base as checked_access() says: its rule is one of the last)
             const auto rule = static_cast<ZeroRule>(slots_[entry].live & 15);
             if (rule < ZeroRule::load_gen) continue;
@@ -1666,11 +1706,7 @@ private:
             for (std::size_t pc = head; pc <= last && keeps; ++pc)
                 keeps = ((slots_[pc].at >> 10) & bit(base)) == 0 ||
                         ((kKeeping >> (slots_[pc].live & 15)) & 1) != 0;
-            if (!keeps) continue;
-            unsigned at = guard_count_++;
-            for (; at > 0 && guards_[at - 1].head > head; --at) guards_[at] = guards_[at - 1];
-            guards_[at] = EntryGuard{
-                head, last, static_cast<std::uint16_t>(entry), static_cast<std::uint8_t>(base), false, false};
+            if (keeps) add(base, false, kNoPc);
         }
         if (guard_count_ == 0) return;
         bool ok[kMaxGuards];
@@ -1697,14 +1733,86 @@ private:
                     ok[k] = false;
         }
         unsigned kept = 0;
-        for (unsigned k = 0; k < guard_count_; ++k)
-            if (ok[k]) guards_[kept++] = guards_[k];
+        for (unsigned k = 0; k < guard_count_; ++k) {
+            if (!ok[k]) continue;
+            guards_[kept++] = guards_[k];
+            // A count's ADD of -1 leaves its upper half as it is (a rule no ADD has otherwise)
+            if (guards_[k].count) {
+                std::uint16_t& rule = slots_[guards_[k].step].live;
+                rule = static_cast<std::uint16_t>((rule & ~15u) | static_cast<unsigned>(ZeroRule::same));
+            }
+        }
         guard_count_ = kept;
     }
-    /// The guard whose entry is pc, if any (kMaxGuards: none).
+    /// The count of the loop [head, last] that a count guard can take (EntryGuard), as the pc of
+    /// its step (kNoPc: none): the first 64-bit ADD of -1 whose register a 64-bit jeq or jne
+    /// with 0 tests in the same block (so that each step runs with a test), with no other
+    /// instruction of the loop reading or writing that register, and no way out of the loop but
+    /// that test's edge where it is 0.
+    [[nodiscard]] std::size_t count_step(std::size_t head, std::size_t last) const noexcept {
+        std::size_t step = kNoPc, test = kNoPc;
+        const auto tests = [&](std::size_t q, unsigned c) {
+            const isa::OpInfo& t = row(q);
+            return (t.op == Op::jeq || t.op == Op::jne) && t.width == 64 && t.form == isa::Form::cond_imm &&
+                   code_[q].imm == 0 && code_[q].dst() == c;
+        };
+        for (std::size_t pc = head; pc <= last && test == kNoPc; ++pc) {
+            const isa::OpInfo& r = row(pc);
+            if (r.op != Op::add || r.width != 64 || r.form != isa::Form::dst_imm || code_[pc].imm != -1)
+                continue;
+            const unsigned c = code_[pc].dst();
+            for (std::size_t q = pc + 1; q <= last && !leader(q) && test == kNoPc; ++q) {  // after it
+                if (tests(q, c))
+                    test = q;
+                else if (touches(q, c))
+                    break;
+            }
+            for (std::size_t q = pc; q > head && !leader(q) && test == kNoPc;) {  // or before it
+                if (tests(--q, c))
+                    test = q;
+                else if (touches(q, c))
+                    break;
+            }
+            step = test != kNoPc ? pc : kNoPc;
+        }
+        if (test == kNoPc) return kNoPc;
+        const unsigned c = code_[step].dst();
+        // Where the test goes when the count is 0 (or a `ja` there that only the test comes to:
+        // `jne n, 0, +1; ja out`)
+        const std::size_t zero = row(test).op == Op::jeq ? slots_[test].target : slots_[test].next;
+        const std::size_t out = zero >= head && zero <= last && row(zero).op == Op::ja ? zero : kNoPc;
+        for (std::size_t pc = head; pc <= last; ++pc) {  // (an lddw's second slot: nothing)
+            if (pc == step) continue;
+            if (pc != test && touches(pc, c)) return kNoPc;
+            for (const std::size_t q : {slots_[pc].next, slots_[pc].target}) {
+                if (q == kNoPc || (pc == test && q == zero)) continue;
+                if (q == out || ((q < head || q > last) && pc != out)) return kNoPc;
+            }
+        }
+        return step;
+    }
+    /// Whether the instruction at pc reads or writes register r (either half).
+    [[nodiscard]] bool touches(std::size_t pc, unsigned r) const noexcept {
+        const unsigned f = kLoFacts[slots_[pc].id];
+        const Insn& insn = code_[pc];
+        switch (static_cast<LoNext>(f & 7)) {
+            case lo_local:
+                return true;
+            case lo_exit:  // R0; a local function's caller also sees R1-R5
+                return r <= (prog_.function_count == 1 ? 0u : 5u);
+            case lo_helper:  // R1-R5 in, R0 out (callx: its dst in)
+                return r <= 5 || ((f & kLoReadsDst) && insn.dst() == r);
+            default:
+                break;
+        }
+        return ((f & kLoReadsSrc) && insn.src() == r) ||
+               ((f & (kLoReadsDst | kLoDefinesDst)) && insn.dst() == r) || ((f & kLoReadsR0) && r == 0) ||
+               ((slots_[pc].at | slots_[pc].at >> 10) & bit(r)) != 0;
+    }
+    /// The pointer guard whose entry is pc, if any (kMaxGuards: none).
     [[nodiscard]] unsigned guard_at(std::size_t pc) const noexcept {
         unsigned k = 0;
-        while (k < guard_count_ && guards_[k].entry != pc) ++k;
+        while (k < guard_count_ && (guards_[k].entry != pc || guards_[k].count)) ++k;
         return k < guard_count_ ? k : kMaxGuards;
     }
     /// Options::loop_registers: the innermost loops [head, last] (no other back edge's target
@@ -2086,16 +2194,25 @@ private:
             }
         }
     }
-    /// The pointer a guard tests on the edge from pc to q (out: known-zero upper halves after
-    /// pc), as a register bit: what the guard adds there (EntryGuard).
+    /// The registers the guards test on the edge from pc to q (out: known-zero upper halves
+    /// after pc): what the guards add there (EntryGuard).
     [[gnu::noinline]] std::uint32_t guarded(std::size_t pc, std::size_t q, std::uint32_t out) noexcept {
+        std::uint32_t tested = 0;
         for (unsigned k = 0; k < guard_count_; ++k) {
             EntryGuard& g = guards_[k];
             if (pc >= g.head || q != g.entry) continue;
             g.needed = g.needed || (out & bit(g.base)) == 0;  // (the sets only shrink)
-            return bit(g.base);
+            tested |= bit(g.base);
         }
-        return 0;
+        return tested;
+    }
+    /// The upper halves that count guards read where control comes in at pc (they stay live
+    /// on the way in; analyse() takes them out again after the liveness sweeps).
+    [[nodiscard]] std::uint32_t count_guard_reads(std::size_t pc) const noexcept {
+        std::uint32_t m = 0;
+        for (unsigned k = 0; k < guard_count_; ++k)
+            if (guards_[k].active && guards_[k].count && guards_[k].entry == pc) m |= bit(guards_[k].base);
+        return m;
     }
     /// Applies the known-zero upper halves at pc (analyse() calls it once per instruction).
     [[gnu::always_inline]] void keep_zero_upper_halves(std::size_t pc) noexcept {
@@ -2120,8 +2237,9 @@ private:
             } else if (keeps_hi(rule, insn, z, def, d)) {
                 flag = kKeepsHi;
                 def &= ~d;
+                // (an ADD is ZeroRule::inc, or a count guard's step: ZeroRule::same)
                 if (r.width == 64 && (r.op == Op::mov || r.op == Op::and_ || r.op == Op::or_ ||
-                                      r.op == Op::xor_ || static_cast<ZeroRule>(rule & 15) == ZeroRule::inc))
+                                      r.op == Op::xor_ || r.op == Op::add))
                     use &= ~(d | (r.form == isa::Form::dst_src ? s : 0u));
             }
             // A 64-bit shift by a constant of a value below 2^32 reads the lower half only (a
@@ -3205,21 +3323,19 @@ private:
         if (r.form != isa::Form::dst_imm || blinded(static_cast<std::uint32_t>(insn.imm))) return false;
         const Op op = r.op;
         if (!add_sub_logic(op)) return false;
-        // A versioned loop's 64-bit step (its upper half stays 0; a 32-bit one is emitted as
-        // usual: it writes the upper half, which may have been dead before it).
-        if (r.width == 64 && (slots_[pc_].live & kLoopStep)) {
+        // A 64-bit step in the lower half: a versioned loop's (kLoopStep: its upper half stays
+        // 0; a 32-bit one is emitted as usual: it writes the upper half, which may have been dead
+        // before it), or an ADD that leaves the upper half 0 (kKeepsHi: ZeroRule::inc, x + k <
+        // 2^32, or a count guard's -1).
+        if (r.width == 64 && (op == Op::add || op == Op::sub) &&
+            (slots_[pc_].live & (kLoopStep | kKeepsHi))) {
             const std::int32_t v = op == Op::add ? insn.imm : -insn.imm;
-            alu32_imm(v < 0 ? DpOp::sub : DpOp::add, insn.dst(), rd(from, false, T0),
-                      static_cast<std::uint32_t>(v < 0 ? -v : v));
-            return true;
-        }
-        if (op == Op::add && r.width == 64 && (slots_[pc_].live & kKeepsHi)) {  // ZeroRule::inc: x + k < 2^32
-            const auto k = static_cast<std::uint32_t>(insn.imm);
+            const auto k = static_cast<std::uint32_t>(v < 0 ? -v : v);
             if (thumb::can_encode_modified(k))
-                alu32_imm(DpOp::add, insn.dst(), rd(from, false, T0), k);
+                alu32_imm(v < 0 ? DpOp::sub : DpOp::add, insn.dst(), rd(from, false, T0), k);
             else {  // (no ADD that sets the flags holds k; the operands in this order, as emitted)
                 const Reg a = rd(from, false, T0);
-                alu32(Op::add, insn.dst(), a, constant_operand(k));
+                alu32(Op::add, insn.dst(), a, constant_operand(static_cast<std::uint32_t>(v)));
             }
             return true;
         }
@@ -3582,9 +3698,13 @@ private:
                 if (l.after) put_dp_imm(DpOp::sub, true, T2, T2, 1);
             } else {
                 Reg clo = T0, chi = T1;
-                rd_pair(l.bound, T0, T1, clo, chi);
-                put_cmp_imm(chi, 0);
-                fail(Cond::ne);
+                if (l.hi_zero & kBoundHi) {
+                    clo = rd(l.bound, false, T0);
+                } else {
+                    rd_pair(l.bound, T0, T1, clo, chi);
+                    put_cmp_imm(chi, 0);
+                    fail(Cond::ne);
+                }
                 put_dp_imm(DpOp::sub, true, T2, clo, l.after ? 1 : 0);  // T2 = k* = n0 - after
             }
             if (l.after) fail(Cond::lo);  // (n0 = 0: the count would pass its bound)
@@ -3754,11 +3874,12 @@ private:
         pad_count_ = 0;
         if (l.entry != l.head && !versioned) branch_to_insn(Cond::al, l.entry);
     }
-    /// The guard where control comes into a loop (EntryGuard), at its head: the jumps into the
-    /// loop come here, then to the entry (or, at the head, fall into it) when the pointer's
-    /// upper half is 0. Otherwise the entry's block is charged and its access fails through its
-    /// slow path, with the address's upper half that upper half (no region is that high).
-    void enter_guard(const EntryGuard& g, bool versioned) noexcept {
+    /// A guard where control comes into a loop (EntryGuard), at its head: the jumps into the
+    /// loop come here, and on when the register's upper half is 0. Otherwise a pointer guard
+    /// charges the entry's block and fails its access through its slow path, with the
+    /// address's upper half that upper half (no region is that high); a count guard sets the
+    /// count's lower half to 0xffffffff.
+    void enter_guard(const EntryGuard& g) noexcept {
         room(32);  // (no island inside: the branch past the failing part is 16-bit)
         ++hold_;
         arrive(g.entry);
@@ -3766,30 +3887,42 @@ private:
         const bool low = hi < thumb::r8;      // CBZ, else CMP + BEQ
         if (!low) put_cmp_imm(hi, 0);
         const std::size_t pass = placeholder();
-        const std::size_t head = pc_;
-        pc_ = g.entry;  // (the stubs' pc)
-        put_charge();
-        put_cmp_imm(hi, 0);  // (the budget's slow path may have changed the flags)
-        const isa::OpInfo& r = row(g.entry);
-        const bool store = r.op == Op::st || r.op == Op::stx;
-        slow_path(Cond::ne, store ? SiteKind::store : SiteKind::load,
-                  static_cast<std::uint8_t>(log2_size(r.width / 8u) | unsigned{hi} << 2));
-        pc_ = head;
+        if (g.count) {
+            const Reg lo = wr(g.base, false, T1);
+            load_imm(lo, 0xffffffffu);
+            if (lo == T1) ctx_word(thumb::Mem::str, T1, ctx::reg(g.base, false));
+        } else {
+            const std::size_t head = pc_;
+            pc_ = g.entry;  // (the stubs' pc)
+            put_charge();
+            put_cmp_imm(hi, 0);  // (the budget's slow path may have changed the flags)
+            const isa::OpInfo& r = row(g.entry);
+            const bool store = r.op == Op::st || r.op == Op::stx;
+            slow_path(Cond::ne, store ? SiteKind::store : SiteKind::load,
+                      static_cast<std::uint8_t>(log2_size(r.width / 8u) | unsigned{hi} << 2));
+            pc_ = head;
+        }
         if (low && !full_)
             write(pass, thumb::cbz(hi, rel(pos_, pass)));
         else
             land(pass, Cond::eq);
+        stored_count_ = 0;  // (the context words a count guard stored: on one way here only)
         --hold_;
         slots_[g.entry].at = 0;
         slots_[g.entry].flags &= static_cast<std::uint8_t>(~kEmitted);
-        const bool map_next = next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == head;
-        if (g.entry != head && !map_next && !versioned) branch_to_insn(Cond::al, g.entry);
     }
-    /// The guard of a loop whose head is pc_, if any (versioned: its range check comes next).
+    /// The guards of a loop whose head is pc_, if any (versioned: its range check comes next),
+    /// then on to the entry.
     void enter_guards(bool versioned) noexcept {
-        for (; next_guard_ < guard_count_ && guards_[next_guard_].head <= pc_; ++next_guard_)
-            if (guards_[next_guard_].active && guards_[next_guard_].head == pc_)
-                enter_guard(guards_[next_guard_], versioned);
+        std::size_t entry = kNoPc;
+        for (; next_guard_ < guard_count_ && guards_[next_guard_].head <= pc_; ++next_guard_) {
+            const EntryGuard& g = guards_[next_guard_];
+            if (!g.active || g.head != pc_) continue;
+            enter_guard(g);
+            entry = g.entry;
+        }
+        const bool map_next = next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == pc_;
+        if (entry != kNoPc && entry != pc_ && !map_next && !versioned) branch_to_insn(Cond::al, entry);
     }
     /// Past the loop's last instruction: its fall-through, then its pads, move the halves back.
     /// (A versioned loop's copy without checks leaves past its back edge through a pad to `out`:
@@ -4234,8 +4367,8 @@ private:
         if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], t)) return false;
         for (unsigned k = 0; k < loop_map_count_; ++k)
             if (loop_maps_[k].entry == t && static_cast<int>(k) != in_loop_map_) return false;
-        if (const unsigned k = guard_at(t); k < kMaxGuards && guards_[k].active)
-            return false;                     // (past its guard)
+        for (unsigned k = 0; k < guard_count_; ++k)
+            if (guards_[k].entry == t && guards_[k].active) return false;  // (past its guard)
         if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
             for (unsigned k = next_edge_; k < edge_count_; ++k)
                 if (loop_edges_[k].head == t || loop_edges_[k].entry == t) return false;
