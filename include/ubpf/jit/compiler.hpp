@@ -3921,8 +3921,10 @@ private:
             enter_guard(g);
             entry = g.entry;
         }
-        const bool map_next = next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == pc_;
-        if (entry != kNoPc && entry != pc_ && !map_next && !versioned) branch_to_insn(Cond::al, entry);
+        if (entry == kNoPc || entry == pc_ || versioned) return;
+        if (next_loop_map_ < loop_map_count_ && loop_maps_[next_loop_map_].head == pc_)
+            return;  // (its moves first)
+        branch_to_insn(Cond::al, entry);
     }
     /// Past the loop's last instruction: its fall-through, then its pads, move the halves back.
     /// (A versioned loop's copy without checks leaves past its back edge through a pad to `out`:
