@@ -424,9 +424,10 @@ private:
     /// A pointer loop laid out as LLVM lays out loops with branches: `ja entry` before it, the
     /// steps and the test at its head (`jcc +1` to the entry, then `ja out`), the loads from the
     /// entry on, maybe a branch over one instruction, a jump back to the head in the middle
-    /// (`continue`) or a store, then `ja head`. The count counts down to 0 or up to a limit, or
-    /// the pointer is compared with an end; the pointer steps at the head or at the end of the
-    /// body; sometimes a branch skips the count's step (the loop is then not versioned).
+    /// (`continue`) or a store, then `ja head`. The count counts down to 0 (sometimes from above
+    /// 2^32, which only the budget ends) or up to a limit, or the pointer is compared with an
+    /// end; the pointer steps at the head or at the end of the body; sometimes a branch skips
+    /// the count's step (the loop is then not versioned).
     void rotated_loop(Item& it) {
         const int region = pick(0, 2);
         unsigned regs[] = {2, 4, 5, 6, 7, 8, 9};  // r0 sums what the loads give
@@ -446,7 +447,11 @@ private:
         above_2_32(it, p, x);
         const int form = pick(0, 2);  // 0: count down, 1: count up to a limit, 2: an end
         if (form == 0) {
-            it.insns.push_back(make(Id::mov64_imm, c, 0, 0, passes));
+            if (pick(0, 7) == 0)
+                set64(it, c, static_cast<std::uint32_t>(passes),
+                      1);  // 2^32 passes more: a count guard's case
+            else
+                it.insns.push_back(make(Id::mov64_imm, c, 0, 0, passes));
         } else if (form == 1) {
             set64(it, c, static_cast<std::uint32_t>(pick(0, 4)), 0);
             it.insns.push_back(make(Id::mov64_reg, m, c, 0, 0));
