@@ -1293,9 +1293,10 @@ private:
                 // (a count the test compares in its lower half: known below 2^32 where the
                 // loop starts, or a count guard's, 0xffffffff when it is not: EntryGuard)
                 const bool narrow = !down && (slots_[pc].live & kNarrowJump) != 0;
-                if (narrow) l.hi_zero |= kBoundHi;
-                if (down ? (l.hi_zero & kIndexHi) || live_hi(a) : live_hi(l.ptr) && (narrow || live_hi(a)))
+                if (down ? (l.hi_zero & kIndexHi) || live_hi(a) : live_hi(l.ptr) && (narrow || live_hi(a))) {
                     test = pc;
+                    if (narrow) l.hi_zero |= kBoundHi;
+                }
                 continue;
             }
             if (down) continue;
@@ -1694,7 +1695,7 @@ private:
                     head,  last,  static_cast<std::uint16_t>(entry), static_cast<std::uint8_t>(reg), count,
                     false, false, static_cast<std::uint16_t>(step)};
             };
-            if (const std::size_t step = count_step(head, last); step != kNoPc)
+            if (const std::size_t step = count_step(head, last, entry); step != kNoPc)
                 add(code_[step].dst(), true, step);
             // (the access checks its base as checked_access() says: its rule is one of the last)
             const auto rule = static_cast<ZeroRule>(slots_[entry].live & 15);
@@ -1744,12 +1745,13 @@ private:
         }
         guard_count_ = kept;
     }
-    /// The count of the loop [head, last] that a count guard can take (EntryGuard), as the pc of
-    /// its step (kNoPc: none): the first 64-bit ADD of -1 whose register a 64-bit jeq or jne
-    /// with 0 tests in the same block (so that each step runs with a test), with no other
-    /// instruction of the loop reading or writing that register, and no way out of the loop but
-    /// that test's edge where it is 0.
-    [[nodiscard]] std::size_t count_step(std::size_t head, std::size_t last) const noexcept {
+    /// The count of the loop [head, last] (entered at `entry`) that a count guard can take
+    /// (EntryGuard), as the pc of its step (kNoPc: none): the first 64-bit ADD of -1 whose
+    /// register a 64-bit jeq or jne with 0 tests in the same block (so that each step runs with
+    /// a test), with no other instruction of the loop reading or writing that register, and no
+    /// way out of the loop but that test's edge where it is 0.
+    [[nodiscard]] std::size_t count_step(std::size_t head, std::size_t last,
+                                         std::size_t entry) const noexcept {
         std::size_t step = kNoPc, test = kNoPc;
         const auto tests = [&](std::size_t q, unsigned c) {
             const isa::OpInfo& t = row(q);
@@ -1778,8 +1780,9 @@ private:
         if (test == kNoPc) return kNoPc;
         const unsigned c = code_[step].dst();
         // Where the test goes when the count is 0 (or a `ja` there that only the test comes to:
-        // `jne n, 0, +1; ja out`)
+        // `jne n, 0, +1; ja out`; not the entry, which code before the loop comes to)
         const std::size_t zero = row(test).op == Op::jeq ? slots_[test].target : slots_[test].next;
+        if (zero == entry) return kNoPc;
         const std::size_t out = zero >= head && zero <= last && row(zero).op == Op::ja ? zero : kNoPc;
         for (std::size_t pc = head; pc <= last; ++pc) {  // (an lddw's second slot: nothing)
             if (pc == step) continue;
