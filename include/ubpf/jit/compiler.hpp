@@ -1646,7 +1646,8 @@ private:
     /// the program). Then the count is done in 32 bits: the ADD leaves the upper half alone
     /// (taken as 0) and the test compares the lower half. The results are the same because no
     /// run gets that far into the count: jit::run caps the budget at 2^32 - 2 instructions and
-    /// every step comes with its test, so fewer than 2^31 steps run. From a count below 2^32
+    /// another instruction runs after each step, so fewer than 2^31 steps run (one more past a
+    /// block's cut-off: runtime::budget). From a count below 2^32
     /// both reach 0 after the same steps (or, from 0, neither does); from one above, the 64-bit
     /// count does not reach 0 and the guard (where its upper half is not 0) sets the lower
     /// half to 0xffffffff, which needs 2^32 - 1 steps. The count is not seen elsewhere, and
@@ -1747,9 +1748,9 @@ private:
     }
     /// The count of the loop [head, last] (entered at `entry`) that a count guard can take
     /// (EntryGuard), as the pc of its step (kNoPc: none): the first 64-bit ADD of -1 whose
-    /// register a 64-bit jeq or jne with 0 tests in the same block (so that each step runs with
-    /// a test), with no other instruction of the loop reading or writing that register, and no
-    /// way out of the loop but that test's edge where it is 0.
+    /// register a 64-bit jeq or jne with 0 tests in the same block (the step's own test, not
+    /// one that other paths share), with no other instruction of the loop reading or writing
+    /// that register, and no way out of the loop but that test's edge where it is 0.
     [[nodiscard]] std::size_t count_step(std::size_t head, std::size_t last,
                                          std::size_t entry) const noexcept {
         std::size_t step = kNoPc, test = kNoPc;
