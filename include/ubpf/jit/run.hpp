@@ -58,7 +58,8 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
     c.memory = &memory;
     c.helper_context = &helpers;
     // Capped like the interpreter's 32-bit counter on a 32-bit target; the JIT's counter is
-    // signed (and sliced with a stop flag), so what does not fit it waits in the reserve.
+    // signed (and sliced with a stop flag), so what does not fit it waits in the reserve. (The
+    // compiler's count guards rely on the cap: no run counts a loop down 2^31 times.)
     const std::uint32_t total = budget < 0xfffffffeu ? static_cast<std::uint32_t>(budget) : 0xfffffffeu;
     c.budget = total < c.counter_cap() ? total : c.counter_cap();
     c.reserve = total - c.budget;
