@@ -1419,6 +1419,10 @@ private:
     /// and it is dead where the loop is left from there.
     [[nodiscard]] bool ptr_hi_unread(const HoistedLoop& l) const noexcept {
         const unsigned p = l.ptr;
+        // A reload that leaves ptr's upper half as it is (kKeepsHi: known to be 0) passes on
+        // the one the copy did not keep: not where something reads it after the reload.
+        if (l.reload != kNoPc && (slots_[l.reload].live & kKeepsHi) && (succ_live(l.reload) & bit(p)))
+            return false;
         for (std::size_t pc = l.head; pc <= l.back; pc += isa::slots(row(pc).op)) {
             if (!in_ptr_window(l, pc)) continue;
             const unsigned f = kLoFacts[slots_[pc].id];
