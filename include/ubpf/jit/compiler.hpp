@@ -1802,20 +1802,13 @@ private:
     /// Whether the instruction at pc reads or writes register r (either half).
     [[nodiscard]] bool touches(std::size_t pc, unsigned r) const noexcept {
         const unsigned f = kLoFacts[slots_[pc].id];
-        const Insn& insn = code_[pc];
-        switch (static_cast<LoNext>(f & 7)) {
-            case lo_local:
-                return true;
-            case lo_exit:  // R0; a local function's caller also sees R1-R5
-                return r <= (prog_.function_count == 1 ? 0u : 5u);
-            case lo_helper:  // R1-R5 in, R0 out (callx: its dst in)
-                return r <= 5 || ((f & kLoReadsDst) && insn.dst() == r);
-            default:
-                break;
-        }
-        return ((f & kLoReadsSrc) && insn.src() == r) ||
-               ((f & (kLoReadsDst | kLoDefinesDst)) && insn.dst() == r) || ((f & kLoReadsR0) && r == 0) ||
-               ((slots_[pc].at | slots_[pc].at >> 10) & bit(r)) != 0;
+        const auto next = static_cast<LoNext>(f & 7);
+        if (next == lo_local) return true;
+        const std::uint32_t written = next == lo_helper          ? 1u  // R0 out
+                                      : (f & kLoDefinesDst) != 0 ? 1u << code_[pc].dst()
+                                                                 : 0u;
+        return ((lo_reads(f, code_[pc]) | written) & (1u << r)) != 0 ||
+               ((slots_[pc].at | slots_[pc].at >> 10) & bit(r)) != 0;  // (its upper halves)
     }
     /// The pointer guard whose entry is pc, if any (kMaxGuards: none).
     [[nodiscard]] unsigned guard_at(std::size_t pc) const noexcept {
@@ -4102,6 +4095,18 @@ private:
         }
         return t;
     }();
+    /// The lower halves an instruction (kLoFacts f) reads, other than a local call's.
+    [[nodiscard]] std::uint32_t lo_reads(unsigned f, const Insn& insn) const noexcept {
+        switch (static_cast<LoNext>(f & 7)) {
+            case lo_exit:  // R0; a local function's caller also sees R1-R5
+                return prog_.function_count == 1 ? 1u : 0x3fu;
+            case lo_helper:  // R1-R5 (callx: its dst too)
+                return 0x3eu | ((f & kLoReadsDst) ? 1u << insn.dst() : 0u);
+            default:
+                return ((f & kLoReadsR0) ? 1u : 0u) | ((f & kLoReadsSrc) ? 1u << insn.src() : 0u) |
+                       ((f & kLoReadsDst) ? 1u << insn.dst() : 0u);
+        }
+    }
     /// Of the lower halves in `wanted`, those that some path from q may read before redefining
     /// them (a short, bounded look-ahead; anything it cannot see counts as a read).
     [[nodiscard]] std::uint32_t lo_read(std::size_t q, std::uint32_t wanted, unsigned& steps) const noexcept {
@@ -4118,19 +4123,13 @@ private:
             const Insn& insn = code_[q];
             const auto next = static_cast<LoNext>(f & 7);
             if (next == lo_local) break;
-            if (next == lo_exit) {  // R0; a local function's caller also sees R1-R5
-                reads(prog_.function_count == 1 ? 1u : 0x3fu);
-                return read;
-            }
+            reads(lo_reads(f, insn));
+            if (next == lo_exit) return read;
             if (next == lo_helper) {
-                reads(0x3eu | ((f & kLoReadsDst) ? 1u << insn.dst() : 0u));  // callx: its dst
-                open &= ~1u;                                                 // R0 is the result
+                open &= ~1u;  // R0 is the result
                 ++q;
                 continue;
             }
-            if (f & kLoReadsR0) reads(1);
-            if (f & kLoReadsSrc) reads(1u << insn.src());
-            if (f & kLoReadsDst) reads(1u << insn.dst());
             if (f & kLoDefinesDst) open &= ~(1u << insn.dst());
             if (next == lo_ja) {
                 q = slots_[q].target;
