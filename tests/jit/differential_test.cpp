@@ -860,6 +860,55 @@ TEST_CASE("budget cut-offs in a block that goes on past a forward jump", "[jit][
     }
 }
 
+// A loop entered at its test (`ja test`, as LLVM lays out loops): the test's block {4, 5} and
+// the swap-like block {6, 7, 8} each charge the head's block {2, 3} too and jump past its
+// charge (carry_of()). So a cut-off may lie in the head's block, at lower pcs than the stores
+// of the block that charged, which must still run; or in the charging block, whose jump then
+// enters the head's block, whose stores must not. Expected values from the hand trace below
+// (the budget-th instruction executed is the last to run), also checked against the interpreter.
+TEST_CASE("budget cut-offs in a block charged with the block its jump goes back to", "[jit][budget]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    const char* source =
+        "mov %r0, 0\nja +2\n"                         // 0, 1: into the loop at its test
+        "stxb [%r1+0], %r0\nadd %r0, 1\n"             // 2, 3: the head
+        "stxb [%r1+1], %r0\njlt %r0, 2, -4\n"         // 4, 5: the test, back to the head
+        "stxb [%r1+2], %r0\njge %r0, 3, +1\nja -7\n"  // 6-8: back to the head (folded ja)
+        "exit";                                       // 9
+    // The pcs executed, worked out by hand: r0 0 -> 3, the test taken twice, then 6-8 once.
+    const std::uint32_t trace[] = {0, 1, 4, 5, 2, 3, 4, 5, 2, 3, 4, 5, 6, 7, 8, 2, 3, 4, 5, 6, 7, 9};
+    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(source);
+    REQUIRE(assembled.error.empty());
+    for (std::uint64_t budget = 0; budget <= std::size(trace); ++budget) {
+        INFO("budget " << budget);
+        // The memory after the first `budget` instructions: each store writes r0 as it was.
+        std::uint8_t mem[4] = {0xaa, 0xbb, 0xcc, 0xdd};
+        std::uint8_t r0 = 0;
+        for (std::size_t k = 0; k < budget && k < std::size(trace); ++k) {
+            if (trace[k] == 3) ++r0;
+            if (trace[k] == 2 || trace[k] == 4 || trace[k] == 6) mem[trace[k] / 2 - 1] = r0;
+        }
+        ubpf::host::RunRequest request;
+        request.code = assembled.code;
+        request.mem = {0xaa, 0xbb, 0xcc, 0xdd};
+        request.budget = budget;
+        const ubpf::host::RunReport want = session.interpret(request);
+        const ubpf::m4::JitImageRun got = session.run(request);
+        REQUIRE_FALSE(got.fault.has_value());
+        for (const ubpf::host::RunReport* r : {&want, &got.report}) {
+            REQUIRE(r->mem_after.size() == 4);
+            CHECK(std::equal(std::begin(mem), std::end(mem), r->mem_after.begin()));
+            if (budget == std::size(trace)) {
+                CHECK(r->ok);
+                CHECK(r->r0 == 3);
+            } else {
+                REQUIRE_FALSE(r->ok);
+                CHECK(r->error.code == ubpf::ErrorCode::budget_exhausted);
+                CHECK(r->error.pc == trace[budget]);
+            }
+        }
+    }
+}
+
 // Budgets above what the JIT's signed counter holds (2^31 - 1) wait in a reserve; the executed
 // count comes out the same. The loop runs 3 * 1000 + 3 instructions (hand count: mov, mov,
 // then add, sub, jne 1000 times, exit).

@@ -57,12 +57,17 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
                           static_cast<unsigned>(d.pc), kKinds[k & 7], d.aux(),
                           static_cast<std::size_t>(d.resume(begin)));
             out << line;
-            if (d.kind() == jit::SiteKind::budget_ja) out << ", target " << d.target;
+            std::uint16_t lddw = d.lddw;
+            if (d.kind() == jit::SiteKind::budget_ja) {
+                out << ", target " << d.target;
+                if (d.own() > 1) out << " after " << d.own();
+                lddw &= (1u << jit::StubData::kJaLddwBits) - 1;
+            }
             if (d.kind() == jit::SiteKind::load_pair)
                 out << ", second pc " << d.target << ", offsets " << d.pair_first() << " and "
                     << d.pair_second();
-            else if (d.lddw != 0)
-                out << ", lddw mask " << hex(d.lddw);
+            else if (lddw != 0)
+                out << ", lddw mask " << hex(lddw);
             out << '\n';
             begin += d.size();
         }

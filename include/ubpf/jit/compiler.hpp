@@ -2477,18 +2477,20 @@ private:
         return t;
     }();
     /// Instructions in the block starting at `start`; `lddw` gets bit i set when its i-th is one.
-    [[nodiscard]] std::uint32_t block_length(std::size_t start,
-                                             std::uint16_t* lddw = nullptr) const noexcept {
+    [[nodiscard]] std::uint32_t block_length(std::size_t start, std::uint16_t* lddw = nullptr,
+                                             std::size_t* last = nullptr) const noexcept {
         std::uint32_t count = 0;
         std::uint32_t mask = 0;
-        std::size_t pc = start;
+        std::size_t pc = start, at = start;
         do {
             const Op op = row(pc).op;
             if (op == Op::lddw && count < 16) mask |= 1u << count;
             ++count;
+            at = pc;
             pc += isa::slots(op);
         } while (pc < code_.size() && !leader(pc));
         if (lddw != nullptr) *lddw = static_cast<std::uint16_t>(mask);
+        if (last != nullptr) *last = at;
         return count;
     }
 
@@ -2616,7 +2618,62 @@ private:
                   static_cast<std::uint8_t>(count), 0, lddw);
         return count;
     }
-    void charge() noexcept { block_left_ = put_charge(); }
+    /// A block that ends in a jump back to an earlier block T, whose charge it makes too: the
+    /// jump enters T past T's charge (a conditional one gives T's count back on its
+    /// fall-through). A loop whose pass runs through two blocks, as LLVM lays out a loop entered
+    /// at its test (`ja test`), then makes one charge a pass. runtime::budget follows the jump
+    /// when it cuts such a block.
+    struct Carry {
+        std::uint16_t jump = kNoPc;  ///< the block's last instruction (kNoPc: no carry)
+        std::uint16_t target = kNoPc;
+        std::uint16_t own = 0, count = 0;  ///< instructions of the block and of T's
+        std::uint16_t lddw = 0;            ///< T's lddw (StubData::ja_layout())
+    };
+    /// The block at `start`, whose last instruction is at `last`, ends in a jump to an earlier
+    /// block (the only blocks that carry).
+    [[nodiscard]] bool ends_back(std::size_t start, std::size_t last) const noexcept {
+        const Op op = row(last).op;
+        return (op == Op::ja || isa::is_conditional_jump(op)) && jump_target(last, row(last)) < start;
+    }
+    /// The carry of the block at `start` (none: jump == kNoPc). Not when T is a call or an exit
+    /// (past a cut-off only stores are refused, so such a block's own charge must stop the run),
+    /// a lone ja, a block that carries itself (its jump would skip a third charge), a jump into
+    /// or out of a loop with registers of its own, or when the two counts do not fit one charge.
+    [[nodiscard]] Carry carry_of(std::size_t start) const noexcept {
+        std::uint16_t own_lddw = 0, lddw = 0;
+        std::size_t last = 0, t_last = 0;
+        const std::uint32_t own = block_length(start, &own_lddw, &last);
+        if (own_lddw != 0 || !ends_back(start, last)) return {};
+        const std::size_t t = jump_target(last, row(last));
+        const Op op = row(t).op;
+        if (op == Op::ja || op == Op::exit || is_call(op)) return {};
+        const std::uint32_t count = block_length(t, &lddw, &t_last);
+        if (own + count > kMaxBlock || (lddw >> StubData::kJaLddwBits) != 0 || ends_back(t, t_last))
+            return {};
+        for (unsigned k = 0; k < loop_map_count_; ++k)
+            if (in_loop(loop_maps_[k], start) != in_loop(loop_maps_[k], t)) return {};
+        return {static_cast<std::uint16_t>(last), static_cast<std::uint16_t>(t),
+                static_cast<std::uint16_t>(own), static_cast<std::uint16_t>(count), lddw};
+    }
+    /// Charges the block starting at pc_ (a leader), with the block its jump goes back to when
+    /// it carries (carry_of()).
+    void charge() noexcept {
+        carry_ = carry_of(pc_);
+        if (carry_.jump == kNoPc) {
+            block_left_ = put_charge();
+            return;
+        }
+        block_left_ = carry_.own + carry_.count;
+        subtract_budget(block_left_);
+        slow_path(Cond::mi, SiteKind::budget_ja, static_cast<std::uint8_t>(block_left_), carry_.target,
+                  StubData::ja_layout(carry_.own, carry_.lddw));
+    }
+    /// With `extra` instructions of this block left before the jump at pc_ + extra to `target`:
+    /// the count the block's carry adds to what a branch taken before that jump gives back
+    /// (0: no carry there).
+    [[nodiscard]] std::uint32_t carried(std::size_t extra, std::size_t target) const noexcept {
+        return carry_.jump == pc_ + extra && carry_.target == target ? carry_.count : 0u;
+    }
     /// A conditional branch to the instruction at pc that ends the current eBPF instruction. When
     /// instructions of the block follow (a forward jump's fall-through stays in the block), the
     /// taken edge gives back their charge: `IT c; ADD r6, #n; B` (inside the IT block the ADD
@@ -2627,14 +2684,29 @@ private:
             branch_to_insn(c, pc);
             return;
         }
+        if (const std::uint32_t k = carried(0, pc); k != 0) {  // the carry's jump
+            if (skipped != k) bad_ = true;                     // (never: the block's own ran)
+            branch(c, slots_[pc].at + kChargeBytes);
+            put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, k, true));  // ADDS r6, #k
+            return;
+        }
         // `jcc +1; ja L` in one block (L is the head of the innermost loop around them, see
         // analyse()): the loop's edge becomes the inverted branch to L, and the loop's exit falls
         // through, giving back the ja's charge. The ja has no code of its own (emit_all()).
-        if (skipped == 1 && pc == pc_ + 2 && row(pc_ + 1).op == Op::ja && !leader(pc_ + 1)) {
-            folded_ja_ = static_cast<std::uint32_t>(pos_);
-            branch_to_insn(thumb::invert(c), jump_target(pc_ + 1, row(pc_ + 1)));
-            put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, 1, true));  // ADDS r6, #1
-            return;
+        // (With a carry, the ja's: to L past its charge, giving back L's count too.)
+        if (pc == pc_ + 2 && row(pc_ + 1).op == Op::ja && !leader(pc_ + 1)) {
+            const std::size_t l = jump_target(pc_ + 1, row(pc_ + 1));
+            const std::uint32_t k = carried(1, l);
+            if (skipped == 1 + k) {
+                folded_ja_ = static_cast<std::uint32_t>(pos_);
+                if (k != 0)
+                    branch(thumb::invert(c), slots_[l].at + kChargeBytes);
+                else
+                    branch_to_insn(thumb::invert(c), l);
+                put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, skipped,
+                                                      true));  // ADDS r6, #n
+                return;
+            }
         }
         put(thumb::it_then(c, 2));
         // ADDS r6, #n (16-bit: n <= kMaxBlock)
@@ -2645,9 +2717,9 @@ private:
 
     // ---- memory ---------------------------------------------------------------------------------
 
-    /// Where an access goes: [base + disp], or [base + index] for a checked access (the host
-    /// address of the inline region's start in T3 and the offset in T2, or after the slow path
-    /// the host address in T3 and 0 in T2).
+    /// Where an access goes: [base + disp], or [base + index] for a checked access of one to
+    /// four bytes at the checked start (the host address of the inline region's start in T3 and
+    /// the offset in T2, or after the slow path the host address in T3 and 0 in T2).
     struct Address {
         Reg base;
         Reg index;  // thumb::pc: none
@@ -2773,10 +2845,13 @@ private:
             slow_path(Cond::hs, SiteKind::load_pair, aux, partner, layout);
         else
             slow_path(Cond::hs, static_cast<SiteKind>(kind), aux);
-        if (size == 8 || kind == AccessKind::atomic || first != off) {
+        if (kind == AccessKind::atomic) {
             put_dp_reg(DpOp::add, false, T3, T3, T2);
             return {T3, pc, first - off};
         }
+        // Regions lie at their own addresses (jit::run), so once the check (or its slow path)
+        // passed, the lower half of the address checked is the host address.
+        if (size == 8 || first != off) return {lo, pc, first - off};
         return {T3, T2, 0};
     }
     void access(thumb::Mem m, Reg rt, const Address& a, std::int32_t extra = 0) noexcept {
@@ -3386,7 +3461,12 @@ private:
         using namespace thumb;
         const std::size_t target = jump_target(pc_, row64);
         if (row64.op == Op::ja) {
-            branch_to_insn(Cond::al, target);
+            if (const std::uint32_t k = carried(0, target); k != 0) {
+                if (block_left_ != 1 + k) bad_ = true;  // (never: see exit_block())
+                branch(Cond::al, slots_[target].at + kChargeBytes);
+            } else {
+                branch_to_insn(Cond::al, target);
+            }
             return;
         }
         // Operands below 2^32 (kNarrowJump): their lower halves compare alike, signed or not.
@@ -4369,9 +4449,15 @@ private:
     /// sum does not fit one charge, or T is a call or an exit: past a cut-off in the merged
     /// block only stores are refused (runtime::budget), so T's own charge must stop the run.
     [[gnu::always_inline]] bool merge_ja() noexcept {
+        carry_ = {};  // (charge() does not run for this block)
         const std::size_t t = jump_target(pc_, row(pc_));
         const Op target_op = row(t).op;
         if (t == pc_ || target_op == Op::ja || target_op == Op::exit || is_call(target_op)) return false;
+        std::uint16_t lddw = 0;
+        std::size_t t_last = 0;
+        const std::uint32_t count = 1 + block_length(t, &lddw, &t_last);
+        // (nor into a block whose own charge covers another: see carry_of())
+        if (count > kMaxBlock || (lddw >> StubData::kJaLddwBits) != 0 || ends_back(t, t_last)) return false;
         // (past the charge would be past a preheader, or out of a loop without its pad)
         if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], t)) return false;
         for (unsigned k = 0; k < loop_map_count_; ++k)
@@ -4381,11 +4467,9 @@ private:
         if constexpr (C.jit_loop_versioning)  // (past the charge would be past its range check)
             for (unsigned k = next_edge_; k < edge_count_; ++k)
                 if (loop_edges_[k].head == t || loop_edges_[k].entry == t) return false;
-        std::uint16_t lddw = 0;
-        const std::uint32_t count = 1 + block_length(t, &lddw);
-        if (count > kMaxBlock) return false;
         subtract_budget(count);
-        slow_path(Cond::mi, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t, lddw);
+        slow_path(Cond::mi, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t,
+                  StubData::ja_layout(1, lddw));
         if (emitted(t))
             branch(Cond::al, slots_[t].at + kChargeBytes);
         else
@@ -4501,12 +4585,13 @@ private:
     std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())
     bool leaf_ = false;                        // one function, no calls: ip is free for an eBPF half
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
-    EntryGuard guards_[kMaxGuards] = {};
+    EntryGuard guards_[kMaxGuards] = {};       // find_guards(): by head
     struct Charged {
         std::uint16_t pc, lddw;
         std::uint32_t count;
     };
-    Charged charged_{kNoPc, 0, 0};  // the last block put_charge() charged       // find_guards(): by head
+    Charged charged_{kNoPc, 0, 0};               // the last block put_charge() charged
+    Carry carry_{};                              // the carry of the block being emitted (charge())
     unsigned guard_count_ = 0, next_guard_ = 0;  // next_guard_: the first whose head is still to come
     unsigned edge_count_ = 0, next_edge_ = 0;    // next_edge_: the first whose head is still to come
     HoistedLoop loop_{};                         // the loop being versioned

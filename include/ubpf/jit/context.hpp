@@ -86,7 +86,7 @@ enum class SiteKind : std::uint8_t {
     store = 1,
     atomic = 2,
     budget = 3,       ///< a block of `aux` instructions starting at pc did not fit the budget
-    budget_ja = 4,    ///< the same for a lone `ja` at pc charged with its target block (`target`)
+    budget_ja = 4,    ///< the same for a block ending in a jump charged with its target's (`target`)
     error = 5,        ///< stop with ErrorCode `aux` at pc
     budget_lddw = 6,  ///< as budget, for a block with lddw among its first 16 instructions (`lddw`)
     load_pair = 7,    ///< two loads checked at once (the second at pc `target`): see memory()
@@ -100,9 +100,10 @@ struct StubData {
     /// half << 2, budgets the block's count, errors the ErrorCode. back (7 bits): the stub's BL
     /// is 2 + 2 * back bytes past the resume address.
     std::uint16_t info;
-    std::uint16_t target;  ///< budget_ja: the ja's target; load_pair: the second load's pc
-    /// budget_ja, budget_lddw: bit i set when the block's i-th instruction is lddw; load_pair:
-    /// pair_layout()
+    std::uint16_t target;  ///< budget_ja: the jump's target; load_pair: the second load's pc
+    /// budget_lddw: bit i set when the block's i-th instruction is lddw; budget_ja: the same for
+    /// the target's block (bits 0-9) and the count of the charging block's own instructions
+    /// (ja_layout()); load_pair: pair_layout()
     std::uint16_t lddw;
     static constexpr unsigned kMaxAux = 63, kMaxBack = 127;
     [[nodiscard]] static constexpr std::uint16_t make_info(SiteKind kind, unsigned aux,
@@ -135,10 +136,26 @@ struct StubData {
     [[nodiscard]] std::size_t pair_second_size() const noexcept {
         return std::size_t{1} << ((lddw >> 6) & 3);
     }
-    /// The pc of the block's k-th instruction (an lddw takes two slots; none after the 16th).
-    [[nodiscard]] std::uint32_t nth(std::uint32_t start, std::uint32_t k) const noexcept {
-        const std::uint32_t below = k >= 16 ? lddw : lddw & ((1u << k) - 1);
+    /// budget_ja's `lddw`: a block of `own` instructions (no lddw among them) whose last jumps to
+    /// a block with lddw at the positions in `target_lddw` (of its first 10 instructions).
+    static constexpr unsigned kJaLddwBits = 10;
+    [[nodiscard]] static constexpr std::uint16_t ja_layout(unsigned own, std::uint16_t target_lddw) noexcept {
+        return static_cast<std::uint16_t>(target_lddw | (own - 1) << kJaLddwBits);
+    }
+    [[nodiscard]] unsigned own() const noexcept { return (lddw >> kJaLddwBits) + 1u; }
+    /// The pc of the k-th instruction of a block at `start` with lddw at `mask` (an lddw takes
+    /// two slots; none after the 16th).
+    [[nodiscard]] static std::uint32_t nth(std::uint32_t start, std::uint32_t k,
+                                           std::uint32_t mask) noexcept {
+        const std::uint32_t below = k >= 16 ? mask : mask & ((1u << k) - 1);
         return start + k + static_cast<std::uint32_t>(std::popcount(below));
+    }
+    /// The pc where a charge of this site that covers `k` instructions stops: the k-th along
+    /// the block (for budget_ja: along the block, then along its target's).
+    [[nodiscard]] std::uint32_t cut(std::uint32_t k) const noexcept {
+        if (kind() != SiteKind::budget_ja) return nth(pc, k, kind() == SiteKind::budget_lddw ? lddw : 0u);
+        if (k < own()) return pc + k;
+        return nth(target, k - own(), lddw & ((1u << kJaLddwBits) - 1));
     }
 };
 
@@ -163,6 +180,9 @@ struct Context {
     Check stack_check[12];
     Check data_check[ctx::kDataRegions][12];
     // Runtime only.
+    /// Where the block whose charge did not fit starts (pending): instructions run in the order
+    /// of pc - split (mod 2^32), as a block that goes on into its jump's target block does.
+    std::uint32_t split;
     std::uint32_t reserve;  ///< budget not yet in the counter (which holds at most counter_cap())
     /// Execution::stop: when set, the counter holds at most kStopSlice, and runtime::budget looks
     /// at the flag each time it refills the counter from the reserve.
@@ -201,6 +221,11 @@ namespace runtime {
 inline bool budget_overdrawn(const std::uint32_t* saved) noexcept {
     return static_cast<std::int32_t>(saved[kBudgetRegister]) < 0;
 }
+/// True when the instruction at pc comes at or after the budget's cut-off: the budget ran out
+/// before it (the order of the charged block and its target block: Context::split).
+inline bool past_cut(const Context* c, const std::uint32_t* saved, std::uint32_t pc) noexcept {
+    return budget_overdrawn(saved) && pc - c->split >= c->pending - 1 - c->split;
+}
 
 /// The interpreter's full check of an access at pc (every region with its permissions): its
 /// host address, or nullptr with the error in c->error.
@@ -209,7 +234,7 @@ inline void* translate(Context* c, std::uint32_t pc, std::uint64_t addr, std::si
     const bool load = kind == SiteKind::load || kind == SiteKind::load_pair;
     const Access need = access_need(load ? AccessKind::load : static_cast<AccessKind>(kind));
     // An instruction past the budget cut-off of this block never runs: the budget ran out first.
-    if (budget_overdrawn(saved) && c->pending - 1 <= pc) {
+    if (past_cut(c, saved, pc)) {
         c->error = error_word(ErrorCode::budget_exhausted, c->pending - 1);
         return nullptr;
     }
@@ -259,9 +284,13 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
 /// stores at a constant frame offset are unchecked, and the stack is not visible after a failed
 /// run). A jump out of the block before the cut-off makes the counter the true budget again;
 /// otherwise the next charge finds it negative and stops the run. A fault before the cut-off keeps
-/// its own error. The stub data says which of the block's first 16 instructions are lddw (two
-/// slots); later ones start a new block. Budgets above the counter's cap (2^31 - 1, or kStopSlice
-/// with a stop flag, which is read at each refill) are handed out in parts from Context::reserve.
+/// its own error. A block ending in a jump may charge the jump's target block too (budget_ja),
+/// whose code the jump enters past its charge: the cut-off then lies on the path through both,
+/// and past_cut() orders the target's instructions after the block's (a conditional jump's
+/// fall-through gives the target's count back). The stub data says which of the block's first
+/// 16 instructions are lddw (two slots); later ones start a new block. Budgets above the counter's cap (2^31
+/// - 1, or kStopSlice with a stop flag, which is read at each refill) are handed out in parts from
+/// Context::reserve.
 inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint32_t count = site.aux();
     const auto before = static_cast<std::int32_t>(saved[kBudgetRegister] + count);  // before the charge
@@ -282,14 +311,13 @@ inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexc
         return true;
     }
     c->reserve = 0;
-    std::uint32_t cut = site.nth(site.pc, static_cast<std::uint32_t>(remaining));
-    if (site.kind() == SiteKind::budget_ja && remaining > 0)
-        cut = site.nth(site.target, static_cast<std::uint32_t>(remaining) - 1);
+    const std::uint32_t cut = site.cut(static_cast<std::uint32_t>(remaining));
     if (remaining == 0) {
         c->error = error_word(ErrorCode::budget_exhausted, cut);
         return false;
     }
     c->pending = cut + 1;
+    c->split = site.kind() == SiteKind::budget_ja ? site.pc : 0u;
     for (unsigned k = static_cast<unsigned>(AccessKind::store) * 4; k < 12; ++k) {
         c->fast_check[k].count = 0;
         c->stack_check[k].count = 0;

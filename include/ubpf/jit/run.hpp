@@ -52,6 +52,7 @@ inline void prepare(Context& c, const MemoryMap& memory, HelperContext& helpers,
     c.entry_sp = 0;
     c.error = 0;
     c.pending = 0;
+    c.split = 0;
     c.stop = stop;
     c.helpers = helper_table;
     c.policy = policy;
