@@ -2789,11 +2789,11 @@ private:
     }
     /// Flags HS unless address lo:hi is a valid start in the region whose start and count of
     /// valid starts are in T3 and T4: address - start, upper half 0, below the count (hi may be
-    /// kZeroHi: the address is 32 bits).
-    void compare_with_region(Reg lo, Reg hi) noexcept {
+    /// kZeroHi: the address is 32 bits). `spare` (not lo) receives the upper half's borrow.
+    void compare_with_region(Reg lo, Reg hi, Reg spare = T0) noexcept {
         put_dp_reg(DpOp::sub, false, T2, lo, T3);
         put_cmp_reg(T2, T4);
-        if (hi != kZeroHi) put_dp_imm(DpOp::sbc, true, T0, hi, 0);
+        if (hi != kZeroHi) put_dp_imm(DpOp::sbc, true, spare, hi, 0);
     }
     Address address(unsigned base, std::int16_t off, unsigned size, AccessKind kind) noexcept {
         using namespace thumb;
@@ -2839,7 +2839,7 @@ private:
         }
         const CheckRegion region = (slots_[pc_].flags & kStackAccess) ? CheckRegion::stack : data_access_;
         put_wide(thumb::mem_dual(true, T3, T4, kCtx, use_check(region, kind, checked)));  // start, count
-        compare_with_region(lo, hi);
+        compare_with_region(lo, hi, T4);  // (lo may be T0, read again below)
         const auto aux = static_cast<std::uint8_t>(log2_size(size) | (unsigned{hi} << 2));
         if (partner != kNoPc)
             slow_path(Cond::hs, SiteKind::load_pair, aux, partner, layout);
