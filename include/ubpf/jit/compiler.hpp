@@ -2608,11 +2608,9 @@ private:
     }
     /// Charges the block starting at pc_: SUBS r6, #count and its stub. Returns the count.
     std::uint32_t put_charge() noexcept {
-        // (a guard charges its loop's entry block, which is charged again where it starts)
-        if (charged_.pc != pc_) charged_ = {static_cast<std::uint16_t>(pc_), 0, 0};
-        if (charged_.count == 0) charged_.count = block_length(pc_, &charged_.lddw);
-        const std::uint32_t count = charged_.count;
-        const std::uint16_t lddw = charged_.lddw;
+        const Charged& b = charged_block();
+        const std::uint32_t count = b.count;
+        const std::uint16_t lddw = b.lddw;
         subtract_budget(count);
         slow_path(Cond::mi, lddw != 0 ? SiteKind::budget_lddw : SiteKind::budget,
                   static_cast<std::uint8_t>(count), 0, lddw);
@@ -2623,6 +2621,11 @@ private:
     /// fall-through). A loop whose pass runs through two blocks, as LLVM lays out a loop entered
     /// at its test (`ja test`), then makes one charge a pass. runtime::budget follows the jump
     /// when it cuts such a block.
+    struct Charged {
+        std::uint16_t pc, lddw;
+        std::uint32_t count;
+        std::uint16_t last;  ///< the block's last instruction
+    };
     struct Carry {
         std::uint16_t jump = kNoPc;  ///< the block's last instruction (kNoPc: no carry)
         std::uint16_t target = kNoPc;
@@ -2635,15 +2638,28 @@ private:
         const Op op = row(last).op;
         return (op == Op::ja || isa::is_conditional_jump(op)) && jump_target(last, row(last)) < start;
     }
-    /// The carry of the block at `start` (none: jump == kNoPc). Not when T is a call or an exit
+    /// The block starting at pc_ (block_length() once: a guard charges its loop's entry block,
+    /// which is charged again where it starts).
+    const Charged& charged_block() noexcept {
+        if (charged_.pc != pc_) {
+            std::size_t last = 0;
+            charged_ = {static_cast<std::uint16_t>(pc_), 0, 0, 0};
+            charged_.count = block_length(pc_, &charged_.lddw, &last);
+            charged_.last = static_cast<std::uint16_t>(last);
+        }
+        return charged_;
+    }
+    /// The carry of the block at pc_ (none: jump == kNoPc). Not when T is a call or an exit
     /// (past a cut-off only stores are refused, so such a block's own charge must stop the run),
     /// a lone ja, a block that carries itself (its jump would skip a third charge), a jump into
     /// or out of a loop with registers of its own, or when the two counts do not fit one charge.
-    [[nodiscard]] Carry carry_of(std::size_t start) const noexcept {
-        std::uint16_t own_lddw = 0, lddw = 0;
-        std::size_t last = 0, t_last = 0;
-        const std::uint32_t own = block_length(start, &own_lddw, &last);
-        if (own_lddw != 0 || !ends_back(start, last)) return {};
+    [[nodiscard]] Carry carry_of() noexcept {
+        const Charged& b = charged_block();
+        const std::size_t start = pc_, last = b.last;
+        const std::uint32_t own = b.count;
+        if (b.lddw != 0 || !ends_back(start, last)) return {};
+        std::uint16_t lddw = 0;
+        std::size_t t_last = 0;
         const std::size_t t = jump_target(last, row(last));
         const Op op = row(t).op;
         if (op == Op::ja || op == Op::exit || is_call(op)) return {};
@@ -2658,7 +2674,7 @@ private:
     /// Charges the block starting at pc_ (a leader), with the block its jump goes back to when
     /// it carries (carry_of()).
     void charge() noexcept {
-        carry_ = carry_of(pc_);
+        carry_ = carry_of();
         if (carry_.jump == kNoPc) {
             block_left_ = put_charge();
             return;
@@ -4586,12 +4602,8 @@ private:
     bool leaf_ = false;                        // one function, no calls: ip is free for an eBPF half
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
     EntryGuard guards_[kMaxGuards] = {};       // find_guards(): by head
-    struct Charged {
-        std::uint16_t pc, lddw;
-        std::uint32_t count;
-    };
-    Charged charged_{kNoPc, 0, 0};               // the last block put_charge() charged
-    Carry carry_{};                              // the carry of the block being emitted (charge())
+    Charged charged_{kNoPc, 0, 0, 0};          // the last block put_charge() charged
+    Carry carry_{};                            // the carry of the block being emitted (charge())
     unsigned guard_count_ = 0, next_guard_ = 0;  // next_guard_: the first whose head is still to come
     unsigned edge_count_ = 0, next_edge_ = 0;    // next_edge_: the first whose head is still to come
     HoistedLoop loop_{};                         // the loop being versioned
