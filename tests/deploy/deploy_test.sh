@@ -133,6 +133,7 @@ signed() {
         "$UBPF" pack "$WORK/other.o" --format extended -o "$WORK/other.bin" >/dev/null
     fi
     cp "$WORK/other.bin" "$WORK/$name/img.bin"
+    skip_taken_ports
     SIGNED_PORT=$NEXT_PORT
     "$UBPF" sign "$WORK/$name/img.bin" --key "$WORK/key" --seq "$seq" --slot "$slot" \
         --uri "coap://127.0.0.1:$SIGNED_PORT/img.bin" -o "$WORK/$name/m.suit" >/dev/null

@@ -45,6 +45,15 @@ poll() {
 # A port for this run: derived from the PID, then walked on when something else holds it.
 NEXT_PORT=$((30000 + ($$ * 13 + RANDOM) % 19000))
 
+# skip_taken_ports: walks NEXT_PORT past UDP ports that something holds now, for a caller that
+# must name the port before it starts its server (a manifest's URI): tests running at the same
+# time pick their ports from the same range.
+skip_taken_ports() {
+    while ! /usr/bin/python3 -c 'import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).bind(("127.0.0.1", int(sys.argv[1])))' "$NEXT_PORT" 2>/dev/null; do
+        NEXT_PORT=$((NEXT_PORT + 1))
+    done
+}
+
 # start_background NAME READY_TEXT COMMAND...: starts COMMAND with its output in $WORK/NAME.log on
 # the next free port (the command's "@PORT@" arguments), waits until the log shows READY_TEXT.
 # Sets STARTED_PID and STARTED_PORT.
