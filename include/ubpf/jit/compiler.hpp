@@ -2616,16 +2616,17 @@ private:
                   static_cast<std::uint8_t>(count), 0, lddw);
         return count;
     }
-    /// A block that ends in a jump back to an earlier block T, whose charge it makes too: the
-    /// jump enters T past T's charge (a conditional one gives T's count back on its
-    /// fall-through). A loop whose pass runs through two blocks, as LLVM lays out a loop entered
-    /// at its test (`ja test`), then makes one charge a pass. runtime::budget follows the jump
-    /// when it cuts such a block.
+    /// A block's length (block_length()), found once for its charges.
     struct Charged {
         std::uint16_t pc, lddw;
         std::uint32_t count;
         std::uint16_t last;  ///< the block's last instruction
     };
+    /// A block that ends in a jump back to an earlier block T, whose charge it makes too: the
+    /// jump enters T past T's charge (a conditional one gives T's count back on its
+    /// fall-through). A loop whose pass runs through two blocks, as LLVM lays out a loop entered
+    /// at its test (`ja test`), then makes one charge a pass. runtime::budget follows the jump
+    /// when it cuts such a block.
     struct Carry {
         std::uint16_t jump = kNoPc;  ///< the block's last instruction (kNoPc: no carry)
         std::uint16_t target = kNoPc;
@@ -2701,7 +2702,7 @@ private:
             return;
         }
         if (const std::uint32_t k = carried(0, pc); k != 0) {  // the carry's jump
-            if (skipped != k) bad_ = true;                     // (never: the block's own ran)
+            if (skipped != k) bad_ = true;  // (never: only T's count is left at the block's end)
             branch(c, slots_[pc].at + kChargeBytes);
             put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, k, true));  // ADDS r6, #k
             return;
@@ -4472,7 +4473,7 @@ private:
         std::uint16_t lddw = 0;
         std::size_t t_last = 0;
         const std::uint32_t count = 1 + block_length(t, &lddw, &t_last);
-        // (nor into a block whose own charge covers another: see carry_of())
+        // (nor into a block that may charge another one too: see carry_of())
         if (count > kMaxBlock || (lddw >> StubData::kJaLddwBits) != 0 || ends_back(t, t_last)) return false;
         // (past the charge would be past a preheader, or out of a loop without its pad)
         if (in_loop_map_ >= 0 && !in_loop(loop_maps_[in_loop_map_], t)) return false;
