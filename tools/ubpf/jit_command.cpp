@@ -61,7 +61,7 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             if (d.kind() == jit::SiteKind::budget_ja) {
                 out << ", target " << d.target;
                 if (d.own() > 1) out << " after " << d.own();
-                lddw &= (1u << jit::StubData::kJaLddwBits) - 1;
+                lddw = static_cast<std::uint16_t>(d.target_lddw());
             }
             if (d.kind() == jit::SiteKind::load_pair)
                 out << ", second pc " << d.target << ", offsets " << d.pair_first() << " and "

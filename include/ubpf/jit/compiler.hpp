@@ -2606,6 +2606,13 @@ private:
         put(thumb::sub_imm(kBudget, kBudget, count, true));
         if (pos_ != at + 2) bad_ = true;
     }
+    /// ADDS r6, #count (16-bit: count <= kMaxBlock): a charge given back.
+    void give_back(std::uint32_t count) noexcept {
+        put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, count, true));
+    }
+    /// A branch into the block at pc (emitted already) past its charge, which the block
+    /// branching made for it.
+    void branch_past_charge(Cond c, std::size_t pc) noexcept { branch(c, slots_[pc].at + kChargeBytes); }
     /// Charges the block starting at pc_: SUBS r6, #count and its stub. Returns the count.
     std::uint32_t put_charge() noexcept {
         const Charged& b = charged_block();
@@ -2703,8 +2710,8 @@ private:
         }
         if (const std::uint32_t k = carried(0, pc); k != 0) {  // the carry's jump
             if (skipped != k) bad_ = true;  // (never: only T's count is left at the block's end)
-            branch(c, slots_[pc].at + kChargeBytes);
-            put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, k, true));  // ADDS r6, #k
+            branch_past_charge(c, pc);
+            give_back(k);
             return;
         }
         // `jcc +1; ja L` in one block (L is the head of the innermost loop around them, see
@@ -2717,17 +2724,15 @@ private:
             if (skipped == 1 + k) {
                 folded_ja_ = static_cast<std::uint32_t>(pos_);
                 if (k != 0)
-                    branch(thumb::invert(c), slots_[l].at + kChargeBytes);
+                    branch_past_charge(thumb::invert(c), l);
                 else
                     branch_to_insn(thumb::invert(c), l);
-                put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, skipped,
-                                                      true));  // ADDS r6, #n
+                give_back(skipped);
                 return;
             }
         }
         put(thumb::it_then(c, 2));
-        // ADDS r6, #n (16-bit: n <= kMaxBlock)
-        put(thumb::detail::narrow_add_sub_imm(false, true, kBudget, kBudget, skipped, true));
+        give_back(skipped);
         branch_to_insn(Cond::al, pc);  // the last instruction of the IT block
         it_left_ = 0;
     }
@@ -3480,7 +3485,7 @@ private:
         if (row64.op == Op::ja) {
             if (const std::uint32_t k = carried(0, target); k != 0) {
                 if (block_left_ != 1 + k) bad_ = true;  // (never: see exit_block())
-                branch(Cond::al, slots_[target].at + kChargeBytes);
+                branch_past_charge(Cond::al, target);
             } else {
                 branch_to_insn(Cond::al, target);
             }
@@ -4488,7 +4493,7 @@ private:
         slow_path(Cond::mi, SiteKind::budget_ja, static_cast<std::uint8_t>(count), t,
                   StubData::ja_layout(1, lddw));
         if (emitted(t))
-            branch(Cond::al, slots_[t].at + kChargeBytes);
+            branch_past_charge(Cond::al, t);
         else
             wait(Wait::past_charge, Cond::al, slots_[t].at);
         return true;

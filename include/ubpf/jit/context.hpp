@@ -143,6 +143,7 @@ struct StubData {
         return static_cast<std::uint16_t>(target_lddw | (own - 1) << kJaLddwBits);
     }
     [[nodiscard]] unsigned own() const noexcept { return (lddw >> kJaLddwBits) + 1u; }
+    [[nodiscard]] std::uint32_t target_lddw() const noexcept { return lddw & ((1u << kJaLddwBits) - 1); }
     /// The pc of the k-th instruction of a block at `start` with lddw at `mask` (an lddw takes
     /// two slots; none after the 16th).
     [[nodiscard]] static std::uint32_t nth(std::uint32_t start, std::uint32_t k,
@@ -155,7 +156,7 @@ struct StubData {
     [[nodiscard]] std::uint32_t cut(std::uint32_t k) const noexcept {
         if (kind() != SiteKind::budget_ja) return nth(pc, k, kind() == SiteKind::budget_lddw ? lddw : 0u);
         if (k < own()) return pc + k;
-        return nth(target, k - own(), lddw & ((1u << kJaLddwBits) - 1));
+        return nth(target, k - own(), target_lddw());
     }
 };
 
@@ -288,9 +289,9 @@ inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexc
 /// whose code the jump enters past its charge: the cut-off then lies on the path through both,
 /// and past_cut() orders the target's instructions after the block's (a conditional jump's
 /// fall-through gives the target's count back). The stub data says which of the block's first
-/// 16 instructions are lddw (two slots); later ones start a new block. Budgets above the counter's cap (2^31
-/// - 1, or kStopSlice with a stop flag, which is read at each refill) are handed out in parts from
-/// Context::reserve.
+/// 16 instructions are lddw (two slots); later ones start a new block. Budgets above the
+/// counter's cap (2^31 - 1, or kStopSlice with a stop flag, which is read at each refill) are
+/// handed out in parts from Context::reserve.
 inline bool budget(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const std::uint32_t count = site.aux();
     const auto before = static_cast<std::int32_t>(saved[kBudgetRegister] + count);  // before the charge
