@@ -189,6 +189,14 @@ private:
                 it.insns.push_back(make(Id::mov64_reg, base, 10, 0, 0));
                 it.insns.push_back(make(Id::add64_imm, base, 0, 0, -pick(1, 72) * 8));
                 off = static_cast<std::int16_t>(pick(-8, 8));
+                if (pick(0, 1) == 0) {  // plus an index into a stack array: masked (mostly), shifted
+                    const unsigned index = base == 9 ? 8 : base + 1;
+                    if (pick(0, 3) != 0)
+                        it.insns.push_back(make(pick(0, 1) ? Id::and_64_imm : Id::and_32_imm, index, 0, 0,
+                                                (1 << pick(0, 6)) - 1));
+                    if (pick(0, 1) == 0) it.insns.push_back(make(Id::lsh64_imm, index, 0, 0, pick(0, 3)));
+                    it.insns.push_back(make(Id::add64_reg, base, index, 0, 0));
+                }
             }
             if (op == Op::ldx || op == Op::ldxs) {
                 it.insns.push_back(make(id, writable(), base, off, 0));

@@ -939,6 +939,8 @@ private:
                 if (f.flow & flow_calls_out) leaf_ = false;  // these call out, clobbering ip
             }
             stack_hint(pc, static_cast<StackEffect>((def >> kStackShift) & 7), stack_regs);
+            if (slot.id == static_cast<std::uint8_t>(isa::Id::mov64_reg) && insn.src() == isa::kFramePointer)
+                frame_copies_ = true;
             pc = next;
         }
         // `jcc +1; ja L`: the ja's block is charged with the jump's when the ja goes back to the
@@ -968,6 +970,7 @@ private:
             run += group != 0 ? static_cast<std::uint32_t>(group) : 1u;  // (an lddw counts once)
             pc += group != 0 ? group : lddw ? 2u : 1u;
         }
+        if (frame_copies_) small_values();
         find_guards(back_edges, edges);
         known_zero_upper_halves();
         // Count guards are emitted where needed (their ADDs leave the upper half alone anyway).
@@ -2129,6 +2132,282 @@ private:
         taken = (b | (t & ~stepped_)) & z;  // (what they give is not below 2^32 - 2^15)
         fall = (b | (f & ~stepped_)) & z;
     }
+    // ---- small values and frame addresses ----------------------------------------------------
+
+    /// What small_values() knows of a register's value, in two bits (bit r of `low` and of
+    /// `high`), so that where ways join the classes meet with ANDs (join()):
+    enum class Small : std::uint8_t {
+        none = 0,     // nothing
+        below16 = 1,  // below 2^16
+        frame = 2,    // r10 plus a constant in [-stack_frame_size, 0] (see small_step())
+        below8 = 3,   // below 2^8
+    };
+    struct Classes {
+        std::uint32_t low = 0, high = 0;
+    };
+    [[nodiscard]] static Classes join(Classes a, Classes b) noexcept {
+        return {a.low & b.low, a.high & b.high & ~(a.low ^ b.low)};  // below 2^8 and a frame: none
+    }
+    [[nodiscard]] static Small small_of(Classes v, unsigned r) noexcept {
+        return static_cast<Small>(((v.low >> r) & 1) | ((v.high >> r) & 1) << 1);  // (r10: frame)
+    }
+    [[nodiscard]] static constexpr bool below16(Small c) noexcept {
+        return (static_cast<unsigned>(c) & 1) != 0;
+    }
+    [[nodiscard]] static constexpr Small small_constant(std::uint64_t x) noexcept {
+        return x < 0x100 ? Small::below8 : x < 0x10000 ? Small::below16 : Small::none;
+    }
+    /// What an instruction does to the classes (kSmallOps): the operation, and for ALU
+    /// operations whether the operand is the immediate and whether it is 64-bit.
+    enum SmallOp : std::uint8_t {
+        small_none,     // writes no register
+        small_clobber,  // dst: nothing known
+        small_mov,
+        small_and,
+        small_or,  // and XOR
+        small_add,
+        small_sub,
+        small_mul,
+        small_lsh,
+        small_rsh,
+        small_keep,  // ARSH, DIV, MOD: a value below 2^16 stays below its bound
+        small_swap,  // LE, BE, BSWAP
+        small_load8,
+        small_load16,
+        small_lddw,
+        small_call,
+        small_atomic,
+    };
+    static constexpr std::uint8_t kSmallImm = 0x40, kSmallWide = 0x80;
+    static constexpr std::array<std::uint8_t, isa::kOpCount + 1> kSmallOps = [] {
+        std::array<std::uint8_t, isa::kOpCount + 1> t{};
+        for (std::size_t i = 0; i < isa::kOpCount; ++i) {
+            const isa::OpInfo& r = isa::kOps[i];
+            unsigned s = small_none;
+            if (isa::is_alu(r.op)) {
+                switch (r.op) {
+                    case Op::mov:
+                        s = small_mov;
+                        break;
+                    case Op::and_:
+                        s = small_and;
+                        break;
+                    case Op::or_:
+                    case Op::xor_:
+                        s = small_or;
+                        break;
+                    case Op::add:
+                        s = small_add;
+                        break;
+                    case Op::sub:
+                        s = small_sub;
+                        break;
+                    case Op::mul:
+                        s = small_mul;
+                        break;
+                    case Op::lsh:
+                        s = small_lsh;
+                        break;
+                    case Op::rsh:
+                        s = small_rsh;
+                        break;
+                    case Op::arsh:
+                    case Op::div:
+                    case Op::mod:
+                        s = small_keep;
+                        break;
+                    case Op::le:
+                    case Op::be:
+                    case Op::bswap:
+                        s = small_swap;
+                        break;
+                    default:
+                        s = small_clobber;
+                        break;
+                }
+                s |= (r.form == isa::Form::dst_imm ? kSmallImm : 0u) | (r.width == 64 ? kSmallWide : 0u);
+            } else if (r.op == Op::ldx) {
+                s = r.width == 8 ? small_load8 : r.width == 16 ? small_load16 : small_clobber;
+            } else if (r.op == Op::ldxs) {
+                s = small_clobber;
+            } else if (r.op == Op::lddw) {
+                s = small_lddw;
+            } else if (is_call(r.op)) {
+                s = small_call;
+            } else if (isa::is_atomic(r.op)) {
+                s = small_atomic;
+            }
+            t[i] = static_cast<std::uint8_t>(s);
+        }
+        return t;
+    }();
+    /// small_values()'s step over the instruction at pc: v (the classes; r10's is always
+    /// frame) and copies (the registers holding a copy of r10 in this block, r10 among them)
+    /// after it. r10 is at least one frame above the stack's bottom (at or above 0) and at most
+    /// the stack's top (at most kRegionCeiling, jit::run), so r10 plus a constant in
+    /// [-stack_frame_size, 0] is a frame address, and that plus less than 2^16 is below 2^32.
+    /// A 64-bit ALU operation's ZeroRule becomes `bounded` for a result below 2^16 and `gen`
+    /// for one below 2^32 (the known-zero upper halves then follow it), else what zero_rule()
+    /// gives.
+    [[gnu::always_inline]] void small_step(std::size_t pc, Classes& v, std::uint32_t& copies) noexcept {
+        const std::uint8_t op = kSmallOps[slots_[pc].id];
+        if (op == small_none) return;
+        const Insn& insn = code_[pc];
+        const unsigned d = insn.dst();
+        std::uint32_t written = 1u << d;
+        Small c = Small::none;
+        bool fits = false;  // below 2^32 without a class
+        switch (op & 31) {  // what writes something other than an ALU result to dst
+            case small_clobber:
+                break;
+            case small_load8:
+                c = Small::below8;
+                break;
+            case small_load16:
+                c = Small::below16;
+                break;
+            case small_lddw:
+                c = small_constant(static_cast<std::uint32_t>(insn.imm) |
+                                   static_cast<std::uint64_t>(code_[pc + 1].imm) << 32);
+                break;
+            case small_call:
+                written = 0x3f;  // R0-R5
+                break;
+            case small_atomic:
+                written = 1u | 1u << insn.src();  // a fetch writes src, a compare-exchange R0
+                break;
+            default:
+                c = small_alu(pc, op, v, copies, fits);
+                break;
+        }
+        copies &= ~written;
+        if (op == (small_mov | kSmallWide) || op == small_mov)  // (r10 < 2^32: a MOV32 copies it too)
+            copies |= ((copies >> insn.src()) & 1) << d;
+        const auto cls = static_cast<unsigned>(c);
+        v.low = (v.low & ~written) | (cls & 1u) << d;
+        v.high = (v.high & ~written) | (cls >> 1) << d;
+        if (op < kSmallWide) return;
+        Slot& slot = slots_[pc];
+        auto kind = static_cast<ZeroRule>(slot.live & 15);
+        if (kind == ZeroRule::inc) return;
+        if (below16(c)) {
+            kind = ZeroRule::bounded;
+        } else if (c == Small::frame || fits) {
+            if (kind != ZeroRule::bounded) kind = ZeroRule::gen;
+        } else if (kind == ZeroRule::gen || kind == ZeroRule::bounded) {  // (from an earlier sweep?)
+            const std::uint8_t rule = kFacts[slot.id].rule;
+            kind = static_cast<ZeroRule>((rule & kByImm ? zero_rule(row(pc), insn.imm, 0) : rule) & 15);
+        }
+        slot.live = static_cast<std::uint16_t>((slot.live & ~15u) | static_cast<unsigned>(kind));
+    }
+    /// The class of an ALU operation's result (op: its SmallOp), or Small::none with `fits`
+    /// when it is below 2^32 for another reason.
+    [[gnu::always_inline]] Small small_alu(std::size_t pc, std::uint8_t op, Classes v, std::uint32_t copies,
+                                           bool& fits) const noexcept {
+        const Insn& insn = code_[pc];
+        const unsigned d = insn.dst();
+        const bool wide = op >= kSmallWide, imm = (op & kSmallImm) != 0;
+        const Small a = small_of(v, d);
+        const Small b =
+            !imm ? small_of(v, insn.src())
+                 : small_constant(wide ? static_cast<std::uint64_t>(static_cast<std::int64_t>(insn.imm))
+                                       : static_cast<std::uint32_t>(insn.imm));
+        const bool copy = ((copies >> d) & 1) != 0;
+        const unsigned n = static_cast<unsigned>(insn.imm) & (wide ? 63u : 31u), width = wide ? 64u : 32u;
+        constexpr auto kFrame = static_cast<std::int32_t>(C.stack_frame_size);
+        switch (op & 31) {
+            case small_mov:
+                return b;
+            case small_and:
+                return a == Small::below8 || b == Small::below8 ? Small::below8
+                       : below16(a) || below16(b)               ? Small::below16
+                                                                : Small::none;
+            case small_or:
+                if (!below16(a) || !below16(b)) return Small::none;
+                return a == Small::below8 && b == Small::below8 ? a : Small::below16;
+            case small_add:
+                if (copy && imm && insn.imm >= -kFrame && insn.imm <= 0) return Small::frame;
+                fits = (a == Small::frame && below16(b)) || (b == Small::frame && below16(a));
+                return a == Small::below8 && b == Small::below8 ? Small::below16 : Small::none;
+            case small_sub:
+                return copy && imm && insn.imm >= 0 && insn.imm <= kFrame ? Small::frame : Small::none;
+            case small_mul:
+                return a == Small::below8 && b == Small::below8 ? Small::below16 : Small::none;
+            case small_lsh:
+                if (!imm) return Small::none;
+                return n == 0 ? a : a == Small::below8 && n <= 8 ? Small::below16 : Small::none;
+            case small_rsh:
+                if (below16(a)) return a == Small::below16 && imm && n >= 8 ? Small::below8 : a;
+                if (!imm) return Small::none;
+                return n + 8 >= width ? Small::below8 : n + 16 >= width ? Small::below16 : Small::none;
+            case small_keep:  // (an ARSH of a value below 2^16 is a logical shift; x / 0 = 0, x % 0 = x)
+                return below16(a) ? a : Small::none;
+            case small_swap:
+                return insn.imm == 16 ? Small::below16 : Small::none;
+            default:
+                return Small::none;
+        }
+    }
+    /// Classes of register values (Small) forward to a fixed point, block by block: a block
+    /// leader's classes on entry wait in its slot's known-zero and bound fields (`low` in
+    /// kZeroMask, `high` in kBoundMask, which known_zero_upper_halves() starts from all ones
+    /// again) and kDirty, set while no way into it has been followed. So LLVM's `r = r10;
+    /// r += -K; r += i << 2` into a stack array, i masked to a few bits, is known to be below
+    /// 2^32, and code through r checks its address in 32 bits.
+    void small_values() noexcept {
+        const std::size_t n = code_.size();
+        constexpr std::uint32_t kR10 = 1u << isa::kFramePointer;
+        const auto store = [this](std::size_t q, Classes v) {
+            Slot& t = slots_[q];
+            t.at = (t.at & ~(kZeroMask | kDirty)) | (v.low & kAllHi) << kZeroShift;
+            t.live = static_cast<std::uint16_t>((t.live & ~kBoundMask) | (v.high & kAllHi) << kBoundShift);
+        };
+        for (std::size_t f : prog_.functions()) store(f, Classes{});
+        // Each sweep starts at the earliest leader whose classes changed after the sweep before
+        // passed it (they only shrink, so this ends).
+        for (std::size_t from = 0; from < n;) {
+            std::size_t again = n;
+            const auto meet = [&](std::size_t q, std::size_t pc, Classes v) {
+                Slot& t = slots_[q];
+                if (!(t.at & kDirty)) {
+                    const Classes old{(t.at & kZeroMask) >> kZeroShift,
+                                      static_cast<std::uint32_t>(t.live & kBoundMask) >> kBoundShift};
+                    v = join(old, v);
+                    if (v.low == old.low && v.high == old.high) return;
+                }
+                store(q, v);
+                if (q <= pc) again = std::min(again, q);
+            };
+            Classes v{};
+            std::uint32_t copies = kR10;
+            bool reached = false, falls = false;  // falls: the instruction before falls through to pc
+            for (std::size_t pc = from; pc < n;) {
+                const Slot& s = slots_[pc];
+                if (s.flags & kLeader) {
+                    if (falls) meet(pc, pc - 1, v);
+                    reached = !(s.at & kDirty);
+                    v = {(s.at & kZeroMask) >> kZeroShift,
+                         (static_cast<std::uint32_t>(s.live & kBoundMask) >> kBoundShift) |
+                             kR10};  // r10: frame
+                    copies = kR10;
+                }
+                const std::size_t next = s.next;
+                falls = reached && next != kNoPc;
+                if (reached) {
+                    small_step(pc, v, copies);
+                    if (s.target != kNoPc) meet(s.target, pc, v);
+                }
+                pc = next != kNoPc ? next : pc + 1;  // (an lddw's next is 2 on)
+            }
+            from = again;
+        }
+        for (std::size_t pc = 0; pc < n; ++pc) {
+            if (!leader(pc)) continue;
+            slots_[pc].at |= kZeroMask | kDirty;
+            slots_[pc].live |= kBoundMask;
+        }
+    }
+
     /// Known-zero upper halves and bounded registers, forward to a fixed point (the sets only
     /// shrink; function starts know nothing). Two uses: an instruction whose destination's
     /// upper half is 0 before and after leaves it alone (kKeepsHi: neither written nor, for
@@ -3112,7 +3391,10 @@ private:
             default:
                 break;
         }
-        if (C.jit_loop_versioning && (slots_[pc_].live & kLoopStep)) {  // a versioned loop's `ptr += index`
+        // The lower halves alone: for a versioned loop's `ptr += index`, and where dst's upper half
+        // is dead or stays as it is (kKeepsHi: an ADD of a frame address and a small value).
+        if ((C.jit_loop_versioning && (slots_[pc_].live & kLoopStep)) ||
+            (wide && r.form == isa::Form::dst_src && add_sub_logic(op) && !live(dst, true))) {
             const Reg a = rd(dst, false, T0);  // (one statement each: the order code is emitted in)
             alu32(op, dst, a, rd(insn.src(), false, T2));
             return;
@@ -4606,6 +4888,7 @@ private:
     int dead_lo_ = -1;                         // a lower half being written that nothing reads: no store
     std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())
     bool leaf_ = false;                        // one function, no calls: ip is free for an eBPF half
+    bool frame_copies_ = false;                // a 64-bit MOV from r10: small_values() has work
     LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
     EntryGuard guards_[kMaxGuards] = {};       // find_guards(): by head
     Charged charged_{kNoPc, 0, 0, 0};          // the last block put_charge() charged
