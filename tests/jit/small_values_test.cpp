@@ -122,3 +122,44 @@ TEST_CASE("small values: an index that may reach 2^32 keeps its access 64-bit", 
         CHECK(r.run.report.mem_after == r.want.mem_after);
     }
 }
+
+TEST_CASE("a pointer stepped through memory checks its positive offsets in 32 bits", "[jit][small-values]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    // Each pair's first byte doubled into its second: the load's check (offset 0) leaves r1
+    // below 0xffff8000, so r1 + 1 fits in 32 bits. Stepped by a register (r5 = 2), r1 is not
+    // known to stay that low after its step.
+    const std::string loop =
+        "mov %r2, %r1\nadd %r2, 8\nmov %r5, 2\nl:\nldxb %r3, [%r1+0]\nadd32 %r3, %r3\n"
+        "stxb [%r1+1], %r3\n";
+    const std::vector<std::uint8_t> mem = {1, 0, 2, 0, 3, 0, 4, 0};
+    const std::vector<std::uint8_t> doubled = {1, 2, 2, 4, 3, 6, 4, 8};
+    const Ran stepped = run_both(session, loop + "add %r1, 2\njne %r1, %r2, l\nmov %r0, 0\nexit", mem);
+    const Ran opaque = run_both(session, loop + "add %r1, %r5\njne %r1, %r2, l\nmov %r0, 0\nexit", mem);
+    for (const Ran* r : {&stepped, &opaque}) {
+        REQUIRE(r->want.ok);
+        REQUIRE(r->run.report.ok);
+        CHECK(r->want.mem_after == doubled);
+        CHECK(r->run.report.mem_after == doubled);
+    }
+    // Stepped by a constant, both checks run in 32 bits (the load's by its entry guard, the
+    // store's by r1's bound); stepped by r5, neither does.
+    CHECK(wide_checks(stepped.run.code) == 0);
+    CHECK(wide_checks(opaque.run.code) == 2);
+}
+
+TEST_CASE("a pair of loads and a load into its own base check in 32 bits", "[jit][small-values]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    // The store's check (offset 0) leaves r1's upper half known to be 0. The pair of loads at
+    // pcs 2 and 3 is checked once, from r1 + 0, as its second load's own check could be; the
+    // load through r6 = r10 - 8 into r6 itself too. r0 = 1 + (mem[1] << 8 | mem[0]) = 1 + 0x201.
+    const Ran r = run_both(session,
+                           "stb [%r1+0], 1\nmov %r0, 1\nldxb %r3, [%r1+1]\nldxb %r5, [%r1+0]\nlsh %r3, 8\n"
+                           "or %r3, %r5\nadd %r0, %r3\nstxdw [%r10-8], %r0\nmov %r6, %r10\nadd %r6, -8\n"
+                           "ldxdw %r6, [%r6+0]\nmov %r0, %r6\nexit",
+                           {7, 2});
+    REQUIRE(r.want.ok);
+    REQUIRE(r.run.report.ok);
+    CHECK(r.want.r0 == 0x202);
+    CHECK(r.run.report.r0 == 0x202);
+    CHECK(wide_checks(r.run.code) == 1);  // the store's alone
+}

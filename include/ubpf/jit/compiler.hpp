@@ -176,6 +176,10 @@ private:
     // In `live` while a versioned loop's copy is compiled (the bit holds bounds during the
     // analysis): a step of its pointer or count, done in the lower half (check_range()).
     static constexpr std::uint16_t kLoopStep = 1u << 10;
+    // On a load with an offset above 0 whose check does not run in 32 bits by itself: its base's
+    // upper half is known to be 0 there, so that the check of a pair from an offset of 0 or below
+    // can (address()).
+    static constexpr std::uint16_t kPairBaseHiZero = 1u << 11;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
     /// A 16-bit forward branch placed before its target (short_placeholder()).
     struct ShortWait {
@@ -2501,9 +2505,19 @@ private:
         const std::uint32_t rule = slots_[pc].live;
         slots_[pc].live = 0;
         at &= kBackTarget | kUseDef;
-        if (static_cast<ZeroRule>(rule & 15) >= ZeroRule::load_gen) return keep_zero_access(pc, rule, z);
-        if ((rule & (kRuleWrites | kRuleJump64)) == 0) return;
         const Insn& insn = code_[pc];
+        if (const auto kind = static_cast<ZeroRule>(rule & 15); kind >= ZeroRule::load_gen) {
+            const bool store = kind == ZeroRule::checked_store;
+            return keep_zero_access(pc, rule, z, store, z & bit(store ? insn.dst() : insn.src()),
+                                    kBaseHiZero);
+        }
+        {
+            bool store = false;
+            std::uint16_t flag = kBaseHiZero;
+            if (const std::uint32_t base = unchecked_base(pc, rule, z, store, flag))
+                return keep_zero_access(pc, rule, z, store, base, flag);
+        }
+        if ((rule & (kRuleWrites | kRuleJump64)) == 0) return;
         const std::uint32_t d = bit(insn.dst()), s = bit(insn.src());
         std::uint32_t use = at & kAllHi, def = (at >> 10) & kAllHi;
         const isa::OpInfo& r = row(pc);
@@ -2591,15 +2605,19 @@ private:
                                                            std::uint32_t d) noexcept {
         return (def & d) != 0 && (zero_after(rule, insn.regs, z, rule >> kBoundShift, def) & d) != 0;
     }
-    /// keep_zero_upper_halves() for a checked access (an offset of 0 or below): the base's upper
-    /// half known to be 0 (kBaseHiZero: not read), and a load's dst as for an ALU operation.
-    void keep_zero_access(std::size_t pc, std::uint32_t rule, std::uint32_t z) noexcept {
+    /// keep_zero_upper_halves() for an access whose base's upper half is known to be 0 (base:
+    /// its bit, or 0 when it is not) with an offset of 0 or below, or above 0 with the base
+    /// below 2^32 - 2^15 (unchecked_base()): that upper half is not read (kBaseHiZero), and a
+    /// load's dst is as for an ALU operation.
+    /// (base_flag: kPairBaseHiZero instead, for a load whose own check still reads it.)
+    void keep_zero_access(std::size_t pc, std::uint32_t rule, std::uint32_t z, bool store, std::uint32_t base,
+                          std::uint16_t base_flag) noexcept {
         std::uint32_t& at = slots_[pc].at;
         const Insn& insn = code_[pc];
-        const bool store = static_cast<ZeroRule>(rule & 15) == ZeroRule::checked_store;
-        const std::uint32_t base = z & bit(store ? insn.dst() : insn.src()), d = bit(insn.dst());
+        const std::uint32_t d = bit(insn.dst());
         std::uint32_t def = (at >> 10) & kAllHi;
-        std::uint16_t flag = base != 0 ? kBaseHiZero : 0;
+        std::uint16_t flag = base != 0 ? base_flag : 0;
+        if (base_flag != kBaseHiZero) base = 0;  // (read by its own check)
         if (!store && (z & d) != 0 && keeps_hi(rule, insn, z, def, d)) {
             flag |= kKeepsHi;
             def &= ~d;
@@ -2615,6 +2633,27 @@ private:
             }
         }
         at = (at & kBackTarget) | (at & kAllHi & ~unread) | def << 10;
+    }
+    /// For a load or store at pc that checked_access() gave the rule of an access saying nothing
+    /// of its base (store: it is a store), the bit of that base when its check can still run
+    /// in 32 bits (kBaseHiZero), else 0: its upper half is 0, and its offset is 0 or below (a
+    /// load into its own base), or above 0 with the base bounded as a stepped register is,
+    /// below 2^32 - 2^15 (a check with an offset of 0 or below put it at most 0x7fff past a
+    /// region, all of which end at 0xffff0000; a load of at most 16 bits; a copy of such), so
+    /// that base + offset, at most 0x7fff more, stays below 2^32.
+    /// A load with an offset above 0 whose base's upper half is 0 without that bound gets
+    /// kPairBaseHiZero instead (flag).
+    [[nodiscard]] std::uint32_t unchecked_base(std::size_t pc, std::uint32_t rule, std::uint32_t z,
+                                               bool& store, std::uint16_t& flag) const noexcept {
+        const auto effect = static_cast<StackEffect>((kFacts[slots_[pc].id].def >> kStackShift) & 7);
+        if (effect != stack_load && effect != stack_store) return 0;
+        const Insn& insn = code_[pc];
+        if (isa::is_atomic(row(pc).op)) return 0;
+        store = effect == stack_store;
+        const std::uint32_t base = z & bit(store ? insn.dst() : insn.src());
+        if (insn.off <= 0 || (base & (rule >> kBoundShift) & stepped_) != 0) return base;
+        if (!store) flag = kPairBaseHiZero;
+        return store ? 0u : base;
     }
     /// The destination's upper half when the instruction at pc leaves it as it is (kKeepsHi).
     [[nodiscard]] std::uint32_t kept(std::size_t pc) const noexcept {
@@ -3127,7 +3166,10 @@ private:
             covered_ = partner;
         }
         Reg lo = T0, hi = T1;
-        if (slots_[pc_].live & kBaseHiZero) {
+        // (A pair from an offset of 0 or below: its first load's base known to fit in 32 bits
+        // is enough.)
+        if ((slots_[pc_].live & kBaseHiZero) ||
+            (partner != kNoPc && off <= 0 && (slots_[pc_].live & kPairBaseHiZero))) {
             lo = rd(base, false, T0);
             hi = kZeroHi;
             if (off != 0) {
