@@ -2183,52 +2183,26 @@ private:
         small_atomic,
     };
     static constexpr std::uint8_t kSmallImm = 0x40, kSmallWide = 0x80;
+    [[nodiscard]] static constexpr unsigned small_alu_op(Op op) noexcept {
+        constexpr struct {
+            Op op;
+            SmallOp small;
+        } kAlu[] = {{Op::mov, small_mov},   {Op::and_, small_and}, {Op::or_, small_or},
+                    {Op::xor_, small_or},   {Op::add, small_add},  {Op::sub, small_sub},
+                    {Op::mul, small_mul},   {Op::lsh, small_lsh},  {Op::rsh, small_rsh},
+                    {Op::arsh, small_keep}, {Op::div, small_keep}, {Op::mod, small_keep},
+                    {Op::le, small_swap},   {Op::be, small_swap},  {Op::bswap, small_swap}};
+        for (const auto& m : kAlu)
+            if (m.op == op) return m.small;
+        return small_clobber;
+    }
     static constexpr std::array<std::uint8_t, isa::kOpCount + 1> kSmallOps = [] {
         std::array<std::uint8_t, isa::kOpCount + 1> t{};
         for (std::size_t i = 0; i < isa::kOpCount; ++i) {
             const isa::OpInfo& r = isa::kOps[i];
             unsigned s = small_none;
             if (isa::is_alu(r.op)) {
-                switch (r.op) {
-                    case Op::mov:
-                        s = small_mov;
-                        break;
-                    case Op::and_:
-                        s = small_and;
-                        break;
-                    case Op::or_:
-                    case Op::xor_:
-                        s = small_or;
-                        break;
-                    case Op::add:
-                        s = small_add;
-                        break;
-                    case Op::sub:
-                        s = small_sub;
-                        break;
-                    case Op::mul:
-                        s = small_mul;
-                        break;
-                    case Op::lsh:
-                        s = small_lsh;
-                        break;
-                    case Op::rsh:
-                        s = small_rsh;
-                        break;
-                    case Op::arsh:
-                    case Op::div:
-                    case Op::mod:
-                        s = small_keep;
-                        break;
-                    case Op::le:
-                    case Op::be:
-                    case Op::bswap:
-                        s = small_swap;
-                        break;
-                    default:
-                        s = small_clobber;
-                        break;
-                }
+                s = small_alu_op(r.op);
                 s |= (r.form == isa::Form::dst_imm ? kSmallImm : 0u) | (r.width == 64 ? kSmallWide : 0u);
             } else if (r.op == Op::ldx) {
                 s = r.width == 8 ? small_load8 : r.width == 16 ? small_load16 : small_clobber;
