@@ -144,6 +144,34 @@ std::vector<std::uint8_t> compile(const ubpf::VerifiedProgram<>& program, ubpf::
     return buffer;
 }
 
+/// A program of the project's corpus (tests/data), read and verified.
+ubpf::VerifiedProgram<> own_program(const std::string& name, std::vector<ubpf::Insn>& code) {
+    std::ifstream in(std::string{UBPF_OWN_DATA_DIR} + "/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string message;
+    code = ubpf::host::parse_data_file(text.str()).program(message);
+    REQUIRE(message.empty());
+    auto verified =
+        ubpf::verify<ubpf::Config{}>({code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
+    REQUIRE(verified.ok());
+    return *verified;
+}
+
+/// How many instructions of the code have a mnemonic starting with one of `names`.
+std::size_t count_mnemonics(const std::vector<std::uint8_t>& code, std::initializer_list<const char*> names) {
+    csh cs = 0;
+    REQUIRE(cs_open(CS_ARCH_ARM, static_cast<cs_mode>(CS_MODE_THUMB | CS_MODE_MCLASS), &cs) == CS_ERR_OK);
+    cs_insn* insn = nullptr;
+    const std::size_t n = cs_disasm(cs, code.data(), code.size(), 0, 0, &insn);
+    std::size_t found = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        for (const char* name : names) found += std::string{insn[i].mnemonic}.rfind(name, 0) == 0 ? 1u : 0u;
+    cs_free(insn, n);
+    cs_close(&cs);
+    return found;
+}
+
 }  // namespace
 
 TEST_CASE("blinded constants: no program's constant appears in its code", "[jit][blinding]") {
@@ -212,27 +240,32 @@ TEST_CASE("the constant register: a constant loaded in several places is loaded 
     // tests/data/jit-constant-register.data (which the .data runner runs on every engine):
     // 0x12345678 as a multiplier, mask, divisor, stored value, lddw, MOV and compare, in a loop
     // with a helper call. Its value is made once, at entry, and never again; blinded too.
-    std::ifstream in(std::string{UBPF_OWN_DATA_DIR} + "/jit-constant-register.data");
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string message;
-    const std::vector<ubpf::Insn> code = ubpf::host::parse_data_file(text.str()).program(message);
-    REQUIRE(message.empty());
-    const auto verified =
-        ubpf::verify<ubpf::Config{}>({code, ubpf::HelperPolicy::all()}, ubpf::host::test_helpers::kAll);
-    REQUIRE(verified.ok());
+    std::vector<ubpf::Insn> code;
+    const auto verified = own_program("jit-constant-register.data", code);
     const auto loads_of = [](const std::vector<std::uint8_t>& jit, std::uint32_t v) {
         std::size_t n = 0;
         for (const CodeValue& c : code_values(jit)) n += c.value == v ? 1u : 0u;
         return n;
     };
-    CHECK(loads_of(compile(*verified, {}), 0x12345678u) == 1);
+    CHECK(loads_of(compile(verified, {}), 0x12345678u) == 1);
     // Blinded: the one load is of the constant XORed with a key, then of the key (two MOVW/MOVT
     // pairs, neither holding the constant).
     const std::vector<std::uint8_t> blinded =
-        compile(*verified, {.blind_constants = true, .blinding_seed = 5});
+        compile(verified, {.blind_constants = true, .blinding_seed = 5});
     CHECK(loads_of(blinded, 0x12345678u) == 0);
     std::size_t pairs = 0;
     for (const CodeValue& c : code_values(blinded)) pairs += c.what == "movw/movt" ? 1u : 0u;
     CHECK(pairs == 2);
+}
+
+TEST_CASE("AND and OR with a constant whose complement fits: BIC and ORN", "[jit][constants]") {
+    // tests/data/jit-complement-immediates.data (run on every engine by the .data runner): six
+    // ANDs and ORs, 64- and 32-bit, alone and as `A = B; A op= K`, with constants such as -8 that
+    // no instruction holds but whose complement (7) one does. Each is one BIC or ORN with that
+    // immediate: no constant is made in a register (the only MOVW/MOVT are the lddw's: two each).
+    std::vector<ubpf::Insn> code;
+    const auto verified = own_program("jit-complement-immediates.data", code);
+    const std::vector<std::uint8_t> jit = compile(verified, {});
+    CHECK(count_mnemonics(jit, {"bic", "orn"}) == 6);
+    CHECK(count_mnemonics(jit, {"movw", "movt", "mvn"}) == 4);
 }

@@ -754,11 +754,30 @@ private:
     [[nodiscard]] static constexpr bool add_sub_logic(Op op) noexcept {
         return op == Op::add || op == Op::sub || op == Op::or_ || op == Op::and_ || op == Op::xor_;
     }
-    /// Whether alu_const() takes v as the immediate of add_sub_logic op: a modified immediate,
-    /// or for ADD and SUB one when negated (x + -K = x - K).
+    /// The data-processing instruction and modified immediate that compute a 32-bit `x op v`
+    /// (add_sub_logic op): v itself, or -v for ADD and SUB (x + -K = x - K), or ~v for AND and
+    /// OR (BIC, ORN: `and r, -8`); ok is false when none fits.
+    struct DpImm {
+        DpOp op;
+        std::uint32_t v;
+        bool ok;
+    };
+    [[nodiscard]] static DpImm dp_immediate(Op op, std::uint32_t v) noexcept {
+        const DpOp plain = op == Op::add    ? DpOp::add
+                           : op == Op::sub  ? DpOp::sub
+                           : op == Op::or_  ? DpOp::orr
+                           : op == Op::and_ ? DpOp::and_
+                                            : DpOp::eor;
+        if (!add_sub_logic(op)) return {plain, v, false};
+        if (thumb::can_encode_modified(v)) return {plain, v, true};
+        if (op == Op::add || op == Op::sub)
+            return {op == Op::add ? DpOp::sub : DpOp::add, 0u - v, thumb::can_encode_modified(0u - v)};
+        if (op == Op::xor_) return {plain, v, false};
+        return {op == Op::and_ ? DpOp::bic : DpOp::orn, ~v, thumb::can_encode_modified(~v)};
+    }
+    /// Whether alu_const() takes v as the immediate of add_sub_logic op (dp_immediate()).
     [[nodiscard]] static bool alu_immediate(Op op, std::uint32_t v) noexcept {
-        return thumb::can_encode_modified(v) ||
-               ((op == Op::add || op == Op::sub) && thumb::can_encode_modified(0u - v));
+        return dp_immediate(op, v).ok;
     }
     /// Whether a 32-bit compare takes v as its immediate (CMP/TST), in jump().
     [[nodiscard]] bool compare_immediate(std::uint32_t v) const noexcept {
@@ -865,6 +884,15 @@ private:
     struct BackEdge {
         std::uint16_t from, to;
     };
+    /// 1 + the latest of the back edges to pc (all of the program when some were not recorded).
+    [[nodiscard]] std::size_t back_edge_end(std::size_t pc, const BackEdge* edges,
+                                            unsigned count) const noexcept {
+        if (count > kMaxLoopEdges) return code_.size();
+        std::size_t end = 0;
+        for (unsigned e = 0; e < count; ++e)
+            if (edges[e].to == pc) end = std::max<std::size_t>(end, edges[e].from + 1u);
+        return end;
+    }
     [[nodiscard]] bool leader(std::size_t pc) const noexcept { return (slots_[pc].flags & kLeader) != 0; }
     void mark(std::size_t pc) noexcept {
         if (pc < code_.size()) slots_[pc].flags |= kLeader;
@@ -990,10 +1018,12 @@ private:
         // every change except one at a back-edge target, whose sources came first. kDirty marks
         // an instruction whose set changed when last visited: after the first sweep (which also
         // applies the known-zero results), only instructions with such a successor are visited.
+        // A sweep after the first starts at the latest back edge whose target changed.
         bool first = true;
-        for (bool again = true; again; first = false) {
-            again = false;
-            for (std::size_t pc = n; pc-- > 0;) {
+        for (std::size_t top = n; top != 0; first = false) {
+            const std::size_t from = top;
+            top = 0;
+            for (std::size_t pc = from; pc-- > 0;) {
                 Slot& s = slots_[pc];
                 if (first) {
                     if (second_slot(pc)) continue;
@@ -1015,7 +1045,7 @@ private:
                 if (in != (s.live & kAllHi)) {
                     s.live = static_cast<std::uint16_t>(in | (s.live & ~kAllHi));
                     s.at |= kDirty;
-                    if (s.at & kBackTarget) again = true;
+                    if (s.at & kBackTarget) top = std::max(top, back_edge_end(pc, back_edges, edges));
                 } else {
                     s.at &= ~kDirty;
                 }
@@ -2425,9 +2455,10 @@ private:
             return q <= pc;
         };
         const std::size_t guarded_below = guard_count_ != 0 ? guards_[guard_count_ - 1].head : 0;
-        for (bool again = true; again;) {
-            again = false;
-            for (std::size_t pc = 0; pc < n; ++pc) {
+        // A sweep after the first starts at the earliest instruction that changed behind one.
+        for (std::size_t from = 0; from < n;) {
+            std::size_t again = n;
+            for (std::size_t pc = from; pc < n; ++pc) {
                 Slot& s = slots[pc];
                 if ((s.at & kDirty) == 0) continue;  // second slots are never dirty
                 s.at &= ~kDirty;
@@ -2447,9 +2478,12 @@ private:
                     out_next |= guarded(pc, s.next, out);
                     out_target |= guarded(pc, s.target, out);
                 }
-                again |= meet(s.next, pc, out_next << kZeroShift, fall << kBoundShift);
-                again |= meet(s.target, pc, out_target << kZeroShift, taken << kBoundShift);
+                if (meet(s.next, pc, out_next << kZeroShift, fall << kBoundShift))
+                    again = std::min<std::size_t>(again, s.next);
+                if (meet(s.target, pc, out_target << kZeroShift, taken << kBoundShift))
+                    again = std::min<std::size_t>(again, s.target);
             }
+            from = again;
         }
     }
     /// The registers the guards test on the edge from pc to q (out: known-zero upper halves
@@ -3735,21 +3769,15 @@ private:
             }
             return true;
         }
-        auto v = static_cast<std::uint32_t>(insn.imm);
-        if (!alu_immediate(op, v)) return false;
-        bool negative = insn.imm < 0;  // the constant's upper half is all ones
-        DpOp lo_op = DpOp::add, hi_op = DpOp::adc;
-        if (op == Op::sub) lo_op = DpOp::sub, hi_op = DpOp::sbc;
-        if ((op == Op::add || op == Op::sub) && !can_encode_modified(v)) {
-            // x + -K = x - K (K = -imm as a 64-bit value has upper half 0; imm = INT_MIN is encodable)
-            lo_op = op == Op::add ? DpOp::sub : DpOp::add;
-            hi_op = op == Op::add ? DpOp::sbc : DpOp::adc;
-            v = 0u - v;
-            negative = !negative;
-        }
-        if (op == Op::or_) lo_op = hi_op = DpOp::orr;
-        if (op == Op::and_) lo_op = hi_op = DpOp::and_;
-        if (op == Op::xor_) lo_op = hi_op = DpOp::eor;
+        const DpImm k = dp_immediate(op, static_cast<std::uint32_t>(insn.imm));
+        if (!k.ok) return false;
+        const DpOp lo_op = k.op;
+        const std::uint32_t v = k.v;
+        // ADD and SUB: x + -K = x - K (K = -imm as a 64-bit value has upper half 0; imm = INT_MIN
+        // is encodable as it is); the constant's upper half is all ones when it is negative.
+        const bool negated = (op == Op::add || op == Op::sub) && v != static_cast<std::uint32_t>(insn.imm);
+        const DpOp hi_op = op == Op::xor_ ? DpOp::eor : (lo_op == DpOp::sub) ? DpOp::sbc : DpOp::adc;
+        const bool negative = (insn.imm < 0) != negated;
         const unsigned dst = insn.dst();
         const bool wide = r.width == 64;
         const bool logic = op == Op::and_ || op == Op::or_ || op == Op::xor_;
@@ -4720,14 +4748,8 @@ private:
         const auto v = static_cast<std::uint32_t>(i1.imm);
         const Op op = row1.op;
         if (op == Op::lsh || op == Op::rsh || op == Op::arsh) return shift_const(i1, row1, b) ? 2 : 0;
-        if (row1.form == isa::Form::dst_imm && op != Op::mul && thumb::can_encode_modified(v) &&
-            !blinded(v)) {
-            alu32_imm(op == Op::add    ? DpOp::add
-                      : op == Op::sub  ? DpOp::sub
-                      : op == Op::or_  ? DpOp::orr
-                      : op == Op::and_ ? DpOp::and_
-                                       : DpOp::eor,
-                      a, rd(b, false, T0), v);
+        if (const DpImm k = dp_immediate(op, v); row1.form == isa::Form::dst_imm && k.ok && !blinded(v)) {
+            alu32_imm(k.op, a, rd(b, false, T0), k.v);
             set_imm(a, true, 0, T1);
             t2_k_ = k_prev;
             return 2;
