@@ -2532,9 +2532,14 @@ private:
         std::uint16_t flag = 0;
         if (z & d) {
             if (rule & kRuleJump64) {
-                if (r.form == isa::Form::cond_src ? (z & s) != 0 : insn.imm >= 0) {
+                const bool src_zero = insn.src() == isa::kFramePointer || (z & s) != 0;
+                if (r.form == isa::Form::cond_src ? src_zero : insn.imm >= 0) {
                     flag = kNarrowJump;
                     use &= ~(d | s);
+                } else if (r.form == isa::Form::cond_src && mirrors(r.op)) {
+                    // only dst's upper half is 0: jump() compares the other way round
+                    flag = kDstHiZero;
+                    use &= ~d;
                 }
             } else if (keeps_hi(rule, insn, z, def, d)) {
                 flag = kKeepsHi;
@@ -3329,11 +3334,12 @@ private:
     /// Stands for operand b's upper half when it is 0 (kSrcHiZero): no register holds it.
     static constexpr Reg kZeroHi = thumb::pc;
     /// Loads operand b of the ALU or jump instruction at pc into (blo, bhi) registers (bhi is
-    /// kZeroHi when the analysis found it 0).
-    void operand_b(std::size_t pc, const Insn& insn, const isa::OpInfo& r, Reg& blo, Reg& bhi) noexcept {
+    /// kZeroHi when the analysis found it 0, or the caller knows it: hi_zero).
+    void operand_b(std::size_t pc, const Insn& insn, const isa::OpInfo& r, Reg& blo, Reg& bhi,
+                   bool hi_zero = false) noexcept {
         const bool reg_form = r.form == isa::Form::dst_src || r.form == isa::Form::cond_src;
         if (reg_form) {
-            if (r.width == 64 && (slots_[pc].live & kSrcHiZero)) {
+            if (r.width == 64 && (hi_zero || (slots_[pc].live & kSrcHiZero))) {
                 blo = rd(insn.src(), false, T2);
                 bhi = kZeroHi;
             } else if (r.width == 64)
@@ -3805,9 +3811,35 @@ private:
 
     // ---- jumps and calls ------------------------------------------------------------------------
 
-    void jump(const Insn& insn, const isa::OpInfo& row64) noexcept {
+    /// Whether jump() compares a 64-bit `a op b` as `b mirrored(op) a` when only a's upper half
+    /// is known to be 0 (the equality and unsigned jumps: a signed one would need both halves).
+    [[nodiscard]] static constexpr bool mirrors(Op op) noexcept {
+        return op == Op::jeq || op == Op::jne || op == Op::jset || op == Op::jgt || op == Op::jge ||
+               op == Op::jlt || op == Op::jle;
+    }
+    /// The jump that compares b with a as `op` compares a with b (mirrors(op)).
+    [[nodiscard]] static constexpr Op mirrored(Op op) noexcept {
+        switch (op) {
+            case Op::jgt:
+                return Op::jlt;
+            case Op::jge:
+                return Op::jle;
+            case Op::jlt:
+                return Op::jgt;
+            case Op::jle:
+                return Op::jge;
+            default:
+                return op;
+        }
+    }
+    void jump(const Insn& original, const isa::OpInfo& row64) noexcept {
         using namespace thumb;
         const std::size_t target = jump_target(pc_, row64);
+        // A 64-bit jump with a register whose dst's upper half alone is known to be 0
+        // (kDstHiZero): src compared with dst, the mirrored way, b's upper half as 0.
+        Insn insn = original;
+        const bool mirror = row64.width == 64 && (slots_[pc_].live & kDstHiZero) != 0;
+        if (mirror) insn.regs = static_cast<std::uint8_t>(original.regs >> 4 | (original.regs & 15) << 4);
         if (row64.op == Op::ja) {
             if (const std::uint32_t k = carried(0, target); k != 0) {
                 if (block_left_ != 1 + k) bad_ = true;  // (never: see exit_block())
@@ -3819,6 +3851,7 @@ private:
         }
         // Operands below 2^32 (kNarrowJump): their lower halves compare alike, signed or not.
         isa::OpInfo r = row64;
+        if (mirror) r.op = mirrored(r.op);
         if (slots_[pc_].live & kNarrowJump) {
             r.width = 32;
             r.op = r.op == Op::jsgt   ? Op::jgt
@@ -3840,12 +3873,17 @@ private:
         const auto v = static_cast<std::uint32_t>(insn.imm);
         const bool imm = r.width == 32 && r.form == isa::Form::cond_imm && compare_immediate(v);
         Reg blo = T2, bhi = T3;
-        if (!imm) operand_b(pc_, insn, r, blo, bhi);
+        if (!imm) operand_b(pc_, insn, r, blo, bhi, mirror);
         // == 0 / != 0 right after an ALU instruction that set the flags for dst: no compare,
         // and dst need not even be read.
         const bool flags_set =
             imm && v == 0 && (r.op == Op::jeq || r.op == Op::jne) && flags_hold(insn.dst());
-        const Reg alo = flags_set ? T0 : rd(insn.dst(), false, T0);
+        // (a 64-bit compare reads both halves of a: one LDRD when both are in the context)
+        Reg alo = T0, ahi = T1;
+        if (r.width == 64 && !(r.op == Op::jset && bhi == kZeroHi))
+            rd_pair(insn.dst(), T0, T1, alo, ahi);
+        else if (!flags_set)
+            alo = rd(insn.dst(), false, T0);
         Cond c = Cond::al;
         if (r.width == 32) {
             if (r.op == Op::jset && imm)
@@ -3901,7 +3939,6 @@ private:
             exit_block(Cond::ne, target);
             return;
         }
-        const Reg ahi = rd(insn.dst(), true, T1);
         switch (r.op) {
             case Op::jeq:
             case Op::jne:
