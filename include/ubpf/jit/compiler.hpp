@@ -3571,7 +3571,9 @@ private:
                 return;
             }
             case Op::mul: {
-                const Reg lo = wr(dst, false, T1);
+                // (the product in T0, T1 as other results are, so that the next instruction reading
+                // it from the context finds it there: stored())
+                const Reg lo = wr(dst, false, T0);
                 if (!live(dst, true)) {  // the low word of the product only
                     put(mul(lo, alo, blo));
                     wb(dst, false, lo);
@@ -3586,7 +3588,7 @@ private:
                 } else if (a_hi || b_hi) {
                     put(a_hi ? mul(T4, ahi, blo) : mul(T4, alo, bhi));
                 }
-                const Reg hi = wr(dst, true, T3);
+                const Reg hi = wr(dst, true, T1);  // (ahi is read by now; UMULL may overwrite its inputs)
                 if (!a_hi && !b_hi) {
                     put_wide(umull(lo, hi, alo, blo));
                 } else {
