@@ -61,7 +61,111 @@ unsigned wide_checks(const std::vector<std::uint8_t>& code) {
     return n;
 }
 
+/// Inline checks (LDRD r3, lr, [r7, #imm]: a check table's start and count, halfword by
+/// halfword as wide_checks()).
+unsigned table_checks(const std::vector<std::uint8_t>& code) {
+    unsigned n = 0;
+    for (std::size_t k = 0; k + 3 < code.size(); k += 2)
+        if ((code[k] | code[k + 1] << 8) == 0xe9d7 && code[k + 3] == 0x3e) ++n;
+    return n;
+}
+
+/// i (mem[0..4)) masked to `mask` bits, times 4, indexes an array of words at r10 + base in the
+/// same block: i * 4 + 1000 is stored there and loaded back through the same pointer; r0 is
+/// that plus 0x10000 times the word at r10 - 4 (cleared first).
+std::string frame_array(int base, const char* mask) {
+    return "stdw [%r10-8], 0\nldxw %r2, [%r1+0]\nand32 %r2, " + std::string{mask} +
+           "\nlsh %r2, 2\nmov %r7, %r10\nadd %r7, " + std::to_string(base) +
+           "\nadd %r7, %r2\nmov %r3, %r2\nadd %r3, 1000\nstxw [%r7+0], %r3\nldxw %r0, [%r7+0]\n"
+           "ldxw %r4, [%r10-4]\nlsh %r4, 16\nadd %r0, %r4\nexit";
+}
+
+std::vector<std::uint8_t> word(std::uint32_t v) {
+    return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
+            static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)};
+}
+
 }  // namespace
+
+TEST_CASE("stack arrays: an element the block keeps in the frame is accessed unchecked",
+          "[jit][small-values]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    // r10 - 512 + (i & 127) * 4: every element lies in the 512-byte frame, from its first word
+    // (i = 0) to its last (i = 127, r10 - 4), so the store and the load through r7 need no
+    // check; the load of i from mem has one. By hand: element i holds 4i + 1000.
+    struct Case {
+        std::uint32_t i;
+        std::uint64_t r0;
+    };
+    const Case cases[] = {
+        {0, 1000}, {127, 1508 + (std::uint64_t{1508} << 16)}, {133, 1020}};  // 133 & 127 = 5
+    for (const Case& c : cases) {
+        INFO("i = " << c.i);
+        const Ran r = run_both(session, frame_array(-512, "127"), word(c.i));
+        REQUIRE(r.want.ok);
+        REQUIRE(r.run.report.ok);
+        CHECK(r.want.r0 == c.r0);
+        CHECK(r.run.report.r0 == c.r0);
+        CHECK(table_checks(r.run.code) == 1);
+    }
+    // The same array with the mask in a register (r6 = 127, from mem): nothing proves the index
+    // small, so the store and the load are checked too.
+    const Ran opaque = run_both(session,
+                                "ldxw %r6, [%r1+4]\nstdw [%r10-8], 0\nldxw %r2, [%r1+0]\nand32 %r2, %r6\n"
+                                "lsh %r2, 2\nmov %r7, %r10\nadd %r7, -512\nadd %r7, %r2\nmov %r3, %r2\n"
+                                "add %r3, 1000\nstxw [%r7+0], %r3\nldxw %r0, [%r7+0]\nexit",
+                                {127, 0, 0, 0, 127, 0, 0, 0});
+    REQUIRE(opaque.run.report.ok);
+    CHECK(opaque.run.report.r0 == 1508);
+    CHECK(table_checks(opaque.run.code) == 4);
+}
+
+TEST_CASE("stack arrays: an element that may leave the frame is checked", "[jit][small-values]") {
+    ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");
+    // Each case: its source, an index that stays in the stack and one that leaves it (the
+    // store at pc 9 then fails as the interpreter's does), and the checks the code has.
+    struct Case {
+        const char* what;
+        std::string source;
+        std::uint32_t inside, outside;
+        unsigned checks;
+    };
+    const Case cases[] = {
+        // r10 - 8 + (i & 7) * 4: i = 1 is r10 - 4, i = 3 is r10 + 4, above the stack.
+        {"an array reaching above the frame", frame_array(-8, "7"), 1, 3, 3},
+        // r10 - 516 + (i & 7) * 4: its first word lies below this frame (in the stack of the
+        // frames below it, so no error) and its last, r10 - 488, in it. Nothing leaves the stack.
+        {"an array starting below the frame", frame_array(-516, "7"), 0, 0, 3},
+        // (i & 7) - 1 in 32 bits: i = 0 gives 0xffffffff, times 4 far above the stack.
+        {"an index that wraps in 32 bits",
+         "stdw [%r10-8], 0\nldxw %r2, [%r1+0]\nand32 %r2, 7\nadd32 %r2, -1\nlsh %r2, 2\nmov %r7, %r10\n"
+         "add %r7, -32\nadd %r7, %r2\nmov %r3, 0\nstxw [%r7+0], %r3\nldxw %r0, [%r7+0]\nexit",
+         1, 0, 3},
+        // (i & 0x10007f) - 2^20 in 64 bits: at most 0x7f, but far below the stack for i = 0.
+        {"an index lowered by a negative constant",
+         "stdw [%r10-8], 0\nldxw %r2, [%r1+0]\nand32 %r2, 1048703\nadd %r2, -1048576\nlsh %r2, 2\n"
+         "mov %r7, %r10\nadd %r7, -512\nadd %r7, %r2\nmov %r3, 0\nstxw [%r7+0], %r3\nldxw %r0, [%r7+0]\nexit",
+         0x100000, 0, 3},
+        // The mask in another block (a jump comes to the label): the look-back stops there.
+        {"an index masked in the block before",
+         "stdw [%r10-8], 0\nldxw %r2, [%r1+0]\nand32 %r2, 7\nja l\nl:\nlsh %r2, 2\nmov %r7, %r10\n"
+         "add %r7, -32\nadd %r7, %r2\nmov %r3, 0\nstxw [%r7+0], %r3\nldxw %r0, [%r7+0]\nexit",
+         1, 1, 3},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what);
+        const Ran in = run_both(session, c.source, word(c.inside));
+        CHECK(in.want.ok);
+        CHECK(in.run.report.ok);
+        CHECK(in.run.report.r0 == in.want.r0);
+        CHECK(table_checks(in.run.code) == c.checks);
+        if (c.outside == c.inside) continue;
+        const Ran out = run_both(session, c.source, word(c.outside));
+        CHECK_FALSE(out.want.ok);
+        CHECK(out.want.error == ubpf::Error{ubpf::ErrorCode::out_of_bounds_store, 9});
+        CHECK(out.run.report.error == out.want.error);
+    }
+}
 
 TEST_CASE("small values: a stack array indexed by a masked value", "[jit][small-values]") {
     ubpf::m4::JitSession session(UBPF_M4_IMAGE_DIR "/m4_jit.elf");

@@ -3148,6 +3148,132 @@ private:
         put_cmp_reg(T2, T4);
         if (hi != kZeroHi) put_dp_imm(DpOp::sbc, true, spare, hi, 0);
     }
+    // ---- stack arrays: accesses the code before them in their block keeps inside the frame ----
+
+    /// The look-back's bounds, per access: how deep its questions nest (the native stack) and
+    /// how many instructions all of them may look at (`steps`: the compile cost).
+    static constexpr unsigned kLookBackDepth = 8, kLookBackSteps = 48;
+    /// The instruction before pc in its block that last wrote register r (its lower half or
+    /// all of it), or kNoPc: none there, or first a call or an atomic operation, which this
+    /// look-back does not follow, or the look-back's bounds reached.
+    [[nodiscard]] std::size_t last_write(std::size_t pc, unsigned r, unsigned depth,
+                                         unsigned& steps) const noexcept {
+        for (std::size_t q = pc; depth != 0 && !leader(q) && q-- > 0;) {
+            if (steps == 0) return kNoPc;
+            --steps;
+            if (second_slot(q)) continue;
+            const Op op = row(q).op;
+            if (is_call(op) || isa::is_atomic(op)) return kNoPc;
+            if ((kLoFacts[slots_[q].id] & kLoDefinesDst) && code_[q].dst() == r) return q;
+        }
+        return kNoPc;
+    }
+    /// Whether register r's 64-bit value before pc is at most `max` (below 2^31), from the
+    /// instructions before it in its block: a constant, an AND with one, a zero-extending byte
+    /// or halfword load, copies, shifts by a constant and sums of such values.
+    [[nodiscard]] bool value_max(std::size_t pc, unsigned r, std::int64_t& max, unsigned depth,
+                                 unsigned& steps) const noexcept {
+        const std::size_t q = last_write(pc, r, depth, steps);
+        if (q == kNoPc) return false;
+        const Insn& insn = code_[q];
+        const isa::OpInfo& row_q = row(q);
+        const bool imm = row_q.form == isa::Form::dst_imm, wide = row_q.width == 64;
+        const std::int64_t k =
+            wide ? std::int64_t{insn.imm} : std::int64_t{static_cast<std::uint32_t>(insn.imm)};
+        std::int64_t a = 0, b = 0;
+        switch (row_q.op) {
+            case Op::mov:
+                if (imm) {
+                    max = k;
+                } else if (!value_max(q, insn.src(), max, depth - 1, steps)) {
+                    return false;
+                }
+                break;
+            case Op::and_:  // at most the constant, or either operand
+                if (imm ? k < 0
+                        : !value_max(q, insn.src(), b, depth - 1, steps) &&
+                              !value_max(q, insn.dst(), b, depth - 1, steps))
+                    return false;
+                max = imm ? k : b;
+                break;
+            case Op::lsh:
+            case Op::rsh:
+                if (!imm || !value_max(q, insn.dst(), a, depth - 1, steps)) return false;
+                b = insn.imm & (wide ? 63 : 31);
+                if (row_q.op == Op::lsh && b > 31) return false;  // (a < 2^31: a << b stays below 2^62)
+                max = row_q.op == Op::lsh ? a << b : a >> b;
+                break;
+            case Op::add:
+                if (!value_max(q, insn.dst(), a, depth - 1, steps) ||
+                    (imm ? k < 0 : !value_max(q, insn.src(), b, depth - 1, steps)))
+                    return false;
+                max = a + (imm ? k : b);
+                break;
+            case Op::ldx:  // (ldxs sign-extends: another op)
+                if (row_q.width > 16) return false;
+                max = row_q.width == 8 ? 0xff : 0xffff;
+                break;
+            default:
+                return false;
+        }
+        return max >= 0 && max < (std::int64_t{1} << 31);
+    }
+    /// Whether register r before pc holds r10 plus an offset in [lo, hi], from the instructions
+    /// before it in its block: a 64-bit copy of r10 (or of such a register) plus or minus
+    /// constants and values value_max() bounds. (64-bit arithmetic: r10 + lo is the address
+    /// itself, whatever the steps on the way.)
+    [[nodiscard]] bool frame_offsets(std::size_t pc, unsigned r, std::int64_t& lo, std::int64_t& hi,
+                                     unsigned depth, unsigned& steps) const noexcept {
+        if (r == isa::kFramePointer) {
+            lo = hi = 0;
+            return true;
+        }
+        const std::size_t q = last_write(pc, r, depth, steps);
+        if (q == kNoPc || row(q).width != 64) return false;
+        const Insn& insn = code_[q];
+        const bool imm = row(q).form == isa::Form::dst_imm;
+        std::int64_t v = 0;
+        switch (row(q).op) {
+            case Op::mov:
+                return !imm && frame_offsets(q, insn.src(), lo, hi, depth - 1, steps);
+            case Op::add:
+            case Op::sub:
+                if (imm) {
+                    if (!frame_offsets(q, insn.dst(), lo, hi, depth - 1, steps)) return false;
+                    v = row(q).op == Op::add ? insn.imm : -std::int64_t{insn.imm};
+                    lo += v;
+                    hi += v;
+                    return true;
+                }
+                if (row(q).op == Op::sub) return false;
+                if (frame_offsets(q, insn.dst(), lo, hi, depth - 1, steps) &&
+                    value_max(q, insn.src(), v, depth - 1, steps)) {
+                    hi += v;
+                    return true;
+                }
+                if (frame_offsets(q, insn.src(), lo, hi, depth - 1, steps) &&
+                    value_max(q, insn.dst(), v, depth - 1, steps)) {
+                    hi += v;
+                    return true;
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+    /// Whether the access of `size` bytes at pc through base + off stays in the frame for
+    /// every value the code before it in its block can give base (a stack array's element,
+    /// `r10 - 32 + ((i & 7) << 2)`): no run-time check needed, as for r10 + a constant.
+    [[nodiscard]] bool in_frame_array(std::size_t pc, unsigned base, std::int16_t off,
+                                      unsigned size) const noexcept {
+        std::int64_t lo = 0, hi = 0;
+        unsigned steps = kLookBackSteps;
+        // (only where stack_hint() guessed a stack address: the look-back costs)
+        return frame_copies_ && (slots_[pc].flags & kStackAccess) &&
+               frame_offsets(pc, base, lo, hi, kLookBackDepth, steps) &&
+               lo + off >= -static_cast<std::int64_t>(C.stack_frame_size) && hi + off + size <= 0;
+    }
+
     Address address(unsigned base, std::int16_t off, unsigned size, AccessKind kind) noexcept {
         using namespace thumb;
         if (base == isa::kFramePointer && in_frame(off, size)) {
@@ -3156,8 +3282,10 @@ private:
             put(subw(T0, fp, static_cast<unsigned>(-off)));
             return {T0, pc, 0};
         }
-        // Checked with the load before (load_partner()), or before the loop (HoistedLoop).
-        if (pc_ == covered_ || (static_cast<int>(base) == unchecked_ptr_ && kind == AccessKind::load)) {
+        // Checked with the load before (load_partner()), or before the loop (HoistedLoop), or in
+        // the frame whatever the base (in_frame_array()).
+        if (pc_ == covered_ || (static_cast<int>(base) == unchecked_ptr_ && kind == AccessKind::load) ||
+            in_frame_array(pc_, base, off, size)) {
             if (pc_ == covered_) covered_ = kNoPc;
             const Reg lo = rd(base, false, T0);
             if (off >= -255 && off + 4 <= 4095) return {lo, pc, off};
