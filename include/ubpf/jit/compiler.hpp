@@ -1123,6 +1123,10 @@ private:
     };
     static constexpr std::uint8_t kConstant = 0xff;
     static constexpr std::uint8_t kIndexHi = 1, kBoundHi = 2, kBaseHi = 4;
+    // Pointer form: the pointer's upper half is 0 at the entry, a load through it whose check
+    // needs no upper half (kBaseHiZero); nothing need keep that half, and the range check
+    // takes it as 0.
+    static constexpr std::uint8_t kPtrHi = 8;
     struct LoopEdge {
         std::uint16_t head, back, entry;
     };
@@ -1363,12 +1367,20 @@ private:
                 const std::uint16_t flags = slots_[pc].live;
                 if (flags & kNarrowJump) zero = kIndexHi | kBoundHi;
                 if ((flags & kSrcHiZero) && cond_src) zero |= swapped ? kIndexHi : kBoundHi;
+                if ((flags & kDstHiZero) && cond_src)
+                    zero |= swapped ? kBoundHi : kIndexHi;  // (mirrored: jump())
                 if (narrow_before(x, pc)) zero &= static_cast<std::uint8_t>(~kIndexHi);
                 if (narrow_before(x, pc) && (!indexed || narrow_before(x, l.sum))) zero |= kIndexHi;
                 if (!cond_src) zero |= kBoundHi;
             }
-            if ((!(zero & kIndexHi) && !(l.hi_zero & kIndexHi) && !live_hi(x)) ||
-                (!(zero & kBoundHi) && !live_hi(y)) || (!indexed && !live_hi(l.ptr)))
+            if (const Op e = row(l.entry).op; !indexed && !live_hi(l.ptr) &&
+                                              (e == Op::ldx || e == Op::ldxs) &&
+                                              code_[l.entry].src() == l.ptr && code_[l.entry].off <= 0 &&
+                                              (slots_[l.entry].live & kBaseHiZero))
+                zero |= kPtrHi;
+            if ((!(zero & kIndexHi) && !(l.hi_zero & kIndexHi) && !live_hi(x) &&
+                 !(x == l.ptr && (zero & kPtrHi))) ||
+                (!(zero & kBoundHi) && !live_hi(y)) || (!indexed && !live_hi(l.ptr) && !(zero & kPtrHi)))
                 continue;
             l.up = up;
             l.to_end = !up;
@@ -4264,9 +4276,13 @@ private:
             load_imm(T1, 0);
         } else if (l.to_end) {
             rd_pair(l.bound, T0, T1, lo, hi);  // W = end, the pointer's last value
-            rd_pair(l.ptr, T2, T3, plo, phi);
-            put_cmp_imm(phi, 0);
-            fail(Cond::ne);
+            if (l.hi_zero & kPtrHi) {
+                plo = rd(l.ptr, false, T2);
+            } else {
+                rd_pair(l.ptr, T2, T3, plo, phi);
+                put_cmp_imm(phi, 0);
+                fail(Cond::ne);
+            }
             put_cmp_imm(hi, 0);
             fail(Cond::ne);
         }
@@ -4308,7 +4324,13 @@ private:
                 put_shift_imm(Shift::lsr, T3, T2, 32u - l.shift);
                 put_shift_imm(Shift::lsl, T2, T2, l.shift);
             }
-            rd_pair(l.ptr, T0, T1, plo, phi);
+            if (l.hi_zero & kPtrHi) {
+                plo = rd(l.ptr, false, T0);
+                load_imm(T1, 0);
+                phi = T1;
+            } else {
+                rd_pair(l.ptr, T0, T1, plo, phi);
+            }
             put_dp_reg(DpOp::add, true, T0, plo, T2);  // p0 + s*k*: W less s*after
             if (l.shift != 0)
                 put_dp_reg(DpOp::adc, false, T1, phi, T3);
@@ -4336,6 +4358,10 @@ private:
             base_plus(l, l.down ? T0 : rd(l.index, false, T0), T0, T2);  // (T3, T4: the region)
             load_imm(T1, 0);
             lo = T0;
+            hi = T1;
+        } else if (l.hi_zero & kPtrHi) {
+            lo = rd(l.ptr, false, T0);
+            load_imm(T1, 0);
             hi = T1;
         } else {
             rd_pair(l.ptr, T0, T1, lo, hi);
