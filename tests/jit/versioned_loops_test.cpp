@@ -35,11 +35,13 @@ struct Runs {
     ubpf::host::RunReport interpreted;
 };
 
-Runs run_both(ubpf::m4::JitSession& session, const ubpf::host::RunRequest& request) {
+/// The request run by the interpreter and by JIT code without and with version_loops (and with
+/// `poison`, poisoned dead upper halves), which must agree in everything.
+Runs run_both(ubpf::m4::JitSession& session, const ubpf::host::RunRequest& request, bool poison = false) {
     Runs r;
-    session.set_options({});
+    session.set_options({.poison_dead_upper_halves = poison});
     r.plain = session.run(request);
-    session.set_options({.version_loops = true});
+    session.set_options({.poison_dead_upper_halves = poison, .version_loops = true});
     r.versioned = session.run(request);
     session.set_options({});
     r.interpreted = session.interpret(request);
@@ -268,25 +270,14 @@ TEST_CASE("versioned loops: a 32-bit step in the copy writes its upper half as u
     const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(
         "mov %r0, 0\nmov %r7, %r1\nmov %r8, 8\nl:\nldxb %r4, [%r7+0]\nadd %r0, %r4\nstxb [%r7+32], %r4\n"
         "add32 %r7, 1\nadd %r8, -1\njne %r8, 0, l\nexit");
-    const ubpf::host::RunRequest request = request_for(assembled);
-    const ubpf::host::RunReport want = session.interpret(request);
-    REQUIRE(want.ok);
-    CHECK(want.r0 == 36);
-    session.set_options({.poison_dead_upper_halves = true});
-    const ubpf::m4::JitImageRun plain = session.run(request);
-    session.set_options({.poison_dead_upper_halves = true, .version_loops = true});
-    const ubpf::m4::JitImageRun versioned = session.run(request);
-    for (const ubpf::m4::JitImageRun* run : {&plain, &versioned}) {
-        REQUIRE_FALSE(run->fault.has_value());
-        REQUIRE(run->mismatch.empty());
-        CHECK(run->report.ok);
-        CHECK(run->report.r0 == want.r0);
-        CHECK(run->report.mem_after == want.mem_after);
-    }
-    CHECK(versioned.run_instructions + 8 * 5 <= plain.run_instructions + 30);  // the copy ran
+    const Runs r = run_both(session, request_for(assembled), true);
+    CHECK(r.interpreted.ok);
+    CHECK(r.interpreted.r0 == 36);
+    CHECK(r.versioned.run_instructions + 8 * 5 <= r.plain.run_instructions + 30);  // the copy ran
 }
 
-TEST_CASE("versioned loops: a pointer whose upper half nothing keeps is taken as below 2^32", "[jit][versioned]") {
+TEST_CASE("versioned loops: a pointer whose upper half nothing keeps is taken as below 2^32",
+          "[jit][versioned]") {
     // p steps through a stack array (r10 - 8, known to fit in 32 bits: its loads are checked in
     // 32 bits and `jne p, end` compares the mirrored way), so nothing reads p's upper half and
     // with poisoned dead upper halves it holds 0xdead0000 | pc. The range check must take it as
@@ -296,20 +287,9 @@ TEST_CASE("versioned loops: a pointer whose upper half nothing keeps is taken as
     const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(
         "mov %r0, 0\nlddw %r4, 0x0807060504030201\nstxdw [%r10-8], %r4\nmov %r7, %r10\nadd %r7, -8\n"
         "mov %r8, %r7\nadd %r8, 8\nl:\nldxb %r4, [%r7+0]\nadd %r0, %r4\nadd %r7, 1\njne %r7, %r8, l\nexit");
-    const ubpf::host::RunRequest request = request_for(assembled);
-    const ubpf::host::RunReport want = session.interpret(request);
-    REQUIRE(want.ok);
-    CHECK(want.r0 == 36);
-    session.set_options({.poison_dead_upper_halves = true});
-    const ubpf::m4::JitImageRun plain = session.run(request);
-    session.set_options({.poison_dead_upper_halves = true, .version_loops = true});
-    const ubpf::m4::JitImageRun versioned = session.run(request);
-    for (const ubpf::m4::JitImageRun* run : {&plain, &versioned}) {
-        REQUIRE_FALSE(run->fault.has_value());
-        REQUIRE(run->mismatch.empty());
-        CHECK(run->report.ok);
-        CHECK(run->report.r0 == want.r0);
-    }
-    INFO("plain " << plain.run_instructions << ", versioned " << versioned.run_instructions);
-    CHECK(versioned.run_instructions < plain.run_instructions);  // the copy ran
+    const Runs r = run_both(session, request_for(assembled), true);
+    CHECK(r.interpreted.ok);
+    CHECK(r.interpreted.r0 == 36);
+    INFO("plain " << r.plain.run_instructions << ", versioned " << r.versioned.run_instructions);
+    CHECK(r.versioned.run_instructions < r.plain.run_instructions);  // the copy ran
 }
