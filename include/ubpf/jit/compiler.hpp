@@ -4246,6 +4246,15 @@ private:
             put_cmp_imm(rd(r, true, T0), 0);
             fail(Cond::ne);
         };
+        // The same, and the lower half in its register or tlo (both halves with one LDRD).
+        const auto lower_below_2_32 = [&](unsigned r, std::uint8_t known, Reg tlo, Reg thi) {
+            if (l.hi_zero & known) return rd(r, false, tlo);
+            Reg rlo = tlo, rhi = thi;
+            rd_pair(r, tlo, thi, rlo, rhi);
+            put_cmp_imm(rhi, 0);
+            fail(Cond::ne);
+            return rlo;
+        };
         // The copy steps the pointer (or index) and the count and adds base + index in their
         // lower halves (kLoopStep), and tests them there (kNarrowJump): p0, n0, the bound and
         // all the pointer's values in the copy are below 2^32.
@@ -4276,13 +4285,7 @@ private:
             load_imm(T1, 0);
         } else if (l.to_end) {
             rd_pair(l.bound, T0, T1, lo, hi);  // W = end, the pointer's last value
-            if (l.hi_zero & kPtrHi) {
-                plo = rd(l.ptr, false, T2);
-            } else {
-                rd_pair(l.ptr, T2, T3, plo, phi);
-                put_cmp_imm(phi, 0);
-                fail(Cond::ne);
-            }
+            plo = lower_below_2_32(l.ptr, kPtrHi, T2, T3);
             put_cmp_imm(hi, 0);
             fail(Cond::ne);
         }
@@ -4309,14 +4312,7 @@ private:
                 fail(Cond::lo);
                 if (l.after) put_dp_imm(DpOp::sub, true, T2, T2, 1);
             } else {
-                Reg clo = T0, chi = T1;
-                if (l.hi_zero & kBoundHi) {
-                    clo = rd(l.bound, false, T0);
-                } else {
-                    rd_pair(l.bound, T0, T1, clo, chi);
-                    put_cmp_imm(chi, 0);
-                    fail(Cond::ne);
-                }
+                const Reg clo = lower_below_2_32(l.bound, kBoundHi, T0, T1);
                 put_dp_imm(DpOp::sub, true, T2, clo, l.after ? 1 : 0);  // T2 = k* = n0 - after
             }
             if (l.after) fail(Cond::lo);  // (n0 = 0: the count would pass its bound)
