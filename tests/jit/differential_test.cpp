@@ -211,6 +211,20 @@ private:
                 unsigned src = static_cast<unsigned>(pick(0, 10));
                 if (ubpf::isa::writes_src(op)) src = writable();
                 it.insns.push_back(make(id, base, src, off, imm()));
+                if (op == Op::stx && pick(0, 2) == 0) {  // a second store nearby (checked as a pair)
+                    // Often the next element (one check of twice the size), sometimes from mem's
+                    // last one: the second fails after the runtime made the first.
+                    static constexpr Id kStores[] = {Id::stxb,  Id::stxh, Id::stxw,
+                                                     Id::stxdw, Id::stb,  Id::stw};
+                    const bool next = size <= 4 && pick(0, 1) == 0;
+                    if (next && base == 1 && pick(0, 2) == 0) off = static_cast<std::int16_t>(64 - size);
+                    it.insns.back().off = off;
+                    for (int k = pick(0, 2); k > 0; --k)
+                        it.insns.push_back(make(Id::add32_imm, writable(), 0, 0, pick(-20, 20)));
+                    it.insns.push_back(
+                        make(next ? id : kStores[pick(0, 5)], base, static_cast<unsigned>(pick(0, 10)),
+                             static_cast<std::int16_t>(next ? off + size : off + pick(-8, 8)), imm()));
+                }
             }
         } else if (kind < 87) {  // lddw
             it.insns.push_back(make(Id::lddw, writable(), 0, 0, imm()));

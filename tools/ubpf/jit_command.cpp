@@ -52,9 +52,10 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
             if (d.size() == 8) std::memcpy(&d.target, code.data() + begin + 4, 4);
             constexpr const char* kKinds[] = {"load",        "store", "atomic", "budget",
                                               "budget (ja)", "error", "budget", "load pair"};
+            const bool stores = d.kind() == jit::SiteKind::pair && d.pair_stores();
             const unsigned k = static_cast<unsigned>(d.kind());
             std::snprintf(line, sizeof line, "    %06zx:  data: pc %u, %s, %u, resume at %#zx", begin,
-                          static_cast<unsigned>(d.pc), kKinds[k & 7], d.aux(),
+                          static_cast<unsigned>(d.pc), stores ? "store pair" : kKinds[k & 7], d.aux(),
                           static_cast<std::size_t>(d.resume(begin)));
             out << line;
             std::uint16_t lddw = d.lddw;
@@ -63,10 +64,13 @@ void print_thumb(csh cs, const std::vector<std::uint8_t>& code, std::size_t begi
                 if (d.own() > 1) out << " after " << d.own();
                 lddw = static_cast<std::uint16_t>(d.target_lddw());
             }
-            if (d.kind() == jit::SiteKind::load_pair)
+            if (d.kind() == jit::SiteKind::pair) {
                 out << ", second pc " << d.target << ", offsets " << d.pair_first() << " and "
                     << d.pair_second();
-            else if (lddw != 0)
+                if (stores)
+                    out << ", first value in " << (d.pair_value_in_context() ? "context r" : "arm r")
+                        << d.pair_value_reg();
+            } else if (lddw != 0)
                 out << ", lddw mask " << hex(lddw);
             out << '\n';
             begin += d.size();

@@ -176,9 +176,9 @@ private:
     // In `live` while a versioned loop's copy is compiled (the bit holds bounds during the
     // analysis): a step of its pointer or count, done in the lower half (check_range()).
     static constexpr std::uint16_t kLoopStep = 1u << 10;
-    // On a load with an offset above 0 whose check does not run in 32 bits by itself: its base's
-    // upper half is known to be 0 there, so that the check of a pair from an offset of 0 or below
-    // can (address()).
+    // On a load or store with an offset above 0 whose check does not run in 32 bits by itself:
+    // its base's upper half is known to be 0 there, so that the check of a pair from an offset
+    // of 0 or below can (address()).
     static constexpr std::uint16_t kPairBaseHiZero = 1u << 11;
     static_assert(sizeof(Slot) == kScratchPerInstruction);
     /// A 16-bit forward branch placed before its target (short_placeholder()).
@@ -2634,7 +2634,7 @@ private:
     /// its bit, or 0 when it is not) with an offset of 0 or below, or above 0 with the base
     /// below 2^32 - 2^15 (unchecked_base()): that upper half is not read (kBaseHiZero), and a
     /// load's dst is as for an ALU operation.
-    /// (base_flag: kPairBaseHiZero instead, for a load whose own check still reads it.)
+    /// (base_flag: kPairBaseHiZero instead, for an access whose own check still reads it.)
     void keep_zero_access(std::size_t pc, std::uint32_t rule, std::uint32_t z, bool store, std::uint32_t base,
                           std::uint16_t base_flag) noexcept {
         std::uint32_t& at = slots_[pc].at;
@@ -2666,8 +2666,8 @@ private:
     /// below 2^32 - 2^15 (a check with an offset of 0 or below put it at most 0x7fff past a
     /// region, all of which end at 0xffff0000; a load of at most 16 bits; a copy of such), so
     /// that base + offset, at most 0x7fff more, stays below 2^32.
-    /// A load with an offset above 0 whose base's upper half is 0 without that bound gets
-    /// kPairBaseHiZero instead (flag).
+    /// A load or store with an offset above 0 whose base's upper half is 0 without that bound
+    /// gets kPairBaseHiZero instead (flag).
     [[nodiscard]] std::uint32_t unchecked_base(std::size_t pc, std::uint32_t rule, std::uint32_t z,
                                                bool& store, std::uint16_t& flag) const noexcept {
         const auto effect = static_cast<StackEffect>((kFacts[slots_[pc].id].def >> kStackShift) & 7);
@@ -2677,8 +2677,8 @@ private:
         store = effect == stack_store;
         const std::uint32_t base = z & bit(store ? insn.dst() : insn.src());
         if (insn.off <= 0 || (base & (rule >> kBoundShift) & stepped_) != 0) return base;
-        if (!store) flag = kPairBaseHiZero;
-        return store ? 0u : base;
+        flag = kPairBaseHiZero;
+        return base;
     }
     /// The destination's upper half when the instruction at pc leaves it as it is (kKeepsHi).
     [[nodiscard]] std::uint32_t kept(std::size_t pc) const noexcept {
@@ -3095,31 +3095,37 @@ private:
         return off >= -static_cast<std::int32_t>(C.stack_frame_size) &&
                off + static_cast<std::int32_t>(size) <= 0;
     }
-    /// Two loads under one check: the second one's pc (kNoPc: none) and the range of both, from
-    /// the base register (start, and span bytes).
-    struct LoadPair {
+    /// Two loads or two stores under one check: the second one's pc (kNoPc: none) and the range
+    /// of both, from the base register (start, and span bytes).
+    struct AccessPair {
         std::size_t second = kNoPc;
         std::int16_t start = 0;
         unsigned span = 0;
     };
-    /// The load that the check of the load at pc can cover too: the next access, within three
-    /// instructions, when it is a load from the same base register (not r10) and both fill 1,
-    /// 2, 4 or 8 bytes (sizes the context has counts for: a range rounded up could pass a
-    /// region's end where both loads are inside), with only ALU instructions between that leave
-    /// the base alone and nothing jumping in. Failing at the second load is then what the
-    /// interpreter does: nothing between them can store, fail or leave.
-    [[nodiscard]] LoadPair load_partner(std::size_t pc) const noexcept {
+    /// The access that the check of the load or store at pc can cover too: the next access,
+    /// within three instructions, when it is of the same kind through the same base register
+    /// (not r10) and both fill 1, 2, 4 or 8 bytes (sizes the context has counts for: a range
+    /// rounded up could pass a region's end where both are inside), with only ALU instructions
+    /// between that leave the base alone and nothing jumping in. Failing at the second is then
+    /// what the interpreter does once the first is made: nothing between them can store, fail
+    /// or leave. A first store must store a register of at most 32 bits, which the runtime can
+    /// store itself when the second fails (runtime::memory()).
+    [[nodiscard]] AccessPair access_partner(std::size_t pc, AccessKind kind) const noexcept {
         const Insn& first = code_[pc];
-        const unsigned base = first.src();
-        if (base == isa::kFramePointer || first.dst() == base) return {};
+        const bool load = kind == AccessKind::load;
+        const unsigned base = load ? first.src() : first.dst();
+        if (base == isa::kFramePointer ||
+            (load ? first.dst() == base : row(pc).op != Op::stx || row(pc).width > 32))
+            return {};
         for (std::size_t q = pc + 1; q < code_.size() && q <= pc + 3 && !leader(q); ++q) {
             const Op op = row(q).op;
-            if (op == Op::ldx || op == Op::ldxs) {
+            if (load ? op == Op::ldx || op == Op::ldxs : op == Op::st || op == Op::stx) {
                 const Insn& second = code_[q];
                 const std::int16_t start = std::min(first.off, second.off);
                 const auto span = static_cast<unsigned>(
                     std::max(first.off + row(pc).width / 8, second.off + row(q).width / 8) - start);
-                if (second.src() != base || span > 8 || !std::has_single_bit(span)) return {};
+                if ((load ? second.src() : second.dst()) != base || span > 8 || !std::has_single_bit(span))
+                    return {};
                 return {q, start, span};
             }
             if (!isa::is_alu(op) || code_[q].dst() == base) return {};
@@ -3294,8 +3300,8 @@ private:
             put(subw(T0, fp, static_cast<unsigned>(-off)));
             return {T0, pc, 0};
         }
-        // Checked with the load before (load_partner()), or before the loop (HoistedLoop), or in
-        // the frame whatever the base (in_frame_array()).
+        // Checked with the access before (access_partner()), or before the loop (HoistedLoop), or
+        // in the frame whatever the base (in_frame_array()).
         if (pc_ == covered_ || (static_cast<int>(base) == unchecked_ptr_ && kind == AccessKind::load) ||
             in_frame_array(pc_, base, off, size)) {
             if (pc_ == covered_) covered_ = kNoPc;
@@ -3304,8 +3310,15 @@ private:
             add_offset(lo, off, false);
             return {T0, pc, 0};
         }
-        // A load whose check covers the next one too: the range of both.
-        const LoadPair pair = kind == AccessKind::load ? load_partner(pc_) : LoadPair{};
+        // A load or store whose check covers the next one too: the range of both.
+        AccessPair pair = kind != AccessKind::atomic ? access_partner(pc_, kind) : AccessPair{};
+        unsigned first_value = 0;  // a first store's value for the runtime (StubData::pair_value())
+        if (pair.second != kNoPc && kind == AccessKind::store) {
+            const unsigned src = code_[pc_].src();
+            const int m = mapped(src, false);
+            if (m > 12) pair = {};  // (r0-r12 only: the stub's BL overwrites lr)
+            first_value = StubData::pair_value(m >= 0 ? static_cast<unsigned>(m) : src, m < 0);
+        }
         const std::size_t partner = pair.second;
         const std::int16_t first = off;
         unsigned checked = size;
@@ -3315,7 +3328,7 @@ private:
             checked = pair.span;
             layout = StubData::pair_layout(static_cast<unsigned>(first - off),
                                            static_cast<unsigned>(code_[partner].off - off),
-                                           log2_size(row(partner).width / 8u));
+                                           log2_size(row(partner).width / 8u), first_value);
             covered_ = partner;
         }
         Reg lo = T0, hi = T1;
@@ -3338,7 +3351,7 @@ private:
         compare_with_region(lo, hi, T4);  // (lo may be T0, read again below)
         const auto aux = static_cast<std::uint8_t>(log2_size(size) | (unsigned{hi} << 2));
         if (partner != kNoPc)
-            slow_path(Cond::hs, SiteKind::load_pair, aux, partner, layout);
+            slow_path(Cond::hs, SiteKind::pair, aux, partner, layout);
         else
             slow_path(Cond::hs, static_cast<SiteKind>(kind), aux);
         if (kind == AccessKind::atomic) {
@@ -4636,7 +4649,7 @@ private:
                     arrive(pc);
                 }
                 t2_k_ = kNoConst;  // control may arrive from elsewhere
-                covered_ = kNoPc;  // (load_partner() never pairs across a leader)
+                covered_ = kNoPc;  // (access_partner() never pairs across a leader)
                 if (r.op == Op::ja && merge_ja()) {
                     --hold_;
                     flush_stubs();
@@ -5108,18 +5121,18 @@ private:
     Pad pads_[kMaxPads];    // its ways out so far (the first pad_count_)
     unsigned pad_count_ = 0;
     static constexpr std::int64_t kNoConst = std::int64_t{1} << 40;
-    std::uint32_t key_ = 1;                    // Options::blind_constants: the key generator's state
-    Reg const_reg_ = thumb::pc;                // the constant register (pc: none), see choose_constant()
-    std::uint32_t const_value_ = 0;            // and the constant it holds
-    std::int64_t t2_k_ = kNoConst;             // the constant in T2 left by a fused group, if any
-    int dead_lo_ = -1;                         // a lower half being written that nothing reads: no store
-    std::size_t covered_ = kNoPc;              // a load already checked with the one before (load_partner())
-    bool leaf_ = false;                        // one function, no calls: ip is free for an eBPF half
-    bool frame_copies_ = false;                // a 64-bit MOV from r10: small_values() has work
-    LoopEdge loop_edges_[kMaxLoopEdges] = {};  // Options::version_loops: the back edges by head
-    EntryGuard guards_[kMaxGuards] = {};       // find_guards(): by head
-    Charged charged_{kNoPc, 0, 0, 0};          // the last block put_charge() charged
-    Carry carry_{};                            // the carry of the block being emitted (charge())
+    std::uint32_t key_ = 1;                      // Options::blind_constants: the key generator's state
+    Reg const_reg_ = thumb::pc;                  // the constant register (pc: none), see choose_constant()
+    std::uint32_t const_value_ = 0;              // and the constant it holds
+    std::int64_t t2_k_ = kNoConst;               // the constant in T2 left by a fused group, if any
+    int dead_lo_ = -1;                           // a lower half being written that nothing reads: no store
+    std::size_t covered_ = kNoPc;                // an access checked with the one before (access_partner())
+    bool leaf_ = false;                          // one function, no calls: ip is free for an eBPF half
+    bool frame_copies_ = false;                  // a 64-bit MOV from r10: small_values() has work
+    LoopEdge loop_edges_[kMaxLoopEdges] = {};    // Options::version_loops: the back edges by head
+    EntryGuard guards_[kMaxGuards] = {};         // find_guards(): by head
+    Charged charged_{kNoPc, 0, 0, 0};            // the last block put_charge() charged
+    Carry carry_{};                              // the carry of the block being emitted (charge())
     unsigned guard_count_ = 0, next_guard_ = 0;  // next_guard_: the first whose head is still to come
     unsigned edge_count_ = 0, next_edge_ = 0;    // next_edge_: the first whose head is still to come
     HoistedLoop loop_{};                         // the loop being versioned

@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "../error.hpp"
@@ -89,7 +90,7 @@ enum class SiteKind : std::uint8_t {
     budget_ja = 4,    ///< the same for a block ending in a jump charged with its target's (`target`)
     error = 5,        ///< stop with ErrorCode `aux` at pc
     budget_lddw = 6,  ///< as budget, for a block with lddw among its first 16 instructions (`lddw`)
-    load_pair = 7,    ///< two loads checked at once (the second at pc `target`): see memory()
+    pair = 7,         ///< two loads or two stores checked at once (the second at pc `target`): memory()
 };
 /// What follows each `BL slow` in JIT code (halfwords): the return address points at it, so the
 /// code carries what its slow paths need and the runtime needs no bytecode. The stub has no
@@ -100,10 +101,10 @@ struct StubData {
     /// half << 2, budgets the block's count, errors the ErrorCode. back (7 bits): the stub's BL
     /// is 2 + 2 * back bytes past the resume address.
     std::uint16_t info;
-    std::uint16_t target;  ///< budget_ja: the jump's target; load_pair: the second load's pc
+    std::uint16_t target;  ///< budget_ja: the jump's target; pair: the second access's pc
     /// budget_lddw: bit i set when the block's i-th instruction is lddw; budget_ja: the same for
     /// the target's block (bits 0-9) and the count of the charging block's own instructions
-    /// (ja_layout()); load_pair: pair_layout()
+    /// (ja_layout()); pair: pair_layout()
     std::uint16_t lddw;
     static constexpr unsigned kMaxAux = 63, kMaxBack = 127;
     [[nodiscard]] static constexpr std::uint16_t make_info(SiteKind kind, unsigned aux,
@@ -123,19 +124,30 @@ struct StubData {
     [[nodiscard]] std::uint32_t size() const noexcept { return wide(kind()) ? 8 : 4; }
     /// True for the kinds whose data has `target` and `lddw`.
     [[nodiscard]] static constexpr bool wide(SiteKind kind) noexcept {
-        return kind == SiteKind::budget_ja || kind == SiteKind::budget_lddw || kind == SiteKind::load_pair;
+        return kind == SiteKind::budget_ja || kind == SiteKind::budget_lddw || kind == SiteKind::pair;
     }
-    /// load_pair's `lddw`: the two loads' offsets from the checked start (0..7) and the second's
-    /// log2(size) (the first's is in aux, as for a load).
+    /// pair's `lddw`: the two accesses' offsets from the checked start (0..7), the second's
+    /// log2(size) (the first's is in aux, as for a single access) and, for two stores, where the
+    /// first one's value is (`first_value`, pair_value()): the runtime makes that store itself
+    /// when the second one fails, as the interpreter would have.
     [[nodiscard]] static constexpr std::uint16_t pair_layout(unsigned first, unsigned second,
-                                                             unsigned second_lg) noexcept {
-        return static_cast<std::uint16_t>(first | second << 3 | second_lg << 6);
+                                                             unsigned second_lg,
+                                                             unsigned first_value = 0) noexcept {
+        return static_cast<std::uint16_t>(first | second << 3 | second_lg << 6 | first_value << 8);
+    }
+    /// pair_layout()'s first_value for a store of the value in ARM register `reg` (r0-r12, lr)
+    /// or, in_context, in the lower half of eBPF register `reg` in the context.
+    [[nodiscard]] static constexpr unsigned pair_value(unsigned reg, bool in_context) noexcept {
+        return 1u | reg << 1 | (in_context ? 1u : 0u) << 5;
     }
     [[nodiscard]] unsigned pair_first() const noexcept { return lddw & 7; }
     [[nodiscard]] unsigned pair_second() const noexcept { return (lddw >> 3) & 7; }
     [[nodiscard]] std::size_t pair_second_size() const noexcept {
         return std::size_t{1} << ((lddw >> 6) & 3);
     }
+    [[nodiscard]] bool pair_stores() const noexcept { return ((lddw >> 8) & 1) != 0; }
+    [[nodiscard]] unsigned pair_value_reg() const noexcept { return (lddw >> 9) & 15; }
+    [[nodiscard]] bool pair_value_in_context() const noexcept { return ((lddw >> 13) & 1) != 0; }
     /// budget_ja's `lddw`: a block of `own` instructions (no lddw among them) whose last jumps to
     /// a block with lddw at the positions in `target_lddw` (of its first 10 instructions).
     static constexpr unsigned kJaLddwBits = 10;
@@ -232,7 +244,7 @@ inline bool past_cut(const Context* c, const std::uint32_t* saved, std::uint32_t
 /// host address, or nullptr with the error in c->error.
 inline void* translate(Context* c, std::uint32_t pc, std::uint64_t addr, std::size_t size, SiteKind kind,
                        const std::uint32_t* saved) noexcept {
-    const bool load = kind == SiteKind::load || kind == SiteKind::load_pair;
+    const bool load = kind == SiteKind::load;
     const Access need = access_need(load ? AccessKind::load : static_cast<AccessKind>(kind));
     // An instruction past the budget cut-off of this block never runs: the budget ran out first.
     if (past_cut(c, saved, pc)) {
@@ -250,25 +262,35 @@ inline void* translate(Context* c, std::uint32_t pc, std::uint64_t addr, std::si
 
 /// An access failed its inline check. The address is r2 + r3 (offset in the inline region and
 /// its start) with its upper half in the register the site names (pc: 0). On success r3 = host address
-/// and r2 = 0, so the access [r3, r2] that follows in the code goes there. For a load_pair the
-/// address is where the checked range of two loads starts: each is checked in program order
-/// (no store or jump comes between them, so failing at the second is what the interpreter does),
-/// and r3 = the host address of that start (regions are mapped at their own addresses).
+/// and r2 = 0, so the access [r3, r2] that follows in the code goes there. For a pair the
+/// address is where the checked range of two accesses starts: each is checked in program order
+/// (nothing between them stores, fails or jumps, so failing at the second is what the
+/// interpreter does, after making the first: a first store is made here), and r3 = the host
+/// address of that start (regions are mapped at their own addresses).
 inline bool memory(Context* c, const StubData& site, std::uint32_t* saved) noexcept {
     const unsigned hi = site.aux() >> 2;  // (saved holds r0-r12 and lr)
     const std::uint64_t addr = (saved[2] + saved[3]) | (hi < 13 ? std::uint64_t{saved[hi]} << 32 : 0);
     const std::size_t size = std::size_t{1} << (site.aux() & 3);
-    if (site.kind() != SiteKind::load_pair) {
+    if (site.kind() != SiteKind::pair) {
         void* p = translate(c, site.pc, addr, size, site.kind(), saved);
         if (p == nullptr) return false;
         saved[3] = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p));
         saved[2] = 0;
         return true;
     }
-    if (translate(c, site.pc, addr + site.pair_first(), size, site.kind(), saved) == nullptr ||
-        translate(c, site.target, addr + site.pair_second(), site.pair_second_size(), site.kind(), saved) ==
-            nullptr)
+    const SiteKind kind = site.pair_stores() ? SiteKind::store : SiteKind::load;
+    void* first = translate(c, site.pc, addr + site.pair_first(), size, kind, saved);
+    if (first == nullptr) return false;
+    if (translate(c, site.target, addr + site.pair_second(), site.pair_second_size(), kind, saved) ==
+        nullptr) {
+        if (site.pair_stores()) {  // (a store of at most 4 bytes, little-endian)
+            const unsigned r = site.pair_value_reg();
+            const std::uint32_t value =
+                site.pair_value_in_context() ? static_cast<std::uint32_t>(c->reg(r)) : saved[r];
+            std::memcpy(first, &value, size);
+        }
         return false;
+    }
     saved[3] = static_cast<std::uint32_t>(addr);
     saved[2] = 0;
     return true;
@@ -344,7 +366,7 @@ inline bool slow(Context* c, std::uint32_t* saved) noexcept {
         case SiteKind::load:
         case SiteKind::store:
         case SiteKind::atomic:
-        case SiteKind::load_pair:
+        case SiteKind::pair:
             return memory(c, site, saved);
         case SiteKind::budget:
         case SiteKind::budget_ja:
