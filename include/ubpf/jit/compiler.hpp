@@ -3374,10 +3374,11 @@ private:
         const Address a = address(insn.src(), insn.off, size, AccessKind::load);
         const unsigned dst = insn.dst();
         const bool sx = r.op == Op::ldxs;
-        const Reg lo = wr(dst, false, T1);
         if (size == 8) {
-            // Two words (LDRD would fault on unaligned data); the base may be dst's own half.
-            const Reg hi = wr(dst, true, T2);
+            // Two words (LDRD would fault on unaligned data); the base may be dst's own half, or
+            // T0. In T0 and T1, kept in the context by one STRD, an instruction reading dst next
+            // finds both there (rd_pair()).
+            const Reg lo = wr(dst, false, T0), hi = wr(dst, true, T1);
             if (lo == a.base) {
                 access(Mem::ldr, hi, a, 4);
                 access(Mem::ldr, lo, a);
@@ -3385,10 +3386,10 @@ private:
                 access(Mem::ldr, lo, a);
                 access(Mem::ldr, hi, a, 4);
             }
-            wb(dst, false, lo);
-            wb(dst, true, hi);
+            wb_pair(dst, lo, hi);
             return;
         }
+        const Reg lo = wr(dst, false, T1);
         const Mem m = size == 1   ? (sx ? Mem::ldrsb : Mem::ldrb)
                       : size == 2 ? (sx ? Mem::ldrsh : Mem::ldrh)
                                   : Mem::ldr;
@@ -3821,7 +3822,8 @@ private:
             return false;
         const unsigned dst = insn.dst();
         const unsigned n = static_cast<unsigned>(insn.imm) & (r.width - 1);
-        const Reg alo = rd(from, false, T0);
+        // (A 64-bit right shift by 32 or more reads no lower half: none is loaded.)
+        const Reg alo = r.width == 64 && n >= 32 && r.op != Op::lsh ? T0 : rd(from, false, T0);
         if (r.width == 32) {
             const Reg lo = wr(dst, false, T0);
             if (n == 0)
