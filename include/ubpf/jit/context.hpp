@@ -135,7 +135,7 @@ struct StubData {
                                                              unsigned first_value = 0) noexcept {
         return static_cast<std::uint16_t>(first | second << 3 | second_lg << 6 | first_value << 8);
     }
-    /// pair_layout()'s first_value for a store of the value in ARM register `reg` (r0-r12, lr)
+    /// pair_layout()'s first_value for a store of the value in ARM register `reg` (r0-r12)
     /// or, in_context, in the lower half of eBPF register `reg` in the context.
     [[nodiscard]] static constexpr unsigned pair_value(unsigned reg, bool in_context) noexcept {
         return 1u | reg << 1 | (in_context ? 1u : 0u) << 5;
