@@ -270,7 +270,7 @@ private:
         const Code c = dp_start(op, s, may_set_flags)
                            ? thumb::detail::narrow_dp_imm_fields(op, s, rd, rn, value, may_set_flags)
                            : Code{};
-        put_raw(c.ok() ? c : thumb::dp_imm(op, s, rd, rn, value));
+        put_dp(c.ok() ? c : thumb::dp_imm(op, s, rd, rn, value), rd);
     }
     /// put(thumb::dp_reg(...)) in the same way (without a shift, the usual case, and with one).
     void put_dp_reg(DpOp op, bool s, Reg rd, Reg rn, Reg rm) noexcept {
@@ -287,7 +287,16 @@ private:
                            ? thumb::detail::narrow_dp_reg_fields(
                                  op, s, rd, rn, rm, static_cast<unsigned>(shift), amount & 31, may_set_flags)
                            : Code{};
-        put_raw(c.ok() ? c : thumb::dp_reg(op, s, rd, rn, rm, shift, amount));
+        put_dp(c.ok() ? c : thumb::dp_reg(op, s, rd, rn, rm, shift, amount), rd);
+    }
+    /// put_raw() of a data-processing instruction, which writes rd alone: the context words that
+    /// other registers hold still hold there (stored()), so a load of one of them after it is
+    /// skipped too (`ldr r2, [ctx]; subs r4, r2; asrs r4, #2; add r4, r2` loads once).
+    void put_dp(Code c, Reg rd) noexcept {
+        const unsigned kept = stored_count_;
+        put_raw(c);
+        stored_count_ = kept;
+        forget(rd);
     }
     /// Before a data-processing instruction (s: it sets the flags), as put() does: false inside
     /// an IT block (32-bit there), else whether its 16-bit form may set flags, which it tracks.
