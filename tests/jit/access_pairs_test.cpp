@@ -16,7 +16,7 @@
 #include <ubpf/host/environment.hpp>
 #include <ubpf/jit/context.hpp>
 
-#include "jit_image.hpp"
+#include "run_both.hpp"
 
 namespace {
 
@@ -46,25 +46,8 @@ std::vector<StubData> pair_sites(const std::vector<std::uint8_t>& code) {
     return sites;
 }
 
-struct Ran {
-    ubpf::host::RunReport want;  // the interpreter's
-    ubpf::m4::JitImageRun got;
-};
-
-Ran run_both(ubpf::m4::JitSession& session, const std::string& source, std::vector<std::uint8_t> mem,
-             std::uint64_t budget = 1000) {
-    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(source);
-    REQUIRE(assembled.error.empty());
-    ubpf::host::RunRequest request;
-    request.code = assembled.code;
-    request.mem = std::move(mem);
-    request.budget = budget;
-    session.set_options({});
-    Ran r{session.interpret(request), session.run(request)};
-    REQUIRE_FALSE(r.got.fault.has_value());
-    REQUIRE(r.got.mismatch.empty());  // the host's JIT wrote the same code
-    return r;
-}
+using ubpf::test::Ran;
+using ubpf::test::run_both;
 
 // 0xaa into [r1+3], then 0xab into [r1+4]: a store pair whose first value is in an ARM register.
 const std::string kTwoBytes =
@@ -78,38 +61,38 @@ TEST_CASE("store pairs: one check for both, and the first store is made when the
 
     SECTION("both inside: one check, both stored") {
         const Ran r = run_both(session, kTwoBytes, {1, 2, 3, 4, 5});
-        const std::vector<StubData> sites = pair_sites(r.got.code);
+        const std::vector<StubData> sites = pair_sites(r.run.code);
         REQUIRE(sites.size() == 1);
         CHECK(sites[0].pair_stores());
         CHECK_FALSE(sites[0].pair_value_in_context());
         CHECK(sites[0].pc == 1);
         CHECK(sites[0].target == 3);
-        CHECK(r.got.report.ok);
-        CHECK(r.got.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0xaa, 0xab});
-        CHECK(r.want.mem_after == r.got.report.mem_after);
+        CHECK(r.run.report.ok);
+        CHECK(r.run.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0xaa, 0xab});
+        CHECK(r.want.mem_after == r.run.report.mem_after);
     }
     SECTION("the second past the end: its error, and the first stored") {
         const Ran r = run_both(session, kTwoBytes, {1, 2, 3, 4});
-        CHECK(r.got.report.error == ubpf::Error{ErrorCode::out_of_bounds_store, 3});
-        CHECK(r.got.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0xaa});
-        CHECK(r.want.error == r.got.report.error);
-        CHECK(r.want.mem_after == r.got.report.mem_after);
+        CHECK(r.run.report.error == ubpf::Error{ErrorCode::out_of_bounds_store, 3});
+        CHECK(r.run.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0xaa});
+        CHECK(r.want.error == r.run.report.error);
+        CHECK(r.want.mem_after == r.run.report.mem_after);
     }
     SECTION("the budget ends before the second: the first stored, the second not") {
         // Three instructions run (mov, stxb, add32); the second store is inside the memory.
         const Ran r = run_both(session, kTwoBytes, {1, 2, 3, 4, 5}, 3);
-        CHECK(r.got.report.error == ubpf::Error{ErrorCode::budget_exhausted, 3});
-        CHECK(r.got.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0xaa, 5});
-        CHECK(r.want.error == r.got.report.error);
-        CHECK(r.want.mem_after == r.got.report.mem_after);
+        CHECK(r.run.report.error == ubpf::Error{ErrorCode::budget_exhausted, 3});
+        CHECK(r.run.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0xaa, 5});
+        CHECK(r.want.error == r.run.report.error);
+        CHECK(r.want.mem_after == r.run.report.mem_after);
     }
     SECTION("the first below the start: its error, nothing stored") {
         const Ran r =
             run_both(session, "mov %r2, 0xaa\nstxb [%r1-1], %r2\nstxb [%r1+0], %r2\nexit", {1, 2, 3, 4});
-        REQUIRE(pair_sites(r.got.code).size() == 1);
-        CHECK(r.got.report.error == ubpf::Error{ErrorCode::out_of_bounds_store, 1});
-        CHECK(r.got.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 4});
-        CHECK(r.want.error == r.got.report.error);
+        REQUIRE(pair_sites(r.run.code).size() == 1);
+        CHECK(r.run.report.error == ubpf::Error{ErrorCode::out_of_bounds_store, 1});
+        CHECK(r.run.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 4});
+        CHECK(r.want.error == r.run.report.error);
     }
     SECTION("the first value in the context: stored from there") {
         // r2-r9 fill the registers in the loop; r0 (0x5a), read once after it, stays in the
@@ -122,14 +105,14 @@ TEST_CASE("store pairs: one check for both, and the first store is made when the
                                "jlt32 %r9, 20, l\nstxb [%r1+3], %r0\nadd32 %r0, %r2\nstxb [%r1+4], %r0\n"
                                "mov %r0, %r9\nexit",
                                {1, 2, 3, 4});
-        const std::vector<StubData> sites = pair_sites(r.got.code);
+        const std::vector<StubData> sites = pair_sites(r.run.code);
         REQUIRE(sites.size() == 1);
         CHECK(sites[0].pair_stores());
         CHECK(sites[0].pair_value_in_context());
         CHECK(sites[0].pair_value_reg() == 0);
-        CHECK(r.got.report.error == ubpf::Error{ErrorCode::out_of_bounds_store, 20});
-        CHECK(r.got.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0x5a});
-        CHECK(r.want.error == r.got.report.error);
-        CHECK(r.want.mem_after == r.got.report.mem_after);
+        CHECK(r.run.report.error == ubpf::Error{ErrorCode::out_of_bounds_store, 20});
+        CHECK(r.run.report.mem_after == std::vector<std::uint8_t>{1, 2, 3, 0x5a});
+        CHECK(r.want.error == r.run.report.error);
+        CHECK(r.want.mem_after == r.run.report.mem_after);
     }
 }

@@ -14,27 +14,12 @@
 #include <ubpf/host/assembler.hpp>
 #include <ubpf/host/environment.hpp>
 
-#include "jit_image.hpp"
+#include "run_both.hpp"
 
 namespace {
 
-struct Ran {
-    ubpf::host::RunReport want;  // the interpreter's
-    ubpf::m4::JitImageRun run;
-};
-
-Ran run_both(ubpf::m4::JitSession& session, const std::string& source, std::vector<std::uint8_t> mem) {
-    const ubpf::host::AssemblyResult assembled = ubpf::host::assemble(source);
-    REQUIRE(assembled.error.empty());
-    ubpf::host::RunRequest request;
-    request.code = assembled.code;
-    request.mem = std::move(mem);
-    session.set_options({});
-    Ran r{session.interpret(request), session.run(request)};
-    REQUIRE_FALSE(r.run.fault.has_value());
-    REQUIRE(r.run.mismatch.empty());  // the host's JIT wrote the same code
-    return r;
-}
+using ubpf::test::Ran;
+using ubpf::test::run_both;
 
 // Twelve passes store the count (12 down to 1) into window[slot], slot = (slot + 1) & mask, the
 // window being the 8 words at r10 - 32; then the window is copied to mem[0..32). mem[32..36)
